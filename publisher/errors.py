@@ -1,0 +1,75 @@
+"""Typed domain errors.
+
+Every error a user can cause is a subclass of `TweetbotError`. Modules raise them with a
+message that names the problem; `cli.py` alone turns them into one line on stderr, adds the
+`hint` (the next command to try) and exits with `exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class TweetbotError(Exception):
+    """Base class of every error hf-tweetbot reports to a user.
+
+    Args:
+        message: what went wrong, one line, naming the input at fault.
+        hint: what to do next, ideally a command to run.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(TweetbotError):
+    """The command line itself is wrong (too many users, the same user twice, ...)."""
+
+
+class SourceError(TweetbotError):
+    """A user's posts could not be read: missing path, broken archive, bad CSV, API error."""
+
+
+class ArchiveError(SourceError):
+    """An X/Twitter archive is malformed or unsafe (zip slip, zip bomb, invalid JSON)."""
+
+
+class FetchError(SourceError):
+    """A live API (X, Bluesky, Mastodon) refused or failed."""
+
+
+class RateLimitError(FetchError):
+    """A live API asked us to wait longer than we are willing to."""
+
+
+class NotEnoughPostsError(TweetbotError):
+    """After cleaning, a user has too little text to fine-tune on."""
+
+
+class OutputExistsError(TweetbotError):
+    """The output folder already holds another bot."""
+
+
+class BaseModelError(TweetbotError):
+    """The base model could not be found, downloaded or converted."""
+
+
+class TrainingError(TweetbotError):
+    """Training could not start or resume."""
+
+
+class ManifestError(TweetbotError):
+    """`bot.json` is missing, unreadable or incomplete."""
+
+
+class HubError(TweetbotError):
+    """The Hub refused or failed (token, permissions, network). Nothing was committed."""
+
+
+class AuthError(HubError):
+    """The Hugging Face token is missing, invalid or cannot write where asked."""

@@ -1,0 +1,130 @@
+"""Shared fixtures.
+
+Environment variables that huggingface_hub, transformers, datasets and gradio read at import
+time are set here, at conftest import, before any test module imports them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="hf-tweetbot-tests-"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The Hub-compatible test server (tests/hub_server.py) listens here; nothing else is reachable.
+HUB_PORT = _free_port()
+HUB_ENDPOINT = f"http://127.0.0.1:{HUB_PORT}"
+SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "X_BEARER_TOKEN", "WANDB_API_KEY")
+for _name in SECRET_ENV:
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "HF_HOME": str(_SESSION_TMP / "hf_home"),
+        "HF_ENDPOINT": HUB_ENDPOINT,
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "WANDB_MODE": "disabled",
+        "DO_NOT_TRACK": "1",
+    }
+)
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO_ROOT / "examples"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Every test starts with no tokens and a private HF_HOME."""
+    for name in SECRET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(_SESSION_TMP / "hf_home"))
+    monkeypatch.delenv("HF_TWEETBOT_DEBUG", raising=False)
+    yield
+
+
+TINY_CORPUS = [
+    "My dream is to build an engine that weaves algebra like a loom weaves flowers.",
+    "Numbers are the poetry of the universe, and I intend to read every verse.",
+    "Tea with Charles again today. The difference engine is a stubborn beast.",
+    "Who needs sleep when there are Bernoulli numbers to compute?",
+    "The analytical engine has no pretensions to originate anything.",
+    "Riding through the countryside, thinking about punched cards and patterns.",
+] * 4
+
+
+def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
+    """A tiny randomly initialised causal LM and a BPE tokenizer trained on a few sentences.
+
+    Args:
+        path: folder to save `config.json`, weights and tokenizer files into.
+        arch: "gpt2" or "llama" (SmolLM2's architecture).
+
+    Returns:
+        `path`, usable as `--base-model path`.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import (
+        GPT2Config,
+        GPT2LMHeadModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
+
+    eos = "<|endoftext|>"
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=[eos],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(TINY_CORPUS, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eos, bos_token=eos)
+    torch.manual_seed(0)
+    vocab = len(fast)
+    eos_id = fast.eos_token_id
+    if arch == "gpt2":
+        cfg = GPT2Config(
+            vocab_size=vocab, n_positions=256, n_embd=32, n_layer=2, n_head=2,
+            bos_token_id=eos_id, eos_token_id=eos_id,
+        )  # fmt: skip
+        model = GPT2LMHeadModel(cfg)
+    else:
+        cfg = LlamaConfig(
+            vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
+            bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=True,
+        )  # fmt: skip
+        model = LlamaForCausalLM(cfg)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Path:
+    """Folder of a tiny GPT-2 (random weights) usable as `--base-model`."""
+    return build_tiny_model(_SESSION_TMP / "tiny-gpt2")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama() -> Path:
+    """Folder of a tiny Llama (SmolLM2's architecture, random weights)."""
+    return build_tiny_model(_SESSION_TMP / "tiny-llama", arch="llama")

@@ -69,6 +69,8 @@ class Manifest:
     # Added by later stages; null until then.
     dataset_repo_id: str | None = None
     space_repo_id: str | None = None
+    # "exact" (the huggingtweets card) or "full" (adds base_model, model-index, ...).
+    card_metadata: str = "exact"
     # How DIR/data/ was built, so `train` knows when it must re-tokenize.
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +92,7 @@ class Manifest:
                 metrics=Metrics(**(d.get("metrics") or {})),
                 dataset_repo_id=d.get("dataset_repo_id"),
                 space_repo_id=d.get("space_repo_id"),
+                card_metadata=d.get("card_metadata") or "exact",
                 data=d.get("data") or {},
             )
         except (KeyError, TypeError) as e:

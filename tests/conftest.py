@@ -128,3 +128,16 @@ def tiny_model() -> Path:
 def tiny_llama() -> Path:
     """Folder of a tiny Llama (SmolLM2's architecture, random weights)."""
     return build_tiny_model(_SESSION_TMP / "tiny-llama", arch="llama")
+
+
+@pytest.fixture(scope="session")
+def hub_server():
+    """The Hub-compatible test server (tests/hub_server.py) listening on HUB_ENDPOINT.
+
+    Session-wide; tests call `hub_server.state.reset()` (or use a fixture that does) first.
+    """
+    from hub_server import HubServer
+
+    server = HubServer(HUB_PORT).start()
+    yield server
+    server.stop()

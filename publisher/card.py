@@ -1,0 +1,386 @@
+"""The model card (`README.md` of the model repo) and the Space card, rendered with Jinja2.
+
+The default card is huggingtweets' format byte for byte. Everything in it that comes from a
+stranger's profile (names, handles, avatar URLs) or from the user (the widget prompt) goes
+through one of the filters below, each escaping exactly what could break out of its context
+(YAML scalar, HTML attribute, HTML text, Markdown table cell or link), and nothing more, so the
+seed's bytes stay as they are.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from huggingface_hub import constants
+
+from .errors import ManifestError
+from .manifest import Manifest, UserStats, atomic_write_text, load
+
+GPT2_IDS = {"gpt2", "openai-community/gpt2"}
+# bot.json records the Hub id for aliases already; older manifests may hold the alias itself.
+ALIASES = {"smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+WANDB_REPORT = (
+    "https://wandb.ai/wandb/huggingtweets/reports/"
+    "HuggingTweets-Train-a-Model-to-Generate-Tweets--VmlldzoxMTY5MjI"
+)
+THUMBNAIL_FILE = "predictions.png"
+SLOTS = 3  # huggingtweets always wrote three avatar divs, hiding the unused ones
+
+# Characters a URL may keep as is. Quotes, parentheses, backslash, angle brackets and spaces are
+# left out: they could end a CSS url('...'), an HTML attribute or a Markdown link destination.
+_URL_SAFE = "/:?#[]@!$&*+,;=%-._~"
+_LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x08\x1f\x7f-\x84\x86-\x9f]")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
+_REPO_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_YAML_ESCAPES = {
+    "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0",
+    "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P",
+}  # fmt: skip
+
+
+def http_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL with a host, else None (javascript:, data:, ...)."""
+    if not url:
+        return None
+    url = url.strip()
+    if _CONTROL.search(url) or _LINE_BREAKS.search(url) or "\\" in url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def _quote_url(url: str) -> str:
+    return quote(url, safe=_URL_SAFE)
+
+
+def attr_url(url: str | None) -> str:
+    """A URL for `style="... url(&#39;URL&#39;)"`: http(s) only, nothing that ends the string.
+
+    Args:
+        url: any string, or None.
+
+    Returns:
+        The percent-encoded URL with `&` as `&amp;` (so `&#39;` cannot be smuggled in), or ""
+        when the URL is not http(s).
+    """
+    url = http_url(url)
+    return _quote_url(url).replace("&", "&amp;") if url else ""
+
+
+def md_url(url: str) -> str:
+    """A URL for a Markdown link destination: no space, parenthesis or angle bracket left raw."""
+    return _quote_url(url)
+
+
+def yaml_url(url: str) -> str:
+    """A URL as a YAML plain scalar (the seed's `thumbnail:` form); quoted if it cannot be plain."""
+    quoted = _quote_url(url)
+    return quoted if quoted.startswith(("http://", "https://")) else yaml_str(url)
+
+
+def yaml_str(text: str) -> str:
+    """A YAML double-quoted scalar that parses back to exactly `text`.
+
+    Line breaks, quotes, backslashes and every character YAML does not allow raw (controls,
+    NEL, LS/PS, BOM, surrogates) are escaped; the rest stays as is (emoji included).
+    """
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in _YAML_ESCAPES:
+            out.append(_YAML_ESCAPES[ch])
+        elif (
+            0x20 <= code <= 0x7E
+            or 0xA0 <= code <= 0xD7FF
+            or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+            or code >= 0x10000
+        ):
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02X}")
+        else:
+            out.append(f"\\u{code:04X}")
+    out.append('"')
+    return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """Line breaks become spaces and control characters go: a value cannot end a block."""
+    return _CONTROL.sub("", _LINE_BREAKS.sub(" ", text))
+
+
+def html_text(text: str) -> str:
+    """Text inside an HTML element: `<`, `>` and `"` escaped, `&` kept raw as the seed has it."""
+    text = one_line(text)
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def md_cell(text: str) -> str:
+    """Text in a Markdown table cell or paragraph: `|`, `\\`, `<`, brackets... backslash-escaped.
+
+    The backslash itself is escaped too, else `a\\|b` would leave the pipe unescaped.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def py_str(text: str, quote_char: str = "'") -> str:
+    """A Python string literal (for the snippet in the card) using `quote_char`."""
+    body = text.replace("\\", "\\\\").replace(quote_char, "\\" + quote_char)
+    body = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in body)
+    return f"{quote_char}{body}{quote_char}"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment: templates from the `templates` package, no autoescaping.
+
+    Autoescaping would turn the seed's `&` and `'` into entities; each value is escaped by the
+    filter of its context instead. `keep_trailing_newline` keeps the card's final newline.
+    """
+
+    def read(name: str) -> str:
+        return files("templates").joinpath(name).read_text(encoding="utf-8")
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(read),
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        attr_url=attr_url,
+        md_url=md_url,
+        yaml_url=yaml_url,
+        yaml_str=yaml_str,
+        html_text=html_text,
+        md_cell=md_cell,
+        py_str=py_str,
+    )
+    return env
+
+
+def hub_url(path: str) -> str:
+    """`path` on the Hub this process talks to (`HF_ENDPOINT`, default huggingface.co)."""
+    return f"{constants.ENDPOINT.rstrip('/')}/{path}"
+
+
+def resolve_url(repo_id: str, filename: str) -> str:
+    """The download URL of a file in a model repo, e.g. the thumbnail or an avatar."""
+    return hub_url(f"{repo_id}/resolve/main/{quote(filename)}")
+
+
+def avatar_src(user: UserStats, repo_id: str | None, repo_dir: Path | None) -> str | None:
+    """The avatar's URL: http(s) as is, a repo file by its resolve URL, else None."""
+    url = http_url(user.avatar_url)
+    if url:
+        return url
+    name = user.avatar_url or ""
+    if not repo_id or not _REPO_FILE.match(name):
+        return None
+    if repo_dir is not None and not (repo_dir / name).is_file():
+        return None  # the file is not there to push: a link would be dead
+    return resolve_url(repo_id, name)
+
+
+def base_model_info(base_model: str) -> dict[str, Any]:
+    """Name, link and Hub id of the base model; no link for a local folder."""
+    name = ALIASES.get(base_model.lower(), base_model)
+    if name.lower() in GPT2_IDS:
+        return {"gpt2": True, "name": "GPT-2", "url": None, "hub_id": "openai-community/gpt2"}
+    local = name.startswith((".", "/", "~")) or Path(name).expanduser().exists()
+    if local:
+        return {"gpt2": False, "name": Path(name).name or name, "url": None, "hub_id": None}
+    return {"gpt2": False, "name": name, "url": hub_url(quote(name)), "hub_id": name}
+
+
+def _fmt(x: float | None) -> str | None:
+    return f"{x:.2f}" if x is not None and math.isfinite(x) else None
+
+
+def _links(m: Manifest, repo_dir: Path | None) -> dict[str, Any]:
+    """W&B run URLs when tracked there, else what this tool published (never a dead link)."""
+    has_logs = repo_dir is not None and (repo_dir / "runs").is_dir()
+    repo_url = hub_url(m.repo_id) if m.repo_id else None
+    return {
+        "preprocess_run": http_url(m.tracking.preprocess_run),
+        "train_run": http_url(m.tracking.train_run),
+        "wandb_report": WANDB_REPORT,
+        "dataset_url": hub_url(f"datasets/{m.dataset_repo_id}") if m.dataset_repo_id else None,
+        "repo_url": repo_url,
+        "logs_url": f"{repo_url}/tree/main/runs" if repo_url and has_logs else None,
+        "has_logs": has_logs,
+    }
+
+
+def _thumbnail(m: Manifest, repo_dir: Path | None) -> str | None:
+    url = http_url(m.thumbnail)
+    if url:
+        return url
+    name = m.thumbnail or THUMBNAIL_FILE
+    # Only a file that is really in the repo: a thumbnail link must never be dead.
+    if (
+        m.repo_id
+        and repo_dir is not None
+        and _REPO_FILE.match(name)
+        and (repo_dir / name).is_file()
+    ):
+        return resolve_url(m.repo_id, name)
+    return None
+
+
+def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
+    """Everything the templates need, computed once (the templates only lay it out)."""
+    if not m.users:
+        raise ManifestError(
+            "bot.json lists no users", hint="run `hf-tweetbot prepare USER --out DIR` again"
+        )
+    names = [u.name if u.name.strip() else u.handle for u in m.users]
+    avatars = [avatar_src(u, m.repo_id, repo_dir) for u in m.users]
+    slots = [{"display": "inherit", "url": a} for a in avatars]
+    slots += [{"display": "none", "url": None}] * (SLOTS - len(slots))
+    handles = sorted(m.handles, key=lambda h: (h.lower(), h))
+    metrics = m.metrics
+    return {
+        "m": m,
+        "names": names,
+        "slots": slots,
+        "kind": "BOT" if len(m.users) == 1 else "CYBORG",
+        "handle_line": "-".join(handles),
+        "thumbnail": _thumbnail(m, repo_dir),
+        "base": base_model_info(m.base_model),
+        "links": _links(m, repo_dir),
+        "ppl_before": _fmt(metrics.perplexity_before),
+        "ppl_after": _fmt(metrics.perplexity_after),
+        "model_ref": m.repo_id or f"bots/{m.model_name}/repo",
+    }
+
+
+def render_card(
+    manifest: Manifest, full_metadata: bool = False, repo_dir: Path | None = None
+) -> str:
+    """Render the model card (`README.md`) from a manifest.
+
+    Args:
+        manifest: the bot's `bot.json`.
+        full_metadata: add `base_model`, `pipeline_tag`, `library_name`, `datasets` and a
+            `model-index` with the validation perplexity after huggingtweets' keys.
+        repo_dir: the local model repo (`DIR/repo`), to link only files that are really there
+            (training logs in `runs/`, `predictions.png`, avatar files). None: link none of them.
+
+    Returns:
+        The card's text, ending with a newline.
+    """
+    ctx = card_context(manifest, repo_dir)
+    ctx["full_metadata"] = full_metadata
+    return environment().get_template("model_card.md.j2").render(ctx)
+
+
+def render_bot_card(bot: Path, full_metadata: bool | None = None) -> str:
+    """Render the card of a bot folder (or its `bot.json`), checking files in `DIR/repo/`.
+
+    Args:
+        bot: a bot folder or the path of its `bot.json`.
+        full_metadata: see `render_card`; None: as recorded in `bot.json` (`card_metadata`).
+
+    Returns:
+        The card's text.
+    """
+    bot = Path(bot)
+    bot_dir = bot.parent if bot.suffix == ".json" else bot
+    m = load(bot)
+    if full_metadata is None:
+        full_metadata = m.card_metadata == "full"
+    return render_card(m, full_metadata, repo_dir=bot_dir / "repo")
+
+
+def write_card(bot_dir: Path, full_metadata: bool | None = None) -> Path:
+    """Write the card to `bot_dir/repo/README.md` atomically.
+
+    Args:
+        bot_dir: the bot folder holding `bot.json` and `repo/`.
+        full_metadata: see `render_bot_card`.
+
+    Returns:
+        The path written.
+    """
+    text = render_bot_card(bot_dir, full_metadata)
+    path = Path(bot_dir) / "repo" / "README.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+    return path
+
+
+def installed_gradio_version() -> str:
+    """The installed gradio's version (what the Space app is tested with), without importing it."""
+    try:
+        return version("gradio")
+    except PackageNotFoundError:  # pragma: no cover - gradio is a dependency
+        return "5.0.0"
+
+
+def js_len(text: str) -> int:
+    """Length as the Hub's JavaScript counts it (UTF-16 code units: an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 code units, ending with "…" when cut."""
+    if js_len(text) <= limit:
+        return text
+    while text and js_len(text) > limit - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def short_description(names: list[str], limit: int = 60) -> str:
+    """The Space's one-line description, at most `limit` characters (the Hub's limit is 60)."""
+    return shorten(one_line(f"A bot that posts like {' & '.join(names)}").strip(), limit)
+
+
+def space_title(names: list[str], limit: int = 50) -> str:
+    """The Space's title: the names, shortened, then "bot"."""
+    return shorten(one_line(" & ".join(names)).strip(), limit) + " bot"
+
+
+def render_space_readme(
+    manifest: Manifest, gradio_version: str | None = None, repo_dir: Path | None = None
+) -> str:
+    """Render the Gradio Space's `README.md` (Space config front matter and a short body).
+
+    Args:
+        manifest: the bot's `bot.json`; its `repo_id` must be set (the Space loads that model).
+        gradio_version: the `sdk_version`; defaults to the installed gradio's version.
+        repo_dir: the local model repo, to show `predictions.png` only when it exists.
+
+    Returns:
+        The Space card's text.
+
+    Raises:
+        ManifestError: the model has no repo id yet.
+    """
+    if not manifest.repo_id:
+        raise ManifestError(
+            "bot.json has no repo_id: the Space needs the model pushed first",
+            hint="run `hf-tweetbot push DIR` (it pushes the model, then the Space)",
+        )
+    ctx = card_context(manifest, repo_dir)
+    ctx["title"] = space_title(ctx["names"])
+    ctx["short_description"] = short_description(ctx["names"])
+    ctx["sdk_version"] = gradio_version or installed_gradio_version()
+    return environment().get_template("space_readme.md.j2").render(ctx)

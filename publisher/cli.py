@@ -1,0 +1,292 @@
+"""The `hf-tweetbot` command: parse, call the stage, print. Errors become one line here."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import TweetbotError
+
+DEBUG_ENV = "HF_TWEETBOT_DEBUG"
+
+
+def _say(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of `prepare`, shared with `publish`."""
+    opts = [
+        click.option("--out", type=click.Path(path_type=Path), help="Bot folder (default bots/<model_name>)."),
+        click.option("--base-model", default=None, help="Hub id, local folder, or `smollm2` (offline). Default openai-community/gpt2."),
+        click.option("--overwrite", is_flag=True, help="Replace another bot already in --out."),
+        click.option("--widget-text", default="My dream is", show_default=True, help="Prompt of the Hub widget and the Space."),
+        click.option("--max-posts", default=3200, show_default=True, type=click.IntRange(1), help="Most posts fetched per user from a live API."),
+        click.option("--refresh", is_flag=True, help="Fetch live posts again instead of using DIR/raw/."),
+        click.option("--val-fraction", default=0.1, show_default=True, type=click.FloatRange(0, 0.5), help="Share of posts held out for validation."),
+        click.option("--block-size", default=1024, show_default=True, type=click.IntRange(8), help="Tokens per training block (capped by the model)."),
+        click.option("--card-metadata", type=click.Choice(["exact", "full"]), default="exact", show_default=True, help="`full` adds base_model, pipeline_tag, model-index to the card."),
+        click.option("--seed", default=42, show_default=True, type=int, help="Seed for the split, shuffling and training."),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of `train`, shared with `publish`."""
+    opts = [
+        click.option("--epochs", default=4, show_default=True, type=click.IntRange(1)),
+        click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
+        click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
+        click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
+        click.option("--lr", "learning_rate", default=1.372e-4, show_default=True, type=float),
+        click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
+        click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
+        click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
+        click.option("--report-to", type=click.Choice(["tensorboard", "wandb", "none"]), default="tensorboard", show_default=True),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of `push`, shared with `publish`."""
+    opts = [
+        click.option("--repo-id", default=None, help="NS/NAME (default: your namespace and the model name)."),
+        click.option("--namespace", default=None, help="Push under this organisation."),
+        click.option("--private", is_flag=True, help="Create private repos."),
+        click.option("--space", is_flag=True, help="Also push a Gradio Space."),
+        click.option("--dataset", is_flag=True, help="Also push the cleaned posts as a dataset repo."),
+        click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to main."),
+        click.option("--commit-message", default=None),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _prepare_opts(kw: dict[str, Any]) -> Any:
+    from . import base_models
+    from .dataset import DataConfig
+    from .pipeline import PrepareOptions
+    from .sources import SourceOptions
+
+    out = kw["out"]
+    return PrepareOptions(
+        out=out,
+        base_model=kw["base_model"] or base_models.DEFAULT_BASE_MODEL,
+        overwrite=kw["overwrite"],
+        widget_text=kw["widget_text"],
+        card_metadata=kw["card_metadata"],
+        sources=SourceOptions(raw_dir=out / "raw" if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
+        data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
+    )  # fmt: skip
+
+
+def _train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
+    from .train import TrainConfig
+
+    keys = ("epochs", "max_steps", "batch_size", "grad_accum", "learning_rate", "mixed_precision",
+            "checkpoint_every", "resume", "report_to")  # fmt: skip
+    return TrainConfig(base_model=base_model, seed=kw.get("seed", 42), **{k: kw[k] for k in keys})
+
+
+def _push_opts(kw: dict[str, Any]) -> Any:
+    from .hub import PushOptions
+
+    keys = ("repo_id", "namespace", "private", "space", "dataset", "create_pr", "commit_message")
+    return PushOptions(**{k: kw[k] for k in keys})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hf-tweetbot")
+def cli() -> None:
+    """Turn someone's posts into a text-generation bot on the Hugging Face Hub."""
+
+
+@cli.command()
+@click.argument("users", nargs=-1, required=True)
+@source_options
+def prepare(users: tuple[str, ...], **kw: Any) -> None:
+    """Gather, clean and tokenize the posts of 1 to 3 USERs into DIR/bot.json and DIR/data/."""
+    from .pipeline import prepare as run
+
+    out, _ = run(list(users), _prepare_opts(kw), _say)
+    click.echo(f"Next: hf-tweetbot train {out}")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option("--base-model", default=None, help="Train another base model than `prepare` recorded (re-tokenizes).")
+@click.option("--seed", default=42, show_default=True, type=int)
+@train_options
+def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
+    """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
+    from .pipeline import train_bot
+
+    from .pipeline import is_main_process
+
+    train_bot(bot_dir, _train_cfg(kw, base_model), _say)
+    if is_main_process():
+        click.echo(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
+
+
+@cli.command()
+@click.argument("users", nargs=-1, required=True)
+@source_options
+@train_options
+@push_options
+@click.option("--no-push", is_flag=True, help="Keep everything local.")
+def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
+    """Gather, clean, fine-tune, write the card and push a bot of 1 to 3 USERs."""
+    from .pipeline import publish as run
+
+    bot_dir = run(list(users), _prepare_opts(kw), _train_cfg(kw, None),
+                  None if no_push else _push_opts(kw), _say)  # fmt: skip
+    click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
+
+
+@cli.command()
+@click.argument("bot")
+@click.argument("prompt", required=False, default=None)
+@click.option("-n", "num", default=5, show_default=True, type=click.IntRange(1, 50), help="How many posts.")
+@click.option("--max-new-tokens", default=60, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.01, 5))
+@click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.01, 1))
+@click.option("--seed", default=None, type=int)
+def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> None:  # fmt: skip
+    """Write posts with a bot (a bot folder, its repo/ folder, or a Hub repo id)."""
+    from space.sampling import generate_posts, load_bot
+
+    model_id, widget = _model_location(bot)
+    with _loading(model_id):
+        model, tok = load_bot(model_id)
+    text = widget if prompt is None else prompt
+    for i, post in enumerate(generate_posts(model, tok, text, num, max_new_tokens, temperature, top_p, seed=seed), 1):  # fmt: skip
+        click.echo(f"{i}. {post}")
+
+
+def _model_location(bot: str) -> tuple[str, str]:
+    """(what `from_pretrained` loads, the widget prompt) for a bot folder, repo folder or repo id."""
+    from . import manifest
+
+    path = Path(bot)
+    if (path / manifest.MANIFEST_NAME).exists():
+        m = manifest.load(path)
+        if not (path / "repo" / "config.json").exists():
+            from .errors import ManifestError
+
+            raise ManifestError(f"{path}: not trained yet", hint=f"hf-tweetbot train {path}")
+        return str(path / "repo"), m.widget_text
+    if path.exists() or bot.startswith((".", "/", "~")):
+        if not (path / "config.json").exists():
+            from .errors import ManifestError
+
+            raise ManifestError(f"{bot}: neither a bot folder nor a model folder", hint="pass the folder `publish` wrote")
+        return str(path), manifest.DEFAULT_WIDGET_TEXT
+    return bot, manifest.DEFAULT_WIDGET_TEXT
+
+
+class _loading:
+    """Report a model that cannot be loaded as one line."""
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, et: Any, exc: Any, tb: Any) -> bool:
+        if exc is not None and isinstance(exc, (OSError, ValueError)):
+            from .errors import ManifestError
+
+            raise ManifestError(f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}") from exc
+        return False
+
+
+@cli.command()
+@click.argument("bot", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write the card to FILE instead of standard output.")
+@click.option("--card-metadata", type=click.Choice(["exact", "full"]), default=None, help="Default: as recorded in bot.json.")
+def card(bot: Path, output: Path | None, card_metadata: str | None) -> None:
+    """Print the model card of BOT (a bot folder or its bot.json)."""
+    from . import card as cards
+    from . import manifest
+
+    m = manifest.load(bot)
+    text = cards.render_card(m, full_metadata=(card_metadata or m.card_metadata) == "full")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        manifest.atomic_write_text(output, text)
+        _say(f"Wrote {output}")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@push_options
+def push(bot_dir: Path, **kw: Any) -> None:
+    """Upload BOT_DIR/repo/ (and optionally a dataset and a Space) to the Hub."""
+    from . import hub
+    from .errors import AuthError
+
+    token = hub.get_token()
+    if token is None:
+        raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
+    result = hub.push(bot_dir, _push_opts(kw), token)
+    click.echo(str(result))
+
+
+@cli.command()
+@click.argument("bot")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
+def space(bot: str, port: int, share: bool) -> None:
+    """Serve the Gradio app locally on a bot folder or a Hub repo id."""
+    model_id, _ = _model_location(bot)
+    os.environ["MODEL_ID"] = model_id
+    from space.app import build_demo
+
+    build_demo(model_id).queue().launch(server_port=port, share=share)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn domain errors into one line with a hint."""
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    try:
+        cli.main(args=argv, prog_name="hf-tweetbot", standalone_mode=False)
+    except TweetbotError as e:
+        if debug:
+            raise
+        click.echo(f"Error: {e.message}", err=True)
+        if e.hint:
+            click.echo(f"Hint: {e.hint}", err=True)
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted; finished outputs were kept, nothing was half-written.", err=True)
+        return 130
+    except Exception as e:  # the last line of defence: still one line, unless debugging
+        if debug:
+            raise
+        click.echo(f"Error: unexpected {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}", err=True)
+        click.echo(f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

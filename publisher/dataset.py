@@ -1,0 +1,149 @@
+"""Training data: kept posts → train/validation `datasets` of packed token blocks.
+
+The order matters: the validation split is held out per user *before* anything else, so no
+oversampled copy of a validation post can leak into training.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+POSTS_FILE = "posts.jsonl"
+TOKENIZED_DIR = "tokenized"
+
+
+@dataclass
+class DataConfig:
+    """How posts become training blocks."""
+
+    block_size: int = 1024  # huggingtweets' GPT-2 context; capped by the model
+    val_fraction: float = 0.1  # share of each user's kept posts held out for validation
+    seed: int = 42  # split, oversampling and shuffling are reproducible
+
+
+def split_posts(
+    texts_per_user: dict[str, list[str]], val_fraction: float, seed: int
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Hold out `val_fraction` of each user's posts (at least one) for validation."""
+    train, val = {}, {}
+    for handle, texts in texts_per_user.items():
+        order = list(range(len(texts)))
+        random.Random(f"{seed}-{handle}").shuffle(order)
+        n_val = max(1, round(len(texts) * val_fraction)) if val_fraction > 0 else 0
+        n_val = min(n_val, len(texts) - 1)
+        val[handle] = [texts[i] for i in sorted(order[:n_val])]
+        train[handle] = [texts[i] for i in sorted(order[n_val:])]
+    return train, val
+
+
+def balance(train: dict[str, list[str]], seed: int) -> list[str]:
+    """Oversample smaller users up to the largest, as huggingtweets did, then shuffle."""
+    rng = random.Random(seed)
+    largest = max(len(t) for t in train.values())
+    out: list[str] = []
+    for texts in train.values():
+        reps, rest = divmod(largest, len(texts))
+        out += texts * reps + rng.sample(texts, rest)
+    rng.shuffle(out)
+    return out
+
+
+def pack(texts: list[str], tokenizer: Any, block_size: int) -> list[list[int]]:
+    """Wrap each post in EOS tokens, concatenate, and cut into blocks of `block_size`.
+
+    The stream reads `EOS post EOS post EOS ...`: every post starts after an EOS (that is how
+    generation prompts look) and ends with one (so the bot learns where a post stops). The last,
+    shorter block is kept: small validation splits would otherwise vanish.
+    """
+    eos = tokenizer.eos_token_id
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+    stream: list[int] = [eos]
+    for row in ids:
+        stream.extend(row)
+        stream.append(eos)
+    if len(stream) < 2:
+        return []
+    return [stream[i : i + block_size] for i in range(0, len(stream) - 1, block_size)]
+
+
+def effective_block_size(tokenizer: Any, requested: int, model_max: int | None) -> int:
+    """The block size actually used: the request capped by the model's context."""
+    limits = [requested]
+    if model_max:
+        limits.append(model_max)
+    tok_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_max, int) and 0 < tok_max < 1_000_000:
+        limits.append(tok_max)
+    return max(8, min(limits))
+
+
+def build_datasets(
+    train: dict[str, list[str]], val: dict[str, list[str]], tokenizer: Any, cfg: DataConfig
+) -> Any:
+    """Turn split posts into the train/validation datasets of token blocks.
+
+    Args:
+        train: training posts per handle (from `split_posts`), in command-line order.
+        val: validation posts per handle.
+        tokenizer: the base model's tokenizer (its EOS token separates posts).
+        cfg: block size (already capped by the model) and seed.
+
+    Returns:
+        A DatasetDict with "train" (balanced across users) and "validation" `input_ids` blocks.
+    """
+    from datasets import Dataset, DatasetDict
+
+    train_blocks = pack(balance(train, cfg.seed), tokenizer, cfg.block_size)
+    val_blocks = pack([t for texts in val.values() for t in texts], tokenizer, cfg.block_size)
+    return DatasetDict(
+        train=Dataset.from_dict({"input_ids": train_blocks}),
+        validation=Dataset.from_dict({"input_ids": val_blocks}),
+    )
+
+
+def save(
+    data_dir: Path,
+    dd: Any,
+    train: dict[str, list[str]],
+    val: dict[str, list[str]],
+    cfg: DataConfig,
+    tokenizer_name: str,
+) -> dict[str, Any]:
+    """Write `data_dir/tokenized/` and `data_dir/posts.jsonl`; return the info for bot.json."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    dd.save_to_disk(str(data_dir / TOKENIZED_DIR))
+    with open(data_dir / POSTS_FILE, "w", encoding="utf-8") as f:
+        for split, per_user in (("train", train), ("validation", val)):
+            for handle, texts in per_user.items():
+                for text in texts:
+                    f.write(json.dumps({"handle": handle, "text": text, "split": split}) + "\n")
+    return {
+        **asdict(cfg),
+        "tokenizer": tokenizer_name,
+        "train_blocks": len(dd["train"]),
+        "validation_blocks": len(dd["validation"]),
+        "train_tokens": sum(len(b) for b in dd["train"]["input_ids"]),
+    }
+
+
+def load_posts(data_dir: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Read back the train/validation posts per user from `posts.jsonl` (for re-tokenizing)."""
+    train: dict[str, list[str]] = {}
+    val: dict[str, list[str]] = {}
+    with open(data_dir / POSTS_FILE, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            target = train if row["split"] == "train" else val
+            target.setdefault(row["handle"], []).append(row["text"])
+    return train, val
+
+
+def load_tokenized(data_dir: Path) -> Any:
+    """The saved DatasetDict of token blocks."""
+    from datasets import load_from_disk
+
+    return load_from_disk(str(data_dir / TOKENIZED_DIR))

@@ -1,0 +1,470 @@
+"""Publish a bot folder to the Hugging Face Hub: model repo, and optionally dataset and Space.
+
+The only module that talks to the Hub. `preflight` runs before anything slow (no post read, no
+model loaded) so a bad token or a foreign namespace fails in seconds; `push` uploads a finished
+`DIR` and can be re-run at will: unchanged files are never uploaded and an unchanged repo gets no
+commit. Every failure becomes an `AuthError`/`HubError` saying nothing was committed, with
+`hf-tweetbot push DIR` as the way to retry without training. The token never reaches a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from . import hub_files
+from . import manifest as mf
+from .errors import AuthError, HubError, TweetbotError
+
+LOGIN_HINT = "run `hf auth login` (or `huggingface-cli login`), or set HF_TOKEN to a write token"
+# huggingface_hub's shared client waits forever by default; a dead network must fail fast.
+PREFLIGHT_TIMEOUT = 10.0
+PUSH_TIMEOUT = 120.0
+URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
+_WRITE_ROLES = ("admin", "write", "contributor")
+_REQUIRED = ("config.json", "README.md")
+
+
+@dataclass
+class PushOptions:
+    """What to publish and where (the `push` command's options)."""
+
+    repo_id: str | None = None
+    namespace: str | None = None
+    private: bool = False
+    space: bool = False
+    dataset: bool = False
+    create_pr: bool = False
+    commit_message: str | None = None
+
+
+@dataclass
+class RepoPush:
+    """The outcome for one repo: its URL, the new commit (None when nothing changed), the files sent."""
+
+    repo_type: str
+    repo_id: str
+    url: str
+    commit: str | None
+    files: list[str]
+    pr_url: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.commit is not None
+
+    def line(self) -> str:
+        if not self.changed:
+            return f"{self.repo_type} {self.url}: nothing changed"
+        where = self.pr_url or self.url
+        return f"{self.repo_type} {where}: {len(self.files)} file(s) in commit {self.commit[:7]}"  # type: ignore[index]
+
+
+@dataclass
+class PushResult:
+    """What `push` did for the model repo and, when asked, the dataset and Space repos."""
+
+    model: RepoPush
+    dataset: RepoPush | None = None
+    space: RepoPush | None = None
+
+    @property
+    def repos(self) -> list[RepoPush]:
+        return [r for r in (self.model, self.dataset, self.space) if r is not None]
+
+    @property
+    def changed(self) -> bool:
+        return any(r.changed for r in self.repos)
+
+    def lines(self) -> list[str]:
+        """One line per repo, for the CLI to print."""
+        return [r.line() for r in self.repos]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def get_token() -> str | None:
+    """The Hugging Face token: HF_TOKEN, else the one saved by `hf auth login`; None if neither."""
+    from huggingface_hub import get_token as hf_get_token
+
+    return hf_get_token()
+
+
+def repo_url(repo_type: str, repo_id: str) -> str:
+    """The web URL of a repo on the Hub this process talks to."""
+    from huggingface_hub import constants
+
+    return f"{constants.ENDPOINT.rstrip('/')}/{URL_PREFIX[repo_type]}{repo_id}"
+
+
+def scrub(text: str, token: str | None) -> str:
+    """One line, with the token (and anything shaped like an HF token) masked."""
+    if token:
+        text = text.replace(token, "***")
+    text = re.sub(r"\bhf_[A-Za-z0-9]{8,}\b", "hf_***", text)
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _timeout(seconds: float) -> Iterator[None]:
+    """Give huggingface_hub's shared HTTP client a timeout for the duration of the block."""
+    import httpx2
+    from huggingface_hub.utils import _http
+
+    previous = _http._GLOBAL_CLIENT_FACTORY
+
+    def factory() -> Any:
+        client = previous()
+        client.timeout = httpx2.Timeout(seconds, connect=min(seconds, 10.0))
+        return client
+
+    _http.set_client_factory(factory)
+    try:
+        yield
+    finally:
+        _http.set_client_factory(previous)
+
+
+def _http_status(e: BaseException) -> tuple[int | None, str]:
+    response = getattr(e, "response", None)
+    if response is None:
+        return None, ""
+    return response.status_code, response.headers.get("X-Error-Message") or ""
+
+
+@contextlib.contextmanager
+def _hub_errors(what: str, token: str, retry: str | None) -> Iterator[None]:
+    """Turn huggingface_hub/httpx failures into one-line `AuthError`/`HubError`.
+
+    Args:
+        what: the step, e.g. "model repo alice/bot" (starts the message).
+        token: masked wherever it could appear.
+        retry: the bot folder when files were about to be committed (message says nothing was
+            committed; hint is `hf-tweetbot push DIR`), None during preflight.
+    """
+    import httpx
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+
+    tail = "; nothing was committed" if retry else ""
+    again = f"; then `hf-tweetbot push {retry}` retries without training" if retry else ""
+    try:
+        yield
+    except TweetbotError:
+        raise
+    except HfHubHTTPError as e:
+        status, server = _http_status(e)
+        said = f": {server}" if server else ""
+        if status == 401:
+            msg = f"{what}: the Hugging Face token is invalid or expired{tail}"
+            raise AuthError(scrub(msg, token), hint=LOGIN_HINT + again) from None
+        if status == 403:
+            msg = f"{what}: the token may not write there (HTTP 403{said}){tail}"
+            hint = "use a token with write access to this namespace, or --namespace/--repo-id"
+            raise AuthError(scrub(msg, token), hint=hint + again) from None
+        if status == 412:
+            msg = f"{what}: the repo changed on the Hub during the push{tail}"
+        elif status is not None and status >= 500:
+            msg = f"{what}: the Hub failed (HTTP {status}), even after retries{tail}"
+        else:
+            msg = f"{what}: the Hub refused (HTTP {status}{said}){tail}"
+        raise HubError(
+            scrub(msg, token), hint=("wait a moment" + again) if retry else None
+        ) from None
+    except (httpx2.TransportError, httpx.TransportError, ConnectionError) as e:
+        host = repo_url("model", "").rstrip("/")
+        msg = f"{what}: could not reach the Hub at {host} ({type(e).__name__}){tail}"
+        hint = (
+            ("check your connection" + again) if retry else "check your connection or HF_ENDPOINT"
+        )
+        raise HubError(scrub(msg, token), hint=hint) from None
+    except (HFValidationError, ValueError) as e:
+        msg = f"{what}: {str(e).splitlines()[0] if str(e) else type(e).__name__}{tail}"
+        raise HubError(scrub(msg, token), hint=("fix it" + again) if retry else None) from None
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Validate `NS/NAME` against huggingface_hub's rules and the Hub's naming rules.
+
+    Raises:
+        HubError: the message names the invalid id.
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    parts = repo_id.split("/")
+    ok = len(parts) == 2 and all(_NAME_RE.match(p) for p in parts)
+    ok = ok and not any(s in repo_id for s in ("--", "..")) and not repo_id.endswith(".git")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        ok = False
+    if not ok:
+        raise HubError(
+            f"'{repo_id}' is not a valid Hub repo id",
+            hint="use --repo-id NAMESPACE/NAME with letters, digits, '-', '_' or '.' (at most 96)",
+        )
+    return repo_id
+
+
+def _choose_repo_id(model_name: str, opts: PushOptions, me: dict[str, Any]) -> str:
+    ns = opts.namespace or me["name"]
+    if opts.repo_id:
+        return opts.repo_id if "/" in opts.repo_id else f"{ns}/{opts.repo_id}"
+    return f"{ns}/{model_name}"
+
+
+def _can_write(me: dict[str, Any], repo_type: str, repo_id: str) -> tuple[bool, bool]:
+    """(may create repos in the namespace, may update this repo), from the whoami-v2 answer."""
+    ns = repo_id.split("/")[0]
+    access = (me.get("auth") or {}).get("accessToken") or {}
+    role = access.get("role")
+    if ns == me.get("name"):
+        member = True
+    else:
+        org = next((o for o in me.get("orgs") or [] if o.get("name") == ns), None)
+        member = org is not None and org.get("roleInOrg", "write") in _WRITE_ROLES
+    if not member or role == "read":
+        return False, False
+    if role != "fineGrained":
+        return True, True
+    scoped = (access.get("fineGrained") or {}).get("scoped") or []
+    writes = [s.get("entity") or {} for s in scoped if "repo.write" in (s.get("permissions") or [])]
+    in_ns = any(e.get("type") in ("user", "org") and e.get("name") == ns for e in writes)
+    this = any(e.get("type") == repo_type and e.get("name") == repo_id for e in writes)
+    return in_ns, in_ns or this
+
+
+def _check_access(
+    api: Any, me: dict[str, Any], repo_type: str, repo_id: str, opts: PushOptions
+) -> None:
+    label = f"{repo_type} repo {repo_id}"
+    can_create, can_update = _can_write(me, repo_type, repo_id)
+    exists = api.repo_exists(repo_id, repo_type=repo_type)
+    user = me.get("name", "?")
+    if opts.create_pr:
+        if not exists:
+            raise HubError(f"{label} does not exist: --create-pr needs an existing repo")
+        role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
+        if role == "read":
+            raise AuthError(
+                f"{label}: a read-only token cannot open a pull request", hint=LOGIN_HINT
+            )
+        return
+    if exists and not can_update:
+        raise AuthError(
+            f"{label} exists and {user}'s token cannot write to it",
+            hint="pick another --repo-id or --namespace, use a write token, or pass --create-pr",
+        )
+    if not exists and not can_create:
+        raise AuthError(
+            f"{user}'s token cannot create repos under '{repo_id.split('/')[0]}'",
+            hint="use --namespace with your user or an org where you can write, or a write token",
+        )
+
+
+def preflight(model_name: str, opts: PushOptions, token: str) -> str:
+    """Check, in seconds and before any work, that `push` can succeed.
+
+    Args:
+        model_name: the bot's name (default repo name).
+        opts: push options (`repo_id`, `namespace`, which repos).
+        token: the Hugging Face token.
+
+    Returns:
+        The model repo id to push to (`NS/NAME`); the dataset and Space repos share it.
+
+    Raises:
+        AuthError: invalid token, or no write access to the namespace or the existing repo.
+        HubError: invalid repo id, or the Hub is unreachable.
+    """
+    from huggingface_hub import HfApi
+
+    with _hub_errors("Hub preflight", token, None), _timeout(PREFLIGHT_TIMEOUT):
+        api = HfApi(token=token)
+        me = api.whoami(cache=True)
+        repo_id = check_repo_id(_choose_repo_id(model_name, opts, me))
+        for repo_type in _repo_types(opts):
+            _check_access(api, me, repo_type, repo_id, opts)
+    return repo_id
+
+
+def _repo_types(opts: PushOptions) -> list[str]:
+    return ["model"] + (["dataset"] if opts.dataset else []) + (["space"] if opts.space else [])
+
+
+def _check_complete(bot_dir: Path) -> None:
+    repo = bot_dir / "repo"
+    missing = [n for n in _REQUIRED if not (repo / n).is_file()]
+    if not any(repo.glob("*.safetensors")):
+        missing.append("*.safetensors weights")
+    if missing:
+        raise HubError(
+            f"{repo}: not a finished bot (missing {', '.join(missing)}); nothing was committed",
+            hint=f"run `hf-tweetbot train {bot_dir}` first",
+        )
+
+
+def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions) -> mf.Manifest:
+    """Record where the bot lives in bot.json and re-render the card so its links point there."""
+    from . import card
+
+    man = mf.load(bot_dir)
+    man.repo_id = repo_id
+    if opts.dataset:
+        man.dataset_repo_id = repo_id
+    if opts.space:
+        man.space_repo_id = repo_id
+    if (bot_dir / "repo" / card.THUMBNAIL_FILE).is_file():
+        man.thumbnail = card.resolve_url(repo_id, card.THUMBNAIL_FILE)
+    mf.save(man, bot_dir)
+    card.write_card(bot_dir)
+    return man
+
+
+def push(bot_dir: Path, opts: PushOptions, token: str, progress: bool = True) -> PushResult:
+    """Publish a finished bot folder: one commit per repo, only files that changed.
+
+    Args:
+        bot_dir: the bot folder (`bot.json`, `data/`, `repo/`).
+        opts: where and what to publish.
+        token: the Hugging Face token (never written anywhere).
+        progress: show huggingface_hub's progress bars.
+
+    Returns:
+        The URL, new commit (or None: nothing changed) and files sent for each repo.
+
+    Raises:
+        HubError: `DIR/repo/` incomplete, the Hub failed or refused; nothing was committed to the
+            repo named in the message.
+        AuthError: invalid token or no write access.
+    """
+    bot_dir = Path(bot_dir)
+    _check_complete(bot_dir)
+    man = mf.load(bot_dir)
+    if not opts.repo_id and not opts.namespace and man.repo_id:
+        opts = replace(opts, repo_id=man.repo_id)  # a re-push goes where the last one went
+    repo_id = preflight(man.model_name, opts, token)
+    man = _update_manifest(bot_dir, repo_id, opts)
+    with tempfile.TemporaryDirectory(prefix="hf-tweetbot-push-") as tmp:
+        # Everything is staged before the first upload: a failure cannot leave DIR half-made.
+        folders = {"model": bot_dir / "repo"}
+        if opts.dataset:
+            folders["dataset"] = hub_files.stage_dataset(bot_dir, man, Path(tmp) / "dataset")
+        if opts.space:
+            folders["space"] = hub_files.stage_space(man, bot_dir / "repo", Path(tmp) / "space")
+        for folder in folders.values():
+            _refuse_secrets(folder, token, bot_dir)
+        with _progress(progress), _timeout(PUSH_TIMEOUT):
+            done = {
+                t: _push_folder(f, t, repo_id, opts, token, bot_dir) for t, f in folders.items()
+            }
+    return PushResult(done["model"], done.get("dataset"), done.get("space"))
+
+
+@contextlib.contextmanager
+def _progress(show: bool) -> Iterator[None]:
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    was_disabled = are_progress_bars_disabled()
+    if not show:
+        disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not show and not was_disabled:
+            enable_progress_bars()
+
+
+def local_files(folder: Path) -> dict[str, Path]:
+    """Files to upload from `folder`, by repo path (hidden files and folders are skipped)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if p.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+            out[rel] = p
+    return out
+
+
+def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
+    """Never upload a file holding the token (a log or config that captured it)."""
+    needle = token.encode()
+    for rel, path in local_files(folder).items():
+        if needle and needle in path.read_bytes():
+            raise HubError(
+                f"{folder.name}/{rel} contains your Hugging Face token: refusing to upload; "
+                "nothing was committed",
+                hint=f"remove the token from that file, then `hf-tweetbot push {bot_dir}`",
+            )
+
+
+def _same(path: Path, remote: Any) -> bool:
+    """Whether a local file equals the Hub's copy (LFS: sha256; regular: git blob sha1)."""
+    size = path.stat().st_size
+    if remote.lfs is not None:
+        h = hashlib.sha256()
+        want = remote.lfs.sha256
+    else:
+        h = hashlib.sha1(b"blob %d\0" % size)
+        want = remote.blob_id
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest() == want
+
+
+def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path) -> RepoPush:  # fmt: skip
+    """Create the repo if needed and commit the files of `folder` that differ from the Hub's."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    url = repo_url(repo_type, repo_id)
+    with _hub_errors(f"{repo_type} repo {repo_id}", token, str(bot_dir)):
+        api = HfApi(token=token)
+        api.create_repo(
+            repo_id,
+            repo_type=repo_type,
+            private=opts.private or None,
+            exist_ok=True,
+            space_sdk="gradio" if repo_type == "space" else None,
+        )
+        head = api.repo_info(repo_id, repo_type=repo_type).sha
+        tree = api.list_repo_tree(repo_id, repo_type=repo_type, recursive=True, revision=head)
+        remote = {f.path: f for f in tree if isinstance(f, RepoFile)}
+        changed = [
+            r for r, p in local_files(folder).items() if r not in remote or not _same(p, remote[r])
+        ]
+        commit, pr_url = None, None
+        if changed:
+            ops = [CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed]
+            info = api.create_commit(
+                repo_id,
+                ops,
+                commit_message=opts.commit_message or _message(repo_type, repo_id, changed),
+                repo_type=repo_type,
+                create_pr=opts.create_pr,
+                parent_commit=head,  # the Hub refuses if someone committed since we compared
+            )
+            commit, pr_url = info.oid, info.pr_url
+        if repo_type == "space" and not opts.create_pr:
+            # Set on every push: a previous push may have failed between commit and variable.
+            model_id = (folder / hub_files.MODEL_ID_FILE).read_text(encoding="utf-8").strip()
+            api.add_space_variable(repo_id, "MODEL_ID", model_id)
+    return RepoPush(repo_type, repo_id, url, commit, changed if commit else [], pr_url)
+
+
+def _message(repo_type: str, repo_id: str, changed: list[str]) -> str:
+    what = {"model": "model", "dataset": "cleaned posts", "space": "Space app"}[repo_type]
+    return f"hf-tweetbot: upload {what} of {repo_id.split('/')[1]} ({len(changed)} file(s))"

@@ -1,0 +1,209 @@
+"""What goes into the dataset and Space repos, staged in a local folder before any upload.
+
+`publisher/hub.py` pushes these folders; keeping them apart keeps the network code small and
+lets tests check the files without a Hub.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+
+from .errors import HubError
+from .manifest import Manifest
+
+POSTS_FILE = "posts.jsonl"
+SPLITS = ("train", "validation")
+# Files of the `space/` package that are not shipped: packaging only, or generated here.
+SPACE_SKIP = {"__init__.py", "requirements.txt", "README.md"}
+SPACE_SUFFIXES = (".py", ".css", ".txt", ".md", ".json")
+# Always pinned: the Space cannot load a bot without them, whatever app.py imports lazily.
+SPACE_ALWAYS = ("gradio", "transformers", "torch", "huggingface_hub")
+MODEL_ID_FILE = "model_id.txt"
+
+
+def read_posts(bot_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """The cleaned posts of `DIR/data/posts.jsonl`, by split.
+
+    Args:
+        bot_dir: the bot folder.
+
+    Returns:
+        {"train": [{"handle", "text"}...], "validation": [...]}.
+
+    Raises:
+        HubError: the file is missing or unreadable (the bot was never prepared).
+    """
+    path = Path(bot_dir) / "data" / POSTS_FILE
+    rows: dict[str, list[dict[str, str]]] = {s: [] for s in SPLITS}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    rows.setdefault(row["split"], []).append(
+                        {"handle": row["handle"], "text": row["text"]}
+                    )
+    except FileNotFoundError:
+        raise HubError(
+            f"{path}: no cleaned posts to publish as a dataset; nothing was committed",
+            hint=f"run `hf-tweetbot prepare USER --out {bot_dir}` first, or push without --dataset",
+        ) from None
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise HubError(
+            f"{path}: unreadable posts file ({e}); nothing was committed",
+            hint=f"run `hf-tweetbot prepare USER --out {bot_dir} --overwrite` again",
+        ) from e
+    return rows
+
+
+def size_category(n: int) -> str:
+    """The Hub's `size_categories` bucket for `n` rows."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if n < limit:
+            return name
+    return "100K<n<1M"
+
+
+def dataset_card(man: Manifest, counts: dict[str, int]) -> str:
+    """A short dataset card: where the posts come from, what was removed, the counts."""
+    from .card import hub_url
+
+    handles = ", ".join(f"@{h}" for h in man.handles)
+    total = sum(counts.values())
+    lines = [
+        "---",
+        f"pretty_name: {json.dumps(f'Posts of {handles}')}",
+        "task_categories:\n- text-generation",
+        "tags:\n- huggingtweets\n- hf-tweetbot",
+        f"size_categories:\n- {size_category(total)}",
+        "configs:\n- config_name: default\n  data_files:",
+        *(f"  - split: {s}\n    path: data/{s}-*.parquet" for s in SPLITS),
+        "---",
+        "",
+        f"# Posts of {handles}",
+        "",
+        f"The cleaned posts the bot [{man.repo_id}]({hub_url(str(man.repo_id))}) was fine-tuned "
+        "on, cleaned with huggingtweets' rules by hf-tweetbot.",
+        "",
+        "Removed: retweets and reposts; short posts (fewer than 3 words that are not links, "
+        "mentions or hashtags). Links were cut from the posts kept and whitespace folded.",
+        "",
+        "| User | Downloaded | Retweets removed | Short posts removed | Kept |",
+        "| --- | --- | --- | --- | --- |",
+        *(
+            f"| @{u.handle} | {u.tweets_downloaded} | {u.retweets} | {u.short_tweets} | {u.tweets_kept} |"
+            for u in man.users
+        ),
+        "",
+        f"Splits: {counts['train']} posts for training, {counts['validation']} for validation "
+        "(columns `handle`, `text`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def stage_dataset(bot_dir: Path, man: Manifest, out: Path) -> Path:
+    """Write the dataset repo (Parquet splits and README.md) into `out`.
+
+    Args:
+        bot_dir: the bot folder (reads `data/posts.jsonl`).
+        man: the manifest, with `repo_id` set.
+        out: an empty folder to fill.
+
+    Returns:
+        `out`.
+    """
+    from datasets import Dataset, Features, Value
+
+    rows = read_posts(bot_dir)
+    features = Features({"handle": Value("string"), "text": Value("string")})
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        ds = Dataset.from_list(rows[split], features=features)
+        ds.to_parquet(str(out / "data" / f"{split}-00000-of-00001.parquet"))
+    counts = {s: len(rows[s]) for s in SPLITS}
+    (out / "README.md").write_text(dataset_card(man, counts), encoding="utf-8")
+    return out
+
+
+def _imports(sources: list[Path]) -> set[str]:
+    """Top-level module names imported anywhere in `sources` (lazy imports included)."""
+    names: set[str] = set()
+    for src in sources:
+        for node in ast.walk(ast.parse(src.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def requirements(sources: list[Path]) -> str:
+    """`requirements.txt` pinning every third-party package the Space imports to the installed version.
+
+    Local versions are dropped (`torch==2.13.0+cpu` -> `torch==2.13.0`): PyPI has no `+cpu`.
+    """
+    local = {p.stem for p in sources}
+    dists = metadata.packages_distributions()
+    wanted = set(SPACE_ALWAYS)
+    for mod in _imports(sources) - local - set(sys.stdlib_module_names):
+        wanted.update(dists.get(mod, []))
+    pins = []
+    for name in sorted(wanted, key=str.lower):
+        try:
+            pins.append(f"{name}=={metadata.version(name).split('+')[0]}")
+        except metadata.PackageNotFoundError:
+            continue  # imported under a guard and not installed here: the app copes without it
+    return "\n".join(pins) + "\n"
+
+
+def space_sources() -> list[Path]:
+    """The files of the installed `space` package that make up the Space app."""
+    root = Path(str(resources.files("space")))
+    files = sorted(
+        p
+        for p in root.iterdir()
+        if p.is_file() and p.suffix in SPACE_SUFFIXES and p.name not in SPACE_SKIP
+    )
+    if not any(p.name == "app.py" for p in files):
+        raise HubError(
+            f"{root}: the Space app (app.py) is missing from this installation; nothing was committed",
+            hint="reinstall hf-tweetbot (`pip install -e .`), or push without --space",
+        )
+    return files
+
+
+def space_readme(man: Manifest, repo_dir: Path, gradio_version: str) -> str:
+    """The Space card from publisher.card, with its config front matter."""
+    from . import card
+
+    return card.render_space_readme(man, gradio_version, repo_dir=repo_dir)
+
+
+def stage_space(man: Manifest, repo_dir: Path, out: Path) -> Path:
+    """Write the Space repo (app files, pinned requirements, README.md, model_id.txt) into `out`.
+
+    Args:
+        man: the manifest, with `repo_id` (the model the Space loads) set.
+        repo_dir: the local model repo, so the card shows only files that exist.
+        out: an empty folder to fill.
+
+    Returns:
+        `out`.
+    """
+    sources = space_sources()
+    out.mkdir(parents=True, exist_ok=True)
+    for src in sources:
+        (out / src.name).write_bytes(src.read_bytes())
+    reqs = requirements([s for s in sources if s.suffix == ".py"])
+    (out / "requirements.txt").write_text(reqs, encoding="utf-8")
+    gradio = re.search(r"^gradio==(\S+)$", reqs, re.M)
+    readme = space_readme(man, repo_dir, gradio.group(1) if gradio else "5.0.0")
+    (out / "README.md").write_text(readme, encoding="utf-8")
+    (out / MODEL_ID_FILE).write_text(f"{man.repo_id}\n", encoding="utf-8")
+    return out

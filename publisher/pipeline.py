@@ -1,0 +1,257 @@
+"""The stages in order: gather → clean → dataset → train → thumbnail + card → push."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import base_models, clean, dataset, manifest
+from .errors import OutputExistsError, UsageError
+from .manifest import Manifest, UserStats
+from .sources import Gathered, SourceOptions, gather, split_spec
+
+DEFAULT_ROOT = Path("bots")
+MAX_USERS = 3
+Say = Callable[[str], None]
+
+
+@dataclass
+class PrepareOptions:
+    """Everything `prepare` needs besides the USER arguments."""
+
+    out: Path | None = None
+    base_model: str = base_models.DEFAULT_BASE_MODEL
+    overwrite: bool = False
+    widget_text: str = manifest.DEFAULT_WIDGET_TEXT
+    card_metadata: str = "exact"
+    sources: SourceOptions = field(default_factory=SourceOptions)
+    data: dataset.DataConfig = field(default_factory=dataset.DataConfig)
+
+
+def check_specs(specs: list[str]) -> None:
+    """1 to 3 users, each once (huggingtweets' limit)."""
+    if not specs:
+        raise UsageError("no USER given", hint="hf-tweetbot publish path/to/archive.zip")
+    if len(specs) > MAX_USERS:
+        raise UsageError(
+            f"{len(specs)} users given; a bot mixes at most {MAX_USERS}",
+            hint="make one bot per group of up to 3 users",
+        )
+    seen: set[str] = set()
+    for spec in specs:
+        key = _spec_key(spec)
+        if key in seen:
+            raise UsageError(f"{spec}: the same user is given twice", hint="name each user once")
+        seen.add(key)
+
+
+def _spec_key(spec: str) -> str:
+    handle, path = split_spec(spec)
+    p = Path(path).expanduser()
+    return str(p.resolve()) if p.exists() else spec.lower().lstrip("@").removeprefix("x:")
+
+
+def guess_handles(specs: list[str]) -> list[str] | None:
+    """Handles known without reading anything (HANDLE=PATH and live forms), else None."""
+    from .sources import source_kind
+
+    out = []
+    for spec in specs:
+        handle, _ = split_spec(spec)
+        kind = source_kind(spec)
+        if handle:
+            out.append(handle)
+        elif kind in ("x_api", "bluesky"):
+            out.append(spec.split(":", 1)[-1].lstrip("@"))
+        else:
+            return None
+    return out
+
+
+def default_out(specs: list[str]) -> Path | None:
+    handles = guess_handles(specs)
+    return DEFAULT_ROOT / manifest.model_name_for(handles) if handles else None
+
+
+def check_out_dir(out: Path, model_name: str, overwrite: bool) -> None:
+    """Refuse to write over another bot unless --overwrite."""
+    if not out.exists() or overwrite:
+        return
+    if out.is_file():
+        raise OutputExistsError(f"{out} is a file, not a bot folder", hint="choose another --out")
+    path = out / manifest.MANIFEST_NAME
+    if path.exists():
+        other = manifest.load(out).model_name
+        if other != model_name:
+            raise OutputExistsError(
+                f"{out} holds another bot ({other})",
+                hint=f"choose another --out, or add --overwrite to replace {other}",
+            )
+        return
+    if any(p.name != "raw" for p in out.iterdir()):
+        raise OutputExistsError(
+            f"{out} is not empty and holds no bot", hint="choose another --out, or add --overwrite"
+        )
+
+
+def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[Path, Manifest]:
+    """Gather, clean and tokenize the users' posts into `DIR/bot.json` and `DIR/data/`.
+
+    Args:
+        specs: USER arguments, 1 to 3.
+        opts: output folder, base model, source and data options.
+        say: where progress lines and warnings go.
+
+    Returns:
+        (the bot folder, its manifest).
+    """
+    check_specs(specs)
+    base = base_models.canonical_name(opts.base_model)
+    tokenizer = base_models.load_tokenizer(base)
+    guessed = opts.out or default_out(specs)
+    if opts.sources.raw_dir is None:
+        opts.sources.raw_dir = (guessed or DEFAULT_ROOT) / "raw"
+
+    users: list[UserStats] = []
+    texts: dict[str, list[str]] = {}
+    avatars: dict[str, bytes] = {}
+    for spec in specs:
+        g: Gathered = gather(spec, opts.sources)
+        handle = g.profile.handle
+        if handle.lower() in {h.lower() for h in texts}:
+            raise UsageError(f"@{handle} is given twice", hint="name each user once")
+        kept = clean.clean(g)
+        warning = clean.check_enough(handle, kept.texts, tokenizer.eos_token)
+        if warning:
+            say(f"Warning: {warning}")
+        avatar_url = g.profile.avatar_url
+        if g.profile.avatar_bytes:
+            avatar_url = f"avatar_{handle}.{g.profile.avatar_ext}"
+            avatars[avatar_url] = g.profile.avatar_bytes
+        c = kept.counts
+        users.append(UserStats(handle, g.profile.name, avatar_url, g.profile.source,
+                               c.tweets_downloaded, c.retweets, c.short_tweets, c.tweets_kept))  # fmt: skip
+        texts[handle] = kept.texts
+        say(f"@{handle}: {c.tweets_downloaded} posts downloaded, {c.retweets} retweets, "
+            f"{c.short_tweets} short, {c.tweets_kept} kept")  # fmt: skip
+
+    model_name = manifest.model_name_for(list(texts))
+    out = opts.out or DEFAULT_ROOT / model_name
+    check_out_dir(out, model_name, opts.overwrite)
+    m = Manifest(model_name=model_name, base_model=base, users=users,
+                 widget_text=opts.widget_text, card_metadata=opts.card_metadata)  # fmt: skip
+    cfg = dataset.DataConfig(
+        block_size=dataset.effective_block_size(tokenizer, opts.data.block_size, None),
+        val_fraction=opts.data.val_fraction,
+        seed=opts.data.seed,
+    )
+    train_posts, val_posts = dataset.split_posts(texts, cfg.val_fraction, cfg.seed)
+    dd = dataset.build_datasets(train_posts, val_posts, tokenizer, cfg)
+    _write_prepared(out, m, dd, train_posts, val_posts, cfg, avatars, opts.overwrite)
+    say(f"Prepared {out}: {len(dd['train'])} training blocks, {len(dd['validation'])} validation")
+    return out, m
+
+
+def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts: Any,
+                    cfg: dataset.DataConfig, avatars: dict[str, bytes], overwrite: bool) -> None:  # fmt: skip
+    """Stage bot.json, data/ and avatars/ in a temp folder, then move them into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        m.data = dataset.save(stage / "data", dd, train_posts, val_posts, cfg, m.base_model)
+        if avatars:
+            (stage / "avatars").mkdir()
+            for name, data in avatars.items():
+                (stage / "avatars" / name).write_bytes(data)
+        manifest.save(m, stage)
+        if overwrite and (out / manifest.MANIFEST_NAME).exists():
+            if manifest.load(out).model_name != m.model_name:
+                _replace(stage, out)  # another bot: replace the whole folder
+                return
+        out.mkdir(exist_ok=True)
+        for stale in ("avatars", "checkpoints"):
+            shutil.rmtree(out / stale, ignore_errors=True)
+        for item in ("data", "avatars", manifest.MANIFEST_NAME):
+            if (stage / item).exists():
+                _replace(stage / item, out / item)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _replace(new: Path, target: Path) -> None:
+    """Swap `new` in for `target` with renames; the old one is removed only afterwards."""
+    trash = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, trash)
+    os.replace(new, target)
+    if trash.is_dir():
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        trash.unlink(missing_ok=True)
+
+
+def finish(bot_dir: Path, say: Say = print) -> None:
+    """Render the thumbnail (three sample posts) and the model card into `DIR/repo/`."""
+    from space.sampling import generate_posts, load_bot
+
+    from . import card, thumbnail
+
+    m = manifest.load(bot_dir)
+    repo = bot_dir / "repo"
+    model, tok = load_bot(str(repo))
+    posts = generate_posts(model, tok, m.widget_text, n=3, max_new_tokens=40, seed=0)
+    thumbnail.make_thumbnail(m, posts, repo)
+    card.write_card(bot_dir, full_metadata=m.card_metadata == "full")
+    say(f"Wrote {repo / 'README.md'} and {repo / 'predictions.png'}")
+
+
+def train_bot(bot_dir: Path, cfg: Any, say: Say = print) -> manifest.Metrics:
+    """Fine-tune, then write the card and thumbnail: `DIR/repo/` is then complete."""
+    from . import train
+
+    metrics = train.train(bot_dir, cfg)
+    if is_main_process():
+        say(
+            f"Validation perplexity {metrics.perplexity_before:.2f} → {metrics.perplexity_after:.2f}; "
+            f"{metrics.train_tokens} tokens in {metrics.train_seconds:.0f} s "
+            f"({metrics.tokens_per_second:.0f} tokens/s)"
+        )
+        finish(bot_dir, say)
+    return metrics
+
+
+def is_main_process() -> bool:
+    # Under `accelerate launch` only rank 0 renders and pushes.
+    return os.environ.get("RANK", "0") == "0"
+
+
+def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: Any | None,
+            say: Say = print) -> Path:  # fmt: skip
+    """Run every stage; push when `push_opts` is given (preflight before anything is read)."""
+    from . import hub
+
+    token = None
+    if push_opts is not None:
+        token = hub.get_token()
+        if token is None:
+            say("No Hugging Face token (HF_TOKEN or `hf auth login`): the bot stays local.")
+            push_opts = None
+    check_specs(specs)
+    guessed = guess_handles(specs)
+    if push_opts is not None and token and (push_opts.repo_id or guessed):
+        name = manifest.model_name_for(guessed) if guessed else ""
+        push_opts.repo_id = hub.preflight(name, push_opts, token)
+        say(f"Preflight OK: will push to {push_opts.repo_id}")
+    bot_dir, m = prepare(specs, opts, say)
+    if push_opts is not None and token and not push_opts.repo_id:
+        push_opts.repo_id = hub.preflight(m.model_name, push_opts, token)
+        say(f"Preflight OK: will push to {push_opts.repo_id}")
+    train_bot(bot_dir, train_cfg, say)
+    if push_opts is not None and token and is_main_process():
+        result = hub.push(bot_dir, push_opts, token)
+        say(str(result))
+    return bot_dir

@@ -1,0 +1,356 @@
+"""Read posts from an X/Twitter account archive: the `.zip`, its extracted folder, or a `tweets.js`.
+
+Archive data files are JavaScript assignments (`window.YTD.tweets.part0 = [...]`); everything
+after the first `=` is JSON, so it is parsed as JSON and never evaluated. Zips are read member
+by member in memory, never extracted, and refused outright when an entry could escape a folder
+(zip slip) or inflate past `MAX_MEMBER_BYTES` / `MAX_TOTAL_BYTES` (zip bomb).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..errors import ArchiveError
+from . import Gathered, Post, Profile, SourceOptions, split_spec
+
+# Caps on what one archive may make us hold in memory. Real tweets.js files stay far below them
+# (a 100k-tweet account is a few hundred MB); tests lower them with monkeypatch.
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 2 << 30
+_CHUNK = 1 << 20
+
+_TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_REDOWNLOAD = "download the archive again (X: Settings > Your account > Download an archive)"
+
+
+class _Reader:
+    """Files of an archive, by POSIX path relative to its root, read under the size caps."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.total = 0
+
+    def files(self, folder: str) -> list[str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def _open(self, name: str) -> tuple[Any, int] | None:
+        raise NotImplementedError
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of `name`, or None when absent; refuses what passes the caps."""
+        found = self._open(name)
+        if found is None:
+            return None
+        stream, declared = found
+        where = f"{self.label}: {name}"
+        if declared > MAX_MEMBER_BYTES or self.total + declared > MAX_TOTAL_BYTES:
+            stream.close()
+            raise _too_big(where, declared)
+        buf = bytearray()
+        try:
+            with stream:
+                # Count what really comes out: a zip's declared size can lie.
+                while chunk := stream.read(_CHUNK):
+                    buf += chunk
+                    if len(buf) > MAX_MEMBER_BYTES or self.total + len(buf) > MAX_TOTAL_BYTES:
+                        raise _too_big(where, len(buf))
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as e:
+            raise ArchiveError(f"{where}: cannot be read ({e})", hint=_REDOWNLOAD) from None
+        self.total += len(buf)
+        return bytes(buf)
+
+
+def _too_big(where: str, size: int) -> ArchiveError:
+    return ArchiveError(
+        f"{where}: refusing a member of {size:,}+ bytes uncompressed (limit "
+        f"{MAX_MEMBER_BYTES:,} per file, {MAX_TOTAL_BYTES:,} in all); this looks like a zip bomb",
+        hint="pass the archive exactly as X delivered it, or only its data/tweets.js",
+    )
+
+
+class _ZipReader(_Reader):
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        try:
+            self.zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise ArchiveError(f"{path}: not a valid zip file ({e})", hint=_REDOWNLOAD) from None
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        for info in self.zf.infolist():
+            name = info.filename.replace("\\", "/")
+            if _unsafe(name):
+                self.zf.close()
+                raise ArchiveError(
+                    f"{path}: refusing the archive, entry {info.filename!r} points outside its "
+                    "folder (absolute path or '..')",
+                    hint="use the archive exactly as X delivered it",
+                )
+            if not info.is_dir():
+                self.infos[name] = info
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def files(self, folder: str) -> list[str]:
+        return [n for n in self.infos if n.startswith(folder) and "/" not in n[len(folder) :]]
+
+    def _open(self, name: str) -> tuple[Any, int] | None:
+        info = self.infos.get(name)
+        if info is None:
+            return None
+        try:
+            return self.zf.open(info), info.file_size
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
+            raise ArchiveError(
+                f"{self.label}: {name}: cannot be read ({e})", hint=_REDOWNLOAD
+            ) from None
+
+
+class _DirReader(_Reader):
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root))
+        self.root = root
+
+    def files(self, folder: str) -> list[str]:
+        d = self.root / folder
+        return [folder + p.name for p in d.iterdir() if p.is_file()] if d.is_dir() else []
+
+    def _open(self, name: str) -> tuple[Any, int] | None:
+        p = self.root / name
+        if _unsafe(name) or not p.is_file():
+            return None
+        return p.open("rb"), p.stat().st_size
+
+
+def _unsafe(name: str) -> bool:
+    """True for a path that is absolute (POSIX or Windows) or climbs out with '..'."""
+    return (
+        name.startswith("/") or re.match(r"^[A-Za-z]:", name) is not None or ".." in name.split("/")
+    )
+
+
+def _tweet_files(reader: _Reader, folders: list[str]) -> list[str]:
+    """`tweets.js` (or the older `tweet.js`) and its `-partN` siblings, in part order."""
+    for folder in folders:
+        found: dict[str, list[tuple[int, str]]] = {}
+        for name in reader.files(folder):
+            m = _TWEETS_RE.match(name[len(folder) :])
+            if m:
+                stem = "tweets" if name[len(folder) :].startswith("tweets") else "tweet"
+                found.setdefault(stem, []).append((int(m.group(1) or 0), name))
+        # New archives say tweets.js, old ones tweet.js; never mix the two.
+        parts = found.get("tweets") or found.get("tweet")
+        if parts:
+            return [name for _, name in sorted(parts)]
+    return []
+
+
+def _zip_folders(reader: _ZipReader) -> list[str]:
+    """Folders of a zip that may hold tweets.js: `data/` first, then the shallowest others."""
+    dirs = {n.rpartition("/")[0] + "/" if "/" in n else "" for n in reader.infos}
+    return sorted(dirs, key=lambda d: (not d.endswith("data/") and d != "data/", d.count("/"), d))
+
+
+def parse_js(data: bytes, label: str) -> Any:
+    """Parse an archive data file: the JSON after the first `=` of `window.YTD.x.part0 = ...`.
+
+    Args:
+        data: the file's bytes.
+        label: how to name the file in error messages.
+
+    Returns:
+        The decoded JSON value.
+
+    Raises:
+        ArchiveError: not UTF-8, no `=`, or invalid JSON (with the line number in the file).
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ArchiveError(f"{label}: not UTF-8 text ({e.reason})", hint=_REDOWNLOAD) from None
+    eq = text.find("=")
+    if eq < 0:
+        raise ArchiveError(
+            f"{label}: no '=' assignment, so this is not an X archive data file",
+            hint="pass the archive's data/tweets.js (it starts with `window.YTD.tweets.part0 =`)",
+        )
+    body = text[eq + 1 :].rstrip().removesuffix(";")
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as e:
+        line = text.count("\n", 0, eq) + e.lineno
+        raise ArchiveError(
+            f"{label}: invalid JSON at line {line} ({e.msg}); the file is truncated or corrupt",
+            hint=_REDOWNLOAD,
+        ) from None
+
+
+def _iso(created_at: Any) -> str | None:
+    """'Wed Oct 10 20:19:24 +0000 2018' -> '2018-10-10T20:19:24+00:00'; anything else as is."""
+    if not isinstance(created_at, str):
+        return None
+    p = created_at.split()
+    if len(p) == 6 and p[1] in _MONTHS and len(p[4]) == 5 and p[2].isdigit():
+        tz = p[4]
+        return f"{p[5]}-{_MONTHS[p[1]]:02d}-{int(p[2]):02d}T{p[3]}{tz[:3]}:{tz[3:]}"
+    return created_at
+
+
+def _posts(items: Any, label: str) -> list[Post]:
+    if not isinstance(items, list):
+        raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=_REDOWNLOAD)
+    posts = []
+    for item in items:
+        # 2019+ archives wrap each tweet as {"tweet": {...}}; the oldest ones do not.
+        obj = item.get("tweet", item) if isinstance(item, dict) else None
+        if not isinstance(obj, dict):
+            continue
+        text = obj.get("full_text")
+        if not isinstance(text, str):
+            text = obj.get("text")
+        if isinstance(text, str):
+            posts.append(Post(text=text, created_at=_iso(obj.get("created_at"))))
+    return posts
+
+
+def _first(data: Any, key: str) -> dict[str, Any]:
+    """`[{"account": {...}}]` -> `{...}` (or {} when the shape is unexpected)."""
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        inner = data[0].get(key, data[0])
+        return inner if isinstance(inner, dict) else {}
+    return {}
+
+
+def _load(reader: _Reader, name: str) -> Any:
+    data = reader.read(name)
+    return None if data is None else parse_js(data, f"{reader.label}: {name}")
+
+
+def _avatar(reader: _Reader, folder: str, url: Any, profile: Profile) -> None:
+    """Fill the profile's avatar from profile.js's `avatarMediaUrl` (URL or path in the archive)."""
+    if not isinstance(url, str) or not url:
+        return
+    if url.startswith(("http://", "https://")):
+        profile.avatar_url = url
+        return
+    rel = url.replace("\\", "/").removeprefix("./")
+    if _unsafe(rel):
+        raise ArchiveError(
+            f"{reader.label}: profile.js avatar path {url!r} points outside the archive",
+            hint="use the archive exactly as X delivered it",
+        )
+    root = folder[: -len("data/")] if folder.endswith("data/") else folder
+    for name in dict.fromkeys((root + rel, folder + rel)):
+        data = reader.read(name)
+        if data:
+            ext = PurePosixPath(rel).suffix.lower().lstrip(".") or "jpg"
+            profile.avatar_bytes, profile.avatar_ext = data, "jpg" if ext == "jpeg" else ext
+            return
+
+
+def _profile(reader: _Reader, folder: str, handle: str | None) -> Profile:
+    account = _first(_load(reader, folder + "account.js"), "account")
+    if not account:  # fall back on the manifest's userInfo
+        manifest = _load(reader, folder + "manifest.js")
+        info = manifest.get("userInfo", {}) if isinstance(manifest, dict) else {}
+        account = {"username": info.get("userName"), "accountDisplayName": info.get("displayName")}
+    found = account.get("username")
+    handle = handle or (found if isinstance(found, str) and found else None)
+    if handle is None:
+        raise ArchiveError(
+            f"{reader.label}: no data/account.js naming the account's handle",
+            hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
+        )
+    name = account.get("accountDisplayName")
+    profile = Profile(handle=handle, name=name if isinstance(name, str) and name else handle,
+                      source="archive")  # fmt: skip
+    info = _first(_load(reader, folder + "profile.js"), "profile")
+    _avatar(reader, folder, info.get("avatarMediaUrl"), profile)
+    return profile
+
+
+def _open(path: Path) -> tuple[_Reader, list[str]]:
+    """A reader for a zip or folder, and the folders to look for tweets.js in."""
+    if path.is_dir():
+        folders = ["data/", ""] + sorted(
+            f"{p.name}/data/" for p in path.iterdir() if (p / "data").is_dir()
+        )
+        return _DirReader(path), folders
+    if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+        reader = _ZipReader(path)
+        return reader, _zip_folders(reader)
+    raise ArchiveError(
+        f"{path}: not an X archive (expected a .zip, its extracted folder, or tweets.js) "
+        "nor a .jsonl/.csv file",
+        hint="pass the archive .zip from X, or a .jsonl/.csv file with a `text` column",
+    )
+
+
+def fetch(spec: str, opts: SourceOptions) -> Gathered:
+    """Read every post of an X archive.
+
+    Args:
+        spec: `PATH` or `HANDLE=PATH`; PATH is the archive `.zip`, its extracted folder or a
+            bare `tweets.js` (which needs `HANDLE=`). `HANDLE=` overrides the archive's handle.
+        opts: shared source options (archives are local: no cap, no cache).
+
+    Returns:
+        The profile (handle, display name, avatar URL or bytes) and all posts in archive order.
+
+    Raises:
+        ArchiveError: a missing, malformed or unsafe archive; nothing is written.
+    """
+    handle, raw = split_spec(spec)
+    path = Path(raw).expanduser()
+    if not path.exists():
+        raise ArchiveError(
+            f"{raw}: no such file or folder",
+            hint="pass the path of the archive .zip from X (or HANDLE=PATH)",
+        )
+    if path.is_file() and path.suffix.lower() == ".js":
+        if handle is None:
+            raise ArchiveError(
+                f"{raw}: a bare tweets.js does not say whose posts these are",
+                hint=f"name the account: hf-tweetbot publish HANDLE={raw} (or pass the whole .zip)",
+            )
+        data = _DirReader(path.parent).read(path.name)
+        posts = _require_posts(_posts(parse_js(data or b"", raw), raw), raw)
+        return Gathered(Profile(handle=handle, name=handle, source="archive"), posts)
+    reader, folders = _open(path)
+    try:
+        parts = _tweet_files(reader, folders)
+        if not parts:
+            raise ArchiveError(
+                f"{raw}: no data/tweets.js (or tweet.js) inside; this is not an X archive",
+                hint="pass the .zip from X's 'Download an archive of your data', unmodified",
+            )
+        posts = []
+        for name in parts:
+            posts += _posts(_load(reader, name), f"{reader.label}: {name}")
+        _require_posts(posts, raw)
+        folder = parts[0].rpartition("/")[0] + "/" if "/" in parts[0] else ""
+        return Gathered(profile=_profile(reader, folder, handle), posts=posts)
+    finally:
+        reader.close()
+
+
+def _require_posts(posts: list[Post], label: str) -> list[Post]:
+    if not posts:
+        raise ArchiveError(
+            f"{label}: the archive holds no posts",
+            hint="check you passed the right account's archive (data/tweets.js lists its posts)",
+        )
+    return posts

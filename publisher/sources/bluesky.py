@@ -1,0 +1,153 @@
+"""Bluesky: a user's posts and reposts from the public AppView, no login needed.
+
+`bsky:HANDLE` (`bsky:someone.bsky.social`, `bsky:@someone.bsky.social`, `bsky:did:plc:...`; a
+handle without a dot gets `.bsky.social`). The endpoint is `HF_TWEETBOT_BSKY_API_URL` (default
+https://public.api.bsky.app): `app.bsky.actor.getProfile`, then `app.bsky.feed.getAuthorFeed`
+paged with `cursor` until it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from ..errors import FetchError, SourceError
+from . import Gathered, Post, Profile, SourceOptions
+from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_unix
+
+DEFAULT_URL = "https://public.api.bsky.app"
+URL_ENV = "HF_TWEETBOT_BSKY_API_URL"
+REPOST = "app.bsky.feed.defs#reasonRepost"
+PIN = "app.bsky.feed.defs#reasonPin"
+_HANDLE_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
+_DID_RE = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
+_NOT_FOUND_HINT = "check the handle as shown on bsky.app (e.g. bsky:someone.bsky.social)"
+
+
+def parse_handle(spec: str) -> str:
+    """`bsky:HANDLE` → the handle (or DID) to ask the AppView for.
+
+    Raises:
+        SourceError: not a Bluesky handle or DID.
+    """
+    actor = spec.removeprefix("bsky:").strip().lstrip("@")
+    if _DID_RE.fullmatch(actor):
+        return actor
+    if actor and "." not in actor:
+        actor += ".bsky.social"
+    if not _HANDLE_RE.fullmatch(actor):
+        raise SourceError(
+            f"{spec}: not a Bluesky handle",
+            hint="pass bsky:someone.bsky.social or bsky:did:plc:...",
+        )
+    return actor.lower()
+
+
+def fetch(spec: str, opts: SourceOptions) -> Gathered:
+    """Download a user's profile and author feed from Bluesky's public AppView.
+
+    Args:
+        spec: `bsky:HANDLE`.
+        opts: cache folder, `max_posts`, refresh, progress.
+
+    Returns:
+        The profile and posts, newest first; reposts flagged; a pinned post counted once.
+
+    Raises:
+        SourceError: an invalid handle.
+        FetchError: unknown, suspended or deactivated account; network failure.
+    """
+    actor = parse_handle(spec)
+    cache = PageCache(opts.raw_dir, "bsky", actor, opts.refresh)
+    cached = cache.load(opts.max_posts)
+    if cached is None:
+        cached = _download(actor, opts.max_posts, cache, opts.progress)
+    profile, pages = cached
+    return Gathered(_profile(profile), _posts(pages, profile.get("did"))[: opts.max_posts])
+
+
+def _download(actor: str, max_posts: int, cache: PageCache, progress: bool) -> tuple[Any, list]:
+    base = os.environ.get(URL_ENV) or DEFAULT_URL
+    with Api(
+        "Bluesky", base, reset_header="ratelimit-reset", parse_reset=reset_unix, progress=progress
+    ) as api:
+        resp = api.get("/xrpc/app.bsky.actor.getProfile", params={"actor": actor})
+        profile = _check(resp, actor)
+        if not profile.get("did"):
+            raise FetchError(f"bsky:{actor}: the AppView answered without a profile")
+        cache.start()
+
+        def get_page(params: dict[str, Any]) -> Any:
+            query = {"actor": profile["did"], "limit": 100, **params}
+            return _check(api.get("/xrpc/app.bsky.feed.getAuthorFeed", params=query), actor)
+
+        with progress_bar(f"Bluesky {actor}", max_posts, progress) as bar:
+            pages, exhausted = fetch_pages(
+                get_page, _next, _count, cache=cache, max_posts=max_posts, bar=bar
+            )
+    cache.finish(profile, exhausted=exhausted, max_posts=max_posts)
+    return profile, pages
+
+
+def _next(page: dict[str, Any]) -> dict[str, Any] | None:
+    cursor = page.get("cursor")
+    return {"cursor": cursor} if cursor else None
+
+
+def _count(page: dict[str, Any]) -> int:
+    return sum(1 for item in page.get("feed") or [] if not _is_pin(item))
+
+
+def _is_pin(item: dict[str, Any]) -> bool:
+    return (item.get("reason") or {}).get("$type") == PIN
+
+
+def _check(resp: Any, actor: str) -> dict[str, Any]:
+    """Turn the AppView's XRPC errors (`{"error": ..., "message": ...}`) into FetchError."""
+    body = json_body(resp)
+    if not isinstance(body, dict):
+        raise FetchError(
+            f"bsky:{actor}: {resp.url.host} answered HTTP {resp.status_code} without JSON: "
+            "not a Bluesky AppView",
+            hint=f"unset {URL_ENV} to use {DEFAULT_URL}",
+        )
+    if resp.status_code < 400:
+        return body
+    code = str(body.get("error") or "")
+    message = " ".join(str(body.get("message") or "").split())[:200]
+    if code == "AccountTakedown":
+        raise FetchError(f"bsky:{actor}: this Bluesky account is suspended ({message})")
+    if code == "AccountDeactivated":
+        raise FetchError(f"bsky:{actor}: this Bluesky account is deactivated")
+    if code in ("BlockedActor", "BlockedByActor"):
+        raise FetchError(f"bsky:{actor}: this Bluesky account's posts are blocked ({message})")
+    if "not found" in message.lower() or "unable to resolve" in message.lower():
+        raise FetchError(f"bsky:{actor}: no such Bluesky account", hint=_NOT_FOUND_HINT)
+    raise FetchError(f"bsky:{actor}: Bluesky answered HTTP {resp.status_code} {code}: {message}")
+
+
+def _profile(p: dict[str, Any]) -> Profile:
+    handle = p.get("handle") or p.get("did") or ""
+    name = (p.get("displayName") or "").strip() or handle
+    return Profile(handle=handle, name=name, source="bsky", avatar_url=p.get("avatar") or None)
+
+
+def _posts(pages: list[dict[str, Any]], did: str | None) -> list[Post]:
+    posts = []
+    for page in pages:
+        for item in page.get("feed") or []:
+            if _is_pin(item):
+                # The pinned post also sits at its own date in the feed: count it there only.
+                continue
+            post = item.get("post") or {}
+            record = post.get("record") or {}
+            reason = item.get("reason") or {}
+            repost = reason.get("$type") == REPOST or (post.get("author") or {}).get("did") != did
+            # record.text is plain text (no HTML, no entities): kept exactly as written.
+            text = record.get("text") or ""
+            when = reason.get("indexedAt") if repost else record.get("createdAt")
+            posts.append(
+                Post(text=text, created_at=when or record.get("createdAt"), is_repost=repost)
+            )
+    return posts

@@ -1,0 +1,206 @@
+"""Mastodon: a user's public posts and boosts from their own instance, no login needed.
+
+`mastodon:@user@instance` (https) or `mastodon:https://instance/@user` (the URL's scheme and
+port are kept, so self-hosted and test servers work). Calls `GET /api/v1/accounts/lookup?acct=`,
+then `GET /api/v1/accounts/:id/statuses` paged with `max_id` until a page comes back empty.
+Status `content` is HTML; it becomes the plain text a reader sees.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import FetchError, SourceError
+from . import Gathered, Post, Profile, SourceOptions
+from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_iso
+
+_USER_RE = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
+_HOST_RE = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?")
+_FORMS = "mastodon:@user@instance or mastodon:https://instance/@user"
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """`mastodon:@user@host` or `mastodon:https://host/@user` → (base URL, user).
+
+    Raises:
+        SourceError: neither form.
+    """
+    rest = spec.removeprefix("mastodon:").strip()
+    if rest.startswith(("http://", "https://")):
+        url = urlsplit(rest)
+        base = f"{url.scheme}://{url.netloc}"
+        user = url.path.strip("/").removeprefix("@")
+        host = url.netloc
+    else:
+        user, _, host = rest.lstrip("@").partition("@")
+        base = f"https://{host}"
+    if not _USER_RE.fullmatch(user) or not _HOST_RE.fullmatch(host):
+        raise SourceError(f"{spec}: not a Mastodon account", hint=f"pass {_FORMS}")
+    return base, user
+
+
+def fetch(spec: str, opts: SourceOptions) -> Gathered:
+    """Download a user's profile and public statuses from their Mastodon instance.
+
+    Args:
+        spec: `mastodon:@user@instance` or `mastodon:https://instance/@user`.
+        opts: cache folder, `max_posts`, refresh, progress.
+
+    Returns:
+        The profile and posts as plain text, newest first; boosts flagged.
+
+    Raises:
+        SourceError: neither handle form.
+        FetchError: unknown or suspended account, an instance that requires login, a host
+            that is not Mastodon, network failure.
+    """
+    base, user = parse_spec(spec)
+    cache = PageCache(opts.raw_dir, "mastodon", f"{user}@{urlsplit(base).netloc}", opts.refresh)
+    cached = cache.load(opts.max_posts)
+    if cached is None:
+        cached = _download(base, user, opts.max_posts, cache, opts.progress)
+    account, pages = cached
+    return Gathered(_profile(account), _posts(pages)[: opts.max_posts])
+
+
+def _download(
+    base: str, user: str, max_posts: int, cache: PageCache, progress: bool
+) -> tuple[Any, list[Any]]:
+    host = urlsplit(base).netloc
+    who = f"@{user}@{host}"
+    with Api(
+        "Mastodon", base, reset_header="x-ratelimit-reset", parse_reset=reset_iso, progress=progress
+    ) as api:
+        resp = api.get("/api/v1/accounts/lookup", params={"acct": user})
+        account = _check(resp, who)
+        if not isinstance(account, dict) or "id" not in account:
+            raise _not_mastodon(who, host)
+        if account.get("suspended"):
+            raise FetchError(f"{who}: this Mastodon account is suspended")
+        cache.start()
+        path = f"/api/v1/accounts/{account['id']}/statuses"
+
+        def get_page(params: dict[str, Any]) -> Any:
+            page = _check(api.get(path, params={"limit": 40, **params}), who)
+            if not isinstance(page, list):
+                raise _not_mastodon(who, host)
+            return page
+
+        with progress_bar(f"Mastodon {who}", max_posts, progress) as bar:
+            pages, exhausted = fetch_pages(
+                get_page, _next, len, cache=cache, max_posts=max_posts, bar=bar
+            )
+    cache.finish(account, exhausted=exhausted, max_posts=max_posts)
+    return account, pages
+
+
+def _next(page: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return {"max_id": page[-1]["id"]} if page and "id" in page[-1] else None
+
+
+def _not_mastodon(who: str, host: str) -> FetchError:
+    return FetchError(
+        f"{who}: {host} does not answer the Mastodon API (not a Mastodon server?)",
+        hint=f"check the instance name; pass {_FORMS}",
+    )
+
+
+def _check(resp: Any, who: str) -> Any:
+    """Turn Mastodon's error answers (`{"error": "..."}`) into FetchError."""
+    body = json_body(resp)
+    status = resp.status_code
+    host = resp.url.netloc.decode()
+    if status < 400:
+        if body is None:
+            raise _not_mastodon(who, host)
+        return body
+    error = body.get("error") if isinstance(body, dict) else None
+    if error is None:  # an HTML 404 page, or some other server entirely
+        raise _not_mastodon(who, host)
+    if status in (401, 403):
+        raise FetchError(
+            f"{who}: {host} requires login to read its accounts (HTTP {status}: {error})",
+            hint="this instance hides its API from visitors; save the posts as a .jsonl or .csv "
+            "file with a text column and pass HANDLE=path/to/posts.csv instead",
+        )
+    if status == 404:
+        raise FetchError(f"{who}: no such Mastodon account", hint="check the user and instance")
+    if status == 410:
+        raise FetchError(f"{who}: this Mastodon account is suspended or gone")
+    raise FetchError(f"{who}: {host} answered HTTP {status}: {' '.join(str(error).split())[:200]}")
+
+
+def _profile(account: dict[str, Any]) -> Profile:
+    username = account.get("username") or str(account.get("acct", "")).split("@")[0]
+    name = (account.get("display_name") or "").strip() or username
+    return Profile(handle=username, name=name, source="mastodon", avatar_url=account.get("avatar"))
+
+
+def _posts(pages: list[list[dict[str, Any]]]) -> list[Post]:
+    posts = []
+    for page in pages:
+        for status in page:
+            boost = status.get("reblog")
+            shown = boost if isinstance(boost, dict) else status
+            posts.append(
+                Post(
+                    text=html_to_text(shown.get("content") or ""),
+                    created_at=status.get("created_at"),
+                    is_repost=boost is not None,
+                )
+            )
+    return posts
+
+
+class _TextParser(HTMLParser):
+    """Collects the visible text of a status: `<br>` → newline, paragraphs → blank line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.paragraphs = 0
+        self.hidden = 0  # depth inside <span class="invisible">
+        self.stack: list[bool] = []  # per open <span>: does it hide its content?
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p":
+            if self.paragraphs:
+                self.parts.append("\n\n")
+            self.paragraphs += 1
+        elif tag == "span":
+            classes = (dict(attrs).get("class") or "").split()
+            invisible = "invisible" in classes
+            self.stack.append(invisible)
+            self.hidden += invisible
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "span" and self.stack:
+            self.hidden -= self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """Mastodon status HTML → the text a reader sees.
+
+    Links keep their visible part only (Mastodon hides `https://` and the tail of long URLs in
+    `<span class="invisible">`); tags go; entities are unescaped.
+
+    Args:
+        content: a status's `content`.
+
+    Returns:
+        Plain text with `\\n` for `<br>` and a blank line between paragraphs.
+    """
+    parser = _TextParser()
+    parser.feed(content)
+    parser.close()
+    # convert_charrefs unescapes entities exactly once: "&amp;lt;" stays the "&lt;" it was typed as.
+    return "".join(parser.parts).strip()

@@ -1,0 +1,234 @@
+"""Fine-tune the base model on the prepared posts with an Accelerate training loop.
+
+Reads top to bottom like the accelerate examples. The same code runs as a plain process, under
+`accelerate launch --cpu --num_processes 2`, or on GPUs configured with `accelerate config`.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from . import base_models, dataset, manifest
+from .errors import TrainingError
+from .manifest import Metrics
+from .train_io import Checkpoints, collate, write_repo
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters; defaults are huggingtweets' tuned values where it had them."""
+
+    base_model: str | None = None  # None: the one `prepare` recorded in bot.json
+    epochs: int = 4  # huggingtweets trained 4 epochs
+    max_steps: int | None = None  # stop after this many optimizer steps (beats epochs)
+    learning_rate: float = 1.372e-4  # huggingtweets' sweep winner, cosine decay, no warmup
+    batch_size: int = 1  # blocks per step per process (huggingtweets: 1 block of 1024)
+    grad_accum: int = 1  # micro-batches per optimizer step
+    block_size: int | None = None  # re-tokenize with this block size (default: as prepared)
+    mixed_precision: str = "auto"  # auto = bf16 where the hardware has it (AVX512-BF16, CUDA)
+    max_grad_norm: float = 1.0  # clipping, as transformers.Trainer does by default
+    seed: int = 42
+    checkpoint_every: int = 50  # optimizer steps between checkpoints; 0 = never
+    resume: bool = False  # continue from the latest checkpoint in DIR/checkpoints/
+    report_to: str = "tensorboard"  # tensorboard (into DIR/repo/runs/), wandb, or none
+    progress: bool = True
+
+
+def resolve_precision(requested: str) -> str:
+    """bf16 wherever the hardware runs it natively, else fp32 ("no")."""
+    if requested != "auto":
+        return requested
+    from space.sampling import bf16_supported
+
+    return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
+
+
+def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration
+
+    log_with = None if cfg.report_to == "none" else cfg.report_to
+    if log_with == "wandb":
+        try:
+            import wandb  # noqa: F401
+        except ImportError:
+            raise TrainingError(
+                "--report-to wandb needs the wandb package", hint="pip install 'hf-tweetbot[wandb]'"
+            ) from None
+    return Accelerator(
+        # Without this, processes started by `accelerate launch` on a machine without CUDA
+        # would each train alone instead of joining one gloo process group.
+        cpu=not torch.cuda.is_available(),
+        mixed_precision=resolve_precision(cfg.mixed_precision),
+        gradient_accumulation_steps=cfg.grad_accum,
+        log_with=log_with,
+        # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
+        project_config=ProjectConfiguration(project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")),
+    )
+
+
+def load_data(bot_dir: Path, m: manifest.Manifest, base: str, tokenizer: Any, model: Any, cfg: TrainConfig, accelerator: Any) -> Any:
+    """The prepared token blocks, re-tokenized when the base model or block size changed."""
+    data_dir = bot_dir / "data"
+    info = m.data
+    block = dataset.effective_block_size(
+        tokenizer, cfg.block_size or info.get("block_size", 1024), getattr(model.config, "max_position_embeddings", None)
+    )
+    if info.get("tokenizer") == base and info.get("block_size") == block and (data_dir / dataset.TOKENIZED_DIR).exists():
+        return dataset.load_tokenized(data_dir)
+    dcfg = dataset.DataConfig(block_size=block, val_fraction=info.get("val_fraction", 0.1), seed=info.get("seed", 42))
+    train_posts, val_posts = dataset.load_posts(data_dir)
+    dd = dataset.build_datasets(train_posts, val_posts, tokenizer, dcfg)
+    if accelerator.is_main_process:
+        accelerator.print(f"Re-tokenized the posts for {base} (block size {block})")
+        m.data = dataset.save(data_dir, dd, train_posts, val_posts, dcfg, base)
+    accelerator.wait_for_everyone()
+    return dd
+
+
+@torch.no_grad()
+def evaluate(model: Any, blocks: Any, accelerator: Any, batch_size: int, pad_id: int) -> float:
+    """Mean validation loss per predicted token, exact across processes (no padded duplicates)."""
+    model.eval()
+    mine = blocks[accelerator.process_index :: accelerator.num_processes]
+    total = torch.zeros(2, device=accelerator.device, dtype=torch.float64)
+    for i in range(0, len(mine), batch_size):
+        batch = collate([{"input_ids": b} for b in mine[i : i + batch_size]], pad_id)
+        batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+        loss = model(**batch).loss.double()
+        n = (batch["labels"][:, 1:] != -100).sum()
+        total += torch.stack([loss * n, n.double()])
+    total = accelerator.reduce(total, reduction="sum")
+    model.train()
+    return float(total[0] / total[1].clamp(min=1))
+
+
+def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
+    """Fine-tune the bot in `bot_dir` and write `bot_dir/repo/`.
+
+    Args:
+        bot_dir: a folder written by `hf-tweetbot prepare` (bot.json + data/).
+        cfg: hyperparameters and run options.
+
+    Returns:
+        The metrics, also written into bot.json: validation loss and perplexity before and
+        after, tokens trained on, seconds and tokens per second.
+    """
+    from accelerate.utils import set_seed
+    from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
+
+    bot_dir = Path(bot_dir)
+    m = manifest.load(bot_dir)
+    base = base_models.canonical_name(cfg.base_model or m.base_model)
+    if not cfg.resume:
+        shutil.rmtree(bot_dir / "runs", ignore_errors=True)  # logs of an earlier run
+    accelerator = make_accelerator(bot_dir, cfg)
+    set_seed(cfg.seed)
+
+    model, tokenizer = base_models.load_base(base)
+    dd = load_data(bot_dir, m, base, tokenizer, model, cfg, accelerator)
+    if len(dd["train"]) == 0:
+        raise TrainingError(f"{bot_dir}: no training data", hint="run `hf-tweetbot prepare` again")
+    val_blocks = dd["validation"]["input_ids"]
+    pad_id = tokenizer.pad_token_id
+
+    loader = DataLoader(
+        dd["train"].with_format(None),
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        collate_fn=lambda rows: collate(rows, pad_id),
+    )
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
+    # Steps per epoch count optimizer steps: a partial accumulation at an epoch's end still steps.
+    steps_per_epoch = math.ceil(math.ceil(len(loader) / accelerator.num_processes) / cfg.grad_accum)
+    total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
+    scheduler = get_cosine_schedule_with_warmup(optimizer, 0, total_steps)
+    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+
+    ckpt = Checkpoints(bot_dir / "checkpoints", {"base_model": base, "data": m.data.get("train_tokens")})
+    step = ckpt.resume(accelerator) if cfg.resume else 0
+    if cfg.report_to != "none":
+        hparams = {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))}
+        accelerator.init_trackers("train", config=hparams)
+
+    accelerator.print(f"Validation before training ({len(val_blocks)} blocks)...")
+    loss_before = evaluate(model, val_blocks, accelerator, cfg.batch_size, pad_id)
+    accelerator.log({"eval/loss": loss_before}, step=step)
+
+    history: list[tuple[int, float]] = []
+    tokens = torch.zeros((), dtype=torch.long, device=accelerator.device)
+    bar = tqdm(total=total_steps, initial=step, desc="Training", unit="step", mininterval=1.0, disable=not (cfg.progress and accelerator.is_local_main_process))
+    model.train()
+    start = time.perf_counter()
+    epoch = step // steps_per_epoch
+    while step < total_steps:
+        loader.set_epoch(epoch)
+        # On resume, skip the micro-batches of this epoch that the checkpoint already saw.
+        skip = (step - epoch * steps_per_epoch) * cfg.grad_accum
+        epoch_loader = accelerator.skip_first_batches(loader, skip) if skip else loader
+        for batch in epoch_loader:
+            with accelerator.accumulate(model):
+                loss = model(**batch).loss
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and cfg.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            tokens += batch["attention_mask"].sum()
+            if not accelerator.sync_gradients:
+                continue
+            step += 1
+            value = loss.item()
+            history.append((step, value))
+            bar.update(1)
+            bar.set_postfix(loss=f"{value:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            accelerator.log({"train/loss": value, "train/lr": scheduler.get_last_lr()[0]}, step=step)
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
+                ckpt.save(accelerator, step)
+            if step >= total_steps:
+                break
+        epoch += 1
+    seconds = time.perf_counter() - start
+    bar.close()
+
+    loss_after = evaluate(model, val_blocks, accelerator, cfg.batch_size, pad_id)
+    accelerator.log({"eval/loss": loss_after}, step=step)
+    n_tokens = int(accelerator.reduce(tokens, reduction="sum").item())
+    metrics = Metrics(
+        eval_loss_before=round(loss_before, 4),
+        eval_loss_after=round(loss_after, 4),
+        perplexity_before=round(math.exp(min(loss_before, 50)), 3),
+        perplexity_after=round(math.exp(min(loss_after, 50)), 3),
+        train_tokens=n_tokens,
+        train_seconds=round(seconds, 2),
+        tokens_per_second=round(n_tokens / seconds, 1) if seconds > 0 else None,
+    )
+    train_run = _wandb_url(accelerator) if cfg.report_to == "wandb" else None
+    if accelerator.is_main_process:
+        m.base_model = base
+        m.metrics = metrics
+        if train_run:
+            m.tracking.train_run = train_run
+        write_repo(bot_dir, accelerator.unwrap_model(model), tokenizer, m, history)
+        manifest.save(m, bot_dir)
+        ckpt.clear()
+    accelerator.wait_for_everyone()
+    accelerator.end_training()  # also ends the process group: nothing collective after this
+    return metrics
+
+
+def _wandb_url(accelerator: Any) -> str | None:
+    try:
+        return accelerator.get_tracker("wandb", unwrap=True).url
+    except Exception:
+        return None

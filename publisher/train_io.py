@@ -1,0 +1,130 @@
+"""What the training loop reads and writes: batches, checkpoints and the model repo folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import manifest
+from .plots import loss_curve
+
+# huggingtweets' sampling defaults, shared with the Space.
+from space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
+
+
+def collate(rows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad blocks to the longest in the batch; padding is masked out of attention and loss."""
+    longest = max(len(r["input_ids"]) for r in rows)
+    ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), longest), dtype=torch.long)
+    for i, r in enumerate(rows):
+        n = len(r["input_ids"])
+        ids[i, :n] = torch.as_tensor(r["input_ids"])
+        mask[i, :n] = 1
+    labels = ids.masked_fill(mask == 0, -100)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+class Checkpoints:
+    """`DIR/checkpoints/step_NNNNNN/`, the latest kept, tagged with what they were trained on."""
+
+    def __init__(self, root: Path, tag: dict[str, Any]) -> None:
+        self.root = root
+        self.tag = tag
+
+    def latest(self) -> Path | None:
+        found = sorted(self.root.glob("step_*")) if self.root.exists() else []
+        return found[-1] if found else None
+
+    def save(self, accelerator: Any, step: int) -> None:
+        path = self.root / f"step_{step:06d}"
+        accelerator.save_state(str(path))
+        if accelerator.is_main_process:
+            (path / "hf_tweetbot.json").write_text(json.dumps({**self.tag, "step": step}))
+            for old in sorted(self.root.glob("step_*"))[:-1]:
+                shutil.rmtree(old, ignore_errors=True)
+        accelerator.wait_for_everyone()
+
+    def resume(self, accelerator: Any) -> int:
+        """Load the latest checkpoint; return its optimizer step (0 when there is none)."""
+        from .errors import TrainingError
+
+        path = self.latest()
+        if path is None:
+            accelerator.print("No checkpoint to resume from; training from the start.")
+            return 0
+        meta = json.loads((path / "hf_tweetbot.json").read_text())
+        if meta.get("base_model") != self.tag["base_model"] or meta.get("data") != self.tag["data"]:
+            raise TrainingError(
+                f"{path} was made with base model {meta.get('base_model')} on other data",
+                hint="train without --resume to start over",
+            )
+        accelerator.load_state(str(path))
+        accelerator.print(f"Resumed from {path.name}")
+        return int(meta["step"])
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def generation_settings(tokenizer: Any) -> dict[str, Any]:
+    """huggingtweets' `task_specific_params["text-generation"]`, the EOS token as prefix."""
+    return {**SAMPLING_DEFAULTS, "prefix": tokenizer.eos_token}
+
+
+def write_repo(
+    bot_dir: Path, model: Any, tokenizer: Any, m: manifest.Manifest, history: list[tuple[int, float]]
+) -> Path:
+    """Write exactly what goes to the Hub into `DIR/repo/`, atomically.
+
+    The new folder is staged beside the old one and swapped in with renames, so an interrupted
+    run never leaves half a repo; files written by later stages (card, thumbnail) are redone.
+    """
+    from transformers import GenerationConfig
+
+    stage = Path(tempfile.mkdtemp(dir=bot_dir, prefix=".repo-"))
+    try:
+        gen = generation_settings(tokenizer)
+        model.config.task_specific_params = {"text-generation": gen}
+        model.config.use_cache = True
+        model.generation_config = GenerationConfig(
+            **{k: v for k, v in gen.items() if k != "prefix"},
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        model.save_pretrained(stage, safe_serialization=True)
+        tokenizer.save_pretrained(stage)
+        for avatar in (bot_dir / "avatars").glob("*") if (bot_dir / "avatars").exists() else []:
+            shutil.copy2(avatar, stage / avatar.name)
+        if (bot_dir / "runs").exists():
+            shutil.copytree(bot_dir / "runs", stage / "runs")
+        info = {
+            "model_name": m.model_name,
+            "widget_text": m.widget_text,
+            "users": [{"handle": u.handle, "name": u.name, "avatar_url": u.avatar_url} for u in m.users],
+        }
+        (stage / "bot_info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+        (stage / "training_metrics.json").write_text(
+            json.dumps({"metrics": vars(m.metrics), "loss_history": history}, indent=2) + "\n"
+        )
+        if history:
+            loss_curve(history, m.metrics, stage / "loss_curve.png")
+        _swap_in(stage, bot_dir / "repo")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return bot_dir / "repo"
+
+
+def _swap_in(stage: Path, target: Path) -> None:
+    old = target.with_name(f".repo-old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(stage, target)
+    shutil.rmtree(old, ignore_errors=True)

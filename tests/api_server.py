@@ -1,0 +1,123 @@
+"""A loopback HTTP server that replays canned API responses, for the live-source tests.
+
+Each path gets a queue of replies (the last one repeats) or a function of the request, so a
+test can script paging, a 429 then success, or an error body, in each API's real format.
+Every request is recorded, so a test can check what was sent and how often.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(rel: str) -> Any:
+    """A JSON fixture under `tests/data/`."""
+    return json.loads((DATA / rel).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Reply:
+    """One canned answer: a status, a JSON (or text) body and headers."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> tuple[bytes, str]:
+        if isinstance(self.body, str):
+            return self.body.encode(), "text/html; charset=utf-8"
+        return json.dumps(self.body).encode(), "application/json; charset=utf-8"
+
+
+@dataclass
+class Request:
+    """What the server received."""
+
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+Route = Callable[[Request], Reply]
+
+
+class ApiServer:
+    """Routes `GET path` to scripted replies; unknown paths answer 404 with an HTML page."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Request] = []
+        self.url = ""
+
+    def add(self, path: str, *replies: Reply) -> None:
+        """Answer `path` with `replies` in turn; the last one repeats."""
+        queue = list(replies)
+
+        def route(_req: Request) -> Reply:
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+        self.routes[path] = route
+
+    def route(self, path: str, fn: Route) -> None:
+        """Answer `path` with `fn(request)`."""
+        self.routes[path] = fn
+
+    def hits(self, path: str) -> list[Request]:
+        """The requests made to `path`, in order."""
+        return [r for r in self.requests if r.path == path]
+
+    def _handle(self, req: Request) -> Reply:
+        self.requests.append(req)
+        route = self.routes.get(req.path)
+        if route is None:
+            return Reply("<html><body><h1>404 Not Found</h1></body></html>", status=404)
+        return route(req)
+
+
+def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            url = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            req = Request(url.path, query, {k.lower(): v for k, v in self.headers.items()})
+            reply = server._handle(req)
+            body, ctype = reply.encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in reply.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serve() -> Iterator[ApiServer]:
+    """Run an `ApiServer` on 127.0.0.1 (a free port) for the duration of the block."""
+    api = ApiServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
+    httpd.daemon_threads = True
+    api.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield api
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

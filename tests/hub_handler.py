@@ -1,0 +1,384 @@
+"""HTTP routes of the test Hub (see hub_server.py for the state and the protocol summary)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from hub_server import (
+    TYPES,
+    URL_PREFIX,
+    HubState,
+    Logged,
+    Repo,
+    Token,
+    front_matter,
+    git_blob_sha,
+    iso,
+)
+
+API_REPO = re.compile(r"^/api/(models|datasets|spaces)/([^/]+)/([^/]+)(?:/(.*))?$")
+RESOLVE = re.compile(r"^/(?:(datasets|spaces)/)?([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+BAD_TOKEN = "Invalid credentials in Authorization header"
+
+
+class Reply(Exception):
+    """An HTTP answer raised from deep inside a route."""
+
+    def __init__(self, status: int, body: Any = b"", headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def err(status: int, message: str, code: str | None = None, **headers: str) -> Reply:
+    hdrs = {"X-Error-Message": message, **headers}
+    if code:
+        hdrs["X-Error-Code"] = code
+    return Reply(status, {"error": message}, hdrs)
+
+
+def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to `state`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_HEAD(self) -> None:
+            self._handle("HEAD")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_PUT(self) -> None:
+            self._handle("PUT")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
+
+        def _handle(self, method: str) -> None:
+            url = urlsplit(self.path)
+            size = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(size) if size else b""
+            hdrs = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+            entry = Logged(method, url.path, hdrs, body)
+            with state.lock:
+                state.log.append(entry)
+                fault = next(
+                    (
+                        f
+                        for f in state.faults
+                        if f.times > 0 and f.method == method and re.search(f.path, url.path)
+                    ),
+                    None,
+                )
+                if fault:
+                    fault.times -= 1
+            try:
+                if fault and fault.drop:
+                    entry.status = -1
+                    self.close_connection = True
+                    return
+                if fault and fault.delay:
+                    time.sleep(fault.delay)
+                elif fault:
+                    raise err(fault.status, "Internal Error - injected by the test")
+                route = Route(state, method, url.path, parse_qs(url.query), self.headers, body)
+                raise route.dispatch()
+            except Reply as r:
+                entry.status = r.status
+                self._send(method, r)
+            except Exception as e:  # a server bug: never 5xx, which the client would retry for long
+                entry.status = 400
+                self._send(method, err(400, f"test server bug: {type(e).__name__}: {e}"))
+
+        def _send(self, method: str, r: Reply) -> None:
+            data = r.body if isinstance(r.body, bytes) else json.dumps(r.body).encode()
+            self.send_response(r.status)
+            headers = {"Content-Type": "application/json", **r.headers}
+            headers.setdefault("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if method != "HEAD":
+                self.wfile.write(data)
+
+    return Handler
+
+
+class Route:
+    """One request: authenticate, find the repo, answer (always by raising `Reply`)."""
+
+    def __init__(
+        self, state: HubState, method: str, path: str, query: dict, headers: Any, body: bytes
+    ):
+        self.s, self.method, self.path, self.query, self.body = state, method, path, query, body
+        self.endpoint = f"http://{headers.get('Host', '127.0.0.1')}"
+        tok = state.token_of(headers)
+        if tok is False:
+            raise err(401, BAD_TOKEN)
+        self.tok: Token | None = tok  # type: ignore[assignment]
+
+    def dispatch(self) -> Reply:
+        m, p = self.method, self.path
+        if p == "/api/whoami-v2" and m == "GET":
+            if self.tok is None:
+                raise err(401, BAD_TOKEN)
+            return Reply(200, self.s.whoami(self.tok))
+        if p == "/api/validate-yaml" and m == "POST":
+            _, problem = front_matter(json.loads(self.body).get("content", ""))
+            if problem:
+                return Reply(400, {"errors": [{"message": problem}], "warnings": []})
+            return Reply(200, {"errors": [], "warnings": []})
+        if p == "/api/repos/create" and m == "POST":
+            return self.create(json.loads(self.body))
+        if mt := API_REPO.match(p):
+            kind, ns, name, rest = mt.groups()
+            return self.api(TYPES[kind], f"{unquote(ns)}/{unquote(name)}", rest or "")
+        if (mt := RESOLVE.match(p)) and m in ("GET", "HEAD"):
+            kind, ns, name, rev, file = mt.groups()
+            repo = self.readable(TYPES.get(kind or "models", "model"), f"{ns}/{name}")
+            return self.resolve(repo, unquote(rev), unquote(file))
+        raise err(404, f"no route for {m} {p}")
+
+    # -- helpers ------------------------------------------------------------------------------
+    def readable(self, repo_type: str, repo_id: str) -> Repo:
+        repo = self.s.repo(repo_type, repo_id)
+        if repo is None or not self.s.can_read(self.tok, repo):
+            raise err(404, "Repository not found", "RepoNotFound")
+        return repo
+
+    def writable(self, repo: Repo, create_pr: bool = False) -> None:
+        ok = self.s.can_write(self.tok, repo.type, repo.id)
+        if not ok and create_pr and isinstance(self.tok, Token) and self.tok.role != "read":
+            ok = True  # anyone who can read may open a pull request with a write-capable token
+        if not ok:
+            who = self.tok.user if self.tok else "anonymous"
+            raise err(
+                403, f"You don't have the rights to write to {repo.type} {repo.id} (as {who})"
+            )
+
+    def commit_of(self, repo: Repo, rev: str) -> str:
+        if rev in repo.refs:
+            return repo.refs[rev]
+        if re.fullmatch(r"[0-9a-f]{40}", rev) and rev in repo.commits:
+            return rev
+        raise err(404, f"Invalid rev id: {rev}", "RevisionNotFound")
+
+    def url(self, repo: Repo) -> str:
+        return f"{self.endpoint}/{URL_PREFIX[repo.type]}{repo.id}"
+
+    # -- routes -------------------------------------------------------------------------------
+    def create(self, body: dict[str, Any]) -> Reply:
+        if self.tok is None:
+            raise err(401, BAD_TOKEN)
+        repo_type = body.get("type") or "model"
+        ns = body.get("organization") or self.tok.user
+        name = body.get("name") or ""
+        repo_id = f"{ns}/{name}"
+        if not NAME_RE.match(name) or "--" in name or ".." in name:
+            raise err(400, f"Invalid repo name: {name}")
+        existing = self.s.repo(repo_type, repo_id)
+        if existing is not None and self.s.can_read(self.tok, existing):
+            raise Reply(
+                409,
+                {"error": f"You already created this {repo_type} repo", "url": self.url(existing)},
+            )
+        if not self.s.can_write(self.tok, repo_type, repo_id):
+            raise err(
+                403,
+                f'You don\'t have the rights to create a {repo_type} under the namespace "{ns}"',
+            )
+        if repo_type == "space" and body.get("sdk") not in (
+            "gradio",
+            "docker",
+            "static",
+            "streamlit",
+        ):
+            raise err(400, "Invalid sdk")
+        private = body.get("visibility") == "private" or bool(body.get("private"))
+        with self.s.lock:
+            repo = self.s._create(repo_type, repo_id, private, body.get("sdk"))
+        return Reply(
+            200,
+            {
+                "url": self.url(repo),
+                "name": repo_id,
+                "id": hashlib.md5(repo_id.encode()).hexdigest()[:24],
+            },
+        )
+
+    def api(self, repo_type: str, repo_id: str, rest: str) -> Reply:
+        repo = self.readable(repo_type, repo_id)
+        action, _, arg = rest.partition("/")
+        if action == "variables" and repo_type == "space":
+            if self.method == "POST":
+                self.writable(repo)
+                body = json.loads(self.body)
+                repo.variables[body["key"]] = body["value"]
+            return Reply(
+                200, {k: {"value": v, "updatedAt": iso()} for k, v in repo.variables.items()}
+            )
+        rev, _, sub = arg.partition("/")
+        rev = unquote(rev) if rev else "main"
+        if action in ("", "revision") and self.method == "GET":
+            return self.info(repo, self.commit_of(repo, rev))
+        if action == "tree" and self.method == "GET":
+            return self.tree(repo, self.commit_of(repo, rev), unquote(sub).strip("/"))
+        if action == "paths-info" and self.method == "POST":
+            files = repo.commits[self.commit_of(repo, rev)].files
+            paths = parse_qs(self.body.decode()).get("paths", [])
+            return Reply(200, [e for p in paths if (e := entry(files, p)) is not None])
+        create_pr = self.query.get("create_pr", ["0"])[0] == "1"
+        if action == "preupload" and self.method == "POST":
+            self.writable(repo, create_pr)
+            files = repo.commits[self.commit_of(repo, rev)].files
+            out = []
+            for f in json.loads(self.body)["files"]:
+                info = {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
+                if f["path"] in files:
+                    info["oid"] = git_blob_sha(files[f["path"]])
+                out.append(info)
+            return Reply(200, {"files": out, "commitOid": repo.refs["main"]})
+        if action == "commit" and self.method == "POST":
+            self.writable(repo, create_pr)
+            return self.commit(repo, rev, create_pr)
+        raise err(404, f"no route for {self.method} {self.path}")
+
+    def info(self, repo: Repo, oid: str) -> Reply:
+        files = repo.commits[oid].files
+        blobs = self.query.get("blobs", [""])[0].lower() == "true"
+        siblings = [
+            {"rfilename": p, **({"size": len(b), "blobId": git_blob_sha(b)} if blobs else {})}
+            for p, b in sorted(files.items())
+        ]
+        meta, _ = front_matter(files.get("README.md", b"").decode("utf-8", "replace"))
+        body: dict[str, Any] = {
+            "_id": hashlib.md5(repo.id.encode()).hexdigest()[:24],
+            "id": repo.id,
+            "author": repo.id.split("/")[0],
+            "sha": oid,
+            "lastModified": iso(),
+            "createdAt": iso(),
+            "private": repo.private,
+            "gated": False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": list((meta or {}).get("tags") or []),
+            "siblings": siblings,
+        }
+        if meta:
+            body["cardData"] = meta
+        if repo.type == "model" and meta:
+            body["pipeline_tag"] = meta.get("pipeline_tag")
+            body["library_name"] = meta.get("library_name")
+        if repo.type == "space":
+            body["sdk"] = repo.sdk
+        return Reply(200, body)
+
+    def tree(self, repo: Repo, oid: str, prefix: str) -> Reply:
+        files = repo.commits[oid].files
+        recursive = self.query.get("recursive", ["false"])[0].lower() == "true"
+        base = f"{prefix}/" if prefix else ""
+        under = [p for p in files if p.startswith(base)]
+        if prefix and not under:
+            raise err(404, f"{prefix} does not exist", "EntryNotFound")
+        paths: set[str] = set()
+        for p in under:
+            parts = p[len(base) :].split("/")
+            depth = len(parts) if recursive else 1
+            for i in range(1, depth + 1):
+                paths.add(base + "/".join(parts[:i]))
+        out = [entry(files, p) for p in sorted(paths)]
+        return Reply(200, [e for e in out if e is not None])
+
+    def commit(self, repo: Repo, rev: str, create_pr: bool) -> Reply:
+        lines = [json.loads(line) for line in self.body.splitlines() if line.strip()]
+        if not lines or lines[0].get("key") != "header":
+            raise err(400, "first line must be the commit header")
+        header = lines[0]["value"]
+        with self.s.lock:
+            head = self.commit_of(repo, rev)
+            if rev not in repo.refs:
+                raise err(400, "commits go to a branch")
+            parent = header.get("parentCommit")
+            if parent and not head.startswith(parent):
+                raise err(412, "A commit has happened since. Please refresh and try again.")
+            files = dict(repo.commits[head].files)
+            for op in lines[1:]:
+                key, value = op["key"], op["value"]
+                if key == "file":
+                    files[value["path"]] = base64.b64decode(value["content"])
+                elif key == "deletedFile":
+                    if files.pop(value["path"], None) is None:
+                        raise err(404, "A file with this name doesn't exist", "EntryNotFound")
+                elif key == "deletedFolder":
+                    files = {
+                        p: b
+                        for p, b in files.items()
+                        if not p.startswith(value["path"].rstrip("/") + "/")
+                    }
+                else:
+                    raise err(
+                        400,
+                        f"unsupported commit operation {key!r} (this server offers regular uploads only)",
+                    )
+            ref, pr_url = rev, None
+            if create_pr:
+                num = 1 + sum(r.startswith("refs/pr/") for r in repo.refs)
+                ref, pr_url = f"refs/pr/{num}", f"{self.url(repo)}/discussions/{num}"
+                repo.refs[ref] = head
+            commit = self.s._commit(repo, ref, header.get("summary", ""), files)
+        return Reply(200, {
+            "success": True,
+            "commitOid": commit.oid,
+            "commitUrl": f"{self.url(repo)}/commit/{commit.oid}",
+            "hookOutput": "",
+            "pullRequestUrl": pr_url,
+        })  # fmt: skip
+
+    def resolve(self, repo: Repo, rev: str, file: str) -> Reply:
+        oid = self.commit_of(repo, rev)
+        files = repo.commits[oid].files
+        if file not in files:
+            raise err(404, "Entry not found", "EntryNotFound", **{"X-Repo-Commit": oid})
+        data = files[file]
+        headers = {
+            "X-Repo-Commit": oid,
+            "ETag": f'"{git_blob_sha(data)}"',
+            "Content-Type": "application/octet-stream",
+            "Accept-Ranges": "bytes",
+            "Content-Length": str(len(data)),
+        }
+        return Reply(200, data, headers)
+
+
+def entry(files: dict[str, bytes], path: str) -> dict[str, Any] | None:
+    """A tree entry (file or directory) as the Hub lists it, or None when absent."""
+    if path in files:
+        return {
+            "type": "file",
+            "oid": git_blob_sha(files[path]),
+            "size": len(files[path]),
+            "path": path,
+        }
+    if any(p.startswith(path + "/") for p in files):
+        return {
+            "type": "directory",
+            "oid": hashlib.sha1(path.encode()).hexdigest(),
+            "size": 0,
+            "path": path,
+        }
+    return None

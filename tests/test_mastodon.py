@@ -1,0 +1,191 @@
+"""Mastodon source against a loopback server replaying API responses (tests/data/mastodon)."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from publisher.errors import FetchError, SourceError
+from publisher.sources import SourceOptions, gather
+from publisher.sources import http as http_mod
+from publisher.sources.mastodon import html_to_text, parse_spec
+from tests.api_server import Reply, load, serve
+
+LOOKUP_PATH = "/api/v1/accounts/lookup"
+ACCOUNT = load("mastodon/account.json")
+STATUSES_PATH = f"/api/v1/accounts/{ACCOUNT['id']}/statuses"
+PAGES = [load(f"mastodon/statuses_page{i}.json") for i in (1, 2, 3)]
+ERRORS = load("mastodon/errors.json")
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    calls: list[float] = []
+    monkeypatch.setattr(http_mod, "sleep", calls.append)
+    return calls
+
+
+@pytest.fixture
+def api(sleeps):
+    with serve() as server:
+        yield server
+
+
+def spec(api):
+    return f"mastodon:{api.url}/@wren"
+
+
+def statuses(req):
+    """`max_id` paging: each page continues below the last id of the one before; then []."""
+    max_ids = [None] + [p[-1]["id"] for p in PAGES]
+    i = max_ids.index(req.query.get("max_id"))
+    return Reply(PAGES[i] if i < len(PAGES) else [])
+
+
+def serve_all(api, account=ACCOUNT):
+    api.add(LOOKUP_PATH, Reply(account))
+    api.route(STATUSES_PATH, statuses)
+
+
+def opts(tmp_path, **kw):
+    return SourceOptions(raw_dir=tmp_path / "raw", progress=False, **kw)
+
+
+def test_pages_by_max_id_until_an_empty_page(api, tmp_path):
+    serve_all(api)
+    got = gather(spec(api), opts(tmp_path))
+
+    assert api.hits(LOOKUP_PATH)[0].query == {"acct": "wren"}
+    reqs = api.hits(STATUSES_PATH)
+    assert [r.query.get("max_id") for r in reqs] == [None] + [p[-1]["id"] for p in PAGES]
+    assert all(r.query["limit"] == "40" for r in reqs)
+    assert len(got.posts) == sum(len(p) for p in PAGES)
+    assert got.profile.source == "mastodon"
+    assert got.profile.handle == "wren"
+    assert got.profile.name == "wren"  # display_name is empty
+    assert got.profile.avatar_url == ACCOUNT["avatar"]
+    assert got.posts[0].created_at == PAGES[0][0]["created_at"]
+
+
+def test_html_becomes_the_text_a_reader_sees(api, tmp_path):
+    serve_all(api)
+    texts = [p.text for p in gather(spec(api), opts(tmp_path)).posts]
+    assert texts[0] == "Tea & biscuits with Charles. The engine <still> won't run."
+    assert texts[1] == "First paragraph.\n\nSecond line one\nsecond line two"
+    assert texts[3] == "Read this: example.org/articles/2024/anal"
+    assert texts[4] == "@charles the cards are punched!"
+    assert texts[5] == "Loving #math today"
+
+
+def test_boosts_and_self_boosts_count_as_retweets(api, tmp_path):
+    serve_all(api)
+    posts = gather(spec(api), opts(tmp_path)).posts
+    boosts = [p for p in posts if p.is_repost]
+    assert [p.text for p in boosts] == [
+        "The engine is finished! Well, the drawings are.",
+        "Numbers are the poetry of the universe.",
+    ]
+    # The self-boosted status also counts once as an original post.
+    originals = [p.text for p in posts if not p.is_repost]
+    assert originals.count("Numbers are the poetry of the universe.") == 1
+
+
+def test_display_name_is_used_when_set(api, tmp_path):
+    serve_all(api, {**ACCOUNT, "display_name": "Wren Calloway"})
+    assert gather(spec(api), opts(tmp_path)).profile.name == "Wren Calloway"
+
+
+def test_rerun_reads_cache_and_refresh_refetches(api, tmp_path):
+    serve_all(api)
+    first = gather(spec(api), opts(tmp_path))
+    api.requests.clear()
+    assert gather(spec(api), opts(tmp_path)) == first
+    assert api.requests == []
+    gather(spec(api), opts(tmp_path, refresh=True))
+    assert len(api.hits(STATUSES_PATH)) == 4
+
+
+def test_429_waits_until_the_iso_reset_time(api, tmp_path, sleeps):
+    reset = (datetime.now(timezone.utc) + timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+    limited = Reply(ERRORS["rate_limit_429"], 429, {"X-RateLimit-Reset": reset})
+    api.add(LOOKUP_PATH, limited, Reply(ACCOUNT))
+    api.route(STATUSES_PATH, statuses)
+    assert len(gather(spec(api), opts(tmp_path)).posts) == 9
+    assert 25 <= sum(sleeps) <= 32
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (Reply(ERRORS["not_found_404"], 404), "no such Mastodon account"),
+        (Reply(ERRORS["auth_required_401"], 401), "requires login"),
+        (Reply(ERRORS["suspended_410"], 410), "suspended"),
+        (Reply({**ACCOUNT, "suspended": True}), "suspended"),
+        (Reply("<html><body>Welcome to my blog</body></html>"), "not a Mastodon server"),
+        (Reply({"hello": "world"}), "not a Mastodon server"),
+    ],
+)
+def test_lookup_errors_are_one_clean_line(api, tmp_path, reply, message):
+    api.add(LOOKUP_PATH, reply)
+    with pytest.raises(FetchError) as e:
+        gather(spec(api), opts(tmp_path))
+    assert message in e.value.message
+    assert "\n" not in e.value.message
+
+
+def test_statuses_hidden_from_visitors(api, tmp_path):
+    api.add(LOOKUP_PATH, Reply(ACCOUNT))
+    api.add(STATUSES_PATH, Reply(ERRORS["auth_required_401"], 401))
+    with pytest.raises(FetchError, match="requires login"):
+        gather(spec(api), opts(tmp_path))
+
+
+def test_a_host_without_the_api(api, tmp_path):
+    # No routes at all: every path is an HTML 404 page.
+    with pytest.raises(FetchError, match="not a Mastodon server"):
+        gather(spec(api), opts(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("given_spec", "base", "user"),
+    [
+        ("mastodon:@wren@mastodon.social", "https://mastodon.social", "wren"),
+        ("mastodon:wren@mastodon.social", "https://mastodon.social", "wren"),
+        ("mastodon:https://mastodon.social/@wren", "https://mastodon.social", "wren"),
+        ("mastodon:http://127.0.0.1:8080/@wren/", "http://127.0.0.1:8080", "wren"),
+    ],
+)
+def test_spec_forms(given_spec, base, user):
+    assert parse_spec(given_spec) == (base, user)
+
+
+@pytest.mark.parametrize("bad", ["mastodon:wren", "mastodon:@wren@", "mastodon:https://x.y/"])
+def test_invalid_specs(bad):
+    with pytest.raises(SourceError, match="not a Mastodon account"):
+        parse_spec(bad)
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        ("<p>a &amp;lt; b</p>", "a &lt; b"),  # unescaped once, as typed
+        ("<p>one</p><p>two</p><p>three</p>", "one\n\ntwo\n\nthree"),
+        ("<p>x<br>y<br/>z</p>", "x\ny\nz"),
+        (
+            '<p><span class="invisible">https://</span><span class="ellipsis">a.b/c</span></p>',
+            "a.b/c",
+        ),
+        ("<p>caf&eacute; &#x1F600; &quot;q&quot;</p>", 'café 😀 "q"'),
+    ],
+)
+def test_html_to_text(content, text):
+    assert html_to_text(content) == text
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))))
+def test_escaped_text_round_trips(s):
+    assert html_to_text(f"<p>{html.escape(s)}</p>") == s.strip()

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
+import yaml
 from huggingface_hub import constants
 
 from .errors import ManifestError
@@ -38,7 +39,7 @@ SLOTS = 3  # huggingtweets always wrote three avatar divs, hiding the unused one
 # left out: they could end a CSS url('...'), an HTML attribute or a Markdown link destination.
 _URL_SAFE = "/:?#[]@!$&*+,;=%-._~"
 _LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
-_CONTROL = re.compile(r"[\x00-\x08\x1f\x7f-\x84\x86-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
 _REPO_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _YAML_ESCAPES = {
@@ -61,6 +62,11 @@ def http_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return url
+
+
+def is_repo_file(name: str | None) -> bool:
+    """True for a plain file name (like `avatar_ada.png`): no folder, no `..`, no scheme."""
+    return bool(name and _REPO_FILE.match(name))
 
 
 def _quote_url(url: str) -> str:
@@ -87,9 +93,16 @@ def md_url(url: str) -> str:
 
 
 def yaml_url(url: str) -> str:
-    """A URL as a YAML plain scalar (the seed's `thumbnail:` form); quoted if it cannot be plain."""
+    """A URL as a YAML plain scalar (the seed's `thumbnail:` form); quoted if it cannot be plain.
+
+    A plain scalar has traps (`x:` at the end, ` #`), so the parser itself decides.
+    """
     quoted = _quote_url(url)
-    return quoted if quoted.startswith(("http://", "https://")) else yaml_str(url)
+    try:
+        plain = yaml.safe_load(f"k: {quoted}") == {"k": quoted}
+    except yaml.YAMLError:
+        plain = False
+    return quoted if plain else yaml_str(quoted)
 
 
 def yaml_str(text: str) -> str:
@@ -191,7 +204,7 @@ def avatar_src(user: UserStats, repo_id: str | None, repo_dir: Path | None) -> s
     if url:
         return url
     name = user.avatar_url or ""
-    if not repo_id or not _REPO_FILE.match(name):
+    if not repo_id or not is_repo_file(name):
         return None
     if repo_dir is not None and not (repo_dir / name).is_file():
         return None  # the file is not there to push: a link would be dead
@@ -234,12 +247,7 @@ def _thumbnail(m: Manifest, repo_dir: Path | None) -> str | None:
         return url
     name = m.thumbnail or THUMBNAIL_FILE
     # Only a file that is really in the repo: a thumbnail link must never be dead.
-    if (
-        m.repo_id
-        and repo_dir is not None
-        and _REPO_FILE.match(name)
-        and (repo_dir / name).is_file()
-    ):
+    if m.repo_id and repo_dir is not None and is_repo_file(name) and (repo_dir / name).is_file():
         return resolve_url(m.repo_id, name)
     return None
 

@@ -24,11 +24,13 @@ WARN_CHARS = 40_000  # ... and warns below this
 # huggingtweets' clean_tweet, pattern for pattern and in its order. Their whitespace handling
 # differs from "drop every token starting with http": `see:https://x.co more` loses the URL *and*
 # the following space, giving `see:more`. We keep that quirk so counts match.
-_URL_SUBS = [
-    re.compile(p.format(w=w))
+_URL_SUBS = {
+    w: [
+        re.compile(p.format(w=w))
+        for p in (r" {w}\S+", r"{w}\S+ ", r"\n{w}\S+ ", r"\n{w}\S+", r"{w}\S+")
+    ]
     for w in ("http:", "https:")
-    for p in (r" {w}\S+", r"{w}\S+ ", r"\n{w}\S+ ", r"\n{w}\S+", r"{w}\S+")
-]
+}
 
 
 @dataclass
@@ -60,10 +62,11 @@ def clean_text(text: str) -> str:
     """
     if "&" in text:
         text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    # The regexes only matter when a URL is there; most posts skip them entirely.
-    if "http:" in text or "https:" in text:
-        for pattern in _URL_SUBS:
-            text = pattern.sub("", text)
+    # A prefix's regexes can only match when it is there; most posts skip them all.
+    for prefix, patterns in _URL_SUBS.items():
+        if prefix in text:
+            for pattern in patterns:
+                text = pattern.sub("", text)
     return " ".join(text.split())
 
 

@@ -220,8 +220,7 @@ def card(bot: Path, output: Path | None, card_metadata: str | None) -> None:
     from . import card as cards
     from . import manifest
 
-    m = manifest.load(bot)
-    text = cards.render_card(m, full_metadata=(card_metadata or m.card_metadata) == "full")
+    text = cards.render_bot_card(bot, None if card_metadata is None else card_metadata == "full")
     if output is None:
         click.echo(text, nl=False)
     else:

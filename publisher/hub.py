@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -20,15 +19,34 @@ from typing import Any
 
 from . import hub_files
 from . import manifest as mf
-from .errors import AuthError, HubError, TweetbotError
+from .errors import HubError
+from .hub_access import (
+    LOGIN_HINT,
+    check_access,
+    check_repo_id,
+    choose_repo_id,
+    client_timeout,
+    hub_errors,
+    repo_url,
+    scrub,
+)
 
-LOGIN_HINT = "run `hf auth login` (or `huggingface-cli login`), or set HF_TOKEN to a write token"
+__all__ = [
+    "LOGIN_HINT",
+    "PushOptions",
+    "PushResult",
+    "RepoPush",
+    "check_repo_id",
+    "get_token",
+    "preflight",
+    "push",
+    "repo_url",
+    "scrub",
+]
+
 # huggingface_hub's shared client waits forever by default; a dead network must fail fast.
 PREFLIGHT_TIMEOUT = 10.0
 PUSH_TIMEOUT = 120.0
-URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
-_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
-_WRITE_ROLES = ("admin", "write", "contributor")
 _REQUIRED = ("config.json", "README.md")
 
 
@@ -98,179 +116,6 @@ def get_token() -> str | None:
     return hf_get_token()
 
 
-def repo_url(repo_type: str, repo_id: str) -> str:
-    """The web URL of a repo on the Hub this process talks to."""
-    from huggingface_hub import constants
-
-    return f"{constants.ENDPOINT.rstrip('/')}/{URL_PREFIX[repo_type]}{repo_id}"
-
-
-def scrub(text: str, token: str | None) -> str:
-    """One line, with the token (and anything shaped like an HF token) masked."""
-    if token:
-        text = text.replace(token, "***")
-    text = re.sub(r"\bhf_[A-Za-z0-9]{8,}\b", "hf_***", text)
-    return " ".join(text.split())
-
-
-@contextlib.contextmanager
-def _timeout(seconds: float) -> Iterator[None]:
-    """Give huggingface_hub's shared HTTP client a timeout for the duration of the block."""
-    import httpx2
-    from huggingface_hub.utils import _http
-
-    previous = _http._GLOBAL_CLIENT_FACTORY
-
-    def factory() -> Any:
-        client = previous()
-        client.timeout = httpx2.Timeout(seconds, connect=min(seconds, 10.0))
-        return client
-
-    _http.set_client_factory(factory)
-    try:
-        yield
-    finally:
-        _http.set_client_factory(previous)
-
-
-def _http_status(e: BaseException) -> tuple[int | None, str]:
-    response = getattr(e, "response", None)
-    if response is None:
-        return None, ""
-    return response.status_code, response.headers.get("X-Error-Message") or ""
-
-
-@contextlib.contextmanager
-def _hub_errors(what: str, token: str, retry: str | None) -> Iterator[None]:
-    """Turn huggingface_hub/httpx failures into one-line `AuthError`/`HubError`.
-
-    Args:
-        what: the step, e.g. "model repo alice/bot" (starts the message).
-        token: masked wherever it could appear.
-        retry: the bot folder when files were about to be committed (message says nothing was
-            committed; hint is `hf-tweetbot push DIR`), None during preflight.
-    """
-    import httpx
-    import httpx2
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
-
-    tail = "; nothing was committed" if retry else ""
-    again = f"; then `hf-tweetbot push {retry}` retries without training" if retry else ""
-    try:
-        yield
-    except TweetbotError:
-        raise
-    except HfHubHTTPError as e:
-        status, server = _http_status(e)
-        said = f": {server}" if server else ""
-        if status == 401:
-            msg = f"{what}: the Hugging Face token is invalid or expired{tail}"
-            raise AuthError(scrub(msg, token), hint=LOGIN_HINT + again) from None
-        if status == 403:
-            msg = f"{what}: the token may not write there (HTTP 403{said}){tail}"
-            hint = "use a token with write access to this namespace, or --namespace/--repo-id"
-            raise AuthError(scrub(msg, token), hint=hint + again) from None
-        if status == 412:
-            msg = f"{what}: the repo changed on the Hub during the push{tail}"
-        elif status is not None and status >= 500:
-            msg = f"{what}: the Hub failed (HTTP {status}), even after retries{tail}"
-        else:
-            msg = f"{what}: the Hub refused (HTTP {status}{said}){tail}"
-        raise HubError(
-            scrub(msg, token), hint=("wait a moment" + again) if retry else None
-        ) from None
-    except (httpx2.TransportError, httpx.TransportError, ConnectionError) as e:
-        host = repo_url("model", "").rstrip("/")
-        msg = f"{what}: could not reach the Hub at {host} ({type(e).__name__}){tail}"
-        hint = (
-            ("check your connection" + again) if retry else "check your connection or HF_ENDPOINT"
-        )
-        raise HubError(scrub(msg, token), hint=hint) from None
-    except (HFValidationError, ValueError) as e:
-        msg = f"{what}: {str(e).splitlines()[0] if str(e) else type(e).__name__}{tail}"
-        raise HubError(scrub(msg, token), hint=("fix it" + again) if retry else None) from None
-
-
-def check_repo_id(repo_id: str) -> str:
-    """Validate `NS/NAME` against huggingface_hub's rules and the Hub's naming rules.
-
-    Raises:
-        HubError: the message names the invalid id.
-    """
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    parts = repo_id.split("/")
-    ok = len(parts) == 2 and all(_NAME_RE.match(p) for p in parts)
-    ok = ok and not any(s in repo_id for s in ("--", "..")) and not repo_id.endswith(".git")
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError:
-        ok = False
-    if not ok:
-        raise HubError(
-            f"'{repo_id}' is not a valid Hub repo id",
-            hint="use --repo-id NAMESPACE/NAME with letters, digits, '-', '_' or '.' (at most 96)",
-        )
-    return repo_id
-
-
-def _choose_repo_id(model_name: str, opts: PushOptions, me: dict[str, Any]) -> str:
-    ns = opts.namespace or me["name"]
-    if opts.repo_id:
-        return opts.repo_id if "/" in opts.repo_id else f"{ns}/{opts.repo_id}"
-    return f"{ns}/{model_name}"
-
-
-def _can_write(me: dict[str, Any], repo_type: str, repo_id: str) -> tuple[bool, bool]:
-    """(may create repos in the namespace, may update this repo), from the whoami-v2 answer."""
-    ns = repo_id.split("/")[0]
-    access = (me.get("auth") or {}).get("accessToken") or {}
-    role = access.get("role")
-    if ns == me.get("name"):
-        member = True
-    else:
-        org = next((o for o in me.get("orgs") or [] if o.get("name") == ns), None)
-        member = org is not None and org.get("roleInOrg", "write") in _WRITE_ROLES
-    if not member or role == "read":
-        return False, False
-    if role != "fineGrained":
-        return True, True
-    scoped = (access.get("fineGrained") or {}).get("scoped") or []
-    writes = [s.get("entity") or {} for s in scoped if "repo.write" in (s.get("permissions") or [])]
-    in_ns = any(e.get("type") in ("user", "org") and e.get("name") == ns for e in writes)
-    this = any(e.get("type") == repo_type and e.get("name") == repo_id for e in writes)
-    return in_ns, in_ns or this
-
-
-def _check_access(
-    api: Any, me: dict[str, Any], repo_type: str, repo_id: str, opts: PushOptions
-) -> None:
-    label = f"{repo_type} repo {repo_id}"
-    can_create, can_update = _can_write(me, repo_type, repo_id)
-    exists = api.repo_exists(repo_id, repo_type=repo_type)
-    user = me.get("name", "?")
-    if opts.create_pr:
-        if not exists:
-            raise HubError(f"{label} does not exist: --create-pr needs an existing repo")
-        role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
-        if role == "read":
-            raise AuthError(
-                f"{label}: a read-only token cannot open a pull request", hint=LOGIN_HINT
-            )
-        return
-    if exists and not can_update:
-        raise AuthError(
-            f"{label} exists and {user}'s token cannot write to it",
-            hint="pick another --repo-id or --namespace, use a write token, or pass --create-pr",
-        )
-    if not exists and not can_create:
-        raise AuthError(
-            f"{user}'s token cannot create repos under '{repo_id.split('/')[0]}'",
-            hint="use --namespace with your user or an org where you can write, or a write token",
-        )
-
-
 def preflight(model_name: str, opts: PushOptions, token: str) -> str:
     """Check, in seconds and before any work, that `push` can succeed.
 
@@ -288,12 +133,13 @@ def preflight(model_name: str, opts: PushOptions, token: str) -> str:
     """
     from huggingface_hub import HfApi
 
-    with _hub_errors("Hub preflight", token, None), _timeout(PREFLIGHT_TIMEOUT):
+    with hub_errors("Hub preflight", token, None), client_timeout(PREFLIGHT_TIMEOUT):
         api = HfApi(token=token)
         me = api.whoami(cache=True)
-        repo_id = check_repo_id(_choose_repo_id(model_name, opts, me))
+        repo_id = choose_repo_id(model_name, opts.repo_id, opts.namespace, me)
+        check_repo_id(repo_id)
         for repo_type in _repo_types(opts):
-            _check_access(api, me, repo_type, repo_id, opts)
+            check_access(api, me, repo_type, repo_id, opts.create_pr)
     return repo_id
 
 
@@ -363,7 +209,7 @@ def push(bot_dir: Path, opts: PushOptions, token: str, progress: bool = True) ->
             folders["space"] = hub_files.stage_space(man, bot_dir / "repo", Path(tmp) / "space")
         for folder in folders.values():
             _refuse_secrets(folder, token, bot_dir)
-        with _progress(progress), _timeout(PUSH_TIMEOUT):
+        with _progress(progress), client_timeout(PUSH_TIMEOUT):
             done = {
                 t: _push_folder(f, t, repo_id, opts, token, bot_dir) for t, f in folders.items()
             }
@@ -431,7 +277,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
     from huggingface_hub.hf_api import RepoFile
 
     url = repo_url(repo_type, repo_id)
-    with _hub_errors(f"{repo_type} repo {repo_id}", token, str(bot_dir)):
+    with hub_errors(f"{repo_type} repo {repo_id}", token, str(bot_dir)):
         api = HfApi(token=token)
         api.create_repo(
             repo_id,

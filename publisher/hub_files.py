@@ -162,9 +162,14 @@ def requirements(sources: list[Path]) -> str:
     return "\n".join(pins) + "\n"
 
 
+def space_root() -> Path:
+    """The folder of the installed `space` package (the Space app and its modules)."""
+    return Path(str(resources.files("space")))
+
+
 def space_sources() -> list[Path]:
     """The files of the installed `space` package that make up the Space app."""
-    root = Path(str(resources.files("space")))
+    root = space_root()
     files = sorted(
         p
         for p in root.iterdir()

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from .card import http_url, one_line
+from .card import http_url, is_repo_file, one_line
 from .manifest import Manifest, UserStats
 
 THUMBNAIL_NAME = "predictions.png"
@@ -129,8 +129,8 @@ def load_avatar(user: UserStats, repo_dir: Path) -> Image.Image | None:
     ref = user.avatar_url or ""
     url = http_url(ref)
     if url is None:
-        path = repo_dir / Path(ref).name if ref else None
-        if path is None or not path.is_file() or path.stat().st_size > MAX_AVATAR_BYTES:
+        path = repo_dir / ref
+        if not is_repo_file(ref) or not path.is_file() or path.stat().st_size > MAX_AVATAR_BYTES:
             return None
         return _open_image(path.read_bytes())
     try:

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from . import base_models, dataset, manifest
 from .errors import TrainingError
 from .manifest import Metrics
-from .train_io import Checkpoints, collate, write_repo
+from .train_io import Checkpoints, collate, log, write_repo
 
 
 @dataclass
@@ -88,7 +88,7 @@ def load_data(bot_dir: Path, m: manifest.Manifest, base: str, tokenizer: Any, mo
     train_posts, val_posts = dataset.load_posts(data_dir)
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, dcfg)
     if accelerator.is_main_process:
-        accelerator.print(f"Re-tokenized the posts for {base} (block size {block})")
+        log(accelerator, f"Re-tokenized the posts for {base} (block size {block})")
         m.data = dataset.save(data_dir, dd, train_posts, val_posts, dcfg, base)
     accelerator.wait_for_everyone()
     return dd
@@ -160,7 +160,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         hparams = {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))}
         accelerator.init_trackers("train", config=hparams)
 
-    accelerator.print(f"Validation before training ({len(val_blocks)} blocks)...")
+    log(accelerator, f"Validation before training ({len(val_blocks)} blocks)...")
     loss_before = evaluate(model, val_blocks, accelerator, cfg.batch_size, pad_id)
     accelerator.log({"eval/loss": loss_before}, step=step)
 

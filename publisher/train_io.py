@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,12 @@ from .plots import loss_curve
 
 # huggingtweets' sampling defaults, shared with the Space.
 from space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
+
+
+def log(accelerator: Any, msg: str) -> None:
+    """A progress line on stderr from the main process (stdout is for results)."""
+    if accelerator.is_main_process:
+        print(msg, file=sys.stderr, flush=True)
 
 
 def collate(rows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
@@ -57,7 +64,7 @@ class Checkpoints:
 
         path = self.latest()
         if path is None:
-            accelerator.print("No checkpoint to resume from; training from the start.")
+            log(accelerator, "No checkpoint to resume from; training from the start.")
             return 0
         meta = json.loads((path / "hf_tweetbot.json").read_text())
         if meta.get("base_model") != self.tag["base_model"] or meta.get("data") != self.tag["data"]:
@@ -66,7 +73,7 @@ class Checkpoints:
                 hint="train without --resume to start over",
             )
         accelerator.load_state(str(path))
-        accelerator.print(f"Resumed from {path.name}")
+        log(accelerator, f"Resumed from {path.name}")
         return int(meta["step"])
 
     def clear(self) -> None:

@@ -120,14 +120,14 @@ def _avatar(value: Any, model_id: str) -> str | None:
     return f"data:image/{_IMAGE_TYPES[ext]};base64,{data}"
 
 
-def _from_json(d: dict[str, Any], model_id: str) -> tuple[list[User], str | None, str | None]:
+def _from_json(d: dict[str, Any], model_id: str) -> tuple[list[User], Any]:
     users = []
     for u in d["users"]:
         if isinstance(u, dict) and u.get("handle"):
             handle = str(u["handle"]).lstrip("@")
             name = str(u.get("name") or handle)
             users.append(User(handle, name, _avatar(u.get("avatar_url"), model_id)))
-    return users, d.get("widget_text"), d.get("repo_id")
+    return users, d.get("widget_text")
 
 
 _DIV_RE = re.compile(r"<div[^>]*>([^<]*)</div>")
@@ -157,17 +157,15 @@ def parse_card(text: str) -> tuple[list[User], str | None]:
     divs = [html.unescape(t).strip() for t in _DIV_RE.findall(text)]
     divs = [t for t in divs if t]
     users: list[User] = []
-    for i, t in enumerate(divs[:-1]):
-        nxt = divs[i + 1 + 1] if i + 2 < len(divs) else ""
-        if "AI BOT" in t or "AI CYBORG" in t or "AI CYBORGS" in t:
-            names, handles = divs[i + 1], nxt.lstrip("@")
-            name_list = names.split(" & ")
-            handle_list = re.split(r"-(?=[^-])", handles)
-            if len(name_list) != len(handle_list):
-                name_list, handle_list = [names], [handles]
-            for j, (n, h) in enumerate(zip(name_list, handle_list, strict=True)):
-                users.append(User(h.lstrip("@"), n, avatars[j] if j < len(avatars) else None))
-            break
+    tag = next((i for i, t in enumerate(divs) if re.search(r"AI (BOT|CYBORG)", t)), None)
+    if tag is not None and tag + 2 < len(divs):
+        names, handles = divs[tag + 1], divs[tag + 2].lstrip("@")
+        name_list = names.split(" & ")
+        handle_list = handles.split("-")
+        if len(name_list) != len(handle_list):
+            name_list, handle_list = [names], [handles]
+        for j, (n, h) in enumerate(zip(name_list, handle_list, strict=True)):
+            users.append(User(h.lstrip("@"), n, avatars[j] if j < len(avatars) else None))
     return users, widget if isinstance(widget, str) else None
 
 
@@ -183,12 +181,12 @@ def load_info(model_id: str) -> BotInfo:
     local = Path(model_id).is_dir()
     name = Path(model_id).name if local else model_id.split("/")[-1]
     info = BotInfo(model_id, name, repo_url=None if local else f"{_endpoint()}/{model_id}")
-    d = _read_json(_fetch(model_id, "bot_info.json"))
-    if d is None and local:
-        d = _read_json(Path(model_id).parent / "bot.json")
-    repo_id = None
+    # A local repo/ folder sits in the bot folder, whose bot.json knows the Hub repo once pushed.
+    manifest = _read_json(Path(model_id).parent / "bot.json") if local else None
+    d = _read_json(_fetch(model_id, "bot_info.json")) or manifest
+    repo_id = manifest.get("repo_id") if manifest else None
     if d is not None:
-        info.users, widget, repo_id = _from_json(d, model_id)
+        info.users, widget = _from_json(d, model_id)
         info.model_name = str(d.get("model_name") or name)
     else:
         card = _fetch(model_id, "README.md")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import queue
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,9 @@ from typing import Any
 
 import torch
 from transformers.generation.streamers import BaseStreamer
+
+# Every character `str.splitlines` breaks on: a post is one line, whatever the model emits.
+_LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 # huggingtweets' sampling defaults, also written into generation_config.json.
 DEFAULTS: dict[str, Any] = {
@@ -82,7 +86,7 @@ def build_prompt(tokenizer: Any, prompt: str) -> str:
 
 def first_line(text: str) -> str:
     """Cut a sample at its first newline, as huggingtweets did."""
-    return text.split("\n", 1)[0].rstrip()
+    return _LINE_BREAK.split(text, maxsplit=1)[0].rstrip()
 
 
 _STOP_IDS: dict[int, tuple[Any, torch.Tensor]] = {}
@@ -138,9 +142,29 @@ def sample_next(
     return idx.gather(-1, pick).squeeze(-1)
 
 
+def fit_context(model: Any, ids: torch.Tensor, max_new_tokens: int) -> tuple[torch.Tensor, int]:
+    """Keep prompt + new tokens within the model's positions, dropping the prompt's start.
+
+    Args:
+        model: the causal LM.
+        ids: (1, length) prompt ids.
+        max_new_tokens: the tokens asked for.
+
+    Returns:
+        (ids, max_new_tokens), shortened where the model has fewer positions.
+    """
+    cfg = model.config
+    limit = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None)
+    if not limit:
+        return ids, max_new_tokens
+    max_new_tokens = max(1, min(max_new_tokens, limit // 2))
+    keep = limit - max_new_tokens
+    return (ids[:, -keep:] if ids.shape[1] > keep else ids), max_new_tokens
+
+
 def _cache_kwarg(model: Any) -> str:
     """transformers 5 renamed `past_key_values` to `cache`; use whichever forward takes."""
-    params = inspect.signature(model.forward).parameters
+    params = inspect.signature(type(model).forward).parameters
     return "cache" if "cache" in params else "past_key_values"
 
 
@@ -189,6 +213,7 @@ def sample_ids(
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     text = build_prompt(tokenizer, prompt)
     ids = tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+    ids, max_new_tokens = fit_context(model, ids, int(max_new_tokens))
     stops = stop_ids(tokenizer)
     eos = int(tokenizer.eos_token_id)
     min_new = min(DEFAULTS["min_length"], int(max_new_tokens))
@@ -241,6 +266,7 @@ def generate_posts(
     streamer: Any = None,
     seed: int | None = None,
     top_k: int = TOP_K,
+    stop_early: bool = True,
 ) -> list[str]:
     """Sample `n` posts that start with `prompt`, all in one batch.
 
@@ -255,13 +281,15 @@ def generate_posts(
         streamer: an optional transformers streamer (it sees the whole batch each step).
         seed: make sampling reproducible.
         top_k: sample among the k most likely tokens only.
+        stop_early: stop each post at its end (False: always `max_new_tokens`, for benchmarks).
 
     Returns:
         `n` posts, each the prompt plus its continuation, cut at the first newline.
     """
     rows = sample_ids(
-        model, tokenizer, prompt, n, max_new_tokens, temperature, top_p, top_k, streamer, seed
-    )
+        model, tokenizer, prompt, n, max_new_tokens, temperature, top_p, top_k, streamer, seed,
+        stop_early,
+    )  # fmt: skip
     return [post_text(tokenizer, prompt, row) for row in rows]
 
 

@@ -141,3 +141,32 @@ def hub_server():
     server = HubServer(HUB_PORT).start()
     yield server
     server.stop()
+
+
+def write_posts_jsonl(path: Path, n: int = 300, seed: int = 0) -> Path:
+    """A JSONL file of `n` varied posts (enough text to pass the 6,000-character check)."""
+    import json
+    import random
+
+    rng = random.Random(seed)
+    words = ("lighthouse stars bread radio gulls wind night lamp tide fog kettle comet "
+             "orion island storm keeper dough valve static map").split()  # fmt: skip
+    with open(path, "w", encoding="utf-8") as f:
+        for _ in range(n):
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(6, 18)))
+            f.write(json.dumps({"text": text.capitalize() + "."}) + "\n")
+    return path
+
+
+@pytest.fixture
+def prepared_bot(tmp_path, tiny_model):
+    """A bot folder prepared from 300 posts with the tiny GPT-2 (block size 64)."""
+    from publisher import pipeline
+    from publisher.dataset import DataConfig
+
+    src = write_posts_jsonl(tmp_path / "wren.jsonl")
+    opts = pipeline.PrepareOptions(
+        out=tmp_path / "bot", base_model=str(tiny_model), data=DataConfig(block_size=64)
+    )
+    bot, _ = pipeline.prepare([f"wren={src}"], opts, say=lambda _: None)
+    return bot

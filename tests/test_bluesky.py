@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from api_server import Reply, load, serve
 
-from publisher.errors import FetchError, SourceError
+from publisher.clean import clean
+from publisher.errors import FetchError, RateLimitError, SourceError
 from publisher.sources import SourceOptions, gather
 from publisher.sources import http as http_mod
 from publisher.sources.bluesky import parse_handle
-from tests.api_server import Reply, load, serve
 
 PROFILE_PATH = "/xrpc/app.bsky.actor.getProfile"
 FEED_PATH = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -96,6 +97,16 @@ def test_reposts_and_self_reposts_count_as_retweets_and_pins_count_once(api, tmp
     assert sum(p.is_repost for p in posts) == 2
 
 
+def test_cleaning_counts_reposts_like_an_archive(api, tmp_path, capsys):
+    serve_all(api)
+    got = gather(f"bsky:{HANDLE}", SourceOptions(raw_dir=tmp_path / "raw", progress=True))
+    counts = clean(got).counts
+    assert counts.tweets_downloaded == len(items()) - 1  # the pin once
+    assert counts.retweets == 2
+    # The progress bar counted every post and ended full.
+    assert f"{len(items()) - 1}/{len(items()) - 1}" in capsys.readouterr().err
+
+
 def test_missing_display_name_falls_back_to_handle(api, tmp_path):
     serve_all(api, load("bluesky/profile_no_display_name.json"))
     profile = gather(f"bsky:{HANDLE}", opts(tmp_path)).profile
@@ -129,6 +140,15 @@ def test_429_waits_for_ratelimit_reset(api, tmp_path, sleeps):
     got = gather(f"bsky:{HANDLE}", opts(tmp_path))
     assert len(got.posts) == len(items()) - 1
     assert 5 <= sum(sleeps) <= 12
+
+
+def test_endless_429_gives_up(api, tmp_path, sleeps):
+    # No reset header: short pauses, then a clean stop rather than waiting forever.
+    api.add(PROFILE_PATH, Reply(ERRORS["rate_limit_429"], 429))
+    with pytest.raises(RateLimitError, match="kept answering HTTP 429"):
+        gather(f"bsky:{HANDLE}", opts(tmp_path))
+    assert len(api.hits(PROFILE_PATH)) == 6
+    assert sum(sleeps) < 60
 
 
 @pytest.mark.parametrize(

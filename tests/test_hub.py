@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hub_server import Token
 
 from publisher import hub
@@ -45,8 +46,13 @@ def make_bot(root: Path, tiny_model: Path, name: str = "ada") -> Path:
     user = mf.UserStats(name, name.title(), None, "file", 30, 5, 3, 22)
     mf.save(mf.Manifest(model_name=name, base_model=str(tiny_model), users=[user]), bot)
     (bot / "data").mkdir()
-    rows = [{"handle": name, "text": f"post number {i} about engines", "split": "train"} for i in range(18)]
-    rows += [{"handle": name, "text": f"held out post {i}", "split": "validation"} for i in range(4)]
+    rows = [
+        {"handle": name, "text": f"post number {i} about engines", "split": "train"}
+        for i in range(18)
+    ]
+    rows += [
+        {"handle": name, "text": f"held out post {i}", "split": "validation"} for i in range(4)
+    ]
     (bot / "data" / "posts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     card.write_card(bot)
     return bot
@@ -57,10 +63,20 @@ def bot(tmp_path, tiny_model) -> Path:
     return make_bot(tmp_path, tiny_model)
 
 
-def has_space_app() -> bool:
-    from importlib import resources
+@pytest.fixture
+def space_app(tmp_path, monkeypatch) -> Path:
+    """The installed Space app; a stand-in importing gradio and sampling until space/app.py exists."""
+    from publisher import hub_files
 
-    return (Path(str(resources.files("space"))) / "app.py").is_file()
+    root = hub_files.space_root()
+    if not (root / "app.py").is_file():
+        fake = tmp_path / "space_pkg"
+        fake.mkdir()
+        shutil.copy(root / "sampling.py", fake)
+        (fake / "app.py").write_text("import gradio as gr\nfrom sampling import load_bot\n")
+        monkeypatch.setattr(hub_files, "space_root", lambda: fake)
+        root = fake
+    return root
 
 
 # -- the happy path -------------------------------------------------------------------------------
@@ -84,11 +100,15 @@ def test_push_model_roundtrip_and_generate(hubs, bot, tmp_path):
 
     folder = Path(snapshot_download("alice/ada", cache_dir=tmp_path / "dl"))
     local = hub.local_files(bot / "repo")
-    assert set(local) <= {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(local) <= {
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    }
     for rel, path in local.items():
         assert (folder / rel).read_bytes() == path.read_bytes(), rel
 
-    gen = pipeline("text-generation", model="alice/ada", model_kwargs={"cache_dir": str(tmp_path / "tf")})
+    gen = pipeline(
+        "text-generation", model="alice/ada", model_kwargs={"cache_dir": str(tmp_path / "tf")}
+    )
     out = gen("My dream is", max_new_tokens=5, do_sample=False)
     assert out[0]["generated_text"].startswith("My dream is")
 
@@ -96,13 +116,15 @@ def test_push_model_roundtrip_and_generate(hubs, bot, tmp_path):
 def test_repush_changes_nothing_then_only_what_changed(hubs, bot):
     first = hub.push(bot, hub.PushOptions(), SECRET)
     commits = len(hubs.history("model", "alice/ada"))
+    before = len(hubs.log)
 
     again = hub.push(bot, hub.PushOptions(), SECRET)
 
     assert not again.changed and again.model.commit is None
     assert str(again) == f"model {hub.repo_url('model', 'alice/ada')}: nothing changed"
     assert len(hubs.history("model", "alice/ada")) == commits
-    assert not [e for e in hubs.log if "/commit/" in e.path and e.status == 200][1:]
+    sent = [e.path for e in hubs.log[before:] if e.method == "POST"]
+    assert not [p for p in sent if "/preupload/" in p or "/commit/" in p]  # no byte uploaded
 
     (bot / "repo" / "runs" / "events.out.tfevents.2.host").write_bytes(b"more logs")
     third = hub.push(bot, hub.PushOptions(), SECRET)
@@ -110,8 +132,7 @@ def test_repush_changes_nothing_then_only_what_changed(hubs, bot):
     assert hubs.history("model", "alice/ada")[1].oid == first.model.commit
 
 
-@pytest.mark.skipif(not has_space_app(), reason="space/app.py is not written yet")
-def test_dataset_and_space_repos(hubs, bot, tmp_path):
+def test_dataset_and_space_repos(hubs, bot, tmp_path, space_app):
     from importlib.metadata import version
 
     from datasets import load_dataset
@@ -127,7 +148,9 @@ def test_dataset_and_space_repos(hubs, bot, tmp_path):
     assert hub_url("datasets/alice/ada") in (bot / "repo" / "README.md").read_text()
 
     ds_dir = Path(snapshot_download("alice/ada", repo_type="dataset", cache_dir=tmp_path / "d"))
-    files = {s: str(ds_dir / "data" / f"{s}-00000-of-00001.parquet") for s in ("train", "validation")}
+    files = {
+        s: str(ds_dir / "data" / f"{s}-00000-of-00001.parquet") for s in ("train", "validation")
+    }
     ds = load_dataset("parquet", data_files=files, cache_dir=str(tmp_path / "dc"))
     assert ds["train"].num_rows == 18 and ds["validation"].num_rows == 4
     assert ds["train"][0] == {"handle": "ada", "text": "post number 0 about engines"}
@@ -140,8 +163,9 @@ def test_dataset_and_space_repos(hubs, bot, tmp_path):
     reqs = (sp_dir / "requirements.txt").read_text().split()
     for name in ("gradio", "transformers", "torch", "huggingface_hub"):
         assert f"{name}=={version(name).split('+')[0]}" in reqs
-    front = (sp_dir / "README.md").read_text().split("---")[1]
-    assert "sdk: gradio" in front and f"sdk_version: {version('gradio')}" in front.replace("'", "")
+    front = yaml.safe_load((sp_dir / "README.md").read_text().split("---")[1])
+    assert front["sdk"] == "gradio" and front["sdk_version"] == version("gradio")
+    assert front["app_file"] == "app.py" and front["models"] == ["alice/ada"]
     assert hubs.repo("space", "alice/ada").variables == {"MODEL_ID": "alice/ada"}
 
     again = hub.push(bot, hub.PushOptions(dataset=True, space=True), SECRET)
@@ -179,8 +203,18 @@ def test_preflight_picks_repo_id(hubs):
     [
         ("hf_wrong", hub.PushOptions(), AuthError, "invalid or expired"),
         ("hf_read", hub.PushOptions(), AuthError, "cannot create repos under 'alice'"),
-        (SECRET, hub.PushOptions(namespace="bobcorp"), AuthError, "cannot create repos under 'bobcorp'"),
-        (SECRET, hub.PushOptions(repo_id="bob/ada"), AuthError, "exists and alice's token cannot write"),
+        (
+            SECRET,
+            hub.PushOptions(namespace="bobcorp"),
+            AuthError,
+            "cannot create repos under 'bobcorp'",
+        ),
+        (
+            SECRET,
+            hub.PushOptions(repo_id="bob/ada"),
+            AuthError,
+            "exists and alice's token cannot write",
+        ),
         (SECRET, hub.PushOptions(repo_id="bob/ada", dataset=True), AuthError, "cannot write"),
         (SECRET, hub.PushOptions(repo_id="alice/bad--name"), HubError, "not a valid Hub repo id"),
         (SECRET, hub.PushOptions(repo_id="a/b/c"), HubError, "not a valid Hub repo id"),
@@ -200,7 +234,9 @@ def test_preflight_failures(hubs, token, opts, error, words):
 
 def test_preflight_fine_grained_tokens(hubs):
     write_user = [{"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.write"]}]
-    read_only = [{"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.content.read"]}]
+    read_only = [
+        {"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.content.read"]}
+    ]
     hubs.tokens["hf_fgwrite"] = Token("alice", "fineGrained", write_user)
     hubs.tokens["hf_fgread"] = Token("alice", "fineGrained", read_only)
 
@@ -290,8 +326,8 @@ def test_file_holding_the_token_is_never_uploaded(hubs, bot):
 
 
 # -- secrets ----------------------------------------------------------------------------------------
-def test_token_never_leaks(hubs, bot, capfd, caplog):
-    opts = hub.PushOptions(dataset=True, space=has_space_app())
+def test_token_never_leaks(hubs, bot, capfd, caplog, space_app):
+    opts = hub.PushOptions(dataset=True, space=True)
     hub.push(bot, opts, SECRET)
     hubs.fail(r"/commit/", status=500)
     (bot / "repo" / "runs" / "new").write_text("x")
@@ -322,3 +358,64 @@ def test_get_token_reads_hf_token(monkeypatch):
     assert hub.get_token() is None
     monkeypatch.setenv("HF_TOKEN", SECRET)
     assert hub.get_token() == SECRET
+
+
+# -- the CLI ------------------------------------------------------------------------------------------
+def test_cli_push_then_retry_after_failure(hubs, bot, monkeypatch, capsys):
+    from publisher.cli import main
+
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    hubs.fail(r"/commit/", status=500)
+    assert main(["push", str(bot)]) == HubError.exit_code
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("Error: model repo alice/ada:") and "nothing was committed" in err[0]
+    assert err[1] == f"Hint: wait a moment; then `hf-tweetbot push {bot}` retries without training"
+
+    assert main(["push", str(bot), "--commit-message", "first bot"]) == 0
+    out = capsys.readouterr()
+    assert "alice/ada" in out.out and SECRET not in out.out + out.err
+    assert hubs.history("model", "alice/ada")[0].title == "first bot"
+
+    assert main(["push", str(bot)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+
+
+def test_cli_push_bad_token_is_one_line(hubs, bot, monkeypatch, capsys):
+    from publisher.cli import main
+
+    monkeypatch.setenv("HF_TOKEN", "hf_expired_token_123456")
+    assert main(["push", str(bot)]) == AuthError.exit_code
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Error: Hub preflight: the Hugging Face token is invalid or expired"
+    assert "hf auth login" in err[1] and "hf_expired" not in "".join(err)
+    assert not hubs.repos
+
+
+def test_space_runs_from_a_fresh_download(hubs, bot, tmp_path, space_app):
+    """The Space as a fresh machine gets it: its own files only, the model from the Hub."""
+    import os
+    import subprocess
+    import sys
+
+    from huggingface_hub import snapshot_download
+
+    hub.push(bot, hub.PushOptions(space=True), SECRET)
+    fresh = tmp_path / "fresh"
+    snapshot_download("alice/ada", repo_type="space", local_dir=fresh, cache_dir=tmp_path / "c")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MODEL_ID")}
+    env["HF_HOME"] = str(tmp_path / "space_home")
+    code = "import app; app.build_demo(strict=True); print('loaded', open('model_id.txt').read())"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=fresh,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "loaded alice/ada" in run.stdout
+    model_gets = [
+        e.path for e in hubs.log if e.method == "GET" and e.path.startswith("/alice/ada/")
+    ]
+    assert any(p.endswith("/model.safetensors") for p in model_gets)

@@ -6,6 +6,7 @@ import html
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from api_server import Reply, load, serve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +14,6 @@ from publisher.errors import FetchError, SourceError
 from publisher.sources import SourceOptions, gather
 from publisher.sources import http as http_mod
 from publisher.sources.mastodon import html_to_text, parse_spec
-from tests.api_server import Reply, load, serve
 
 LOOKUP_PATH = "/api/v1/accounts/lookup"
 ACCOUNT = load("mastodon/account.json")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from api_server import Reply, load, serve
 
 from publisher.errors import FetchError, RateLimitError, SourceError
 from publisher.sources import SourceOptions, gather, source_kind
 from publisher.sources import http as http_mod
-from tests.api_server import Reply, load, serve
 
 TOKEN = "AAAAtest-bearer-secret-42"
 USER_PATH = "/2/users/by/username/PhillyNEFL"

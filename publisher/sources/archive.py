@@ -24,12 +24,7 @@ MAX_TOTAL_BYTES = 2 << 30
 _CHUNK = 1 << 20
 
 _TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
 _REDOWNLOAD = "download the archive again (X: Settings > Your account > Download an archive)"
 
 
@@ -161,7 +156,7 @@ def _tweet_files(reader: _Reader, folders: list[str]) -> list[str]:
 def _zip_folders(reader: _ZipReader) -> list[str]:
     """Folders of a zip that may hold tweets.js: `data/` first, then the shallowest others."""
     dirs = {n.rpartition("/")[0] + "/" if "/" in n else "" for n in reader.infos}
-    return sorted(dirs, key=lambda d: (not d.endswith("data/") and d != "data/", d.count("/"), d))
+    return sorted(dirs, key=lambda d: (d != "data/" and not d.endswith("/data/"), d.count("/"), d))
 
 
 def parse_js(data: bytes, label: str) -> Any:
@@ -275,8 +270,8 @@ def _profile(reader: _Reader, folder: str, handle: str | None) -> Profile:
             hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
         )
     name = account.get("accountDisplayName")
-    profile = Profile(handle=handle, name=name if isinstance(name, str) and name else handle,
-                      source="archive")  # fmt: skip
+    name = name if isinstance(name, str) and name else handle
+    profile = Profile(handle=handle, name=name, source="archive")
     info = _first(_load(reader, folder + "profile.js"), "profile")
     _avatar(reader, folder, info.get("avatarMediaUrl"), profile)
     return profile

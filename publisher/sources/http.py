@@ -289,7 +289,8 @@ def fetch_pages(
         page = get_page(params)
         n = count(page)
         if n == 0:
-            return pages, True
+            params = None
+            break
         pages.append(page)
         cache.add(page)
         bar.update(min(n, max_posts - total))
@@ -298,4 +299,7 @@ def fetch_pages(
         params = next_params(page)
         if params in seen:  # a server handing back the same cursor would loop forever
             break
+    if params is None:  # the timeline ended before max_posts: show the bar full
+        bar.total = min(total, max_posts)
+        bar.refresh()
     return pages, params is None

@@ -1,0 +1,118 @@
+"""Benchmark the Space's sampling: 5 posts of 60 new tokens, three ways, side by side.
+
+1. ours: `space.sampling` (prefill once, one batch, top-k/top-p on 50 tokens), streamed: time
+   to the first token of post 1 and total time; also with early stop (posts end at EOS/newline);
+2. plain `model.generate(num_return_sequences=5)` in bf16 (fp32 where bf16 is not native);
+3. five sequential fp32 `pipeline("text-generation")` calls, one post each.
+
+Medians of `--runs` runs after one warm-up each. Usage:
+
+    python -m benchmarks.bench_generate [--model FOLDER_OR_ID] [--runs 3] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from space import sampling  # noqa: E402
+
+PROMPT = "My dream is"
+N, TOKENS = 5, 60
+
+
+def default_model() -> str:
+    """SmolLM2-135M, converted once from the offline GGUF by `publisher.base_models`."""
+    from publisher.base_models import resolve
+
+    return resolve("smollm2")
+
+
+def timed(fn: Callable[[], Any], runs: int) -> list[float]:
+    fn()  # warm-up
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def ours(model: Any, tok: Any, runs: int, stop_early: bool) -> tuple[float, float]:
+    """(median time to first streamed token, median total) of `stream_posts`."""
+    firsts, totals = [], []
+    for i in range(runs + 1):
+        t = time.perf_counter()
+        first = None
+        for _, posts in sampling.stream_posts(
+            model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=stop_early
+        ):
+            if first is None:
+                first = time.perf_counter() - t
+        if i:  # run 0 is the warm-up
+            firsts.append(first or 0.0)
+            totals.append(time.perf_counter() - t)
+    return statistics.median(firsts), statistics.median(totals)
+
+
+def plain_generate(model: Any, tok: Any) -> None:
+    ids = tok(sampling.build_prompt(tok, PROMPT), return_tensors="pt", add_special_tokens=False)
+    with torch.inference_mode():
+        model.generate(
+            **ids, do_sample=True, top_p=0.95, max_new_tokens=TOKENS, min_new_tokens=TOKENS,
+            num_return_sequences=N, pad_token_id=tok.eos_token_id,
+        )  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=None, help="model folder or Hub id (default: SmolLM2)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--skip-pipeline", action="store_true", help="skip the slow fp32 baseline")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model_id = args.model or default_model()
+    model, tok = sampling.load_bot(model_id)
+    dtype = str(model.dtype).replace("torch.", "")
+    print(f"model {model_id} ({dtype}), {torch.get_num_threads()} threads, {args.runs} runs")
+    print(f"{N} posts x {TOKENS} new tokens, prompt {PROMPT!r}; medians in seconds\n")
+    rows = []
+    first, total = ours(model, tok, args.runs, stop_early=False)
+    rows.append((f"ours, batched + streamed ({dtype})", first, total))
+    first, total = ours(model, tok, args.runs, stop_early=True)
+    rows.append(("ours, stopping at EOS/newline", first, total))
+    t = timed(lambda: plain_generate(model, tok), args.runs)
+    rows.append((f"plain batched generate ({dtype})", None, statistics.median(t)))
+    if not args.skip_pipeline:
+        from transformers import pipeline
+
+        fp32, _ = sampling.load_bot(model_id, bf16=False)
+        pipe = pipeline("text-generation", model=fp32, tokenizer=tok)
+        text = sampling.build_prompt(tok, PROMPT)
+        kw = dict(do_sample=True, top_p=0.95, max_new_tokens=TOKENS, min_new_tokens=TOKENS)
+
+        def sequential() -> None:
+            for _ in range(N):
+                pipe(text, pad_token_id=tok.eos_token_id, **kw)
+
+        t = timed(sequential, args.runs)
+        rows.append(("5 sequential pipeline calls (fp32)", None, statistics.median(t)))
+    print(f"{'method':<40} {'first token':>12} {'total':>8}")
+    for name, first, total in rows:
+        f = f"{first:.3f}" if first is not None else "-"
+        print(f"{name:<40} {f:>12} {total:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Hub access for `publisher/hub.py`: repo ids, write permissions, timeouts, error mapping.
+
+Kept apart so `hub.py` reads as the publishing steps; nothing here uploads anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import AuthError, HubError, TweetbotError
+
+LOGIN_HINT = "run `hf auth login` (or `huggingface-cli login`), or set HF_TOKEN to a write token"
+URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
+_WRITE_ROLES = ("admin", "write", "contributor")
+
+
+def repo_url(repo_type: str, repo_id: str) -> str:
+    """The web URL of a repo on the Hub this process talks to."""
+    from huggingface_hub import constants
+
+    return f"{constants.ENDPOINT.rstrip('/')}/{URL_PREFIX[repo_type]}{repo_id}"
+
+
+def scrub(text: str, token: str | None) -> str:
+    """One line, with the token (and anything shaped like an HF token) masked."""
+    if token:
+        text = text.replace(token, "***")
+    text = re.sub(r"\bhf_[A-Za-z0-9]{8,}\b", "hf_***", text)
+    return " ".join(text.split())
+
+
+def _http_modules() -> list[Any]:
+    """The HTTP libraries huggingface_hub may raise from: httpx2 (2.x) and httpx (1.x)."""
+    import httpx
+
+    try:
+        import httpx2
+    except ImportError:  # huggingface_hub 1.x talks through httpx
+        return [httpx]
+    return [httpx2, httpx]
+
+
+@contextlib.contextmanager
+def client_timeout(seconds: float) -> Iterator[None]:
+    """Give huggingface_hub's shared HTTP client a timeout for the duration of the block.
+
+    Its default client waits forever; a dead network must fail within seconds instead.
+    """
+    from huggingface_hub.utils import _http
+
+    http = _http_modules()[0]
+
+    previous = getattr(_http, "_GLOBAL_CLIENT_FACTORY", _http.default_client_factory)
+
+    def factory() -> Any:
+        client = previous()
+        client.timeout = http.Timeout(seconds, connect=min(seconds, 10.0))
+        return client
+
+    _http.set_client_factory(factory)
+    try:
+        yield
+    finally:
+        _http.set_client_factory(previous)
+
+
+def _http_status(e: BaseException) -> tuple[int | None, str]:
+    response = getattr(e, "response", None)
+    if response is None:
+        return None, ""
+    return response.status_code, response.headers.get("X-Error-Message") or ""
+
+
+@contextlib.contextmanager
+def hub_errors(what: str, token: str, retry: str | None) -> Iterator[None]:
+    """Turn huggingface_hub/httpx failures into one-line `AuthError`/`HubError`.
+
+    Args:
+        what: the step, e.g. "model repo alice/bot" (starts the message).
+        token: masked wherever it could appear.
+        retry: the bot folder when files were about to be committed (message says nothing was
+            committed; hint is `hf-tweetbot push DIR`), None during preflight.
+    """
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+
+    transport = tuple(m.TransportError for m in _http_modules()) + (ConnectionError,)
+
+    tail = "; nothing was committed" if retry else ""
+    again = f"; then `hf-tweetbot push {retry}` retries without training" if retry else ""
+    try:
+        yield
+    except TweetbotError:
+        raise
+    except HfHubHTTPError as e:
+        status, server = _http_status(e)
+        said = f": {server}" if server else ""
+        if status == 401:
+            msg = f"{what}: the Hugging Face token is invalid or expired{tail}"
+            raise AuthError(scrub(msg, token), hint=LOGIN_HINT + again) from None
+        if status == 403:
+            msg = f"{what}: the token may not write there (HTTP 403{said}){tail}"
+            hint = "use a token with write access to this namespace, or --namespace/--repo-id"
+            raise AuthError(scrub(msg, token), hint=hint + again) from None
+        if status == 412:
+            msg = f"{what}: the repo changed on the Hub during the push{tail}"
+        elif status is not None and status >= 500:
+            msg = f"{what}: the Hub failed (HTTP {status}), even after retries{tail}"
+        else:
+            msg = f"{what}: the Hub refused (HTTP {status}{said}){tail}"
+        raise HubError(
+            scrub(msg, token), hint=("wait a moment" + again) if retry else None
+        ) from None
+    except transport as e:
+        host = repo_url("model", "").rstrip("/")
+        msg = f"{what}: could not reach the Hub at {host} ({type(e).__name__}){tail}"
+        hint = (
+            ("check your connection" + again) if retry else "check your connection or HF_ENDPOINT"
+        )
+        raise HubError(scrub(msg, token), hint=hint) from None
+    except (HFValidationError, ValueError) as e:
+        msg = f"{what}: {str(e).splitlines()[0] if str(e) else type(e).__name__}{tail}"
+        raise HubError(scrub(msg, token), hint=("fix it" + again) if retry else None) from None
+
+
+def check_repo_id(repo_id: str) -> str:
+    """Validate `NS/NAME` against huggingface_hub's rules and the Hub's naming rules.
+
+    Raises:
+        HubError: the message names the invalid id.
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    parts = repo_id.split("/")
+    ok = len(parts) == 2 and all(_NAME_RE.match(p) for p in parts)
+    ok = ok and not any(s in repo_id for s in ("--", "..")) and not repo_id.endswith(".git")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        ok = False
+    if not ok:
+        raise HubError(
+            f"'{repo_id}' is not a valid Hub repo id",
+            hint="use --repo-id NAMESPACE/NAME with letters, digits, '-', '_' or '.' (at most 96)",
+        )
+    return repo_id
+
+
+def choose_repo_id(
+    model_name: str, repo_id: str | None, namespace: str | None, me: dict[str, Any]
+) -> str:
+    """`--repo-id` (NAME alone goes under the namespace), else NAMESPACE/model_name."""
+    ns = namespace or me["name"]
+    if repo_id:
+        return repo_id if "/" in repo_id else f"{ns}/{repo_id}"
+    return f"{ns}/{model_name}"
+
+
+def can_write(me: dict[str, Any], repo_type: str, repo_id: str) -> tuple[bool, bool]:
+    """(may create repos in the namespace, may update this repo), from the whoami-v2 answer."""
+    ns = repo_id.split("/")[0]
+    access = (me.get("auth") or {}).get("accessToken") or {}
+    role = access.get("role")
+    if ns == me.get("name"):
+        member = True
+    else:
+        org = next((o for o in me.get("orgs") or [] if o.get("name") == ns), None)
+        member = org is not None and org.get("roleInOrg", "write") in _WRITE_ROLES
+    if not member or role == "read":
+        return False, False
+    if role != "fineGrained":
+        return True, True
+    scoped = (access.get("fineGrained") or {}).get("scoped") or []
+    writes = [s.get("entity") or {} for s in scoped if "repo.write" in (s.get("permissions") or [])]
+    in_ns = any(e.get("type") in ("user", "org") and e.get("name") == ns for e in writes)
+    this = any(e.get("type") == repo_type and e.get("name") == repo_id for e in writes)
+    return in_ns, in_ns or this
+
+
+def check_access(
+    api: Any, me: dict[str, Any], repo_type: str, repo_id: str, create_pr: bool
+) -> None:
+    """Raise unless the token can update (or create) this repo, or open a PR on it."""
+    label = f"{repo_type} repo {repo_id}"
+    can_create, can_update = can_write(me, repo_type, repo_id)
+    exists = api.repo_exists(repo_id, repo_type=repo_type)
+    user = me.get("name", "?")
+    if create_pr:
+        if not exists:
+            raise HubError(
+                f"{label} does not exist: --create-pr needs an existing repo",
+                hint="push without --create-pr to create it, or check --repo-id",
+            )
+        role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
+        if role == "read":
+            raise AuthError(
+                f"{label}: a read-only token cannot open a pull request", hint=LOGIN_HINT
+            )
+        return
+    if exists and not can_update:
+        raise AuthError(
+            f"{label} exists and {user}'s token cannot write to it",
+            hint="pick another --repo-id or --namespace, use a write token, or pass --create-pr",
+        )
+    if not exists and not can_create:
+        raise AuthError(
+            f"{user}'s token cannot create repos under '{repo_id.split('/')[0]}'",
+            hint="use --namespace with your user or an org where you can write, or a write token",
+        )

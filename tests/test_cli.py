@@ -1,0 +1,97 @@
+"""The command line as a user meets it: one-line errors, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import write_posts_jsonl
+
+from publisher import cli
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("Error: ")]
+    hints = [line for line in err.splitlines() if line.startswith("Hint: ")]
+    assert len(errors) == 1 and len(hints) <= 1, err
+    for needle in needles:
+        assert needle in err
+
+
+def test_help_lists_every_command(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("prepare", "train", "publish", "generate", "card", "push", "space"):
+        assert command in out
+
+
+def test_more_than_three_users_is_refused(capsys, tmp_path):
+    code, _, err = run(capsys, "prepare", "a=x.csv", "b=y.csv", "c=z.csv", "d=w.csv", "--out", str(tmp_path / "o"))
+    assert_one_line_error(code, err, "4 users", "at most 3")
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_same_user_twice_is_refused(capsys, tmp_path, tiny_model):
+    src = write_posts_jsonl(tmp_path / "wren.jsonl")
+    code, _, err = run(capsys, "prepare", str(src), str(src), "--base-model", str(tiny_model))
+    assert_one_line_error(code, err, "twice")
+
+
+def test_a_missing_path_is_refused_and_nothing_written(capsys, tmp_path, tiny_model):
+    out = tmp_path / "bot"
+    code, _, err = run(capsys, "prepare", str(tmp_path / "nope.zip"), "--out", str(out), "--base-model", str(tiny_model))
+    assert_one_line_error(code, err, "nope.zip")
+    assert not out.exists()
+
+
+def test_an_output_folder_holding_another_bot_is_refused_unless_overwrite(capsys, tmp_path, tiny_model):
+    out = tmp_path / "bot"
+    a = write_posts_jsonl(tmp_path / "ada.jsonl")
+    b = write_posts_jsonl(tmp_path / "bob.jsonl", seed=1)
+    base = ["--base-model", str(tiny_model), "--block-size", "64", "--out", str(out)]
+    assert run(capsys, "prepare", str(a), *base)[0] == 0
+    before = (out / "bot.json").read_bytes()
+    code, _, err = run(capsys, "prepare", str(b), *base)
+    assert_one_line_error(code, err, "another bot (ada)", "--overwrite")
+    assert (out / "bot.json").read_bytes() == before, "the earlier bot is untouched"
+    assert run(capsys, "prepare", str(b), *base, "--overwrite")[0] == 0
+    assert json.loads((out / "bot.json").read_text())["model_name"] == "bob"
+
+
+def test_too_few_tweets_stops_the_run(capsys, tmp_path, tiny_model):
+    src = write_posts_jsonl(tmp_path / "tiny.jsonl", n=20)
+    code, _, err = run(capsys, "prepare", str(src), "--base-model", str(tiny_model), "--out", str(tmp_path / "o"))
+    assert_one_line_error(code, err, "not enough tweets")
+    assert not (tmp_path / "o").exists()
+
+
+def test_debug_env_shows_the_traceback(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_TWEETBOT_DEBUG", "1")
+    from publisher.errors import TweetbotError
+
+    with pytest.raises(TweetbotError):
+        cli.main(["prepare", str(tmp_path / "nope.zip")])
+
+
+def test_generate_prints_n_posts_that_start_with_the_prompt(capsys, prepared_bot):
+    from publisher import train
+
+    train.train(prepared_bot, train.TrainConfig(max_steps=2, progress=False))
+    code, out, _ = run(capsys, "generate", str(prepared_bot), "The lighthouse", "-n", "3", "--max-new-tokens", "12", "--seed", "1")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert [line.split(". ", 1)[0] for line in lines] == ["1", "2", "3"]
+    assert all(line.split(". ", 1)[1].startswith("The lighthouse") for line in lines)
+
+
+def test_generate_on_an_untrained_bot_says_what_to_run(capsys, prepared_bot):
+    code, _, err = run(capsys, "generate", str(prepared_bot))
+    assert_one_line_error(code, err, "not trained yet", "hf-tweetbot train")

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from publisher import manifest, train, train_io
+from publisher.train import TrainConfig
+
+
+def cfg(**kw):
+    return TrainConfig(**{"progress": False, "mixed_precision": "no", **kw})
+
+
+def test_training_lowers_validation_loss_and_writes_the_repo(prepared_bot):
+    metrics = train.train(prepared_bot, cfg(epochs=3))
+    assert metrics.eval_loss_after < metrics.eval_loss_before
+    assert metrics.perplexity_after < metrics.perplexity_before
+    assert metrics.train_tokens > 0 and metrics.tokens_per_second > 0
+
+    repo = prepared_bot / "repo"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "generation_config.json",
+                 "bot_info.json", "training_metrics.json", "loss_curve.png"):  # fmt: skip
+        assert (repo / name).exists(), name
+    assert list((repo / "runs").rglob("events.out.tfevents.*")), "TensorBoard logs missing"
+    gen = json.loads((repo / "generation_config.json").read_text())
+    assert gen["do_sample"] is True and gen["top_p"] == 0.95 and gen["max_length"] == 160
+    assert gen["min_length"] == 10 and gen["temperature"] == 1.0
+    params = json.loads((repo / "config.json").read_text())["task_specific_params"]
+    assert params["text-generation"]["prefix"] == "<|endoftext|>"
+    assert Image.open(repo / "loss_curve.png").size == (900, 500)
+    saved = manifest.load(prepared_bot).metrics
+    assert saved.perplexity_after == metrics.perplexity_after
+    assert not (prepared_bot / "checkpoints").exists(), "checkpoints are removed once done"
+
+
+def test_resume_continues_from_the_last_checkpoint(prepared_bot, monkeypatch):
+    real_save = train_io.Checkpoints.save
+
+    def crash_after_first_checkpoint(self, accelerator, step):
+        real_save(self, accelerator, step)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_io.Checkpoints, "save", crash_after_first_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(prepared_bot, cfg(max_steps=12, checkpoint_every=5))
+    assert (prepared_bot / "checkpoints" / "step_000005").exists()
+    assert not (prepared_bot / "repo").exists(), "no half-written repo after a crash"
+
+    monkeypatch.setattr(train_io.Checkpoints, "save", real_save)
+    train.train(prepared_bot, cfg(max_steps=12, checkpoint_every=5, resume=True))
+    history = json.loads((prepared_bot / "repo" / "training_metrics.json").read_text())
+    steps = [s for s, _ in history["loss_history"]]
+    assert steps == list(range(6, 13)), "resumed at step 6, not from scratch"
+
+
+def test_another_base_model_retokenizes(prepared_bot, tiny_llama):
+    train.train(prepared_bot, cfg(base_model=str(tiny_llama), max_steps=2))
+    m = manifest.load(prepared_bot)
+    assert m.base_model == str(tiny_llama) and m.data["tokenizer"] == str(tiny_llama)
+    assert json.loads((prepared_bot / "repo" / "config.json").read_text())["model_type"] == "llama"
+
+
+def test_auto_precision_picks_bf16_only_where_supported(monkeypatch):
+    monkeypatch.setenv("HF_TWEETBOT_NO_BF16", "1")
+    from space.sampling import bf16_supported
+
+    bf16_supported.cache_clear()
+    assert train.resolve_precision("auto") == "no"
+    assert train.resolve_precision("bf16") == "bf16"
+    bf16_supported.cache_clear()
+
+
+def test_runs_unchanged_under_accelerate_launch_with_two_processes(prepared_bot):
+    # accelerate 1.15 starts `--cpu --num_processes 2` as ONE process (its simple launcher);
+    # `--multi_gpu` on a machine without CUDA starts two processes joined by gloo (MULTI_CPU).
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for flags in (["--cpu"], ["--multi_gpu"]):
+        cmd = [sys.executable, "-m", "accelerate.commands.launch", *flags, "--num_processes", "2",
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               "-m", "publisher.cli", "train", str(prepared_bot), "--max-steps", "4"]  # fmt: skip
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert (prepared_bot / "repo" / "model.safetensors").exists()
+        assert manifest.load(prepared_bot).metrics.eval_loss_after is not None

@@ -63,6 +63,13 @@ def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
             raise TrainingError(
                 "--report-to wandb needs the wandb package", hint="pip install 'hf-tweetbot[wandb]'"
             ) from None
+    # Accelerate keeps its state in process-wide singletons: a second training in the same
+    # process (tests, notebooks) with another precision would be refused without this reset.
+    # The process group (PartialState) is kept, so `accelerate launch` runs are unaffected.
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
     return Accelerator(
         # Without this, processes started by `accelerate launch` on a machine without CUDA
         # would each train alone instead of joining one gloo process group.

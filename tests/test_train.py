@@ -17,7 +17,7 @@ def cfg(**kw):
 
 
 def test_training_lowers_validation_loss_and_writes_the_repo(prepared_bot):
-    metrics = train.train(prepared_bot, cfg(epochs=3))
+    metrics = train.train(prepared_bot, cfg(max_steps=40, learning_rate=2e-3))
     assert metrics.eval_loss_after < metrics.eval_loss_before
     assert metrics.perplexity_after < metrics.perplexity_before
     assert metrics.train_tokens > 0 and metrics.tokens_per_second > 0

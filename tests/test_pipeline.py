@@ -1,0 +1,62 @@
+"""End to end: `hf-tweetbot publish` of the sample archive, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import EXAMPLES
+from PIL import Image
+
+from publisher import cli, manifest
+
+SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
+
+
+def test_publish_the_sample_archive_with_a_tiny_model(tmp_path, tiny_model, capsys):
+    out = tmp_path / "bot"
+    code = cli.main(["publish", str(SAMPLE), "--base-model", str(tiny_model), "--out", str(out),
+                     "--block-size", "128", "--epochs", "1", "--no-push"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert "@wrencalloway: 404 posts downloaded, 40 retweets, 24 short, 340 kept" in err
+
+    m = manifest.load(out)
+    assert m.model_name == "wrencalloway" and m.repo_id is None
+    u = m.users[0]
+    assert (u.tweets_downloaded, u.retweets, u.short_tweets, u.tweets_kept) == (404, 40, 24, 340)
+    assert u.tweets_downloaded == u.retweets + u.short_tweets + u.tweets_kept
+    assert u.name == "Wren Calloway" and u.source == "archive"
+    assert m.metrics.perplexity_after is not None
+
+    repo = out / "repo"
+    assert (repo / u.avatar_url).exists(), "the archive's avatar goes into the model repo"
+    card = (repo / "README.md").read_text()
+    assert card.startswith("---\nlanguage: en\n") and "| Tweets kept | 340 |" in card
+    assert Image.open(repo / "predictions.png").size == (1200, 628)
+    posts = [json.loads(line) for line in (out / "data" / "posts.jsonl").read_text().splitlines()]
+    assert len(posts) == 340 and {p["split"] for p in posts} == {"train", "validation"}
+    assert not list(tmp_path.glob(".*tmp*")), "no staging folders left behind"
+
+
+def test_a_failed_run_leaves_no_half_bot(tmp_path, tiny_model, capsys):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 definitely not a zip")
+    out = tmp_path / "bot"
+    code = cli.main(["publish", str(SAMPLE), str(bad), "--base-model", str(tiny_model), "--out", str(out), "--no-push"])
+    assert code == 2
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+@pytest.mark.slow
+def test_smollm2_on_a_slice_of_the_sample_lowers_validation_perplexity(tmp_path, capsys):
+    out = tmp_path / "bot"
+    code = cli.main(["publish", str(SAMPLE), "--base-model", "smollm2", "--out", str(out),
+                     "--block-size", "256", "--max-steps", "6", "--no-push"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    m = manifest.load(out).metrics
+    assert m.perplexity_after < m.perplexity_before, m
+    assert manifest.load(out).base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert "[SmolLM2-135M-Instruct](" in (out / "repo" / "README.md").read_text()

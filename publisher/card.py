@@ -10,151 +10,39 @@ seed's bytes stay as they are.
 from __future__ import annotations
 
 import math
-import re
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import jinja2
-import yaml
 from huggingface_hub import constants
 
+from .base_models import OFFLINE_ALIASES
 from .errors import ManifestError
+from .escape import (
+    attr_url,
+    html_text,
+    http_url,
+    is_repo_file,
+    md_cell,
+    md_url,
+    one_line,
+    py_str,
+    yaml_str,
+    yaml_url,
+)
 from .manifest import Manifest, UserStats, atomic_write_text, load
 
 GPT2_IDS = {"gpt2", "openai-community/gpt2"}
-# bot.json records the Hub id for aliases already; older manifests may hold the alias itself.
-ALIASES = {"smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
 WANDB_REPORT = (
     "https://wandb.ai/wandb/huggingtweets/reports/"
     "HuggingTweets-Train-a-Model-to-Generate-Tweets--VmlldzoxMTY5MjI"
 )
 THUMBNAIL_FILE = "predictions.png"
 SLOTS = 3  # huggingtweets always wrote three avatar divs, hiding the unused ones
-
-# Characters a URL may keep as is. Quotes, parentheses, backslash, angle brackets and spaces are
-# left out: they could end a CSS url('...'), an HTML attribute or a Markdown link destination.
-_URL_SAFE = "/:?#[]@!$&*+,;=%-._~"
-_LINE_BREAKS = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
-_REPO_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-_YAML_ESCAPES = {
-    "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x00": "\\0",
-    "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P",
-}  # fmt: skip
-
-
-def http_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL with a host, else None (javascript:, data:, ...)."""
-    if not url:
-        return None
-    url = url.strip()
-    if _CONTROL.search(url) or _LINE_BREAKS.search(url) or "\\" in url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
-def is_repo_file(name: str | None) -> bool:
-    """True for a plain file name (like `avatar_ada.png`): no folder, no `..`, no scheme."""
-    return bool(name and _REPO_FILE.match(name))
-
-
-def _quote_url(url: str) -> str:
-    return quote(url, safe=_URL_SAFE)
-
-
-def attr_url(url: str | None) -> str:
-    """A URL for `style="... url(&#39;URL&#39;)"`: http(s) only, nothing that ends the string.
-
-    Args:
-        url: any string, or None.
-
-    Returns:
-        The percent-encoded URL with `&` as `&amp;` (so `&#39;` cannot be smuggled in), or ""
-        when the URL is not http(s).
-    """
-    url = http_url(url)
-    return _quote_url(url).replace("&", "&amp;") if url else ""
-
-
-def md_url(url: str) -> str:
-    """A URL for a Markdown link destination: no space, parenthesis or angle bracket left raw."""
-    return _quote_url(url)
-
-
-def yaml_url(url: str) -> str:
-    """A URL as a YAML plain scalar (the seed's `thumbnail:` form); quoted if it cannot be plain.
-
-    A plain scalar has traps (`x:` at the end, ` #`), so the parser itself decides.
-    """
-    quoted = _quote_url(url)
-    try:
-        plain = yaml.safe_load(f"k: {quoted}") == {"k": quoted}
-    except yaml.YAMLError:
-        plain = False
-    return quoted if plain else yaml_str(quoted)
-
-
-def yaml_str(text: str) -> str:
-    """A YAML double-quoted scalar that parses back to exactly `text`.
-
-    Line breaks, quotes, backslashes and every character YAML does not allow raw (controls,
-    NEL, LS/PS, BOM, surrogates) are escaped; the rest stays as is (emoji included).
-    """
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in _YAML_ESCAPES:
-            out.append(_YAML_ESCAPES[ch])
-        elif (
-            0x20 <= code <= 0x7E
-            or 0xA0 <= code <= 0xD7FF
-            or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
-            or code >= 0x10000
-        ):
-            out.append(ch)
-        elif code < 0x100:
-            out.append(f"\\x{code:02X}")
-        else:
-            out.append(f"\\u{code:04X}")
-    out.append('"')
-    return "".join(out)
-
-
-def one_line(text: str) -> str:
-    """Line breaks become spaces and control characters go: a value cannot end a block."""
-    return _CONTROL.sub("", _LINE_BREAKS.sub(" ", text))
-
-
-def html_text(text: str) -> str:
-    """Text inside an HTML element: `<`, `>` and `"` escaped, `&` kept raw as the seed has it."""
-    text = one_line(text)
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def md_cell(text: str) -> str:
-    """Text in a Markdown table cell or paragraph: `|`, `\\`, `<`, brackets... backslash-escaped.
-
-    The backslash itself is escaped too, else `a\\|b` would leave the pipe unescaped.
-    """
-    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
-
-
-def py_str(text: str, quote_char: str = "'") -> str:
-    """A Python string literal (for the snippet in the card) using `quote_char`."""
-    body = text.replace("\\", "\\\\").replace(quote_char, "\\" + quote_char)
-    body = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in body)
-    return f"{quote_char}{body}{quote_char}"
 
 
 @lru_cache(maxsize=1)
@@ -213,7 +101,7 @@ def avatar_src(user: UserStats, repo_id: str | None, repo_dir: Path | None) -> s
 
 def base_model_info(base_model: str) -> dict[str, Any]:
     """Name, link and Hub id of the base model; no link for a local folder."""
-    name = ALIASES.get(base_model.lower(), base_model)
+    name = OFFLINE_ALIASES.get(base_model.lower(), base_model)
     if name.lower() in GPT2_IDS:
         return {"gpt2": True, "name": "GPT-2", "url": None, "hub_id": "openai-community/gpt2"}
     local = name.startswith((".", "/", "~")) or Path(name).expanduser().exists()

@@ -60,3 +60,44 @@ def test_smollm2_on_a_slice_of_the_sample_lowers_validation_perplexity(tmp_path,
     assert m.perplexity_after < m.perplexity_before, m
     assert manifest.load(out).base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert "[SmolLM2-135M-Instruct](" in (out / "repo" / "README.md").read_text()
+
+
+GOOD = "hf_PipelineToken0123456789abcdef"
+
+
+@pytest.fixture
+def hub(hub_server, monkeypatch):
+    from hub_server import Token
+
+    hub_server.state.reset()
+    hub_server.state.tokens[GOOD] = Token("alice")
+    yield hub_server.state
+    hub_server.state.reset()
+
+
+def test_a_bad_token_fails_before_reading_a_post(tmp_path, tiny_model, hub, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", "hf_NotAValidToken000000000000000")
+    out = tmp_path / "bot"
+    code = cli.main(["publish", f"wren={SAMPLE}", "--base-model", str(tiny_model), "--out", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "token" in err.lower() and "Traceback" not in err
+    assert not out.exists(), "nothing prepared, nothing trained"
+    assert "hf_NotAValidToken" not in err
+
+
+def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(tmp_path, tiny_model, hub, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", GOOD)
+    out = tmp_path / "bot"
+    code = cli.main(["publish", str(SAMPLE), "--base-model", str(tiny_model), "--out", str(out),
+                     "--block-size", "128", "--max-steps", "2", "--dataset"])  # fmt: skip
+    stdout, err = capsys.readouterr()
+    assert code == 0, err
+    m = manifest.load(out)
+    assert m.repo_id == "alice/wrencalloway" and m.dataset_repo_id == "alice/wrencalloway"
+    card = (out / "repo" / "README.md").read_text()
+    assert "model='alice/wrencalloway'" in card
+    assert "/alice/wrencalloway/resolve/main/predictions.png" in card
+    assert GOOD not in stdout + err + (out / "bot.json").read_text() + card
+
+    assert cli.main(["push", str(out), "--dataset"]) == 0
+    assert "nothing changed" in capsys.readouterr()[0].lower()

@@ -53,7 +53,7 @@ def ours(model: Any, tok: Any, runs: int, stop_early: bool) -> tuple[float, floa
     for i in range(runs + 1):
         t = time.perf_counter()
         first = None
-        for _, posts in sampling.stream_posts(
+        for _ in sampling.stream_posts(
             model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=stop_early
         ):
             if first is None:

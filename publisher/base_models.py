@@ -184,13 +184,12 @@ class _hub_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc is None or isinstance(exc, BaseModelError):
-            return False
+            return
         if isinstance(exc, (OSError, ValueError)) or "huggingface_hub" in type(exc).__module__:
             reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise BaseModelError(
                 f"cannot load base model '{self.name}': {reason}",
                 hint="without Hub access use --base-model smollm2 (offline) or a local folder",
             ) from exc
-        return False

@@ -203,12 +203,11 @@ class _loading:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, et: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, et: Any, exc: Any, tb: Any) -> None:
         if exc is not None and isinstance(exc, (OSError, ValueError)):
             from .errors import ManifestError
 
             raise ManifestError(f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}") from exc
-        return False
 
 
 @cli.command()

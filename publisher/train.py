@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from . import base_models, dataset, manifest
 from .errors import TrainingError
 from .manifest import Metrics
-from .train_io import Checkpoints, collate, log, write_repo
+from .train_io import Checkpoints, collate, log, make_optimizer, write_repo
 
 
 @dataclass
@@ -51,11 +51,22 @@ def resolve_precision(requested: str) -> str:
     return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
 
 
+def bf16_weights(precision: str) -> bool:
+    """Train a bf16 model with fp32 master weights instead of autocast (CPUs only).
+
+    On CPUs autocast re-casts the fp32 weights and activations around every matrix product:
+    measured here, that made bf16 autocast no faster than fp32 (benchmarks/README.md). CUDA
+    keeps Accelerate's autocast, the well-trodden path there.
+    """
+    return precision == "bf16" and not torch.cuda.is_available()
+
+
 def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
     from accelerate import Accelerator
     from accelerate.utils import ProjectConfiguration
 
     log_with = None if cfg.report_to == "none" else cfg.report_to
+    precision = resolve_precision(cfg.mixed_precision)
     if log_with == "wandb":
         try:
             import wandb  # noqa: F401
@@ -74,24 +85,42 @@ def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
         # Without this, processes started by `accelerate launch` on a machine without CUDA
         # would each train alone instead of joining one gloo process group.
         cpu=not torch.cuda.is_available(),
-        mixed_precision=resolve_precision(cfg.mixed_precision),
+        mixed_precision="no" if bf16_weights(precision) else precision,
         gradient_accumulation_steps=cfg.grad_accum,
         log_with=log_with,
         # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
-        project_config=ProjectConfiguration(project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")),
+        project_config=ProjectConfiguration(
+            project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")
+        ),
     )
 
 
-def load_data(bot_dir: Path, m: manifest.Manifest, base: str, tokenizer: Any, model: Any, cfg: TrainConfig, accelerator: Any) -> Any:
+def load_data(
+    bot_dir: Path,
+    m: manifest.Manifest,
+    base: str,
+    tokenizer: Any,
+    model: Any,
+    cfg: TrainConfig,
+    accelerator: Any,
+) -> Any:
     """The prepared token blocks, re-tokenized when the base model or block size changed."""
     data_dir = bot_dir / "data"
     info = m.data
     block = dataset.effective_block_size(
-        tokenizer, cfg.block_size or info.get("block_size", 1024), getattr(model.config, "max_position_embeddings", None)
+        tokenizer,
+        cfg.block_size or info.get("block_size", 1024),
+        getattr(model.config, "max_position_embeddings", None),
     )
-    if info.get("tokenizer") == base and info.get("block_size") == block and (data_dir / dataset.TOKENIZED_DIR).exists():
+    if (
+        info.get("tokenizer") == base
+        and info.get("block_size") == block
+        and (data_dir / dataset.TOKENIZED_DIR).exists()
+    ):
         return dataset.load_tokenized(data_dir)
-    dcfg = dataset.DataConfig(block_size=block, val_fraction=info.get("val_fraction", 0.1), seed=info.get("seed", 42))
+    dcfg = dataset.DataConfig(
+        block_size=block, val_fraction=info.get("val_fraction", 0.1), seed=info.get("seed", 42)
+    )
     train_posts, val_posts = dataset.load_posts(data_dir)
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, dcfg)
     if accelerator.is_main_process:
@@ -142,6 +171,9 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     set_seed(cfg.seed)
 
     model, tokenizer = base_models.load_base(base)
+    low = bf16_weights(resolve_precision(cfg.mixed_precision))
+    if low:
+        model.to(torch.bfloat16)
     dd = load_data(bot_dir, m, base, tokenizer, model, cfg, accelerator)
     if len(dd["train"]) == 0:
         raise TrainingError(f"{bot_dir}: no training data", hint="run `hf-tweetbot prepare` again")
@@ -154,14 +186,16 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         shuffle=True,
         collate_fn=lambda rows: collate(rows, pad_id),
     )
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
+    optimizer = raw_optimizer = make_optimizer(model, cfg.learning_rate, low)
     # Steps per epoch count optimizer steps: a partial accumulation at an epoch's end still steps.
     steps_per_epoch = math.ceil(math.ceil(len(loader) / accelerator.num_processes) / cfg.grad_accum)
     total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
     scheduler = get_cosine_schedule_with_warmup(optimizer, 0, total_steps)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
 
-    ckpt = Checkpoints(bot_dir / "checkpoints", {"base_model": base, "data": m.data.get("train_tokens")})
+    ckpt = Checkpoints(
+        bot_dir / "checkpoints", {"base_model": base, "data": m.data.get("train_tokens")}
+    )
     step = ckpt.resume(accelerator) if cfg.resume else 0
     if cfg.report_to != "none":
         hparams = {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))}
@@ -172,10 +206,19 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     accelerator.log({"eval/loss": loss_before}, step=step)
 
     history: list[tuple[int, float]] = []
+    timing: list[tuple[float, int]] = []  # (seconds, tokens) per optimizer step
+    step_tokens = 0
     tokens = torch.zeros((), dtype=torch.long, device=accelerator.device)
-    bar = tqdm(total=total_steps, initial=step, desc="Training", unit="step", mininterval=1.0, disable=not (cfg.progress and accelerator.is_local_main_process))
+    bar = tqdm(
+        total=total_steps,
+        initial=step,
+        desc="Training",
+        unit="step",
+        mininterval=1.0,
+        disable=not (cfg.progress and accelerator.is_local_main_process),
+    )
     model.train()
-    start = time.perf_counter()
+    start = last = time.perf_counter()
     epoch = step // steps_per_epoch
     while step < total_steps:
         loader.set_epoch(epoch)
@@ -191,15 +234,22 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
-            tokens += batch["attention_mask"].sum()
+            n = batch["attention_mask"].sum()
+            tokens += n
+            step_tokens += int(n)
             if not accelerator.sync_gradients:
                 continue
             step += 1
             value = loss.item()
+            now = time.perf_counter()
+            timing.append((round(now - last, 4), step_tokens))
+            last, step_tokens = now, 0
             history.append((step, value))
             bar.update(1)
             bar.set_postfix(loss=f"{value:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            accelerator.log({"train/loss": value, "train/lr": scheduler.get_last_lr()[0]}, step=step)
+            accelerator.log(
+                {"train/loss": value, "train/lr": scheduler.get_last_lr()[0]}, step=step
+            )
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
                 ckpt.save(accelerator, step)
             if step >= total_steps:
@@ -226,7 +276,10 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         m.metrics = metrics
         if train_run:
             m.tracking.train_run = train_run
-        write_repo(bot_dir, accelerator.unwrap_model(model), tokenizer, m, history)
+        out = accelerator.unwrap_model(model)
+        if low:  # save the exact fp32 master weights, as fp32 training would have
+            out = raw_optimizer.export_fp32(out)  # type: ignore[attr-defined]
+        write_repo(bot_dir, out, tokenizer, m, history, timing)
         manifest.save(m, bot_dir)
         ckpt.clear()
     accelerator.wait_for_everyone()

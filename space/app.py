@@ -159,7 +159,9 @@ def _bot_page(bot: Bot) -> gr.Blocks:
                 )
                 button = gr.Button("Generate", variant="primary", elem_id="tb-generate")
             with gr.Column(scale=2):
-                n = gr.Slider(1, MAX_POSTS, value=5, step=1, label="Number of posts", elem_id="tb-n")
+                n = gr.Slider(
+                    1, MAX_POSTS, value=5, step=1, label="Number of posts", elem_id="tb-n"
+                )
                 with gr.Accordion("Sampling", open=False):
                     temp = gr.Slider(
                         0.1, 2.0, value=sampling.DEFAULTS["temperature"], label="Temperature"
@@ -178,10 +180,13 @@ def _bot_page(bot: Bot) -> gr.Blocks:
         ) -> Iterator[tuple[str, str, list[str]]]:
             yield from respond(bot, prompt, n, temperature, top_p, max_new_tokens)
 
-        inputs = [prompt, n, temp, top_p, length]
-        outputs = [cards, notice, posts]
-        button.click(run, inputs, outputs, api_name="generate")
-        prompt.submit(run, inputs, outputs, api_name=False)
+        gr.on(
+            [button.click, prompt.submit],
+            run,
+            [prompt, n, temp, top_p, length],
+            [cards, notice, posts],
+            api_name="generate",
+        )
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import inspect
 import os
-import re
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
@@ -72,7 +72,8 @@ def load_bot(model_id: str, device: str | None = None, bf16: bool | None = None)
         bf16 = bf16_supported(device)
     tokenizer = AutoTokenizer.from_pretrained(model_id)
     dtype = torch.bfloat16 if bf16 else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(model_id, dtype=dtype).to(device).eval()
+    model: Any = AutoModelForCausalLM.from_pretrained(model_id, dtype=dtype)
+    model = model.to(device).eval()
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -93,7 +94,7 @@ _STOP_IDS: dict[int, tuple[Any, torch.Tensor]] = {}
 
 
 def stop_ids(tokenizer: Any) -> torch.Tensor:
-    """Ids of the tokens that end a post: EOS and every token whose text holds a newline.
+    """Ids of the tokens that end a post: EOS and every token whose text holds a line break.
 
     Decoding the whole vocabulary takes ~0.3 s for 49k tokens, so it is cached per tokenizer.
     """
@@ -101,7 +102,7 @@ def stop_ids(tokenizer: Any) -> torch.Tensor:
     if hit is not None and hit[0] is tokenizer:
         return hit[1]
     texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
-    ids = {i for i, t in enumerate(texts) if "\n" in t}
+    ids = {i for i, t in enumerate(texts) if _LINE_BREAK.search(t)}
     ids.add(tokenizer.eos_token_id)
     out = torch.tensor(sorted(ids), dtype=torch.long)
     _STOP_IDS[id(tokenizer)] = (tokenizer, out)
@@ -233,7 +234,9 @@ def sample_ids(
             if step < min_new:  # huggingtweets' min_length: no EOS (nor newline) too early
                 logits = logits.index_fill(-1, stops.to(logits.device), float("-inf"))
             nxt = sample_next(logits, temperature, top_p, top_k, gen).cpu()
-            ended = torch.isin(nxt, stops) if stop_early else torch.zeros_like(nxt, dtype=torch.bool)
+            ended = (
+                torch.isin(nxt, stops) if stop_early else torch.zeros_like(nxt, dtype=torch.bool)
+            )
             for row, tok, end in zip(live, nxt.tolist(), ended.tolist(), strict=True):
                 if not end:
                     out[row].append(tok)
@@ -365,7 +368,9 @@ def stream_posts(
 
     def work() -> None:
         try:
-            result["posts"] = generate_posts(model, tokenizer, prompt, n, streamer=streamer, **kwargs)
+            result["posts"] = generate_posts(
+                model, tokenizer, prompt, n, streamer=streamer, **kwargs
+            )
         except BaseException as e:  # handed to the consumer thread
             result["error"] = e
             streamer.end()

@@ -17,6 +17,8 @@ except ImportError:  # run as `python app.py` inside a Space
 INTENT_URL = "https://twitter.com/intent/tweet?text="
 
 CSS = """
+.tb-header, .tb-post, .tb-footer { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI",
+  Roboto, Helvetica, Arial, sans-serif, "Noto Color Emoji"; }
 .tb-header { display: flex; flex-direction: column; align-items: center; gap: 2px;
   padding: 12px 0 4px; line-height: 1.5; }
 .tb-avatars { display: flex; gap: 6px; }

@@ -197,9 +197,9 @@ def test_header_from_huggingtweets_card(tmp_path, tiny_model):
 
 def test_card_of_two_users():
     card = (
-        "---\nwidget:\n- text: \"I think\"\n---\n"
-        "<div style=\"background-image: url(&#39;https://a.example/1.jpg&#39;)\"></div>"
-        "<div style=\"background-image: url(&#39;https://a.example/2.jpg&#39;)\"></div>"
+        '---\nwidget:\n- text: "I think"\n---\n'
+        '<div style="background-image: url(&#39;https://a.example/1.jpg&#39;)"></div>'
+        '<div style="background-image: url(&#39;https://a.example/2.jpg&#39;)"></div>'
         "<div>🤖 AI CYBORG 🤖</div><div>Ada &amp; Charles</div><div>@ada-charles</div>"
     )
     users, widget = bot_info.parse_card(card)

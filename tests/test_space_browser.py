@@ -99,7 +99,9 @@ def test_generate_shows_n_posts_with_copy_and_post_links(page, tmp_path):
     assert intent.startswith("https://twitter.com/intent/tweet?text=Tea%20with")
     copy = page.locator("#tb-results button.tb-copy").first
     copy.click()
-    page.wait_for_function("document.querySelector('#tb-results button.tb-copy').textContent == 'Copied!'")
+    page.wait_for_function(
+        "document.querySelector('#tb-results button.tb-copy').textContent == 'Copied!'"
+    )
     assert page.evaluate("navigator.clipboard.readText()") == posts[0]
     shot = tmp_path / "space.png"
     page.screenshot(path=str(shot), full_page=True)

@@ -15,6 +15,7 @@ where posts came from.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,21 +112,6 @@ def gather(spec: str, opts: SourceOptions | None = None) -> Gathered:
     """
     opts = opts or SourceOptions()
     kind = source_kind(spec)
-    if kind == "archive":
-        from . import archive as mod
-    elif kind == "file":
-        from . import file as mod  # type: ignore[no-redef]
-    else:
-        try:
-            if kind == "x_api":
-                from . import x_api as mod  # type: ignore[no-redef]
-            elif kind == "bluesky":
-                from . import bluesky as mod  # type: ignore[no-redef]
-            else:
-                from . import mastodon as mod  # type: ignore[no-redef]
-        except ImportError as e:  # pragma: no cover - live sources land in their own issue
-            raise SourceError(
-                f"{spec}: live source '{kind}' is not available in this build",
-                hint="pass an X archive or a .jsonl/.csv file instead",
-            ) from e
+    # One module per source, each with `fetch(spec, opts) -> Gathered`.
+    mod = importlib.import_module(f".{kind}", __package__)
     return mod.fetch(spec, opts)

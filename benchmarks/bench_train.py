@@ -1,0 +1,202 @@
+"""Training throughput: our Accelerate loop against `transformers.Trainer`, same data and steps.
+
+Three methods, each run in its own process (so peak memory is its own), interleaved run by run
+so that load from other programs on the machine hits all three alike:
+
+- `hf_fp32`: Trainer as huggingtweets configured it (batch 1, block 1024, fp32, lr 1.372e-4,
+  cosine, AdamW);
+- `hf_bf16`: Trainer at its best here (bf16 autocast, fused AdamW);
+- `ours`: `publisher.train.train` with its defaults (bf16 weights + fp32 masters where the CPU
+  has AVX512-BF16, fused AdamW).
+
+Throughput counts the steps after the warm-up; the validation loss of every final model is
+measured by the same fp32 evaluator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+LR = 1.372e-4
+METHODS = ("hf_fp32", "hf_bf16", "ours")
+
+
+def val_loss(model: Any, blocks: list[list[int]], pad_id: int) -> float:
+    """Mean loss per predicted token on the validation blocks, in fp32, one block at a time."""
+    import torch
+
+    from publisher.train_io import collate
+
+    model = model.float().eval()
+    total = n_total = 0.0
+    with torch.inference_mode():
+        for block in blocks:
+            batch = collate([{"input_ids": block}], pad_id)
+            n = int((batch["labels"][:, 1:] != -100).sum())
+            total += float(model(**batch).loss) * n
+            n_total += n
+    return total / max(n_total, 1)
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ours(bot: Path, steps: int) -> dict[str, Any]:
+    from publisher import base_models, dataset
+    from publisher.train import TrainConfig, resolve_precision, train
+
+    cfg = TrainConfig(max_steps=steps, report_to="none", checkpoint_every=0, progress=False)
+    train(bot, cfg)
+    info = json.loads((bot / "repo" / "training_metrics.json").read_text())
+    model, tok = base_models.load_base(str(bot / "repo"))
+    blocks = dataset.load_tokenized(bot / "data")["validation"]["input_ids"]
+    return {
+        "timing": info["step_timing"],
+        "losses": [loss for _, loss in info["loss_history"]],
+        "val_loss": val_loss(model, blocks, tok.pad_token_id),
+        "precision": resolve_precision("auto"),
+    }
+
+
+def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
+    import torch
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    from publisher import base_models, dataset
+    from publisher.train_io import collate
+
+    model, tok = base_models.load_base(base)
+    dd = dataset.load_tokenized(bot / "data")
+    timing: list[tuple[float, int]] = []
+    losses: list[float] = []
+    pending = [0]
+
+    class Counting(Trainer):
+        # Counted where the batch is trained on: the collator runs ahead (prefetch).
+        def training_step(self, model: Any, inputs: Any, *a: Any, **k: Any) -> torch.Tensor:
+            pending[0] += int(inputs["attention_mask"].sum())
+            return super().training_step(model, inputs, *a, **k)
+
+    class Clock(TrainerCallback):
+        def on_train_begin(self, *a: Any, **k: Any) -> None:
+            self.last = time.perf_counter()
+
+        def on_step_end(self, *a: Any, **k: Any) -> None:
+            now = time.perf_counter()
+            timing.append((now - self.last, pending[0]))
+            self.last, pending[0] = now, 0
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **k: Any) -> None:
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(
+            output_dir=out, per_device_train_batch_size=1, learning_rate=LR,
+            lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0,
+            max_steps=steps, bf16=bf16, use_cpu=True, report_to="none", save_strategy="no",
+            logging_steps=1, seed=42, disable_tqdm=True, dataloader_num_workers=0,
+            optim="adamw_torch_fused" if bf16 else "adamw_torch",
+        )  # fmt: skip
+        trainer = Counting(
+            model=model, args=args, train_dataset=dd["train"].with_format(None),
+            data_collator=lambda rows: collate(rows, tok.pad_token_id), callbacks=[Clock()],
+        )  # fmt: skip
+        trainer.train()
+    blocks = dd["validation"]["input_ids"]
+    return {
+        "timing": timing,
+        "losses": losses,
+        "val_loss": val_loss(trainer.model, blocks, tok.pad_token_id),
+        "precision": "bf16" if bf16 else "no",
+    }
+
+
+def worker(method: str, bot: Path, steps: int, base: str) -> dict[str, Any]:
+    """One training run of `method` in this process."""
+    import torch
+
+    torch.manual_seed(42)
+    if method == "ours":
+        res = run_ours(bot, steps)
+    else:
+        res = run_trainer(bot, steps, method == "hf_bf16", base)
+    res["peak_rss_mib"] = round(_rss_mib(), 1)
+    return res
+
+
+def summarize_run(res: dict[str, Any], warmup: int) -> float:
+    """Tokens per second over the steps after the warm-up."""
+    timed = res["timing"][warmup:]
+    return sum(t for _, t in timed) / sum(s for s, _ in timed)
+
+
+def launch(method: str, bot: Path, steps: int, base: str) -> dict[str, Any]:
+    """Run `worker` in a fresh Python process and return its result."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        cmd = [sys.executable, "-m", "benchmarks.bench_train", "--worker", method, "--bot", str(bot),
+               "--steps", str(steps), "--base-model", base, "--out", f.name]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{method} run failed:\n{done.stderr[-3000:]}")
+        return json.loads(Path(f.name).read_text())
+
+
+def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any = print) -> dict:
+    """Interleaved repeats of the three methods; per-method runs, tokens/s and losses.
+
+    Args:
+        bot: a prepared bot folder (its packed blocks are what every method trains on).
+        base: the base model name (as `--base-model`).
+        steps: optimizer steps per run, warm-up included.
+        warmup: steps left out of the throughput.
+        repeats: runs per method.
+        say: where progress lines go.
+
+    Returns:
+        {method: {"runs": [...], "tokens_per_second": [...]}}.
+    """
+    out: dict[str, Any] = {m: {"runs": [], "tokens_per_second": []} for m in METHODS}
+    for r in range(repeats):
+        for method in METHODS:
+            t = time.perf_counter()
+            res = launch(method, bot, steps, base)
+            tps = summarize_run(res, warmup)
+            out[method]["runs"].append(res)
+            out[method]["tokens_per_second"].append(tps)
+            say(f"  train run {r + 1}/{repeats} {method}: {tps:.1f} tok/s, "
+                f"val loss {res['val_loss']:.4f} ({time.perf_counter() - t:.0f} s)")  # fmt: skip
+    return out
+
+
+def n_params(base: str) -> int:
+    """Parameters of the base model, tied embeddings counted once."""
+    from publisher import base_models
+
+    model, _ = base_models.load_base(base)
+    return sum(p.numel() for p in model.parameters())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", choices=METHODS, required=True)
+    ap.add_argument("--bot", type=Path, required=True)
+    ap.add_argument("--steps", type=int, required=True)
+    ap.add_argument("--base-model", default="smollm2")
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    res = worker(a.worker, a.bot, a.steps, a.base_model)
+    a.out.write_text(json.dumps(res))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

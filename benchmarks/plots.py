@@ -1,0 +1,85 @@
+"""Benchmark charts drawn with Pillow (the project has no plotting dependency)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from publisher.plots import _font
+
+COLORS = ["#9aa5b1", "#5b8def", "#f28c28", "#3fb27f"]
+
+
+def bars(title: str, unit: str, rows: list[tuple[str, float, float, float]], out: Path) -> Path:
+    """Horizontal bars of medians with min-max whiskers.
+
+    Args:
+        title: chart title.
+        unit: axis label (e.g. "tokens / s").
+        rows: (label, median, low, high).
+        out: PNG path.
+
+    Returns:
+        `out`.
+    """
+    w, row_h, left = 900, 70, 260
+    h = 90 + row_h * len(rows)
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    d.text((20, 15), title, fill="black", font=_font(22))
+    d.text((left, h - 30), unit, fill="#444", font=_font(15))
+    top = max(hi for *_, hi in rows) or 1.0
+    scale = (w - left - 90) / top
+    for i, (label, med, lo, hi) in enumerate(rows):
+        y = 60 + i * row_h
+        d.text((20, y + 14), label, fill="black", font=_font(16))
+        d.rectangle([left, y + 8, left + med * scale, y + 44], fill=COLORS[i % len(COLORS)])
+        d.line([left + lo * scale, y + 26, left + hi * scale, y + 26], fill="black", width=2)
+        d.text((left + hi * scale + 8, y + 16), f"{med:.3g}", fill="black", font=_font(15))
+    img.save(out)
+    return out
+
+
+def scaling(
+    title: str, points: list[tuple[float, float]], xlabel: str, ylabel: str, out: Path
+) -> Path:
+    """A log-log line of (x, y) points, with the linear trend through the first one dashed.
+
+    Args:
+        title: chart title.
+        points: (x, y) pairs, x increasing.
+        xlabel: x axis label.
+        ylabel: y axis label.
+        out: PNG path.
+
+    Returns:
+        `out`.
+    """
+    import math
+
+    w, h, m = 900, 500, 80
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    d.text((20, 15), title, fill="black", font=_font(22))
+    xs = [math.log10(x) for x, _ in points]
+    linear = [(x, points[0][1] * x / points[0][0]) for x, _ in points]
+    ys = [math.log10(max(y, 1e-9)) for _, y in points + linear]
+    x0, x1 = min(xs), max(xs) + 1e-9
+    y0, y1 = min(ys), max(ys) + 1e-9
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        px = m + (math.log10(x) - x0) / (x1 - x0) * (w - 2 * m)
+        py = h - m - (math.log10(max(y, 1e-9)) - y0) / (y1 - y0) * (h - 2 * m)
+        return px, py
+
+    d.line([at(*p) for p in linear], fill="#9aa5b1", width=2)
+    d.line([at(*p) for p in points], fill="#5b8def", width=4)
+    for x, y in points:
+        px, py = at(x, y)
+        d.ellipse([px - 5, py - 5, px + 5, py + 5], fill="#5b8def")
+        d.text((px + 8, py - 22), f"{y:.3g}", fill="black", font=_font(15))
+    d.text((m, h - 40), f"{xlabel} (log scale); grey: linear growth", fill="#444", font=_font(15))
+    d.text((20, 50), ylabel, fill="#444", font=_font(15))
+    img.save(out)
+    return out

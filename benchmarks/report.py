@@ -1,0 +1,92 @@
+"""The table `make bench` prints and the plots it draws from the results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import plots
+
+LABELS = {"hf_fp32": "Trainer, huggingtweets (fp32)", "hf_bf16": "Trainer, bf16 + fused AdamW",
+          "ours": "ours (hf-tweetbot train)"}  # fmt: skip
+
+
+def _s(d: dict[str, float], fmt: str = "{:.1f}") -> str:
+    return f"{fmt.format(d['median'])} ({fmt.format(d['min'])}-{fmt.format(d['max'])})"
+
+
+def train_table(r: dict[str, Any]) -> str:
+    """Markdown table of the training benchmark."""
+    peak = r["matmul_peak"]
+    lines = [
+        f"Training {r['base_model']} ({r['parameters'] / 1e6:.0f}M parameters), "
+        f"{r['steps']} steps ({r['warmup_steps']} warm-up), {r['repeats']} runs each; "
+        f"matmul peak fp32 {peak['fp32']['median'] / 1e9:.0f}, "
+        f"bf16 {peak['bf16']['median'] / 1e9:.0f} GFLOP/s",
+        "",
+        "| method | tokens/s median (min-max) | × huggingtweets | × Trainer-bf16 "
+        "| 6N FLOP/s / bf16 peak | peak RSS MiB | val loss |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for m, row in r["methods"].items():
+        lines.append(
+            f"| {LABELS.get(m, m)} | {_s(row['tokens_per_second'])} | "
+            f"{row['vs_huggingtweets']:.2f} | {row['vs_trainer_bf16']:.2f} | "
+            f"{row['fraction_of_bf16_peak']:.0%} | {row['peak_rss_mib']['median']:.0f} | "
+            f"{row['val_loss']['median']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def generate_table(r: dict[str, Any]) -> str:
+    s = r["seconds"]
+    return "\n".join([
+        "| 5 posts × 60 tokens | seconds median (min-max) |",
+        "| --- | --- |",
+        f"| batched + streamed ({r['model_dtype']}), first token | {_s(s['first_token'], '{:.3f}')} |",
+        f"| batched + streamed ({r['model_dtype']}), total | {_s(s['batched'], '{:.2f}')} |",
+        f"| 5 sequential pipeline calls (fp32) | {_s(s['sequential'], '{:.2f}')} |",
+        f"| speed-up | {r['speedup']:.1f}× |",
+    ])  # fmt: skip
+
+
+def prepare_table(r: dict[str, Any]) -> str:
+    lines = ["| posts | archive MiB | seconds median (min-max) | peak RSS MiB | × archive size |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for row in r["sizes"]:
+        rss = row["peak_rss_mib"]["median"]
+        lines.append(f"| {row['posts']:,} | {row['archive_mib']:.0f} | {_s(row['seconds'])} | "
+                     f"{rss:.0f} | {rss / max(row['archive_mib'], 1e-9):.1f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def scale_table(r: dict[str, Any]) -> str:
+    lines = ["| run | val loss before → after | tokens/s | train loss per step |",
+             "| --- | --- | --- | --- |"]  # fmt: skip
+    for name in ("one_process", "two_processes"):
+        x = r[name]
+        curve = ", ".join(f"{v:.3f}" for _, v in x["loss_history"])
+        lines.append(f"| {name.replace('_', ' ')} | {x['eval_loss_before']} → "
+                     f"{x['eval_loss_after']} | {x['tokens_per_second']} | {curve} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+TABLES = {"train": train_table, "generate": generate_table, "prepare": prepare_table,
+          "scale": scale_table}  # fmt: skip
+
+
+def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:
+    """The PNG of one benchmark (None for those without a plot)."""
+    if name == "train":
+        rows = [(LABELS.get(m, m), x["tokens_per_second"]["median"], x["tokens_per_second"]["min"],
+                 x["tokens_per_second"]["max"]) for m, x in r["methods"].items()]  # fmt: skip
+        return plots.bars(f"Training throughput, {r['base_model']}", "tokens / s", rows, out)
+    if name == "generate":
+        s = r["seconds"]
+        rows = [(k, s[k]["median"], s[k]["min"], s[k]["max"])
+                for k in ("first_token", "batched", "sequential")]  # fmt: skip
+        return plots.bars("5 posts × 60 new tokens", "seconds (lower is better)", rows, out)
+    if name == "prepare":
+        pts = [(float(x["posts"]), x["seconds"]["median"]) for x in r["sizes"]]
+        return plots.scaling("hf-tweetbot prepare", pts, "posts", "seconds", out)
+    return None

@@ -1,0 +1,195 @@
+"""`make bench`: training, generation, preparation and scaling benchmarks, with a table and plots.
+
+    python -m benchmarks.run            # quick mode, sized for a 2-core CPU
+    python -m benchmarks.run --full     # more steps and repeats, for bigger hardware
+    python -m benchmarks.run --only train --base-model PATH_OR_ID
+
+Writes benchmarks/results/<name>.json (with the machine's description) and <name>.png.
+Every figure is the median of repeated runs, reported with its min-max spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import report
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+SAMPLE = ROOT / "examples" / "wrencalloway_archive.zip"
+NAMES = ("train", "generate", "prepare", "scale")
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, library versions and load: what the numbers were measured on."""
+    import torch
+    import transformers
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "gpu": gpu, "torch": torch.__version__, "transformers": transformers.__version__,
+            "python": platform.python_version(), "load_average": os.getloadavg()}  # fmt: skip
+
+
+def spread(xs: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
+
+
+def matmul_peak(repeats: int, n: int = 2048) -> dict[str, dict[str, float]]:
+    """Measured matrix-multiply FLOP/s, fp32 and bf16 (median of `repeats` timings)."""
+    import torch
+
+    out = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        a @ b  # warm-up
+        runs = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            for _ in range(3):
+                a @ b
+            runs.append(3 * 2 * n**3 / (time.perf_counter() - t))
+        out[name] = spread(runs)
+    return out
+
+
+def prepare_bot(spec: str, base: str, block: int, out: Path) -> Path:
+    from transformers import AutoConfig
+
+    from publisher import base_models, pipeline
+    from publisher.dataset import DataConfig
+
+    # Capped by the model here, so no method re-tokenizes: all train on these very blocks.
+    cfg = AutoConfig.from_pretrained(base_models.resolve(base))
+    block = min(block, getattr(cfg, "max_position_embeddings", None) or cfg.n_positions)
+    opts = pipeline.PrepareOptions(out=out, base_model=base, data=DataConfig(block_size=block),
+                                   overwrite=True)  # fmt: skip
+    bot, _ = pipeline.prepare([spec], opts, say=lambda _: None)
+    return bot
+
+
+def do_train(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from . import bench_train
+
+    bot = prepare_bot(a.archive, a.base_model, 1024, work / "bot")
+    peak = matmul_peak(a.repeats * 2)
+    runs = bench_train.bench(bot, a.base_model, a.steps, a.warmup, a.repeats)
+    n = bench_train.n_params(a.base_model)
+    base_tps = {m: statistics.median(runs[m]["tokens_per_second"]) for m in runs}
+    rows = {}
+    for m, r in runs.items():
+        tps = spread(r["tokens_per_second"])
+        flops = 6 * n * tps["median"]
+        rows[m] = {"tokens_per_second": tps,
+                   "vs_huggingtweets": tps["median"] / base_tps["hf_fp32"],
+                   "vs_trainer_bf16": tps["median"] / base_tps["hf_bf16"],
+                   "flops_6n": flops,
+                   "fraction_of_fp32_peak": flops / peak["fp32"]["median"],
+                   "fraction_of_bf16_peak": flops / peak["bf16"]["median"],
+                   "peak_rss_mib": spread([x["peak_rss_mib"] for x in r["runs"]]),
+                   "val_loss": spread([x["val_loss"] for x in r["runs"]]),
+                   "runs": r["runs"]}  # fmt: skip
+    return {"machine": info, "base_model": a.base_model, "parameters": n, "steps": a.steps,
+            "warmup_steps": a.warmup, "repeats": a.repeats, "matmul_peak": peak,
+            "methods": rows}  # fmt: skip
+
+
+def do_generate(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from publisher.base_models import resolve
+
+    from . import bench_gen
+
+    res = bench_gen.bench(resolve(a.base_model), a.repeats)
+    out = {k: spread(v) for k, v in res.items() if isinstance(v, list)}
+    speedup = out["sequential"]["median"] / out["batched"]["median"]
+    return {"machine": info, "base_model": a.base_model, "model_dtype": res["model_dtype"],
+            "seconds": out, "speedup": speedup, "runs": res}  # fmt: skip
+
+
+def do_prepare(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from . import bench_prepare
+
+    rows = []
+    for n in a.sizes:  # in quick mode a million posts run once: 3 runs would take minutes
+        reps = 1 if n >= 1_000_000 and not a.full else a.repeats
+        rows += bench_prepare.bench([n], reps, a.base_model, work)
+    for r in rows:
+        r["seconds"] = spread([x["seconds"] for x in r["runs"]])
+        r["peak_rss_mib"] = spread([x["peak_rss_mib"] for x in r["runs"]])
+    return {"machine": info, "base_model": a.base_model, "sizes": rows}
+
+
+def do_scale(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from . import bench_scale
+
+    bot = prepare_bot(a.archive, a.base_model, a.scale_block, work / "scale_bot")
+    res = bench_scale.bench(bot, a.scale_steps, work)
+    return {"machine": info, "base_model": a.base_model, "block_size": a.scale_block,
+            "steps": a.scale_steps, **res}  # fmt: skip
+
+
+RUNNERS = {"train": do_train, "generate": do_generate, "prepare": do_prepare, "scale": do_scale}
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--full", action="store_true", help="more steps, repeats and sizes")
+    ap.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES))
+    ap.add_argument("--base-model", default="smollm2", help="alias, folder or Hub id")
+    ap.add_argument("--archive", default=str(SAMPLE), help="USER spec of the training data")
+    ap.add_argument("--steps", type=int, help="optimizer steps per training run")
+    ap.add_argument("--warmup", type=int, help="steps left out of the throughput")
+    ap.add_argument("--repeats", type=int, help="runs per figure")
+    ap.add_argument("--sizes", type=int, nargs="+", help="posts per synthetic archive")
+    ap.add_argument("--scale-steps", type=int)
+    ap.add_argument("--scale-block", type=int, default=256)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    a = ap.parse_args(argv)
+    # Quick mode fits `make bench` in 15 minutes on 2 cores; --full is for bigger hardware.
+    full = {"steps": 12, "warmup": 2, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
+            "scale_steps": 10}  # fmt: skip
+    quick = {"steps": 5, "warmup": 1, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
+             "scale_steps": 4}  # fmt: skip
+    for k, v in (full if a.full else quick).items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    tables = []
+    with tempfile.TemporaryDirectory(prefix="hf-tweetbot-bench-") as tmp:
+        for name in a.only:
+            print(f"[{name}]", flush=True)
+            res = RUNNERS[name](a, Path(tmp), machine())
+            res["mode"] = "full" if a.full else "quick"
+            (a.out / f"{name}.json").write_text(json.dumps(res, indent=2) + "\n")
+            report.draw(name, res, a.out / f"{name}.png")
+            tables.append(f"### {name}\n\n{report.TABLES[name](res)}\n")
+    print("\n" + "\n".join(tables))
+    print(f"results in {a.out} ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -87,13 +87,13 @@ def main() -> None:
     dtype = str(model.dtype).replace("torch.", "")
     print(f"model {model_id} ({dtype}), {torch.get_num_threads()} threads, {args.runs} runs")
     print(f"{N} posts x {TOKENS} new tokens, prompt {PROMPT!r}; medians in seconds\n")
-    rows = []
+    print(f"{'method':<40} {'first token':>12} {'total':>8}", flush=True)
     first, total = ours(model, tok, args.runs, stop_early=False)
-    rows.append((f"ours, batched + streamed ({dtype})", first, total))
+    row(f"ours, batched + streamed ({dtype})", first, total)
     first, total = ours(model, tok, args.runs, stop_early=True)
-    rows.append(("ours, stopping at EOS/newline", first, total))
+    row("ours, stopping at EOS/newline", first, total)
     t = timed(lambda: plain_generate(model, tok), args.runs)
-    rows.append((f"plain batched generate ({dtype})", None, statistics.median(t)))
+    row(f"plain batched generate ({dtype})", None, statistics.median(t))
     if not args.skip_pipeline:
         from transformers import pipeline
 
@@ -107,11 +107,12 @@ def main() -> None:
                 pipe(text, pad_token_id=tok.eos_token_id, **kw)
 
         t = timed(sequential, args.runs)
-        rows.append(("5 sequential pipeline calls (fp32)", None, statistics.median(t)))
-    print(f"{'method':<40} {'first token':>12} {'total':>8}")
-    for name, first, total in rows:
-        f = f"{first:.3f}" if first is not None else "-"
-        print(f"{name:<40} {f:>12} {total:>8.2f}")
+        row("5 sequential pipeline calls (fp32)", None, statistics.median(t))
+
+
+def row(name: str, first: float | None, total: float) -> None:
+    f = f"{first:.3f}" if first is not None else "-"
+    print(f"{name:<40} {f:>12} {total:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":

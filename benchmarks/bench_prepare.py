@@ -57,6 +57,18 @@ def make_archive(path: Path, n: int, seed: int = 0) -> Path:
     return path
 
 
+def _peak_rss_mib() -> float:
+    """This process's peak RSS since its exec (VmHWM).
+
+    Not `getrusage().ru_maxrss`: Linux carries it across fork and exec, so a child started by
+    the benchmark would report the parent's (model-holding) peak instead of its own.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(archive: Path, out: Path, base: str) -> dict[str, Any]:
     """Prepare `archive` in this process; seconds and peak memory."""
     from publisher import pipeline
@@ -68,7 +80,7 @@ def worker(archive: Path, out: Path, base: str) -> dict[str, Any]:
     )  # fmt: skip
     return {
         "seconds": time.perf_counter() - t,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": _peak_rss_mib(),
         "train_tokens": m.data.get("train_tokens"),
     }
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,9 @@ def val_loss(model: Any, blocks: list[list[int]], pad_id: int) -> float:
 
 
 def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from .bench_prepare import _peak_rss_mib
+
+    return _peak_rss_mib()
 
 
 def run_ours(bot: Path, steps: int) -> dict[str, Any]:

@@ -122,7 +122,9 @@ def _convert_gguf(gguf_dir: Path, gguf_file: str, target: Path) -> None:
     # Tied output embeddings are legitimately absent from the state dict.
     missing = [k for k in missing if k != "lm_head.weight"]
     if missing or unexpected:
-        raise BaseModelError(f"GGUF conversion mismatch: missing {missing}, unexpected {unexpected}")
+        raise BaseModelError(
+            f"GGUF conversion mismatch: missing {missing}, unexpected {unexpected}"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
     try:
@@ -188,7 +190,9 @@ class _hub_errors:
         if exc is None or isinstance(exc, BaseModelError):
             return
         if isinstance(exc, (OSError, ValueError)) or "huggingface_hub" in type(exc).__module__:
-            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            reason = (
+                str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            )
             raise BaseModelError(
                 f"cannot load base model '{self.name}': {reason}",
                 hint="without Hub access use --base-model smollm2 (offline) or a local folder",

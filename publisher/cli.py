@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -124,14 +124,16 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
 
 @cli.command()
 @click.argument("bot_dir", type=click.Path(path_type=Path))
-@click.option("--base-model", default=None, help="Train another base model than `prepare` recorded (re-tokenizes).")
+@click.option(
+    "--base-model",
+    default=None,
+    help="Train another base model than `prepare` recorded (re-tokenizes).",
+)
 @click.option("--seed", default=42, show_default=True, type=int)
 @train_options
 def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
     """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
-    from .pipeline import train_bot
-
-    from .pipeline import is_main_process
+    from .pipeline import is_main_process, train_bot
 
     train_bot(bot_dir, _train_cfg(kw, base_model), _say)
     if is_main_process():
@@ -156,7 +158,9 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 @cli.command()
 @click.argument("bot")
 @click.argument("prompt", required=False, default=None)
-@click.option("-n", "num", default=5, show_default=True, type=click.IntRange(1, 50), help="How many posts.")
+@click.option(
+    "-n", "num", default=5, show_default=True, type=click.IntRange(1, 50), help="How many posts."
+)
 @click.option("--max-new-tokens", default=60, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.01, 5))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.01, 1))
@@ -189,7 +193,10 @@ def _model_location(bot: str) -> tuple[str, str]:
         if not (path / "config.json").exists():
             from .errors import ManifestError
 
-            raise ManifestError(f"{bot}: neither a bot folder nor a model folder", hint="pass the folder `publish` wrote")
+            raise ManifestError(
+                f"{bot}: neither a bot folder nor a model folder",
+                hint="pass the folder `publish` wrote",
+            )
         return str(path), manifest.DEFAULT_WIDGET_TEXT
     return bot, manifest.DEFAULT_WIDGET_TEXT
 
@@ -207,13 +214,26 @@ class _loading:
         if exc is not None and isinstance(exc, (OSError, ValueError)):
             from .errors import ManifestError
 
-            raise ManifestError(f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}") from exc
+            raise ManifestError(
+                f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}"
+            ) from exc
 
 
 @cli.command()
 @click.argument("bot", type=click.Path(path_type=Path))
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write the card to FILE instead of standard output.")
-@click.option("--card-metadata", type=click.Choice(["exact", "full"]), default=None, help="Default: as recorded in bot.json.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the card to FILE instead of standard output.",
+)
+@click.option(
+    "--card-metadata",
+    type=click.Choice(["exact", "full"]),
+    default=None,
+    help="Default: as recorded in bot.json.",
+)
 def card(bot: Path, output: Path | None, card_metadata: str | None) -> None:
     """Print the model card of BOT (a bot folder or its bot.json)."""
     from . import card as cards
@@ -253,7 +273,7 @@ def space(bot: str, port: int, share: bool) -> None:
     os.environ["MODEL_ID"] = model_id
     from space.app import build_demo
 
-    build_demo(model_id).queue().launch(server_port=port, share=share)
+    build_demo(model_id).launch(server_port=port, share=share)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the last line of defence: still one line, unless debugging
         if debug:
             raise
-        click.echo(f"Error: unexpected {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}", err=True)
+        click.echo(
+            f"Error: unexpected {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}",
+            err=True,
+        )
         click.echo(f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it", err=True)
         return 1
     return 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import base_models, clean, dataset, manifest
 from .errors import OutputExistsError, UsageError
@@ -168,10 +169,10 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
             for name, data in avatars.items():
                 (stage / "avatars" / name).write_bytes(data)
         manifest.save(m, stage)
-        if overwrite and (out / manifest.MANIFEST_NAME).exists():
-            if manifest.load(out).model_name != m.model_name:
-                _replace(stage, out)  # another bot: replace the whole folder
-                return
+        existing = out / manifest.MANIFEST_NAME
+        if overwrite and existing.exists() and manifest.load(out).model_name != m.model_name:
+            _replace(stage, out)  # another bot: replace the whole folder
+            return
         out.mkdir(exist_ok=True)
         for stale in ("avatars", "checkpoints"):
             shutil.rmtree(out / stale, ignore_errors=True)

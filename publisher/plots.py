@@ -51,10 +51,12 @@ def loss_curve(history: list[tuple[int, float]], metrics: Any, out: Path) -> Pat
     d.text((pad, h - pad + 5), str(x0), fill="#555", font=_font(14))
     d.text((w - pad - 30, h - pad + 5), str(x1), fill="#555", font=_font(14))
     d.text((pad, 20), "Training loss", fill="#1d4ed8", font=_font(20))
-    for row, (label, v, color) in enumerate((
-        ("validation before", metrics.eval_loss_before, "#dc2626"),
-        ("validation after", metrics.eval_loss_after, "#16a34a"),
-    )):
+    for row, (label, v, color) in enumerate(
+        (
+            ("validation before", metrics.eval_loss_before, "#dc2626"),
+            ("validation after", metrics.eval_loss_after, "#16a34a"),
+        )
+    ):
         if v is None:
             continue
         y = xy(x0, v)[1]
@@ -65,7 +67,9 @@ def loss_curve(history: list[tuple[int, float]], metrics: Any, out: Path) -> Pat
     if len(points) > 1:
         d.line(points, fill="#1d4ed8", width=2)
     else:
-        d.ellipse([points[0][0] - 3, points[0][1] - 3, points[0][0] + 3, points[0][1] + 3], fill="#1d4ed8")
+        d.ellipse(
+            [points[0][0] - 3, points[0][1] - 3, points[0][0] + 3, points[0][1] + 3], fill="#1d4ed8"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     img.save(out)
     return out

@@ -38,64 +38,6 @@ def collate(rows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-class MasterAdamW(torch.optim.AdamW):
-    """AdamW for a model kept in bfloat16, updating fp32 master copies of its weights.
-
-    On CPUs, autocast re-casts every fp32 weight to bf16 in each forward and casts activations
-    back and forth, which cost more than it saved here (fp32 matrix products run at a quarter of
-    the bf16 speed on AVX512-BF16 CPUs). A bf16 model avoids those casts; the fp32 masters keep
-    updates of ~lr x 1e-4 from rounding away in bf16's 8-bit mantissa.
-
-    Args:
-        params: the bf16 parameters of the model.
-        **kwargs: `torch.optim.AdamW` arguments (lr, weight_decay, fused...).
-    """
-
-    def __init__(self, params: Any, **kwargs: Any) -> None:
-        self.low = [p for p in params if p.requires_grad]
-        self.masters = [p.detach().float().clone() for p in self.low]
-        super().__init__(self.masters, **kwargs)
-
-    @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
-        for lo, hi in zip(self.low, self.masters, strict=True):
-            hi.grad = None if lo.grad is None else lo.grad.float()
-        loss = super().step(closure)
-        for lo, hi in zip(self.low, self.masters, strict=True):
-            lo.copy_(hi)
-            hi.grad = None
-        return loss
-
-    def state_dict(self) -> dict[str, Any]:
-        # Checkpoints carry the fp32 masters: the bf16 weights alone would lose their low bits.
-        return {**super().state_dict(), "fp32_masters": [m.clone() for m in self.masters]}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        masters = state_dict.pop("fp32_masters", None)
-        super().load_state_dict(state_dict)
-        with torch.no_grad():
-            for lo, hi, saved in zip(self.low, self.masters, masters or self.low, strict=True):
-                hi.copy_(saved)
-                lo.copy_(hi)
-
-    @torch.no_grad()
-    def export_fp32(self, model: Any) -> Any:
-        """Turn `model` back into fp32 holding the exact master weights (for saving)."""
-        model.float()
-        for lo, hi in zip(self.low, self.masters, strict=True):
-            lo.copy_(hi)
-        return model
-
-
-def make_optimizer(model: Any, lr: float, bf16_weights: bool) -> torch.optim.Optimizer:
-    """Fused AdamW (one kernel over all tensors), on fp32 masters when the model is bf16."""
-    kw: dict[str, Any] = {"lr": lr, "weight_decay": 0.0, "fused": True}
-    if bf16_weights:
-        return MasterAdamW(model.parameters(), **kw)
-    return torch.optim.AdamW(model.parameters(), **kw)
-
-
 class Checkpoints:
     """`DIR/checkpoints/step_NNNNNN/`, the latest kept, tagged with what they were trained on."""
 

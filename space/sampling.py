@@ -245,6 +245,9 @@ def sample_ids(
                 full[live] = torch.where(ended, eos, nxt)
                 streamer.put(full)
             keep = (~ended).nonzero().squeeze(-1)
+            # A streamer whose reader went away (closed browser tab) sets `cancelled`.
+            if getattr(streamer, "cancelled", False):
+                break
             if len(keep) == 0 or step == max_new_tokens - 1:
                 break
             if len(keep) < len(live):
@@ -323,6 +326,7 @@ class FirstPostStreamer(BaseStreamer):
         self.done = False
         self.queue: queue.Queue[str | None] = queue.Queue()
         self._prompt_seen = False
+        self.cancelled = False  # set by the reader to stop sampling early
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # the first put is the prompt itself
@@ -377,9 +381,12 @@ def stream_posts(
 
     thread = threading.Thread(target=work, name="tweetbot-sample", daemon=True)
     thread.start()
-    for text in streamer:
-        yield text, None
-    thread.join()
+    try:
+        for text in streamer:
+            yield text, None
+    finally:  # also when the consumer stops early: let the sampling thread end too
+        streamer.cancelled = True
+        thread.join()
     if "error" in result:
         raise result["error"]
     posts = result["posts"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from conftest import write_posts_jsonl
 from PIL import Image
 
 from benchmarks import bench_prepare, run
-from conftest import write_posts_jsonl
 from publisher.sources import SourceOptions, archive
 
 

@@ -34,7 +34,9 @@ def test_help_lists_every_command(capsys):
 
 
 def test_more_than_three_users_is_refused(capsys, tmp_path):
-    code, _, err = run(capsys, "prepare", "a=x.csv", "b=y.csv", "c=z.csv", "d=w.csv", "--out", str(tmp_path / "o"))
+    code, _, err = run(
+        capsys, "prepare", "a=x.csv", "b=y.csv", "c=z.csv", "d=w.csv", "--out", str(tmp_path / "o")
+    )
     assert_one_line_error(code, err, "4 users", "at most 3")
     assert not (tmp_path / "o").exists()
 
@@ -47,12 +49,22 @@ def test_the_same_user_twice_is_refused(capsys, tmp_path, tiny_model):
 
 def test_a_missing_path_is_refused_and_nothing_written(capsys, tmp_path, tiny_model):
     out = tmp_path / "bot"
-    code, _, err = run(capsys, "prepare", str(tmp_path / "nope.zip"), "--out", str(out), "--base-model", str(tiny_model))
+    code, _, err = run(
+        capsys,
+        "prepare",
+        str(tmp_path / "nope.zip"),
+        "--out",
+        str(out),
+        "--base-model",
+        str(tiny_model),
+    )
     assert_one_line_error(code, err, "nope.zip")
     assert not out.exists()
 
 
-def test_an_output_folder_holding_another_bot_is_refused_unless_overwrite(capsys, tmp_path, tiny_model):
+def test_an_output_folder_holding_another_bot_is_refused_unless_overwrite(
+    capsys, tmp_path, tiny_model
+):
     out = tmp_path / "bot"
     a = write_posts_jsonl(tmp_path / "ada.jsonl")
     b = write_posts_jsonl(tmp_path / "bob.jsonl", seed=1)
@@ -68,7 +80,9 @@ def test_an_output_folder_holding_another_bot_is_refused_unless_overwrite(capsys
 
 def test_too_few_tweets_stops_the_run(capsys, tmp_path, tiny_model):
     src = write_posts_jsonl(tmp_path / "tiny.jsonl", n=20)
-    code, _, err = run(capsys, "prepare", str(src), "--base-model", str(tiny_model), "--out", str(tmp_path / "o"))
+    code, _, err = run(
+        capsys, "prepare", str(src), "--base-model", str(tiny_model), "--out", str(tmp_path / "o")
+    )
     assert_one_line_error(code, err, "not enough tweets")
     assert not (tmp_path / "o").exists()
 
@@ -85,7 +99,18 @@ def test_generate_prints_n_posts_that_start_with_the_prompt(capsys, prepared_bot
     from publisher import train
 
     train.train(prepared_bot, train.TrainConfig(max_steps=2, progress=False))
-    code, out, _ = run(capsys, "generate", str(prepared_bot), "The lighthouse", "-n", "3", "--max-new-tokens", "12", "--seed", "1")
+    code, out, _ = run(
+        capsys,
+        "generate",
+        str(prepared_bot),
+        "The lighthouse",
+        "-n",
+        "3",
+        "--max-new-tokens",
+        "12",
+        "--seed",
+        "1",
+    )
     assert code == 0
     lines = out.strip().splitlines()
     assert [line.split(". ", 1)[0] for line in lines] == ["1", "2", "3"]

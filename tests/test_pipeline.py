@@ -43,7 +43,18 @@ def test_a_failed_run_leaves_no_half_bot(tmp_path, tiny_model, capsys):
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"PK\x03\x04 definitely not a zip")
     out = tmp_path / "bot"
-    code = cli.main(["publish", str(SAMPLE), str(bad), "--base-model", str(tiny_model), "--out", str(out), "--no-push"])
+    code = cli.main(
+        [
+            "publish",
+            str(SAMPLE),
+            str(bad),
+            "--base-model",
+            str(tiny_model),
+            "--out",
+            str(out),
+            "--no-push",
+        ]
+    )
     assert code == 2
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [bad]
@@ -78,14 +89,18 @@ def hub(hub_server, monkeypatch):
 def test_a_bad_token_fails_before_reading_a_post(tmp_path, tiny_model, hub, monkeypatch, capsys):
     monkeypatch.setenv("HF_TOKEN", "hf_NotAValidToken000000000000000")
     out = tmp_path / "bot"
-    code = cli.main(["publish", f"wren={SAMPLE}", "--base-model", str(tiny_model), "--out", str(out)])
+    code = cli.main(
+        ["publish", f"wren={SAMPLE}", "--base-model", str(tiny_model), "--out", str(out)]
+    )
     _, err = capsys.readouterr()
     assert code == 2 and "token" in err.lower() and "Traceback" not in err
     assert not out.exists(), "nothing prepared, nothing trained"
     assert "hf_NotAValidToken" not in err
 
 
-def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(tmp_path, tiny_model, hub, monkeypatch, capsys):
+def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(
+    tmp_path, tiny_model, hub, monkeypatch, capsys
+):
     monkeypatch.setenv("HF_TOKEN", GOOD)
     out = tmp_path / "bot"
     code = cli.main(["publish", str(SAMPLE), "--base-model", str(tiny_model), "--out", str(out),

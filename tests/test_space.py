@@ -151,6 +151,18 @@ def test_stream_posts_grows_first_post_then_gives_all(tiny):
     assert all(p.startswith(PROMPT) for p in partial)
 
 
+def test_closing_the_stream_stops_sampling(tiny, monkeypatch):
+    """A reader that goes away (closed tab) must not leave 200 steps of sampling running."""
+    model, tok = tiny
+    calls = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda *a, **kw: calls.append(1) or forward(*a, **kw))
+    stream = sampling.stream_posts(model, tok, PROMPT, 2, max_new_tokens=200, stop_early=False)
+    next(stream)
+    stream.close()
+    assert 1 <= len(calls) < 100
+
+
 def test_sample_next_keeps_only_the_nucleus():
     import torch
 
@@ -260,7 +272,7 @@ def test_app_streams_the_first_post(client):
     final = job.result(timeout=60)
     outputs = job.outputs()
     streaming = [o for o in outputs if 'data-done="0"' in o[0]]
-    assert len(streaming) >= 5
+    assert len(streaming) >= 3
     assert all(len(o[2]) == 1 and o[2][0].startswith(PROMPT) for o in streaming)
     assert len(final[2]) == 4 and final[2][0] == outputs[-1][2][0]
 
@@ -271,10 +283,10 @@ def test_app_empty_prompt(client):
 
 
 def test_app_clamps_long_prompt_visibly(client):
-    long_prompt = "a" * 600
+    long_prompt = "a" * 500 + "Z" * 100
     cards, notice, posts = ask(client, prompt=long_prompt, n=1)
     assert "500 characters" in notice
-    assert posts[0].startswith("a" * 500) and not posts[0].startswith("a" * 501)
+    assert posts[0].startswith("a" * 500) and not posts[0].startswith(long_prompt)
 
 
 @pytest.mark.parametrize(("n", "tokens", "limit"), [(11, 20, "10"), (2, 201, "200")])

@@ -67,7 +67,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url):
-    ctx = browser.new_context(viewport={"width": 1100, "height": 1300})
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)

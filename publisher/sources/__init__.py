@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import SourceError
-
 
 @dataclass
 class Post:

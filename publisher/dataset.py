@@ -52,19 +52,27 @@ def balance(train: dict[str, list[str]], seed: int) -> list[str]:
     return out
 
 
-def pack(texts: list[str], tokenizer: Any, block_size: int) -> list[list[int]]:
+def pack(texts: list[str], tokenizer: Any, block_size: int, chunk: int = 20_000) -> list[Any]:
     """Wrap each post in EOS tokens, concatenate, and cut into blocks of `block_size`.
 
     The stream reads `EOS post EOS post EOS ...`: every post starts after an EOS (that is how
     generation prompts look) and ends with one (so the bot learns where a post stops). The last,
-    shorter block is kept: small validation splits would otherwise vanish.
+    shorter block is kept: small validation splits would otherwise vanish. Posts are tokenized
+    in chunks into int32 arrays, so a million posts never exist as Python lists of ints.
+
+    Returns:
+        A list of int32 numpy arrays, each at most `block_size` long.
     """
+    import numpy as np
+
     eos = tokenizer.eos_token_id
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
-    stream: list[int] = [eos]
-    for row in ids:
-        stream.extend(row)
-        stream.append(eos)
+    parts = [np.array([eos], dtype=np.int32)]
+    for i in range(0, len(texts), chunk):
+        rows = tokenizer(texts[i : i + chunk], add_special_tokens=False)["input_ids"]
+        for row in rows:
+            row.append(eos)
+        parts.append(np.fromiter((t for row in rows for t in row), dtype=np.int32))
+    stream = np.concatenate(parts)
     if len(stream) < 2:
         return []
     return [stream[i : i + block_size] for i in range(0, len(stream) - 1, block_size)]
@@ -126,8 +134,15 @@ def save(
         "tokenizer": tokenizer_name,
         "train_blocks": len(dd["train"]),
         "validation_blocks": len(dd["validation"]),
-        "train_tokens": sum(len(b) for b in dd["train"]["input_ids"]),
+        "train_tokens": _count_tokens(dd["train"]),
     }
+
+
+def _count_tokens(ds: Any) -> int:
+    """Tokens in a dataset of blocks, counted in Arrow (no Python list per block)."""
+    import pyarrow.compute as pc
+
+    return int(pc.sum(pc.list_value_length(ds.data.column("input_ids"))).as_py() or 0)
 
 
 def load_posts(data_dir: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

@@ -36,7 +36,7 @@ def test_pack_wraps_every_post_in_eos_and_keeps_every_token(tok):
     texts = posts("ada", 30)
     blocks = dataset.pack(texts, tok, block_size=64)
     assert all(len(b) <= 64 for b in blocks) and len(blocks[-1]) < 64
-    flat = [t for b in blocks for t in b]
+    flat = [int(t) for b in blocks for t in b]
     # EOS post EOS post ... EOS: blocks overlap by nothing and drop nothing.
     assert flat[0] == tok.eos_token_id and flat[-1] == tok.eos_token_id
     assert flat.count(tok.eos_token_id) == len(texts) + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -25,6 +26,8 @@ _CHUNK = 1 << 20
 
 _TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
 _REDOWNLOAD = "download the archive again (X: Settings > Your account > Download an archive)"
 
 
@@ -159,6 +162,28 @@ def _zip_folders(reader: _ZipReader) -> list[str]:
     return sorted(dirs, key=lambda d: (d != "data/" and not d.endswith("/data/"), d.count("/"), d))
 
 
+def _js_body(data: bytes, label: str) -> tuple[str, int]:
+    """Decode an archive data file; return its text and where the JSON after the `=` starts."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ArchiveError(f"{label}: not UTF-8 text ({e.reason})", hint=_REDOWNLOAD) from None
+    eq = text.find("=")
+    if eq < 0:
+        raise ArchiveError(
+            f"{label}: no '=' assignment, so this is not an X archive data file",
+            hint="pass the archive's data/tweets.js (it starts with `window.YTD.tweets.part0 =`)",
+        )
+    return text, eq + 1
+
+
+def _invalid(label: str, text: str, e: json.JSONDecodeError | None = None) -> ArchiveError:
+    where = f" at line {e.lineno} ({e.msg})" if e else " (it ends early)"
+    return ArchiveError(
+        f"{label}: invalid JSON{where}; the file is truncated or corrupt", hint=_REDOWNLOAD
+    )
+
+
 def parse_js(data: bytes, label: str) -> Any:
     """Parse an archive data file: the JSON after the first `=` of `window.YTD.x.part0 = ...`.
 
@@ -172,25 +197,45 @@ def parse_js(data: bytes, label: str) -> Any:
     Raises:
         ArchiveError: not UTF-8, no `=`, or invalid JSON (with the line number in the file).
     """
+    text, start = _js_body(data, label)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ArchiveError(f"{label}: not UTF-8 text ({e.reason})", hint=_REDOWNLOAD) from None
-    eq = text.find("=")
-    if eq < 0:
-        raise ArchiveError(
-            f"{label}: no '=' assignment, so this is not an X archive data file",
-            hint="pass the archive's data/tweets.js (it starts with `window.YTD.tweets.part0 =`)",
-        )
-    body = text[eq + 1 :].rstrip().removesuffix(";")
-    try:
-        return json.loads(body)
+        value, end = _DECODER.raw_decode(text, _WS.match(text, start).end())  # type: ignore[union-attr]
     except json.JSONDecodeError as e:
-        line = text.count("\n", 0, eq) + e.lineno
-        raise ArchiveError(
-            f"{label}: invalid JSON at line {line} ({e.msg}); the file is truncated or corrupt",
-            hint=_REDOWNLOAD,
-        ) from None
+        raise _invalid(label, text, e) from None
+    if text[end:].strip() not in ("", ";"):
+        raise _invalid(label, text, json.JSONDecodeError("extra data", text, end))
+    return value
+
+
+def iter_js_array(data: bytes, label: str) -> Iterator[Any]:
+    """Yield the items of an archive file's JSON list one at a time.
+
+    A million-tweet `tweets.js` is ~300 MB of JSON; decoding it whole would hold every tweet's
+    dozens of fields at once (several GB). Items are decoded one by one and dropped once read.
+    """
+    text, i = _js_body(data, label)
+    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+    if text[i : i + 1] != "[":
+        raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=_REDOWNLOAD)
+    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    if text[i : i + 1] == "]":
+        return
+    while True:
+        try:
+            item, i = _DECODER.raw_decode(text, i)
+        except json.JSONDecodeError as e:
+            raise _invalid(label, text, e) from None
+        yield item
+        i = _WS.match(text, i).end()  # type: ignore[union-attr]
+        sep = text[i : i + 1]
+        if sep == "]":
+            break
+        if sep != ",":
+            err = json.JSONDecodeError("Expecting ',' delimiter", text, i) if sep else None
+            raise _invalid(label, text, err)
+        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+    if text[i + 1 :].strip() not in ("", ";"):
+        raise _invalid(label, text, json.JSONDecodeError("extra data", text, i + 1))
 
 
 def _iso(created_at: Any) -> str | None:
@@ -204,9 +249,7 @@ def _iso(created_at: Any) -> str | None:
     return created_at
 
 
-def _posts(items: Any, label: str) -> list[Post]:
-    if not isinstance(items, list):
-        raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=_REDOWNLOAD)
+def _posts(items: Iterable[Any], label: str) -> list[Post]:
     posts = []
     for item in items:
         # 2019+ archives wrap each tweet as {"tweet": {...}}; the oldest ones do not.
@@ -322,7 +365,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 hint=f"name the account: hf-tweetbot publish HANDLE={raw} (or pass the whole .zip)",
             )
         data = _DirReader(path.parent).read(path.name)
-        posts = _require_posts(_posts(parse_js(data or b"", raw), raw), raw)
+        posts = _require_posts(_posts(iter_js_array(data or b"", raw), raw), raw)
         return Gathered(Profile(handle=handle, name=handle, source="archive"), posts)
     reader, folders = _open(path)
     try:
@@ -334,7 +377,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
             )
         posts = []
         for name in parts:
-            posts += _posts(_load(reader, name), f"{reader.label}: {name}")
+            label = f"{reader.label}: {name}"
+            posts += _posts(iter_js_array(reader.read(name) or b"", label), label)
         _require_posts(posts, raw)
         folder = parts[0].rpartition("/")[0] + "/" if "/" in parts[0] else ""
         return Gathered(profile=_profile(reader, folder, handle), posts=posts)

@@ -6,8 +6,8 @@ so that load from other programs on the machine hits all three alike:
 - `hf_fp32`: Trainer as huggingtweets configured it (batch 1, block 1024, fp32, lr 1.372e-4,
   cosine, AdamW);
 - `hf_bf16`: Trainer at its best here (bf16 autocast, fused AdamW);
-- `ours`: `publisher.train.train` with its defaults (bf16 weights + fp32 masters where the CPU
-  has AVX512-BF16, fused AdamW).
+- `ours`: `publisher.train.train` with its defaults (bf16 autocast where the CPU has native
+  bf16, fused AdamW).
 
 Throughput counts the steps after the warm-up; the validation loss of every final model is
 measured by the same fp32 evaluator.

@@ -116,3 +116,47 @@ def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(
 
     assert cli.main(["push", str(out), "--dataset"]) == 0
     assert "nothing changed" in capsys.readouterr()[0].lower()
+
+
+def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
+    tmp_path, tiny_model, monkeypatch, capsys
+):
+    """`publish bsky:HANDLE` end to end against a server speaking the AppView API."""
+    import copy
+
+    from api_server import Reply, load, serve
+
+    from publisher.sources import archive
+
+    texts = [p.text for p in archive.fetch(str(SAMPLE), None).posts]  # type: ignore[arg-type]
+    template = load("bluesky/feed_page1.json")["feed"][1]
+    assert "reason" not in template
+    items = []
+    for i, text in enumerate(texts):
+        item = copy.deepcopy(template)
+        item["post"]["uri"] = f"at://did:plc:wren/app.bsky.feed.post/{i}"
+        item["post"]["record"]["text"] = text
+        items.append(item)
+    pages = [items[i : i + 100] for i in range(0, len(items), 100)]
+
+    def feed(req):
+        k = int(req.query.get("cursor") or 0)
+        body = {"feed": pages[k]}
+        if k + 1 < len(pages):
+            body["cursor"] = str(k + 1)
+        return Reply(body)
+
+    with serve() as server:
+        monkeypatch.setenv("HF_TWEETBOT_BSKY_API_URL", server.url)
+        server.add("/xrpc/app.bsky.actor.getProfile", Reply(load("bluesky/profile.json")))
+        server.route("/xrpc/app.bsky.feed.getAuthorFeed", feed)
+        out = tmp_path / "bot"
+        code = cli.main(["publish", "bsky:wrencalloway.bsky.social", "--base-model", str(tiny_model),
+                         "--out", str(out), "--block-size", "128", "--max-steps", "2", "--no-push"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    u = manifest.load(out).users[0]
+    # Bluesky has no "RT @" reposts here, so the archive's retweets are plain texts that start
+    # with "RT @": cleaning counts them exactly as it does in the archive.
+    assert (u.tweets_downloaded, u.retweets, u.short_tweets, u.tweets_kept) == (404, 40, 24, 340)
+    assert u.source == "bsky" and (out / "raw").exists() and (out / "repo" / "README.md").exists()

@@ -70,7 +70,10 @@ def test_smollm2_on_a_slice_of_the_sample_lowers_validation_perplexity(tmp_path,
     m = manifest.load(out).metrics
     assert m.perplexity_after < m.perplexity_before, m
     assert manifest.load(out).base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    assert "[SmolLM2-135M-Instruct](" in (out / "repo" / "README.md").read_text()
+    assert (
+        "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct]("
+        in (out / "repo" / "README.md").read_text()
+    )
 
 
 GOOD = "hf_PipelineToken0123456789abcdef"

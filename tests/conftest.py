@@ -169,3 +169,13 @@ def prepared_bot(tmp_path, tiny_model):
     )
     bot, _ = pipeline.prepare([f"wren={src}"], opts, say=lambda _: None)
     return bot
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """Record the live sources' HTTP client's sleeps (backoff, rate limits) instead of sleeping."""
+    from publisher.sources import http as http_mod
+
+    calls: list[float] = []
+    monkeypatch.setattr(http_mod, "sleep", calls.append)
+    return calls

@@ -10,7 +10,6 @@ from api_server import Reply, load, serve
 from publisher.clean import clean
 from publisher.errors import FetchError, RateLimitError, SourceError
 from publisher.sources import SourceOptions, gather
-from publisher.sources import http as http_mod
 from publisher.sources.bluesky import parse_handle
 
 PROFILE_PATH = "/xrpc/app.bsky.actor.getProfile"
@@ -19,13 +18,6 @@ PROFILE = load("bluesky/profile.json")
 PAGES = [load(f"bluesky/feed_page{i}.json") for i in (1, 2, 3)]
 ERRORS = load("bluesky/errors.json")
 HANDLE = PROFILE["handle"]
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    calls: list[float] = []
-    monkeypatch.setattr(http_mod, "sleep", calls.append)
-    return calls
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from publisher.errors import FetchError, SourceError
 from publisher.sources import SourceOptions, gather
-from publisher.sources import http as http_mod
 from publisher.sources.mastodon import html_to_text, parse_spec
 
 LOOKUP_PATH = "/api/v1/accounts/lookup"
@@ -20,13 +19,6 @@ ACCOUNT = load("mastodon/account.json")
 STATUSES_PATH = f"/api/v1/accounts/{ACCOUNT['id']}/statuses"
 PAGES = [load(f"mastodon/statuses_page{i}.json") for i in (1, 2, 3)]
 ERRORS = load("mastodon/errors.json")
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    calls: list[float] = []
-    monkeypatch.setattr(http_mod, "sleep", calls.append)
-    return calls
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from api_server import Reply, load, serve
 
 from publisher.errors import FetchError, RateLimitError, SourceError
 from publisher.sources import SourceOptions, gather, source_kind
-from publisher.sources import http as http_mod
 
 TOKEN = "AAAAtest-bearer-secret-42"
 USER_PATH = "/2/users/by/username/PhillyNEFL"
@@ -18,14 +17,6 @@ PAGE1 = load("x_api_v2/users_2351222345_tweets_page.json")
 PAGE2 = load("x_api_v2/test_client_get_users_tweets.json")[0]["body"]
 ERRORS = load("x_api_v2/errors_documented.json")
 USER = load("x_api_v2/user_PhillyNEFL.json")
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    """Record the client's sleeps instead of sleeping."""
-    calls: list[float] = []
-    monkeypatch.setattr(http_mod, "sleep", calls.append)
-    return calls
 
 
 @pytest.fixture

@@ -214,6 +214,7 @@ def iter_js_array(data: bytes, label: str) -> Iterator[Any]:
     dozens of fields at once (several GB). Items are decoded one by one and dropped once read.
     """
     text, i = _js_body(data, label)
+    del data  # the bytes are no longer needed; callers pass them as a temporary
     i = _WS.match(text, i).end()  # type: ignore[union-attr]
     if text[i : i + 1] != "[":
         raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=_REDOWNLOAD)
@@ -364,8 +365,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 f"{raw}: a bare tweets.js does not say whose posts these are",
                 hint=f"name the account: hf-tweetbot publish HANDLE={raw} (or pass the whole .zip)",
             )
-        data = _DirReader(path.parent).read(path.name)
-        posts = _require_posts(_posts(iter_js_array(data or b"", raw), raw), raw)
+        items = iter_js_array(_DirReader(path.parent).read(path.name) or b"", raw)
+        posts = _require_posts(_posts(items, raw), raw)
         return Gathered(Profile(handle=handle, name=handle, source="archive"), posts)
     reader, folders = _open(path)
     try:

@@ -126,6 +126,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
         if handle.lower() in {h.lower() for h in texts}:
             raise UsageError(f"@{handle} is given twice", hint="name each user once")
         kept = clean.clean(g)
+        g.posts = []  # the raw posts are counted and cleaned: let them go before tokenizing
         warning = clean.check_enough(handle, kept.texts, tokenizer.eos_token)
         if warning:
             say(f"Warning: {warning}")

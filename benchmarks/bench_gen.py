@@ -25,14 +25,14 @@ def bench(model_id: str, repeats: int, say: Any = print) -> dict[str, Any]:
     """
     from transformers import pipeline
 
-    from space import sampling
+    from space import sampling, streaming
 
     model, tok = sampling.load_bot(model_id)
     firsts, batched = [], []
     for i in range(repeats + 1):
         t = time.perf_counter()
         first = None
-        for _ in sampling.stream_posts(
+        for _ in streaming.stream_posts(
             model, tok, bg.PROMPT, bg.N, max_new_tokens=bg.TOKENS, stop_early=False
         ):
             first = first or time.perf_counter() - t

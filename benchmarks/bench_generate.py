@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from space import sampling  # noqa: E402
+from space import sampling, streaming  # noqa: E402
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
@@ -53,7 +53,7 @@ def ours(model: Any, tok: Any, runs: int, stop_early: bool) -> tuple[float, floa
     for i in range(runs + 1):
         t = time.perf_counter()
         first = None
-        for _ in sampling.stream_posts(
+        for _ in streaming.stream_posts(
             model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=stop_early
         ):
             if first is None:

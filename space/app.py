@@ -22,11 +22,12 @@ import gradio as gr
 
 HERE = Path(__file__).resolve().parent
 try:
-    from . import sampling, ui
+    from . import sampling, streaming, ui
     from .bot_info import MODEL_ID_FILE, BotInfo, load_info, resolve_model_id
 except ImportError:  # `python app.py`: the sibling modules are top-level
     sys.path.insert(0, str(HERE))
     import sampling  # type: ignore[no-redef]
+    import streaming  # type: ignore[no-redef]
     import ui  # type: ignore[no-redef]
     from bot_info import (  # type: ignore[no-redef]
         MODEL_ID_FILE,
@@ -127,7 +128,7 @@ def respond(
     notice = "\n".join(f"⚠️ {note}" for note in notes)
     temperature = min(max(float(temperature), 0.05), 2.0)
     top_p = min(max(float(top_p), 0.05), 1.0)
-    stream = sampling.stream_posts(
+    stream = streaming.stream_posts(
         bot.model,
         bot.tokenizer,
         prompt,

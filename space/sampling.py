@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import inspect
 import os
-import queue
 import re
-import threading
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 import torch
-from transformers.generation.streamers import BaseStreamer
 
 # Every character `str.splitlines` breaks on: a post is one line, whatever the model emits.
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -303,91 +299,3 @@ def post_text(tokenizer: Any, prompt: str, new_ids: list[int]) -> str:
     """The post a user sees: the prompt plus the decoded continuation, first line only."""
     cont = tokenizer.decode(new_ids, skip_special_tokens=True)
     return first_line(prompt.strip() + cont)
-
-
-class FirstPostStreamer(BaseStreamer):
-    """A streamer for batched sampling that publishes the first post's text as it grows.
-
-    It follows transformers' `BaseStreamer` protocol (`put`, `end`); each `put` after the prompt
-    brings the whole batch's new tokens, of which only row 0 is decoded. Iterating yields the
-    first post's text after each token, until sampling ends.
-
-    Args:
-        tokenizer: the bot's tokenizer.
-        prompt: the prompt every post starts with.
-        timeout: seconds to wait for the next token before giving up.
-    """
-
-    def __init__(self, tokenizer: Any, prompt: str, timeout: float = 120.0) -> None:
-        self.tokenizer = tokenizer
-        self.prompt = prompt
-        self.timeout = timeout
-        self.ids: list[int] = []
-        self.done = False
-        self.queue: queue.Queue[str | None] = queue.Queue()
-        self._prompt_seen = False
-        self.cancelled = False  # set by the reader to stop sampling early
-
-    def put(self, value: torch.Tensor) -> None:
-        if not self._prompt_seen:  # the first put is the prompt itself
-            self._prompt_seen = True
-            return
-        if self.done:
-            return
-        tok = int(value.reshape(-1)[0])
-        if tok == self.tokenizer.eos_token_id:
-            self.done = True  # row 0 ended; later steps only concern the other posts
-            return
-        self.ids.append(tok)
-        text = post_text(self.tokenizer, self.prompt, self.ids)
-        self.queue.put(text)
-
-    def end(self) -> None:
-        self.done = True
-        self.queue.put(None)
-
-    def __iter__(self) -> Iterator[str]:
-        while (item := self.queue.get(timeout=self.timeout)) is not None:
-            yield item
-
-
-def stream_posts(
-    model: Any, tokenizer: Any, prompt: str = "", n: int = 5, **kwargs: Any
-) -> Iterator[tuple[str, list[str] | None]]:
-    """Sample `n` posts in one batch on a background thread, streaming the first one.
-
-    Args:
-        model: a causal LM from `load_bot`.
-        tokenizer: its tokenizer.
-        prompt: the beginning of every post.
-        n: how many posts.
-        **kwargs: more `generate_posts` arguments (max_new_tokens, temperature, top_p, seed...).
-
-    Returns:
-        An iterator of `(first_post_so_far, None)` while sampling, then one `(first, posts)`
-        with all `n` posts. An error in sampling is raised here.
-    """
-    streamer = FirstPostStreamer(tokenizer, prompt)
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            result["posts"] = generate_posts(
-                model, tokenizer, prompt, n, streamer=streamer, **kwargs
-            )
-        except BaseException as e:  # handed to the consumer thread
-            result["error"] = e
-            streamer.end()
-
-    thread = threading.Thread(target=work, name="tweetbot-sample", daemon=True)
-    thread.start()
-    try:
-        for text in streamer:
-            yield text, None
-    finally:  # also when the consumer stops early: let the sampling thread end too
-        streamer.cancelled = True
-        thread.join()
-    if "error" in result:
-        raise result["error"]
-    posts = result["posts"]
-    yield posts[0], posts

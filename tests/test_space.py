@@ -14,7 +14,7 @@ import httpx
 import pytest
 from conftest import REPO_ROOT
 
-from space import bot_info, sampling, ui
+from space import bot_info, sampling, streaming, ui
 
 PROMPT = "Tea with"
 
@@ -143,7 +143,7 @@ def test_min_length_blocks_early_end(tiny):
 
 def test_stream_posts_grows_first_post_then_gives_all(tiny):
     model, tok = tiny
-    steps = list(sampling.stream_posts(model, tok, PROMPT, 3, max_new_tokens=25, seed=3))
+    steps = list(streaming.stream_posts(model, tok, PROMPT, 3, max_new_tokens=25, seed=3))
     partial = [first for first, posts in steps if posts is None]
     first, posts = steps[-1]
     assert len(partial) >= 5 and posts is not None and len(posts) == 3
@@ -157,7 +157,7 @@ def test_closing_the_stream_stops_sampling(tiny, monkeypatch):
     calls = []
     forward = model.forward
     monkeypatch.setattr(model, "forward", lambda *a, **kw: calls.append(1) or forward(*a, **kw))
-    stream = sampling.stream_posts(model, tok, PROMPT, 2, max_new_tokens=200, stop_early=False)
+    stream = streaming.stream_posts(model, tok, PROMPT, 2, max_new_tokens=200, stop_early=False)
     next(stream)
     stream.close()
     assert 1 <= len(calls) < 100
@@ -326,8 +326,9 @@ def test_page_without_model_says_what_to_set(monkeypatch):
 
 def test_app_runs_as_a_space_script(tmp_path, tiny_model):
     """In a Space, app.py sits at the repo root beside its modules and `model_id.txt`."""
-    for f in ("app.py", "sampling.py", "bot_info.py", "ui.py"):
-        shutil.copy(REPO_ROOT / "space" / f, tmp_path / f)
+    for f in (REPO_ROOT / "space").glob("*.py"):
+        if f.name != "__init__.py":  # what the push uploads
+            shutil.copy(f, tmp_path / f.name)
     (tmp_path / bot_info.MODEL_ID_FILE).write_text(str(tiny_model))
     code = "import app; print(app.demo.title)"
     env = {k: v for k, v in __import__("os").environ.items() if k != "MODEL_ID"}

@@ -1,16 +1,19 @@
 """Training throughput: our Accelerate loop against `transformers.Trainer`, same data and steps.
 
-Three methods, each run in its own process (so peak memory is its own), interleaved run by run
+Four methods, each run in its own process (so peak memory is its own), interleaved run by run
 so that load from other programs on the machine hits all three alike:
 
 - `hf_fp32`: Trainer as huggingtweets configured it (batch 1, block 1024, fp32, lr 1.372e-4,
   cosine, AdamW);
 - `hf_bf16`: Trainer at its best here (bf16 autocast, fused AdamW);
-- `ours`: `publisher.train.train` with its defaults (bf16 autocast where the CPU has native
-  bf16, fused AdamW).
+- `ours_block`: `publisher.train.train` with `--attention block`: huggingtweets' objective (every
+  token sees the whole block before it), our loop (bf16 autocast, fused AdamW, chunked loss);
+- `ours`: `publisher.train.train` with its defaults: the same, with each post attending only
+  to itself (`publisher/attention.py`).
 
 Throughput counts the steps after the warm-up; the validation loss of every final model is
-measured by the same fp32 evaluator.
+measured by the same fp32 evaluator, both over whole blocks (huggingtweets' metric) and post by
+post (how the bot generates).
 """
 
 from __future__ import annotations
@@ -25,24 +28,39 @@ from pathlib import Path
 from typing import Any
 
 LR = 1.372e-4
-METHODS = ("hf_fp32", "hf_bf16", "ours")
+METHODS = ("hf_fp32", "hf_bf16", "ours_block", "ours")
 
 
-def val_loss(model: Any, blocks: list[list[int]], pad_id: int) -> float:
-    """Mean loss per predicted token on the validation blocks, in fp32, one block at a time."""
+def val_loss(model: Any, blocks: list[list[int]], pad_id: int, eos_id: int | None = None) -> float:
+    """Mean loss per predicted token on the validation blocks, in fp32, one block at a time.
+
+    Without `eos_id`, every token sees the whole block before it (huggingtweets' metric); with
+    it, every post is scored alone, as the bot generates it (posts attention).
+    """
     import torch
 
+    from publisher.attention import use_posts_attention
     from publisher.train_io import collate
 
     model = model.float().eval()
+    use_posts_attention(model, eos_id is not None)
     total = n_total = 0.0
     with torch.inference_mode():
         for block in blocks:
-            batch = collate([{"input_ids": block}], pad_id)
+            batch = collate([{"input_ids": block}], pad_id, eos_id)
             n = int((batch["labels"][:, 1:] != -100).sum())
             total += float(model(**batch).loss) * n
             n_total += n
+    use_posts_attention(model, False)
     return total / max(n_total, 1)
+
+
+def val_losses(model: Any, blocks: list[list[int]], tok: Any) -> dict[str, float]:
+    """Validation loss both ways: over whole blocks and post by post."""
+    return {
+        "val_loss": val_loss(model, blocks, tok.pad_token_id),
+        "val_loss_posts": val_loss(model, blocks, tok.pad_token_id, tok.eos_token_id),
+    }
 
 
 def _rss_mib() -> float:
@@ -51,11 +69,12 @@ def _rss_mib() -> float:
     return _peak_rss_mib()
 
 
-def run_ours(bot: Path, steps: int) -> dict[str, Any]:
+def run_ours(bot: Path, steps: int, attention: str) -> dict[str, Any]:
     from publisher import base_models, dataset
     from publisher.train import TrainConfig, resolve_precision, train
 
-    cfg = TrainConfig(max_steps=steps, report_to="none", checkpoint_every=0, progress=False)
+    cfg = TrainConfig(max_steps=steps, attention=attention, report_to="none", checkpoint_every=0,
+                      progress=False)  # fmt: skip
     train(bot, cfg)
     info = json.loads((bot / "repo" / "training_metrics.json").read_text())
     model, tok = base_models.load_base(str(bot / "repo"))
@@ -63,7 +82,7 @@ def run_ours(bot: Path, steps: int) -> dict[str, Any]:
     return {
         "timing": info["step_timing"],
         "losses": [loss for _, loss in info["loss_history"]],
-        "val_loss": val_loss(model, blocks, tok.pad_token_id),
+        **val_losses(model, blocks, tok),
         "precision": resolve_precision("auto"),
     }
 
@@ -117,7 +136,7 @@ def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
     return {
         "timing": timing,
         "losses": losses,
-        "val_loss": val_loss(trainer.model, blocks, tok.pad_token_id),
+        **val_losses(trainer.model, blocks, tok),
         "precision": "bf16" if bf16 else "no",
     }
 
@@ -127,8 +146,8 @@ def worker(method: str, bot: Path, steps: int, base: str) -> dict[str, Any]:
     import torch
 
     torch.manual_seed(42)
-    if method == "ours":
-        res = run_ours(bot, steps)
+    if method.startswith("ours"):
+        res = run_ours(bot, steps, "block" if method == "ours_block" else "posts")
     else:
         res = run_trainer(bot, steps, method == "hf_bf16", base)
     res["peak_rss_mib"] = round(_rss_mib(), 1)
@@ -153,7 +172,7 @@ def launch(method: str, bot: Path, steps: int, base: str) -> dict[str, Any]:
 
 
 def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any = print) -> dict:
-    """Interleaved repeats of the three methods; per-method runs, tokens/s and losses.
+    """Interleaved repeats of the methods; per-method runs, tokens/s and losses.
 
     Args:
         bot: a prepared bot folder (its packed blocks are what every method trains on).
@@ -174,8 +193,9 @@ def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any 
             tps = summarize_run(res, warmup)
             out[method]["runs"].append(res)
             out[method]["tokens_per_second"].append(tps)
-            say(f"  train run {r + 1}/{repeats} {method}: {tps:.1f} tok/s, "
-                f"val loss {res['val_loss']:.4f} ({time.perf_counter() - t:.0f} s)")  # fmt: skip
+            say(f"  train run {r + 1}/{repeats} {method}: {tps:.1f} tok/s, val loss "
+                f"{res['val_loss']:.4f} (posts {res['val_loss_posts']:.4f}) "
+                f"({time.perf_counter() - t:.0f} s)")  # fmt: skip
     return out
 
 

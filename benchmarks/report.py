@@ -8,7 +8,7 @@ from typing import Any
 from . import plots
 
 LABELS = {"hf_fp32": "Trainer, huggingtweets (fp32)", "hf_bf16": "Trainer, bf16 + fused AdamW",
-          "ours": "ours (hf-tweetbot train)"}  # fmt: skip
+          "ours_block": "ours, --attention block", "ours": "ours (hf-tweetbot train)"}  # fmt: skip
 
 
 def _s(d: dict[str, float], fmt: str = "{:.1f}") -> str:
@@ -25,15 +25,15 @@ def train_table(r: dict[str, Any]) -> str:
         f"bf16 {peak['bf16']['median'] / 1e9:.0f} GFLOP/s",
         "",
         "| method | tokens/s median (min-max) | × huggingtweets | × Trainer-bf16 "
-        "| 6N FLOP/s / bf16 peak | peak RSS MiB | val loss |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| 6N FLOP/s / bf16 peak | peak RSS MiB | val loss, whole blocks | val loss, per post |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m, row in r["methods"].items():
         lines.append(
             f"| {LABELS.get(m, m)} | {_s(row['tokens_per_second'])} | "
             f"{row['vs_huggingtweets']:.2f} | {row['vs_trainer_bf16']:.2f} | "
             f"{row['fraction_of_bf16_peak']:.0%} | {row['peak_rss_mib']['median']:.0f} | "
-            f"{row['val_loss']['median']:.4f} |"
+            f"{row['val_loss']['median']:.4f} | {row['val_loss_posts']['median']:.4f} |"
         )
     return "\n".join(lines)
 

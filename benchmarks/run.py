@@ -105,6 +105,7 @@ def do_train(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[st
                    "fraction_of_bf16_peak": flops / peak["bf16"]["median"],
                    "peak_rss_mib": spread([x["peak_rss_mib"] for x in r["runs"]]),
                    "val_loss": spread([x["val_loss"] for x in r["runs"]]),
+                   "val_loss_posts": spread([x["val_loss_posts"] for x in r["runs"]]),
                    "runs": r["runs"]}  # fmt: skip
     return {"machine": info, "base_model": a.base_model, "parameters": n, "steps": a.steps,
             "warmup_steps": a.warmup, "repeats": a.repeats, "matmul_peak": peak,
@@ -163,9 +164,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
     # Quick mode fits `make bench` in 15 minutes on 2 cores; --full is for bigger hardware.
-    full = {"steps": 12, "warmup": 2, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
+    # Two warm-up steps: the first steps pay for allocating the optimizer state and buffers.
+    full = {"steps": 16, "warmup": 3, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
             "scale_steps": 10}  # fmt: skip
-    quick = {"steps": 5, "warmup": 1, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
+    quick = {"steps": 8, "warmup": 2, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
              "scale_steps": 4}  # fmt: skip
     for k, v in (full if a.full else quick).items():
         if getattr(a, k) is None:

@@ -47,6 +47,7 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
         click.option("--lr", "learning_rate", default=1.372e-4, show_default=True, type=float),
         click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
+        click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
         click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
         click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
         click.option("--report-to", type=click.Choice(["tensorboard", "wandb", "none"]), default="tensorboard", show_default=True),
@@ -94,7 +95,7 @@ def _train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
     from .train import TrainConfig
 
     keys = ("epochs", "max_steps", "batch_size", "grad_accum", "learning_rate", "mixed_precision",
-            "checkpoint_every", "resume", "report_to")  # fmt: skip
+            "attention", "checkpoint_every", "resume", "report_to")  # fmt: skip
     return TrainConfig(base_model=base_model, seed=kw.get("seed", 42), **{k: kw[k] for k in keys})
 
 

@@ -6,6 +6,7 @@ oversampled copy of a validation post can leak into training.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
@@ -53,16 +54,12 @@ def balance(train: dict[str, list[str]], seed: int) -> list[str]:
     return out
 
 
-def pack(texts: list[str], tokenizer: Any, block_size: int, chunk: int = 20_000) -> list[Any]:
-    """Wrap each post in EOS tokens, concatenate, and cut into blocks of `block_size`.
+def token_stream(texts: list[str], tokenizer: Any, chunk: int = 20_000) -> Any:
+    """All posts as one int32 array `EOS post EOS post EOS ...`.
 
-    The stream reads `EOS post EOS post EOS ...`: every post starts after an EOS (that is how
-    generation prompts look) and ends with one (so the bot learns where a post stops). The last,
-    shorter block is kept: small validation splits would otherwise vanish. Posts are tokenized
-    in chunks into int32 arrays, so a million posts never exist as Python lists of ints.
-
-    Returns:
-        A list of int32 numpy arrays, each at most `block_size` long.
+    Every post starts after an EOS (that is how generation prompts look) and ends with one (so
+    the bot learns where a post stops). Posts are tokenized in chunks into int32 arrays, so a
+    million posts never exist as Python lists of ints.
     """
     import numpy as np
 
@@ -72,12 +69,23 @@ def pack(texts: list[str], tokenizer: Any, block_size: int, chunk: int = 20_000)
         ids = _encode(tokenizer, texts[i : i + chunk])
         for row in ids:
             row.append(eos)
-        flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32)
-        parts.append(flat)
-    stream = np.concatenate(parts)
-    if len(stream) < 2:
-        return []
-    return [stream[i : i + block_size] for i in range(0, len(stream) - 1, block_size)]
+        parts.append(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32))
+    return np.concatenate(parts)
+
+
+def _block_starts(stream: Any, block_size: int) -> range:
+    # The last, shorter block is kept: small validation splits would otherwise vanish.
+    return range(0, len(stream) - 1, block_size) if len(stream) >= 2 else range(0)
+
+
+def pack(texts: list[str], tokenizer: Any, block_size: int, chunk: int = 20_000) -> list[Any]:
+    """Wrap each post in EOS tokens, concatenate, and cut into blocks of `block_size`.
+
+    Returns:
+        A list of int32 numpy arrays (views of one stream), each at most `block_size` long.
+    """
+    stream = token_stream(texts, tokenizer, chunk)
+    return [stream[i : i + block_size] for i in _block_starts(stream, block_size)]
 
 
 def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
@@ -120,15 +128,18 @@ def build_datasets(
     """
     from datasets import DatasetDict
 
-    train_blocks = pack(balance(train, cfg.seed), tokenizer, cfg.block_size)
-    val_blocks = pack([t for texts in val.values() for t in texts], tokenizer, cfg.block_size)
-    return DatasetDict(train=_blocks_dataset(train_blocks), validation=_blocks_dataset(val_blocks))
+    train_stream = token_stream(balance(train, cfg.seed), tokenizer)
+    val_stream = token_stream([t for texts in val.values() for t in texts], tokenizer)
+    return DatasetDict(
+        train=_blocks_dataset(train_stream, cfg.block_size),
+        validation=_blocks_dataset(val_stream, cfg.block_size),
+    )
 
 
-def _blocks_dataset(blocks: list[Any]) -> Any:
-    """A `datasets.Dataset` of `input_ids` built on the blocks' memory without a copy.
+def _blocks_dataset(stream: Any, block_size: int) -> Any:
+    """A `datasets.Dataset` of `input_ids` blocks cut from `stream`, sharing its memory.
 
-    The Arrow list column is one int32 array of all tokens plus block offsets, handed to Arrow
+    The Arrow list column is the token stream itself plus block offsets, handed to Arrow
     without a copy; `Dataset.from_dict` would convert it block by block through Python.
     """
     import numpy as np
@@ -136,13 +147,18 @@ def _blocks_dataset(blocks: list[Any]) -> Any:
     from datasets import Dataset
     from datasets.table import InMemoryTable
 
-    if not blocks:
+    starts = _block_starts(stream, block_size)
+    if not starts:
         return Dataset.from_dict({"input_ids": []})
-    lengths = np.fromiter((len(b) for b in blocks), dtype=np.int32, count=len(blocks))
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-    values = np.concatenate(blocks).astype(np.int32, copy=False)
-    column = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
-    return Dataset(InMemoryTable(pa.table({"input_ids": column})))
+    end = min(starts[-1] + block_size, len(stream))
+    offsets = np.array([*starts, end], dtype=np.int32)
+    column = pa.ListArray.from_arrays(pa.array(offsets), pa.array(stream[:end]))
+    # Without a fingerprint `datasets` hashes the table by pickling it: a transient copy as
+    # big as the tokens (+380 MB for a million posts). The stream's digest costs no copy.
+    digest = hashlib.blake2b(memoryview(stream[:end]), digest_size=16)
+    digest.update(f"{block_size}".encode())
+    table = InMemoryTable(pa.table({"input_ids": column}))
+    return Dataset(table, fingerprint=digest.hexdigest())
 
 
 def save(

@@ -16,8 +16,9 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from . import base_models, dataset, manifest
+from . import attention, base_models, dataset, manifest
 from .errors import TrainingError
+from .loss import LossModel
 from .manifest import Metrics
 from .train_io import Checkpoints, collate, log, write_repo
 
@@ -34,6 +35,9 @@ class TrainConfig:
     grad_accum: int = 1  # micro-batches per optimizer step
     block_size: int | None = None  # re-tokenize with this block size (default: as prepared)
     mixed_precision: str = "auto"  # auto = bf16 where the hardware has it (AVX512-BF16, CUDA)
+    # posts: each post attends only to itself, as in generation (and 3x cheaper attention);
+    # block: huggingtweets' causal attention over the whole 1024-token block of posts.
+    attention: str = "posts"
     max_grad_norm: float = 1.0  # clipping, as transformers.Trainer does by default
     seed: int = 42
     checkpoint_every: int = 50  # optimizer steps between checkpoints; 0 = never
@@ -124,15 +128,20 @@ def load_data(
 
 
 @torch.no_grad()
-def evaluate(model: Any, blocks: Any, accelerator: Any, batch_size: int, pad_id: int) -> float:
-    """Mean validation loss per predicted token, exact across processes (no padded duplicates)."""
+def evaluate(
+    model: Any, blocks: Any, accelerator: Any, batch_size: int, pad_id: int, eos_id: int | None
+) -> float:
+    """Mean validation loss per predicted token, exact across processes (no padded duplicates).
+
+    With `eos_id` (posts attention), each post is scored on its own, as it is generated.
+    """
     model.eval()
     mine = blocks[accelerator.process_index :: accelerator.num_processes]
     total = torch.zeros(2, device=accelerator.device, dtype=torch.float64)
     for i in range(0, len(mine), batch_size):
-        batch = collate([{"input_ids": b} for b in mine[i : i + batch_size]], pad_id)
+        batch = collate([{"input_ids": b} for b in mine[i : i + batch_size]], pad_id, eos_id)
         batch = {k: v.to(accelerator.device) for k, v in batch.items()}
-        loss = model(**batch).loss.double()
+        loss = model(**batch).double()
         n = (batch["labels"][:, 1:] != -100).sum()
         total += torch.stack([loss * n, n.double()])
     total = accelerator.reduce(total, reduction="sum")
@@ -169,22 +178,27 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         raise TrainingError(f"{bot_dir}: no training data", hint="run `hf-tweetbot prepare` again")
     val_blocks = dd["validation"]["input_ids"]
     pad_id = tokenizer.pad_token_id
+    eos_id = attention.setup(model, tokenizer, cfg.attention)
+    if cfg.attention == "posts" and eos_id is None:
+        log(accelerator, f"{type(model).__name__} cannot use posts attention: using block")
 
+    # The model as a loss: chunked LM head + cross-entropy, no fp32 copies of the logits.
+    net = LossModel(model)
     loader = DataLoader(
         dd["train"].with_format(None),
         batch_size=cfg.batch_size,
         shuffle=True,
-        collate_fn=lambda rows: collate(rows, pad_id),
+        collate_fn=lambda rows: collate(rows, pad_id, eos_id),
     )
     # Fused AdamW: one kernel over all parameters instead of a loop of small ones.
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=cfg.learning_rate, weight_decay=0.0, fused=True
+        net.parameters(), lr=cfg.learning_rate, weight_decay=0.0, fused=True
     )
     # Steps per epoch count optimizer steps: a partial accumulation at an epoch's end still steps.
     steps_per_epoch = math.ceil(math.ceil(len(loader) / accelerator.num_processes) / cfg.grad_accum)
     total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
     scheduler = get_cosine_schedule_with_warmup(optimizer, 0, total_steps)
-    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    net, optimizer, loader, scheduler = accelerator.prepare(net, optimizer, loader, scheduler)
 
     ckpt = Checkpoints(
         bot_dir / "checkpoints", {"base_model": base, "data": m.data.get("train_tokens")}
@@ -195,7 +209,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         accelerator.init_trackers("train", config=hparams)
 
     log(accelerator, f"Validation before training ({len(val_blocks)} blocks)...")
-    loss_before = evaluate(model, val_blocks, accelerator, cfg.batch_size, pad_id)
+    loss_before = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
     accelerator.log({"eval/loss": loss_before}, step=step)
 
     history: list[tuple[int, float]] = []
@@ -210,7 +224,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         mininterval=1.0,
         disable=not (cfg.progress and accelerator.is_local_main_process),
     )
-    model.train()
+    net.train()
     start = last = time.perf_counter()
     epoch = step // steps_per_epoch
     while step < total_steps:
@@ -219,11 +233,11 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         skip = (step - epoch * steps_per_epoch) * cfg.grad_accum
         epoch_loader = accelerator.skip_first_batches(loader, skip) if skip else loader
         for batch in epoch_loader:
-            with accelerator.accumulate(model):
-                loss = model(**batch).loss
+            with accelerator.accumulate(net):
+                loss = net(**batch)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and cfg.max_grad_norm:
-                    accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                    accelerator.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -251,7 +265,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     seconds = time.perf_counter() - start
     bar.close()
 
-    loss_after = evaluate(model, val_blocks, accelerator, cfg.batch_size, pad_id)
+    loss_after = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
     accelerator.log({"eval/loss": loss_after}, step=step)
     n_tokens = int(accelerator.reduce(tokens, reduction="sum").item())
     metrics = Metrics(
@@ -269,7 +283,9 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         m.metrics = metrics
         if train_run:
             m.tracking.train_run = train_run
-        write_repo(bot_dir, accelerator.unwrap_model(model), tokenizer, m, history, timing)
+        trained = accelerator.unwrap_model(net).model
+        attention.use_posts_attention(trained, False)  # the pushed config says sdpa
+        write_repo(bot_dir, trained, tokenizer, m, history, timing)
         manifest.save(m, bot_dir)
         ckpt.clear()
     accelerator.wait_for_everyone()

@@ -25,8 +25,14 @@ def log(accelerator: Any, msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def collate(rows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Pad blocks to the longest in the batch; padding is masked out of attention and loss."""
+def collate(
+    rows: list[dict[str, Any]], pad_id: int, eos_id: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Pad blocks to the longest in the batch; padding is masked out of attention and loss.
+
+    With `eos_id`, the batch also carries `position_ids` restarting at every post, which
+    post-by-post attention (`publisher.attention`) reads as the posts' boundaries.
+    """
     longest = max(len(r["input_ids"]) for r in rows)
     ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), longest), dtype=torch.long)
@@ -35,7 +41,12 @@ def collate(rows: list[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
         ids[i, :n] = torch.as_tensor(r["input_ids"])
         mask[i, :n] = 1
     labels = ids.masked_fill(mask == 0, -100)
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    if eos_id is not None:
+        from .attention import post_positions
+
+        batch["position_ids"] = post_positions(ids, mask, eos_id)
+    return batch
 
 
 class Checkpoints:

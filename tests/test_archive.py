@@ -15,6 +15,7 @@ from PIL import Image
 from publisher.clean import check_enough, clean
 from publisher.errors import ArchiveError, SourceError
 from publisher.sources import SourceOptions, archive, gather
+from publisher.sources import archive_files as files_mod
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OPTS = SourceOptions()
@@ -240,7 +241,7 @@ def test_zip_slip_is_refused_and_nothing_extracted(tmp_path, monkeypatch, evil):
 
 
 def test_zip_bomb_member_over_the_declared_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 10_000)
+    monkeypatch.setattr(files_mod, "MAX_MEMBER_BYTES", 10_000)
     files = archive_files(["x" * 100] * 200)  # tweets.js ~ 20 kB, compresses to almost nothing
     _fails(str(make_zip(tmp_path / "a.zip", files)), "zip bomb")
 
@@ -250,21 +251,21 @@ def test_zip_bomb_total_over_the_limit(tmp_path, monkeypatch):
     for n in (1, 2, 3):
         files[f"data/tweets-part{n}.js"] = files["data/tweets.js"]
     size = len(files["data/tweets.js"])
-    monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 3 * size)  # each part fits, four do not
+    monkeypatch.setattr(files_mod, "MAX_TOTAL_BYTES", 3 * size)  # each part fits, four do not
     _fails(str(make_zip(tmp_path / "a.zip", files)), "zip bomb")
 
 
 def test_reading_counts_bytes_even_when_the_declared_size_lies(tmp_path, monkeypatch):
     path = make_zip(tmp_path / "a.zip", archive_files(["y" * 100] * 200))
-    real_open = archive._ZipReader._open
+    real_open = files_mod.ZipReader._open
 
     def lying_open(self, name):
         found = real_open(self, name)
         return None if found is None else (found[0], 1)  # claim 1 byte
 
-    monkeypatch.setattr(archive._ZipReader, "_open", lying_open)
-    monkeypatch.setattr(archive, "MAX_MEMBER_BYTES", 10_000)
-    monkeypatch.setattr(archive, "_CHUNK", 4096)
+    monkeypatch.setattr(files_mod.ZipReader, "_open", lying_open)
+    monkeypatch.setattr(files_mod, "MAX_MEMBER_BYTES", 10_000)
+    monkeypatch.setattr(files_mod, "_CHUNK", 4096)
     _fails(str(path), "zip bomb")
 
 

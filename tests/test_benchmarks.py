@@ -23,9 +23,10 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     assert "× huggingtweets" in printed and "speed-up" in printed and "| 300 |" in printed
     train = json.loads((out / "train.json").read_text())
     assert train["machine"]["cores"] and train["machine"]["torch"]
-    assert set(train["methods"]) == {"hf_fp32", "hf_bf16", "ours"}
+    assert set(train["methods"]) == {"hf_fp32", "hf_bf16", "ours_block", "ours"}
     for row in train["methods"].values():
         assert row["tokens_per_second"]["median"] > 0 and row["val_loss"]["median"] > 0
+        assert row["val_loss_posts"]["median"] > 0
         assert len(row["runs"][0]["timing"]) == 3, "every optimizer step is timed"
     assert train["methods"]["hf_fp32"]["vs_huggingtweets"] == 1.0
     gen = json.loads((out / "generate.json").read_text())

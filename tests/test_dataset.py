@@ -67,3 +67,15 @@ def test_save_and_reload_round_trip(tmp_path, tok):
     assert info["train_blocks"] == len(dd["train"]) and info["tokenizer"] == "tiny"
     assert dataset.load_posts(tmp_path) == (train, val)
     assert dataset.load_tokenized(tmp_path)["train"]["input_ids"] == dd["train"]["input_ids"]
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 7, 8, 9, 16, 17])
+def test_the_arrow_blocks_are_the_packed_blocks(length):
+    import numpy as np
+
+    stream = np.arange(length, dtype=np.int32)
+    ds = dataset._blocks_dataset(stream, 8)
+    want = [stream[i : i + 8].tolist() for i in dataset._block_starts(stream, 8)]
+    assert ds["input_ids"] == want
+    # Every token is in exactly one block, but a last lone one (nothing to predict from it).
+    assert sum(len(b) for b in want) == (length - (length % 8 == 1))

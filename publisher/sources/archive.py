@@ -3,7 +3,7 @@
 Archive data files are JavaScript assignments (`window.YTD.tweets.part0 = [...]`); everything
 after the first `=` is JSON, so it is parsed as JSON and never evaluated. Zips are read member
 by member in memory, never extracted, and refused outright when an entry could escape a folder
-(zip slip) or inflate past `MAX_MEMBER_BYTES` / `MAX_TOTAL_BYTES` (zip bomb).
+(zip slip) or inflate past the caps of `archive_files.py` (zip bomb).
 """
 
 from __future__ import annotations
@@ -16,129 +16,14 @@ from typing import Any
 
 from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, split_spec
-from .archive_js import REDOWNLOAD as _REDOWNLOAD
+from .archive_files import DirReader, Reader, ZipReader, unsafe
 from .archive_js import iter_js_array, parse_js
-
-# Caps on what one archive may make us hold in memory. Real tweets.js files stay far below them
-# (a 100k-tweet account is a few hundred MB); tests lower them with monkeypatch.
-MAX_MEMBER_BYTES = 1 << 30
-MAX_TOTAL_BYTES = 2 << 30
-_CHUNK = 1 << 20
 
 _TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
 
 
-class _Reader:
-    """Files of an archive, by POSIX path relative to its root, read under the size caps."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.total = 0
-
-    def files(self, folder: str) -> list[str]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-    def _open(self, name: str) -> tuple[Any, int] | None:
-        raise NotImplementedError
-
-    def read(self, name: str) -> bytes | None:
-        """The bytes of `name`, or None when absent; refuses what passes the caps."""
-        found = self._open(name)
-        if found is None:
-            return None
-        stream, declared = found
-        where = f"{self.label}: {name}"
-        if declared > MAX_MEMBER_BYTES or self.total + declared > MAX_TOTAL_BYTES:
-            stream.close()
-            raise _too_big(where, declared)
-        buf = bytearray()
-        try:
-            with stream:
-                # Count what really comes out: a zip's declared size can lie.
-                while chunk := stream.read(_CHUNK):
-                    buf += chunk
-                    if len(buf) > MAX_MEMBER_BYTES or self.total + len(buf) > MAX_TOTAL_BYTES:
-                        raise _too_big(where, len(buf))
-        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as e:
-            raise ArchiveError(f"{where}: cannot be read ({e})", hint=_REDOWNLOAD) from None
-        self.total += len(buf)
-        return bytes(buf)
-
-
-def _too_big(where: str, size: int) -> ArchiveError:
-    return ArchiveError(
-        f"{where}: refusing a member of {size:,}+ bytes uncompressed (limit "
-        f"{MAX_MEMBER_BYTES:,} per file, {MAX_TOTAL_BYTES:,} in all); this looks like a zip bomb",
-        hint="pass the archive exactly as X delivered it, or only its data/tweets.js",
-    )
-
-
-class _ZipReader(_Reader):
-    def __init__(self, path: Path) -> None:
-        super().__init__(str(path))
-        try:
-            self.zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as e:
-            raise ArchiveError(f"{path}: not a valid zip file ({e})", hint=_REDOWNLOAD) from None
-        self.infos: dict[str, zipfile.ZipInfo] = {}
-        for info in self.zf.infolist():
-            name = info.filename.replace("\\", "/")
-            if _unsafe(name):
-                self.zf.close()
-                raise ArchiveError(
-                    f"{path}: refusing the archive, entry {info.filename!r} points outside its "
-                    "folder (absolute path or '..')",
-                    hint="use the archive exactly as X delivered it",
-                )
-            if not info.is_dir():
-                self.infos[name] = info
-
-    def close(self) -> None:
-        self.zf.close()
-
-    def files(self, folder: str) -> list[str]:
-        return [n for n in self.infos if n.startswith(folder) and "/" not in n[len(folder) :]]
-
-    def _open(self, name: str) -> tuple[Any, int] | None:
-        info = self.infos.get(name)
-        if info is None:
-            return None
-        try:
-            return self.zf.open(info), info.file_size
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
-            raise ArchiveError(
-                f"{self.label}: {name}: cannot be read ({e})", hint=_REDOWNLOAD
-            ) from None
-
-
-class _DirReader(_Reader):
-    def __init__(self, root: Path) -> None:
-        super().__init__(str(root))
-        self.root = root
-
-    def files(self, folder: str) -> list[str]:
-        d = self.root / folder
-        return [folder + p.name for p in d.iterdir() if p.is_file()] if d.is_dir() else []
-
-    def _open(self, name: str) -> tuple[Any, int] | None:
-        p = self.root / name
-        if _unsafe(name) or not p.is_file():
-            return None
-        return p.open("rb"), p.stat().st_size
-
-
-def _unsafe(name: str) -> bool:
-    """True for a path that is absolute (POSIX or Windows) or climbs out with '..'."""
-    return (
-        name.startswith("/") or re.match(r"^[A-Za-z]:", name) is not None or ".." in name.split("/")
-    )
-
-
-def _tweet_files(reader: _Reader, folders: list[str]) -> list[str]:
+def _tweet_files(reader: Reader, folders: list[str]) -> list[str]:
     """`tweets.js` (or the older `tweet.js`) and its `-partN` siblings, in part order."""
     for folder in folders:
         found: dict[str, list[tuple[int, str]]] = {}
@@ -154,7 +39,7 @@ def _tweet_files(reader: _Reader, folders: list[str]) -> list[str]:
     return []
 
 
-def _zip_folders(reader: _ZipReader) -> list[str]:
+def _zip_folders(reader: ZipReader) -> list[str]:
     """Folders of a zip that may hold tweets.js: `data/` first, then the shallowest others."""
     dirs = {n.rpartition("/")[0] + "/" if "/" in n else "" for n in reader.infos}
     return sorted(dirs, key=lambda d: (d != "data/" and not d.endswith("/data/"), d.count("/"), d))
@@ -194,12 +79,12 @@ def _first(data: Any, key: str) -> dict[str, Any]:
     return {}
 
 
-def _load(reader: _Reader, name: str) -> Any:
+def _load(reader: Reader, name: str) -> Any:
     data = reader.read(name)
     return None if data is None else parse_js(data, f"{reader.label}: {name}")
 
 
-def _avatar(reader: _Reader, folder: str, url: Any, profile: Profile) -> None:
+def _avatar(reader: Reader, folder: str, url: Any, profile: Profile) -> None:
     """Fill the profile's avatar from profile.js's `avatarMediaUrl` (URL or path in the archive)."""
     if not isinstance(url, str) or not url:
         return
@@ -207,7 +92,7 @@ def _avatar(reader: _Reader, folder: str, url: Any, profile: Profile) -> None:
         profile.avatar_url = url
         return
     rel = url.replace("\\", "/").removeprefix("./")
-    if _unsafe(rel):
+    if unsafe(rel):
         raise ArchiveError(
             f"{reader.label}: profile.js avatar path {url!r} points outside the archive",
             hint="use the archive exactly as X delivered it",
@@ -221,7 +106,7 @@ def _avatar(reader: _Reader, folder: str, url: Any, profile: Profile) -> None:
             return
 
 
-def _profile(reader: _Reader, folder: str, handle: str | None) -> Profile:
+def _profile(reader: Reader, folder: str, handle: str | None) -> Profile:
     account = _first(_load(reader, folder + "account.js"), "account")
     if not account:  # fall back on the manifest's userInfo
         manifest = _load(reader, folder + "manifest.js")
@@ -242,15 +127,15 @@ def _profile(reader: _Reader, folder: str, handle: str | None) -> Profile:
     return profile
 
 
-def _open(path: Path) -> tuple[_Reader, list[str]]:
+def _open(path: Path) -> tuple[Reader, list[str]]:
     """A reader for a zip or folder, and the folders to look for tweets.js in."""
     if path.is_dir():
         folders = ["data/", ""] + sorted(
             f"{p.name}/data/" for p in path.iterdir() if (p / "data").is_dir()
         )
-        return _DirReader(path), folders
+        return DirReader(path), folders
     if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
-        reader = _ZipReader(path)
+        reader = ZipReader(path)
         return reader, _zip_folders(reader)
     raise ArchiveError(
         f"{path}: not an X archive (expected a .zip, its extracted folder, or tweets.js) "
@@ -286,7 +171,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 f"{raw}: a bare tweets.js does not say whose posts these are",
                 hint=f"name the account: hf-tweetbot publish HANDLE={raw} (or pass the whole .zip)",
             )
-        items = iter_js_array(_DirReader(path.parent).read(path.name) or b"", raw)
+        items = iter_js_array(DirReader(path.parent).chunks(path.name), raw)
         posts = _require_posts(_posts(items, raw), raw)
         return Gathered(Profile(handle=handle, name=handle, source="archive"), posts)
     reader, folders = _open(path)
@@ -300,7 +185,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         posts = []
         for name in parts:
             label = f"{reader.label}: {name}"
-            posts += _posts(iter_js_array(reader.read(name) or b"", label), label)
+            posts += _posts(iter_js_array(reader.chunks(name), label), label)
         _require_posts(posts, raw)
         folder = parts[0].rpartition("/")[0] + "/" if "/" in parts[0] else ""
         return Gathered(profile=_profile(reader, folder, handle), posts=posts)

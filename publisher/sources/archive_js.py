@@ -1,15 +1,16 @@
 """Parse X archive data files (`window.YTD.x.part0 = [...]`) as JSON, never evaluating them.
 
-Everything after the first `=` is JSON. Tweet files are decoded one item at a time: a
-million-tweet `tweets.js` is ~300 MB of JSON, and decoding it whole would hold every tweet's
-dozens of fields at once.
+Everything after the first `=` is JSON. Tweet files are read a megabyte at a time and decoded
+one item at a time: a million-tweet `tweets.js` is ~300 MB of JSON; holding it whole as text
+would cost its size again, and decoding it whole would hold every tweet's dozens of fields.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import ArchiveError
@@ -64,33 +65,101 @@ def parse_js(data: bytes, label: str) -> Any:
     return value
 
 
-def iter_js_array(data: bytes, label: str) -> Iterator[Any]:
+class _Text:
+    """The decoded text of a stream of byte chunks, held from the current item on only."""
+
+    def __init__(self, chunks: Iterable[bytes], label: str) -> None:
+        self.chunks = iter(chunks)
+        self.label = label
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buf = ""
+        self.lines = 0  # newlines dropped before `buf`, for error line numbers
+        self.eof = False
+
+    def more(self, pos: int) -> int:
+        """Drop `buf[:pos]`, append the next chunk; the new index of `pos` (-1 at the end)."""
+        if self.eof:
+            return -1
+        chunk = next(self.chunks, None)
+        try:
+            new = self.decoder.decode(chunk or b"", final=chunk is None)
+        except UnicodeDecodeError as e:
+            raise ArchiveError(
+                f"{self.label}: not UTF-8 text ({e.reason})", hint=REDOWNLOAD
+            ) from None
+        self.eof = chunk is None
+        self.lines += self.buf.count("\n", 0, pos)
+        self.buf = self.buf[pos:] + new
+        return 0
+
+    def skip_ws(self, pos: int) -> int:
+        """Index of the next non-blank character, reading on as needed (len(buf) at the end)."""
+        while True:
+            pos = _WS.match(self.buf, pos).end()  # type: ignore[union-attr]
+            if pos < len(self.buf):
+                return pos
+            if self.more(pos) < 0:
+                return len(self.buf)
+            pos = 0
+
+    def decode(self, pos: int) -> tuple[Any, int]:
+        """The JSON value at `pos` and the index after it, reading on until it is complete."""
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, pos)
+                # A number cut by a chunk boundary ("12" of "12.5e3") decodes too: read on.
+                if self.eof or (end < len(self.buf) and self.buf[end] not in "0123456789.eE+-"):
+                    return value, end
+            except json.JSONDecodeError as e:
+                if self.eof:
+                    e.lineno += self.lines
+                    raise _invalid(self.label, self.buf, e) from None
+            pos = self.more(pos)
+
+    def error(self, pos: int, msg: str) -> ArchiveError:
+        """The invalid-JSON error for `pos` in `buf`, its line counted from the file's start."""
+        if pos > len(self.buf) or (pos == len(self.buf) and msg != "extra data"):
+            return _invalid(self.label, self.buf)
+        e = json.JSONDecodeError(msg, self.buf, pos)
+        e.lineno += self.lines
+        return _invalid(self.label, self.buf, e)
+
+
+def iter_js_array(chunks: Iterable[bytes], label: str) -> Iterator[Any]:
     """Yield the items of an archive file's JSON list one at a time.
 
-    A million-tweet `tweets.js` is ~300 MB of JSON; decoding it whole would hold every tweet's
-    dozens of fields at once (several GB). Items are decoded one by one and dropped once read.
+    Args:
+        chunks: the file's bytes, in pieces (a reader's `chunks(name)`).
+        label: how to name the file in error messages.
+
+    Raises:
+        ArchiveError: not UTF-8, no `=`, not a list, or invalid JSON (with its line number).
     """
-    text, i = _js_body(data, label)
-    del data  # the bytes are no longer needed; callers pass them as a temporary
-    i = _WS.match(text, i).end()  # type: ignore[union-attr]
-    if text[i : i + 1] != "[":
+    t = _Text(chunks, label)
+    while "=" not in t.buf:
+        if t.more(len(t.buf)) < 0:
+            raise ArchiveError(
+                f"{label}: no '=' assignment, so this is not an X archive data file",
+                hint="pass the archive's data/tweets.js (it starts with `window.YTD.tweets.part0 =`)",
+            )
+    i = t.skip_ws(t.buf.index("=") + 1)
+    if t.buf[i : i + 1] != "[":
         raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=REDOWNLOAD)
-    i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-    if text[i : i + 1] == "]":
-        return
-    while True:
-        try:
-            item, i = _DECODER.raw_decode(text, i)
-        except json.JSONDecodeError as e:
-            raise _invalid(label, text, e) from None
-        yield item
-        i = _WS.match(text, i).end()  # type: ignore[union-attr]
-        sep = text[i : i + 1]
-        if sep == "]":
-            break
-        if sep != ",":
-            err = json.JSONDecodeError("Expecting ',' delimiter", text, i) if sep else None
-            raise _invalid(label, text, err)
-        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-    if text[i + 1 :].strip() not in ("", ";"):
-        raise _invalid(label, text, json.JSONDecodeError("extra data", text, i + 1))
+    i = t.skip_ws(i + 1)
+    if t.buf[i : i + 1] != "]":
+        while True:
+            item, i = t.decode(i)
+            yield item
+            i = t.skip_ws(i)
+            sep = t.buf[i : i + 1]
+            if sep == "]":
+                break
+            if sep != ",":
+                raise t.error(i, "Expecting ',' delimiter")
+            i = t.skip_ws(i + 1)
+    after = t.error(i + 1, "extra data")  # the message, should anything follow the list
+    tail = t.buf[i + 1 :]
+    while len(tail) < 4096 and t.more(len(t.buf)) == 0:
+        tail += t.buf
+    if tail.strip() not in ("", ";"):
+        raise after

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from publisher import base_models, loss
+from publisher.loss import LossModel
+from publisher.train_io import collate
+
+
+def batch_of(tok, lengths=(37, 23)):
+    torch.manual_seed(1)
+    rows = [{"input_ids": torch.randint(0, len(tok), (n,)).tolist()} for n in lengths]
+    return collate(rows, tok.pad_token_id or 0)  # the second row is padded
+
+
+def losses_and_grads(model, fn):
+    model.zero_grad()
+    value = fn()
+    value.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return value.detach(), grads
+
+
+@pytest.mark.parametrize("arch", ["tiny_model", "tiny_llama"])
+def test_matches_transformers_loss_and_gradients(request, monkeypatch, arch):
+    monkeypatch.setattr(loss, "CHUNK", 16)  # several chunks and a remainder
+    model, tok = base_models.load_base(str(request.getfixturevalue(arch)))
+    model.eval()  # no dropout: both sides see the same network
+    batch = batch_of(tok)
+    net = LossModel(model)
+    assert net.fused
+    ours, ours_g = losses_and_grads(model, lambda: net(**batch))
+    ref, ref_g = losses_and_grads(model, lambda: model(**batch).loss)
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
+    assert ours_g.keys() == ref_g.keys()
+    for name in ref_g:
+        torch.testing.assert_close(ours_g[name], ref_g[name], atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_under_bf16_autocast_it_stays_close_to_transformers(tiny_llama):
+    model, tok = base_models.load_base(str(tiny_llama))
+    model.eval()
+    batch = batch_of(tok)
+    net = LossModel(model)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours, ours_g = losses_and_grads(model, lambda: net(**batch))
+        ref, ref_g = losses_and_grads(model, lambda: model(**batch).loss)
+    assert ours.dtype == torch.float32
+    assert abs(float(ours) - float(ref)) < 0.02
+    for name in ref_g:
+        cos = torch.nn.functional.cosine_similarity(
+            ours_g[name].flatten(), ref_g[name].flatten(), 0
+        )
+        assert cos > 0.99, name
+
+
+def test_a_head_that_is_not_plain_keeps_transformers_loss(tiny_model):
+    model, tok = base_models.load_base(str(tiny_model))
+    model.config.model_type = "gemma2"  # soft-capped logits: the chunked head would be wrong
+    net = LossModel(model)
+    assert not net.fused
+    batch = batch_of(tok)
+    model.eval()
+    torch.testing.assert_close(net(**batch), model(**batch).loss)

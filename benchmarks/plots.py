@@ -83,3 +83,46 @@ def scaling(
     d.text((20, 50), ylabel, fill="#444", font=_font(15))
     img.save(out)
     return out
+
+
+def lines(
+    title: str, series: dict[str, list[tuple[float, float]]], xlabel: str, ylabel: str, out: Path
+) -> Path:
+    """Line chart of a few (x, y) series on linear axes, with a legend.
+
+    Args:
+        title: chart title.
+        series: label -> points, x increasing.
+        xlabel: x axis label.
+        ylabel: y axis label.
+        out: PNG path.
+
+    Returns:
+        `out`.
+    """
+    w, h, m = 900, 500, 80
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    d.text((20, 15), title, fill="black", font=_font(22))
+    pts = [p for s in series.values() for p in s]
+    x0, x1 = min(x for x, _ in pts), max(x for x, _ in pts)
+    y0, y1 = min(y for _, y in pts), max(y for _, y in pts)
+    x1, y1 = max(x1, x0 + 1e-9), max(y1, y0 + 1e-9)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return m + (x - x0) / (x1 - x0) * (w - 2 * m), h - m - (y - y0) / (y1 - y0) * (h - 2 * m)
+
+    d.rectangle([m, m, w - m, h - m], outline="#bbb")
+    for y in (y0, y1):
+        d.text((10, at(x0, y)[1] - 8), f"{y:.2f}", fill="#444", font=_font(14))
+    for i, (label, s) in enumerate(series.items()):
+        color = COLORS[(i + 1) % len(COLORS)]
+        d.line([at(*p) for p in s], fill=color, width=3)
+        for x, y in s:
+            px, py = at(x, y)
+            d.ellipse([px - 4, py - 4, px + 4, py + 4], fill=color)
+        d.text((w - 400, 20 + 22 * i), f"— {label}", fill=color, font=_font(16))
+    d.text((m, h - 40), xlabel, fill="#444", font=_font(15))
+    d.text((20, 50), ylabel, fill="#444", font=_font(15))
+    img.save(out)
+    return out

@@ -89,4 +89,12 @@ def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:
     if name == "prepare":
         pts = [(float(x["posts"]), x["seconds"]["median"]) for x in r["sizes"]]
         return plots.scaling("hf-tweetbot prepare", pts, "posts", "seconds", out)
+    if name == "scale":
+        series = {}
+        for run in ("one_process", "two_processes"):
+            x = r[run]
+            label = f"{run.replace('_', ' ')}: val {x['eval_loss_before']} → {x['eval_loss_after']}"
+            series[label] = [(float(s), v) for s, v in x["loss_history"]]
+        return plots.lines("Training loss, 1 vs 2 processes", series, "optimizer step",
+                           "training loss", out)  # fmt: skip
     return None

@@ -42,3 +42,14 @@ def test_synthetic_archive_reads_back_as_a_real_one(tmp_path):
     got = archive.fetch(str(zip_path), SourceOptions())
     assert got.profile.handle == "synthetic" and len(got.posts) == 500
     assert any(p.text.startswith("RT @") for p in got.posts), "cleaning gets retweets to drop"
+
+
+def test_the_scaling_run_is_drawn_as_two_loss_curves(tmp_path):
+    from benchmarks import report
+
+    run = {"loss_history": [[1, 4.9], [2, 4.5], [3, 4.4]], "eval_loss_before": 5.0,
+           "eval_loss_after": 4.4, "tokens_per_second": 100.0, "wall_seconds": 9.0}  # fmt: skip
+    res = {"one_process": run, "two_processes": {**run, "eval_loss_after": 4.5}}
+    out = report.draw("scale", res, tmp_path / "scale.png")
+    assert out is not None and Image.open(out).size == (900, 500)
+    assert "| two processes | 5.0 → 4.5 |" in report.scale_table(res)

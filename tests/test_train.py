@@ -91,3 +91,20 @@ def test_runs_unchanged_under_accelerate_launch_with_two_processes(prepared_bot)
         assert out.returncode == 0, out.stderr[-2000:]
         assert (prepared_bot / "repo" / "model.safetensors").exists()
         assert manifest.load(prepared_bot).metrics.eval_loss_after is not None
+
+
+def test_attention_mode_changes_what_the_model_is_trained_and_scored_on(prepared_bot):
+    posts = train.train(prepared_bot, cfg(max_steps=2))
+    config = (prepared_bot / "repo" / "config.json").read_text()
+    assert "hf_tweetbot_posts" not in config, "the pushed config must load without hf-tweetbot"
+    block = train.train(prepared_bot, cfg(max_steps=2, attention="block"))
+    # Post by post, a token never sees the posts before it: the same weights score differently.
+    assert posts.eval_loss_before != block.eval_loss_before
+
+
+def test_an_unknown_attention_mode_is_refused(prepared_bot):
+    from publisher.errors import TrainingError
+
+    with pytest.raises(TrainingError, match="unknown attention 'sideways'") as e:
+        train.train(prepared_bot, cfg(max_steps=1, attention="sideways"))
+    assert e.value.hint == "use --attention posts or block"

@@ -9,6 +9,20 @@ from PIL import Image, ImageDraw
 from publisher.plots import _font
 
 COLORS = ["#9aa5b1", "#5b8def", "#f28c28", "#3fb27f"]
+W, H, M = 900, 500, 80  # line charts: width, height, margin around the plot area
+
+
+def _chart(title: str) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """A blank line chart with its title."""
+    img = Image.new("RGB", (W, H), "white")
+    d = ImageDraw.Draw(img)
+    d.text((20, 15), title, fill="black", font=_font(22))
+    return img, d
+
+
+def _axis_labels(d: ImageDraw.ImageDraw, xlabel: str, ylabel: str) -> None:
+    d.text((M, H - 40), xlabel, fill="#444", font=_font(15))
+    d.text((20, 50), ylabel, fill="#444", font=_font(15))
 
 
 def bars(title: str, unit: str, rows: list[tuple[str, float, float, float]], out: Path) -> Path:
@@ -58,10 +72,8 @@ def scaling(
     """
     import math
 
-    w, h, m = 900, 500, 80
-    img = Image.new("RGB", (w, h), "white")
-    d = ImageDraw.Draw(img)
-    d.text((20, 15), title, fill="black", font=_font(22))
+    img, d = _chart(title)
+    w, h, m = W, H, M
     xs = [math.log10(x) for x, _ in points]
     linear = [(x, points[0][1] * x / points[0][0]) for x, _ in points]
     ys = [math.log10(max(y, 1e-9)) for _, y in points + linear]
@@ -79,8 +91,7 @@ def scaling(
         px, py = at(x, y)
         d.ellipse([px - 5, py - 5, px + 5, py + 5], fill="#5b8def")
         d.text((px + 8, py - 22), f"{y:.3g}", fill="black", font=_font(15))
-    d.text((m, h - 40), f"{xlabel} (log scale); grey: linear growth", fill="#444", font=_font(15))
-    d.text((20, 50), ylabel, fill="#444", font=_font(15))
+    _axis_labels(d, f"{xlabel} (log scale); grey: linear growth", ylabel)
     img.save(out)
     return out
 
@@ -100,10 +111,8 @@ def lines(
     Returns:
         `out`.
     """
-    w, h, m = 900, 500, 80
-    img = Image.new("RGB", (w, h), "white")
-    d = ImageDraw.Draw(img)
-    d.text((20, 15), title, fill="black", font=_font(22))
+    img, d = _chart(title)
+    w, h, m = W, H, M
     pts = [p for s in series.values() for p in s]
     x0, x1 = min(x for x, _ in pts), max(x for x, _ in pts)
     y0, y1 = min(y for _, y in pts), max(y for _, y in pts)
@@ -122,7 +131,6 @@ def lines(
             px, py = at(x, y)
             d.ellipse([px - 4, py - 4, px + 4, py + 4], fill=color)
         d.text((w - 400, 20 + 22 * i), f"— {label}", fill=color, font=_font(16))
-    d.text((m, h - 40), xlabel, fill="#444", font=_font(15))
-    d.text((20, 50), ylabel, fill="#444", font=_font(15))
+    _axis_labels(d, xlabel, ylabel)
     img.save(out)
     return out

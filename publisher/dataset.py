@@ -78,14 +78,13 @@ def _block_starts(stream: Any, block_size: int) -> range:
     return range(0, len(stream) - 1, block_size) if len(stream) >= 2 else range(0)
 
 
-def pack(texts: list[str], tokenizer: Any, block_size: int, chunk: int = 20_000) -> list[Any]:
+def pack(texts: list[str], tokenizer: Any, block_size: int) -> Any:
     """Wrap each post in EOS tokens, concatenate, and cut into blocks of `block_size`.
 
     Returns:
-        A list of int32 numpy arrays (views of one stream), each at most `block_size` long.
+        A `datasets.Dataset` with one `input_ids` block per row, each at most `block_size` long.
     """
-    stream = token_stream(texts, tokenizer, chunk)
-    return [stream[i : i + block_size] for i in _block_starts(stream, block_size)]
+    return _blocks_dataset(token_stream(texts, tokenizer), block_size)
 
 
 def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
@@ -128,11 +127,9 @@ def build_datasets(
     """
     from datasets import DatasetDict
 
-    train_stream = token_stream(balance(train, cfg.seed), tokenizer)
-    val_stream = token_stream([t for texts in val.values() for t in texts], tokenizer)
     return DatasetDict(
-        train=_blocks_dataset(train_stream, cfg.block_size),
-        validation=_blocks_dataset(val_stream, cfg.block_size),
+        train=pack(balance(train, cfg.seed), tokenizer, cfg.block_size),
+        validation=pack([t for texts in val.values() for t in texts], tokenizer, cfg.block_size),
     )
 
 

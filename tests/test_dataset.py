@@ -34,7 +34,7 @@ def test_balance_oversamples_smaller_users_up_to_the_largest():
 
 def test_pack_wraps_every_post_in_eos_and_keeps_every_token(tok):
     texts = posts("ada", 30)
-    blocks = dataset.pack(texts, tok, block_size=64)
+    blocks = dataset.pack(texts, tok, block_size=64)["input_ids"]
     assert all(len(b) <= 64 for b in blocks) and len(blocks[-1]) < 64
     flat = [int(t) for b in blocks for t in b]
     # EOS post EOS post ... EOS: blocks overlap by nothing and drop nothing.

@@ -20,22 +20,7 @@ _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
 
 
-def _js_body(data: bytes, label: str) -> tuple[str, int]:
-    """Decode an archive data file; return its text and where the JSON after the `=` starts."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ArchiveError(f"{label}: not UTF-8 text ({e.reason})", hint=REDOWNLOAD) from None
-    eq = text.find("=")
-    if eq < 0:
-        raise ArchiveError(
-            f"{label}: no '=' assignment, so this is not an X archive data file",
-            hint="pass the archive's data/tweets.js (it starts with `window.YTD.tweets.part0 =`)",
-        )
-    return text, eq + 1
-
-
-def _invalid(label: str, text: str, e: json.JSONDecodeError | None = None) -> ArchiveError:
+def _invalid(label: str, e: json.JSONDecodeError | None = None) -> ArchiveError:
     where = f" at line {e.lineno} ({e.msg})" if e else " (it ends early)"
     return ArchiveError(
         f"{label}: invalid JSON{where}; the file is truncated or corrupt", hint=REDOWNLOAD
@@ -55,13 +40,9 @@ def parse_js(data: bytes, label: str) -> Any:
     Raises:
         ArchiveError: not UTF-8, no `=`, or invalid JSON (with the line number in the file).
     """
-    text, start = _js_body(data, label)
-    try:
-        value, end = _DECODER.raw_decode(text, _WS.match(text, start).end())  # type: ignore[union-attr]
-    except json.JSONDecodeError as e:
-        raise _invalid(label, text, e) from None
-    if text[end:].strip() not in ("", ";"):
-        raise _invalid(label, text, json.JSONDecodeError("extra data", text, end))
+    t = _Text([data], label)
+    value, end = t.decode(t.body())
+    t.finish(end)
     return value
 
 
@@ -113,16 +94,36 @@ class _Text:
             except json.JSONDecodeError as e:
                 if self.eof:
                     e.lineno += self.lines
-                    raise _invalid(self.label, self.buf, e) from None
+                    raise _invalid(self.label, e) from None
             pos = self.more(pos)
 
     def error(self, pos: int, msg: str) -> ArchiveError:
         """The invalid-JSON error for `pos` in `buf`, its line counted from the file's start."""
         if pos > len(self.buf) or (pos == len(self.buf) and msg != "extra data"):
-            return _invalid(self.label, self.buf)
+            return _invalid(self.label)
         e = json.JSONDecodeError(msg, self.buf, pos)
         e.lineno += self.lines
-        return _invalid(self.label, self.buf, e)
+        return _invalid(self.label, e)
+
+    def body(self) -> int:
+        """Where the JSON after the file's first `=` starts."""
+        while "=" not in self.buf:
+            if self.more(len(self.buf)) < 0:
+                raise ArchiveError(
+                    f"{self.label}: no '=' assignment, so this is not an X archive data file",
+                    hint="pass the archive's data/tweets.js (it starts with "
+                    "`window.YTD.tweets.part0 =`)",
+                )
+        return self.skip_ws(self.buf.index("=") + 1)
+
+    def finish(self, pos: int) -> None:
+        """Refuse anything but blanks and a `;` after the value that ends at `pos`."""
+        after = self.error(pos, "extra data")  # the message, should anything follow
+        tail = self.buf[pos:]
+        while len(tail) < 4096 and self.more(len(self.buf)) == 0:
+            tail += self.buf
+        if tail.strip() not in ("", ";"):
+            raise after
 
 
 def iter_js_array(chunks: Iterable[bytes], label: str) -> Iterator[Any]:
@@ -136,13 +137,7 @@ def iter_js_array(chunks: Iterable[bytes], label: str) -> Iterator[Any]:
         ArchiveError: not UTF-8, no `=`, not a list, or invalid JSON (with its line number).
     """
     t = _Text(chunks, label)
-    while "=" not in t.buf:
-        if t.more(len(t.buf)) < 0:
-            raise ArchiveError(
-                f"{label}: no '=' assignment, so this is not an X archive data file",
-                hint="pass the archive's data/tweets.js (it starts with `window.YTD.tweets.part0 =`)",
-            )
-    i = t.skip_ws(t.buf.index("=") + 1)
+    i = t.body()
     if t.buf[i : i + 1] != "[":
         raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=REDOWNLOAD)
     i = t.skip_ws(i + 1)
@@ -157,9 +152,4 @@ def iter_js_array(chunks: Iterable[bytes], label: str) -> Iterator[Any]:
             if sep != ",":
                 raise t.error(i, "Expecting ',' delimiter")
             i = t.skip_ws(i + 1)
-    after = t.error(i + 1, "extra data")  # the message, should anything follow the list
-    tail = t.buf[i + 1 :]
-    while len(tail) < 4096 and t.more(len(t.buf)) == 0:
-        tail += t.buf
-    if tail.strip() not in ("", ";"):
-        raise after
+    t.finish(i + 1)

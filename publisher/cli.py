@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .cli_options import (
+    prepare_opts,
+    push_options,
+    push_opts,
+    source_options,
+    train_cfg,
+    train_options,
+)
 from .errors import TweetbotError
 
 DEBUG_ENV = "HF_TWEETBOT_DEBUG"
@@ -17,93 +24,6 @@ DEBUG_ENV = "HF_TWEETBOT_DEBUG"
 
 def _say(msg: str) -> None:
     click.echo(msg, err=True)
-
-
-def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of `prepare`, shared with `publish`."""
-    opts = [
-        click.option("--out", type=click.Path(path_type=Path), help="Bot folder (default bots/<model_name>)."),
-        click.option("--base-model", default=None, help="Hub id, local folder, or `smollm2` (offline). Default openai-community/gpt2."),
-        click.option("--overwrite", is_flag=True, help="Replace another bot already in --out."),
-        click.option("--widget-text", default="My dream is", show_default=True, help="Prompt of the Hub widget and the Space."),
-        click.option("--max-posts", default=3200, show_default=True, type=click.IntRange(1), help="Most posts fetched per user from a live API."),
-        click.option("--refresh", is_flag=True, help="Fetch live posts again instead of using DIR/raw/."),
-        click.option("--val-fraction", default=0.1, show_default=True, type=click.FloatRange(0, 0.5), help="Share of posts held out for validation."),
-        click.option("--block-size", default=1024, show_default=True, type=click.IntRange(8), help="Tokens per training block (capped by the model)."),
-        click.option("--card-metadata", type=click.Choice(["exact", "full"]), default="exact", show_default=True, help="`full` adds base_model, pipeline_tag, model-index to the card."),
-        click.option("--seed", default=42, show_default=True, type=int, help="Seed for the split, shuffling and training."),
-    ]  # fmt: skip
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
-def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of `train`, shared with `publish`."""
-    opts = [
-        click.option("--epochs", default=4, show_default=True, type=click.IntRange(1)),
-        click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
-        click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
-        click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
-        click.option("--lr", "learning_rate", default=1.372e-4, show_default=True, type=float),
-        click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
-        click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
-        click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
-        click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
-        click.option("--report-to", type=click.Choice(["tensorboard", "wandb", "none"]), default="tensorboard", show_default=True),
-    ]  # fmt: skip
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
-def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of `push`, shared with `publish`."""
-    opts = [
-        click.option("--repo-id", default=None, help="NS/NAME (default: your namespace and the model name)."),
-        click.option("--namespace", default=None, help="Push under this organisation."),
-        click.option("--private", is_flag=True, help="Create private repos."),
-        click.option("--space", is_flag=True, help="Also push a Gradio Space."),
-        click.option("--dataset", is_flag=True, help="Also push the cleaned posts as a dataset repo."),
-        click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to main."),
-        click.option("--commit-message", default=None),
-    ]  # fmt: skip
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
-def _prepare_opts(kw: dict[str, Any]) -> Any:
-    from . import base_models
-    from .dataset import DataConfig
-    from .pipeline import PrepareOptions
-    from .sources import SourceOptions
-
-    out = kw["out"]
-    return PrepareOptions(
-        out=out,
-        base_model=kw["base_model"] or base_models.DEFAULT_BASE_MODEL,
-        overwrite=kw["overwrite"],
-        widget_text=kw["widget_text"],
-        card_metadata=kw["card_metadata"],
-        sources=SourceOptions(raw_dir=out / "raw" if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
-        data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
-    )  # fmt: skip
-
-
-def _train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
-    from .train import TrainConfig
-
-    keys = ("epochs", "max_steps", "batch_size", "grad_accum", "learning_rate", "mixed_precision",
-            "attention", "checkpoint_every", "resume", "report_to")  # fmt: skip
-    return TrainConfig(base_model=base_model, seed=kw.get("seed", 42), **{k: kw[k] for k in keys})
-
-
-def _push_opts(kw: dict[str, Any]) -> Any:
-    from .hub import PushOptions
-
-    keys = ("repo_id", "namespace", "private", "space", "dataset", "create_pr", "commit_message")
-    return PushOptions(**{k: kw[k] for k in keys})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,7 +39,7 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
     """Gather, clean and tokenize the posts of 1 to 3 USERs into DIR/bot.json and DIR/data/."""
     from .pipeline import prepare as run
 
-    out, _ = run(list(users), _prepare_opts(kw), _say)
+    out, _ = run(list(users), prepare_opts(kw), _say)
     click.echo(f"Next: hf-tweetbot train {out}")
 
 
@@ -136,7 +56,7 @@ def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
     """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
     from .pipeline import is_main_process, train_bot
 
-    train_bot(bot_dir, _train_cfg(kw, base_model), _say)
+    train_bot(bot_dir, train_cfg(kw, base_model), _say)
     if is_main_process():
         click.echo(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
 
@@ -151,8 +71,8 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
     """Gather, clean, fine-tune, write the card and push a bot of 1 to 3 USERs."""
     from .pipeline import publish as run
 
-    bot_dir = run(list(users), _prepare_opts(kw), _train_cfg(kw, None),
-                  None if no_push else _push_opts(kw), _say)  # fmt: skip
+    bot_dir = run(list(users), prepare_opts(kw), train_cfg(kw, None),
+                  None if no_push else push_opts(kw), _say)  # fmt: skip
     click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
 
 
@@ -260,7 +180,7 @@ def push(bot_dir: Path, **kw: Any) -> None:
     token = hub.get_token()
     if token is None:
         raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
-    result = hub.push(bot_dir, _push_opts(kw), token)
+    result = hub.push(bot_dir, push_opts(kw), token)
     click.echo(str(result))
 
 

@@ -1,0 +1,105 @@
+"""The command-line options shared between commands, and the stage options built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of `prepare`, shared with `publish`."""
+    opts = [
+        click.option("--out", type=click.Path(path_type=Path), help="Bot folder (default bots/<model_name>)."),
+        click.option("--base-model", default=None, help="Hub id, local folder, or `smollm2` (offline). Default openai-community/gpt2."),
+        click.option("--overwrite", is_flag=True, help="Replace another bot already in --out."),
+        click.option("--widget-text", default="My dream is", show_default=True, help="Prompt of the Hub widget and the Space."),
+        click.option("--max-posts", default=3200, show_default=True, type=click.IntRange(1), help="Most posts fetched per user from a live API."),
+        click.option("--refresh", is_flag=True, help="Fetch live posts again instead of using DIR/raw/."),
+        click.option("--val-fraction", default=0.1, show_default=True, type=click.FloatRange(0, 0.5), help="Share of posts held out for validation."),
+        click.option("--block-size", default=1024, show_default=True, type=click.IntRange(8), help="Tokens per training block (capped by the model)."),
+        click.option("--card-metadata", type=click.Choice(["exact", "full"]), default="exact", show_default=True, help="`full` adds base_model, pipeline_tag, model-index to the card."),
+        click.option("--seed", default=42, show_default=True, type=int, help="Seed for the split, shuffling and training."),
+    ]  # fmt: skip
+    return _stack(f, opts)
+
+
+def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of `train`, shared with `publish`."""
+    opts = [
+        click.option("--epochs", default=4, show_default=True, type=click.IntRange(1)),
+        click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
+        click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
+        click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
+        click.option("--lr", "learning_rate", default=1.372e-4, show_default=True, type=float),
+        click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
+        click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
+        click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
+        click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
+        click.option("--report-to", type=click.Choice(["tensorboard", "wandb", "none"]), default="tensorboard", show_default=True),
+    ]  # fmt: skip
+    return _stack(f, opts)
+
+
+def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of `push`, shared with `publish`."""
+    opts = [
+        click.option("--repo-id", default=None, help="NS/NAME (default: your namespace and the model name)."),
+        click.option("--namespace", default=None, help="Push under this organisation."),
+        click.option("--private", is_flag=True, help="Create private repos."),
+        click.option("--space", is_flag=True, help="Also push a Gradio Space."),
+        click.option("--dataset", is_flag=True, help="Also push the cleaned posts as a dataset repo."),
+        click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to main."),
+        click.option("--commit-message", default=None),
+    ]  # fmt: skip
+    return _stack(f, opts)
+
+
+def prepare_opts(kw: dict[str, Any]) -> Any:
+    from . import base_models
+    from .dataset import DataConfig
+    from .pipeline import PrepareOptions
+    from .sources import SourceOptions
+
+    out = kw["out"]
+    return PrepareOptions(
+        out=out,
+        base_model=kw["base_model"] or base_models.DEFAULT_BASE_MODEL,
+        overwrite=kw["overwrite"],
+        widget_text=kw["widget_text"],
+        card_metadata=kw["card_metadata"],
+        sources=SourceOptions(raw_dir=out / "raw" if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
+        data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
+    )  # fmt: skip
+
+
+def train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
+    """The `TrainConfig` of a command's options (`base_model` None: the one `prepare` recorded)."""
+    from .train import TrainConfig
+
+    # `publish` shares --base-model and --block-size with `prepare`: training takes both from
+    # the prepared bot, so they are not training options here.
+    skip = {"base_model", "block_size"}
+    return TrainConfig(base_model=base_model, **_fields_of(TrainConfig, kw, skip))
+
+
+def push_opts(kw: dict[str, Any]) -> Any:
+    """The `PushOptions` of a command's options."""
+    from .hub import PushOptions
+
+    return PushOptions(**_fields_of(PushOptions, kw))
+
+
+def _fields_of(cls: Any, kw: dict[str, Any], skip: set[str] = set()) -> dict[str, Any]:  # noqa: B006
+    """The options that are fields of dataclass `cls`: a new option needs no listing here."""
+    return {f.name: kw[f.name] for f in fields(cls) if f.name in kw and f.name not in skip}
+
+
+def _stack(f: Callable[..., Any], opts: list[Callable[..., Any]]) -> Callable[..., Any]:
+    """Apply click option decorators so that `--help` lists them in the order given."""
+    for opt in reversed(opts):
+        f = opt(f)
+    return f

@@ -10,12 +10,10 @@ commit. Every failure becomes an `AuthError`/`HubError` saying nothing was commi
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from . import hub_files
 from . import manifest as mf
@@ -30,6 +28,7 @@ from .hub_access import (
     repo_url,
     scrub,
 )
+from .hub_files import local_files, same_as_remote
 
 __all__ = [
     "LOGIN_HINT",
@@ -234,16 +233,6 @@ def _progress(show: bool) -> Iterator[None]:
             enable_progress_bars()
 
 
-def local_files(folder: Path) -> dict[str, Path]:
-    """Files to upload from `folder`, by repo path (hidden files and folders are skipped)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder).as_posix()
-        if p.is_file() and not any(part.startswith(".") for part in rel.split("/")):
-            out[rel] = p
-    return out
-
-
 def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
     """Never upload a file holding the token (a log or config that captured it)."""
     needle = token.encode()
@@ -254,21 +243,6 @@ def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
                 "nothing was committed",
                 hint=f"remove the token from that file, then `hf-tweetbot push {bot_dir}`",
             )
-
-
-def _same(path: Path, remote: Any) -> bool:
-    """Whether a local file equals the Hub's copy (LFS: sha256; regular: git blob sha1)."""
-    size = path.stat().st_size
-    if remote.lfs is not None:
-        h = hashlib.sha256()
-        want = remote.lfs.sha256
-    else:
-        h = hashlib.sha1(b"blob %d\0" % size)
-        want = remote.blob_id
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest() == want
 
 
 def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path) -> RepoPush:  # fmt: skip
@@ -290,7 +264,9 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
         tree = api.list_repo_tree(repo_id, repo_type=repo_type, recursive=True, revision=head)
         remote = {f.path: f for f in tree if isinstance(f, RepoFile)}
         changed = [
-            r for r, p in local_files(folder).items() if r not in remote or not _same(p, remote[r])
+            r
+            for r, p in local_files(folder).items()
+            if r not in remote or not same_as_remote(p, remote[r])
         ]
         commit, pr_url = None, None
         if changed:

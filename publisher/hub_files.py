@@ -7,11 +7,13 @@ lets tests check the files without a Hub.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import sys
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 from .errors import HubError
 from .manifest import Manifest
@@ -212,3 +214,28 @@ def stage_space(man: Manifest, repo_dir: Path, out: Path) -> Path:
     (out / "README.md").write_text(readme, encoding="utf-8")
     (out / MODEL_ID_FILE).write_text(f"{man.repo_id}\n", encoding="utf-8")
     return out
+
+
+def local_files(folder: Path) -> dict[str, Path]:
+    """Files to upload from `folder`, by repo path (hidden files and folders are skipped)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if p.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+            out[rel] = p
+    return out
+
+
+def same_as_remote(path: Path, remote: Any) -> bool:
+    """Whether a local file equals the Hub's copy (LFS: sha256; regular: git blob sha1)."""
+    size = path.stat().st_size
+    if remote.lfs is not None:
+        h = hashlib.sha256()
+        want = remote.lfs.sha256
+    else:
+        h = hashlib.sha1(b"blob %d\0" % size)
+        want = remote.blob_id
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest() == want

@@ -94,7 +94,7 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
     with _loading(model_id):
         model, tok = load_bot(model_id)
     text = widget if prompt is None else prompt
-    for i, post in enumerate(generate_posts(model, tok, text, num, max_new_tokens, temperature, top_p, seed=seed), 1):  # fmt: skip
+    for i, post in enumerate(generate_posts(model, tok, text, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed), 1):  # fmt: skip
         click.echo(f"{i}. {post}")
 
 

@@ -257,42 +257,20 @@ def sample_ids(
     return out
 
 
-def generate_posts(
-    model: Any,
-    tokenizer: Any,
-    prompt: str = "",
-    n: int = 5,
-    max_new_tokens: int = 60,
-    temperature: float = DEFAULTS["temperature"],
-    top_p: float = DEFAULTS["top_p"],
-    streamer: Any = None,
-    seed: int | None = None,
-    top_k: int = TOP_K,
-    stop_early: bool = True,
-) -> list[str]:
-    """Sample `n` posts that start with `prompt`, all in one batch.
+def generate_posts(model: Any, tokenizer: Any, prompt: str = "", **kw: Any) -> list[str]:
+    """Sample posts that start with `prompt`, all in one batch.
 
     Args:
         model: a causal LM from `load_bot`.
         tokenizer: its tokenizer.
         prompt: the beginning of every post ("" starts from the EOS token alone).
-        n: how many posts.
-        max_new_tokens: the most tokens added to the prompt.
-        temperature: sampling temperature.
-        top_p: nucleus sampling threshold.
-        streamer: an optional transformers streamer (it sees the whole batch each step).
-        seed: make sampling reproducible.
-        top_k: sample among the k most likely tokens only.
-        stop_early: stop each post at its end (False: always `max_new_tokens`, for benchmarks).
+        **kw: `n`, `max_new_tokens`, `temperature`, `top_p`, `top_k`, `streamer`, `seed`,
+            `stop_early`, as for `sample_ids`.
 
     Returns:
-        `n` posts, each the prompt plus its continuation, cut at the first newline.
+        The posts, each the prompt plus its continuation, cut at the first newline.
     """
-    rows = sample_ids(
-        model, tokenizer, prompt, n, max_new_tokens, temperature, top_p, top_k, streamer, seed,
-        stop_early,
-    )  # fmt: skip
-    return [post_text(tokenizer, prompt, row) for row in rows]
+    return [post_text(tokenizer, prompt, row) for row in sample_ids(model, tokenizer, prompt, **kw)]
 
 
 def post_text(tokenizer: Any, prompt: str, new_ids: list[int]) -> str:

@@ -87,7 +87,7 @@ def stream_posts(
     def work() -> None:
         try:
             result["posts"] = generate_posts(
-                model, tokenizer, prompt, n, streamer=streamer, **kwargs
+                model, tokenizer, prompt, n=n, streamer=streamer, **kwargs
             )
         except BaseException as e:  # handed to the consumer thread
             result["error"] = e

@@ -64,6 +64,52 @@ def ours(model: Any, tok: Any, runs: int, stop_early: bool) -> tuple[float, floa
     return statistics.median(firsts), statistics.median(totals)
 
 
+def bench(model_id: str, repeats: int, say: Any = print) -> dict[str, Any]:
+    """`make bench`'s generation figures: the batched, streamed call against sequential calls.
+
+    Args:
+        model_id: model folder (a fine-tuned bot or the base model).
+        repeats: timed runs of each, after one warm-up.
+        say: where progress lines go.
+
+    Returns:
+        {"first_token": [...], "batched": [...], "sequential": [...]} in seconds per run.
+    """
+    model, tok = sampling.load_bot(model_id)
+    firsts, batched = [], []
+    for i in range(repeats + 1):
+        t = time.perf_counter()
+        first = None
+        for _ in streaming.stream_posts(
+            model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=False
+        ):
+            first = first or time.perf_counter() - t
+        if i:  # run 0 warms up
+            firsts.append(first or 0.0)
+            batched.append(time.perf_counter() - t)
+    seq = timed(sequential_pipeline(model_id, tok), repeats)
+    say(f"  generate: batched {min(batched):.2f}-{max(batched):.2f} s, "
+        f"sequential {min(seq):.2f}-{max(seq):.2f} s")  # fmt: skip
+    return {"first_token": firsts, "batched": batched, "sequential": seq,
+            "model_dtype": str(model.dtype).replace("torch.", "")}  # fmt: skip
+
+
+def sequential_pipeline(model_id: str, tok: Any) -> Callable[[], None]:
+    """Five fp32 `pipeline("text-generation")` calls, one post each: the plain way."""
+    from transformers import pipeline
+
+    fp32, _ = sampling.load_bot(model_id, bf16=False)
+    pipe = pipeline("text-generation", model=fp32, tokenizer=tok)
+    text = sampling.build_prompt(tok, PROMPT)
+    kw = dict(do_sample=True, top_p=0.95, max_new_tokens=TOKENS, min_new_tokens=TOKENS)
+
+    def run() -> None:
+        for _ in range(N):
+            pipe(text, pad_token_id=tok.eos_token_id, **kw)
+
+    return run
+
+
 def plain_generate(model: Any, tok: Any) -> None:
     ids = tok(sampling.build_prompt(tok, PROMPT), return_tensors="pt", add_special_tokens=False)
     with torch.inference_mode():
@@ -95,18 +141,7 @@ def main() -> None:
     t = timed(lambda: plain_generate(model, tok), args.runs)
     row(f"plain batched generate ({dtype})", None, statistics.median(t))
     if not args.skip_pipeline:
-        from transformers import pipeline
-
-        fp32, _ = sampling.load_bot(model_id, bf16=False)
-        pipe = pipeline("text-generation", model=fp32, tokenizer=tok)
-        text = sampling.build_prompt(tok, PROMPT)
-        kw = dict(do_sample=True, top_p=0.95, max_new_tokens=TOKENS, min_new_tokens=TOKENS)
-
-        def sequential() -> None:
-            for _ in range(N):
-                pipe(text, pad_token_id=tok.eos_token_id, **kw)
-
-        t = timed(sequential, args.runs)
+        t = timed(sequential_pipeline(model_id, tok), args.runs)
         row("5 sequential pipeline calls (fp32)", None, statistics.median(t))
 
 

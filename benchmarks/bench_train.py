@@ -9,7 +9,7 @@ so that load from other programs on the machine hits all three alike:
 - `ours_block`: `publisher.train.train` with `--attention block`: huggingtweets' objective (every
   token sees the whole block before it), our loop (bf16 autocast, fused AdamW, chunked loss);
 - `ours`: `publisher.train.train` with its defaults: the same, with each post attending only
-  to itself (`publisher/attention.py`).
+  to itself (`publisher/train/attention.py`).
 
 Throughput counts the steps after the warm-up; the validation loss of every final model is
 measured by the same fp32 evaluator, both over whole blocks (huggingtweets' metric) and post by
@@ -39,8 +39,8 @@ def val_loss(model: Any, blocks: list[list[int]], pad_id: int, eos_id: int | Non
     """
     import torch
 
-    from publisher.attention import use_posts_attention
-    from publisher.train_io import collate
+    from publisher.train.attention import use_posts_attention
+    from publisher.train.io import collate
 
     model = model.float().eval()
     use_posts_attention(model, eos_id is not None)
@@ -92,7 +92,7 @@ def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from publisher import base_models, dataset
-    from publisher.train_io import collate
+    from publisher.train.io import collate
 
     model, tok = base_models.load_base(base)
     dd = dataset.load_tokenized(bot / "data")

@@ -115,9 +115,9 @@ def do_train(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[st
 def do_generate(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
     from publisher.base_models import resolve
 
-    from . import bench_gen
+    from . import bench_generate
 
-    res = bench_gen.bench(resolve(a.base_model), a.repeats)
+    res = bench_generate.bench(resolve(a.base_model), a.repeats)
     out = {k: spread(v) for k, v in res.items() if isinstance(v, list)}
     speedup = out["sequential"]["median"] / out["batched"]["median"]
     return {"machine": info, "base_model": a.base_model, "model_dtype": res["model_dtype"],

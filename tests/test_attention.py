@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from publisher import attention, base_models
+from publisher import base_models
+from publisher.train import attention
 
 
 def posts_mask(pos: torch.Tensor) -> torch.Tensor:

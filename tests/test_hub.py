@@ -5,6 +5,7 @@ Everything goes through the real huggingface_hub client over real HTTP on 127.0.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import time
@@ -66,7 +67,7 @@ def bot(tmp_path, tiny_model) -> Path:
 @pytest.fixture
 def space_app(tmp_path, monkeypatch) -> Path:
     """The installed Space app; a stand-in importing gradio and sampling until space/app.py exists."""
-    from publisher import hub_files
+    from publisher.hub import files as hub_files
 
     root = hub_files.space_root()
     if not (root / "app.py").is_file():
@@ -252,7 +253,7 @@ def test_preflight_network_failures_are_quick(hubs, monkeypatch):
     with pytest.raises(HubError, match="could not reach the Hub"):
         hub.preflight("ada", hub.PushOptions(), SECRET)
 
-    monkeypatch.setattr(hub, "PREFLIGHT_TIMEOUT", 0.5)
+    monkeypatch.setattr(importlib.import_module("publisher.hub.push"), "PREFLIGHT_TIMEOUT", 0.5)
     hubs.fail("/api/whoami-v2", method="GET", delay=3)
     start = time.monotonic()
     with pytest.raises(HubError, match="could not reach the Hub"):

@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from publisher import base_models, loss
-from publisher.loss import LossModel
-from publisher.train_io import collate
+from publisher import base_models
+from publisher.train import loss
+from publisher.train.io import collate
+from publisher.train.loss import LossModel
 
 
 def batch_of(tok, lengths=(37, 23)):

@@ -8,8 +8,9 @@ import sys
 import pytest
 from PIL import Image
 
-from publisher import manifest, train, train_io
+from publisher import manifest, train
 from publisher.train import TrainConfig
+from publisher.train import io as train_io
 
 
 def cfg(**kw):

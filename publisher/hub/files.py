@@ -1,6 +1,6 @@
 """What goes into the dataset and Space repos, staged in a local folder before any upload.
 
-`publisher/hub.py` pushes these folders; keeping them apart keeps the network code small and
+`publisher/hub/push.py` pushes these folders; keeping them apart keeps the network code small and
 lets tests check the files without a Hub.
 """
 
@@ -15,8 +15,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from .errors import HubError
-from .manifest import Manifest
+from ..errors import HubError
+from ..manifest import Manifest
 
 POSTS_FILE = "posts.jsonl"
 SPLITS = ("train", "validation")
@@ -73,7 +73,7 @@ def size_category(n: int) -> str:
 
 def dataset_card(man: Manifest, counts: dict[str, int]) -> str:
     """A short dataset card: where the posts come from, what was removed, the counts."""
-    from .card import hub_url
+    from ..card import hub_url
 
     handles = ", ".join(f"@{h}" for h in man.handles)
     total = sum(counts.values())
@@ -187,7 +187,7 @@ def space_sources() -> list[Path]:
 
 def space_readme(man: Manifest, repo_dir: Path, gradio_version: str) -> str:
     """The Space card from publisher.card, with its config front matter."""
-    from . import card
+    from .. import card
 
     return card.render_space_readme(man, gradio_version, repo_dir=repo_dir)
 

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .errors import TrainingError
+from ..errors import TrainingError
 
 NAME = "hf_tweetbot_posts"
 # Queries per chunk. 30 SmolLM2 layers, forward + backward, 1024 tokens of 60- to 120-token posts

@@ -15,33 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import hub_files
-from . import manifest as mf
-from .errors import HubError
-from .hub_access import (
-    LOGIN_HINT,
+from .. import manifest as mf
+from ..errors import HubError
+from . import files as hub_files
+from .access import (
     check_access,
     check_repo_id,
     choose_repo_id,
     client_timeout,
     hub_errors,
     repo_url,
-    scrub,
 )
-from .hub_files import local_files, same_as_remote
-
-__all__ = [
-    "LOGIN_HINT",
-    "PushOptions",
-    "PushResult",
-    "RepoPush",
-    "check_repo_id",
-    "get_token",
-    "preflight",
-    "push",
-    "repo_url",
-    "scrub",
-]
+from .files import local_files, same_as_remote
 
 # huggingface_hub's shared client waits forever by default; a dead network must fail fast.
 PREFLIGHT_TIMEOUT = 10.0
@@ -160,7 +145,7 @@ def _check_complete(bot_dir: Path) -> None:
 
 def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions) -> mf.Manifest:
     """Record where the bot lives in bot.json and re-render the card so its links point there."""
-    from . import card
+    from .. import card
 
     man = mf.load(bot_dir)
     man.repo_id = repo_id

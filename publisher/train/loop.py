@@ -16,11 +16,12 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from . import attention, base_models, dataset, manifest
-from .errors import TrainingError
+from .. import base_models, dataset, manifest
+from ..errors import TrainingError
+from ..manifest import Metrics
+from . import attention
+from .io import Checkpoints, collate, log, write_repo
 from .loss import LossModel
-from .manifest import Metrics
-from .train_io import Checkpoints, collate, log, write_repo
 
 
 @dataclass

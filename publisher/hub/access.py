@@ -1,4 +1,4 @@
-"""Hub access for `publisher/hub.py`: repo ids, write permissions, timeouts, error mapping.
+"""Hub access for `publisher/hub/push.py`: repo ids, write permissions, timeouts, error mapping.
 
 Kept apart so `hub.py` reads as the publishing steps; nothing here uploads anything.
 """
@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import AuthError, HubError, TweetbotError
+from ..errors import AuthError, HubError, TweetbotError
 
 LOGIN_HINT = "run `hf auth login` (or `huggingface-cli login`), or set HF_TOKEN to a write token"
 URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}

@@ -15,8 +15,8 @@ import torch
 # huggingtweets' sampling defaults, shared with the Space.
 from space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
 
-from . import manifest
-from .plots import loss_curve
+from .. import manifest
+from ..plots import loss_curve
 
 
 def log(accelerator: Any, msg: str) -> None:
@@ -71,7 +71,7 @@ class Checkpoints:
 
     def resume(self, accelerator: Any) -> int:
         """Load the latest checkpoint; return its optimizer step (0 when there is none)."""
-        from .errors import TrainingError
+        from ..errors import TrainingError
 
         path = self.latest()
         if path is None:

@@ -1,0 +1,11 @@
+"""Fine-tune: the Accelerate loop and what it is built from.
+
+- `loop.py`: `train(bot_dir, cfg) -> Metrics`, the loop that reads top to bottom, and `TrainConfig`;
+- `attention.py`: posts attention (each post of a packed block attends only to itself);
+- `loss.py`: the LM head and cross-entropy in chunks, never a full fp32 copy of the logits;
+- `io.py`: batches in, checkpoints and the finished `DIR/repo/` out.
+"""
+
+from .loop import TrainConfig, evaluate, resolve_precision, train
+
+__all__ = ["TrainConfig", "evaluate", "resolve_precision", "train"]

@@ -30,6 +30,9 @@ class Post:
     # True when the source itself marks a repost (X `referenced_tweets`, Bluesky reasonRepost,
     # Mastodon reblog). Cleaning also treats any text starting with "RT @" as a retweet.
     is_repost: bool = False
+    # The source's own id (X id_str, Bluesky at:// URI, Mastodon status id, a file's `id`
+    # column), or None where it has none: what merging and de-duplication key on.
+    id: str | None = None
 
 
 @dataclass
@@ -44,6 +47,9 @@ class Profile:
     # copies it into the model repo as `avatar_<handle>.<ext>`.
     avatar_bytes: bytes | None = None
     avatar_ext: str = "jpg"
+    # The account is protected/locked: its posts were never public (archive
+    # protected-history, X `protected`, Mastodon `locked`).
+    protected: bool = False
 
 
 @dataclass

@@ -67,7 +67,14 @@ def _posts(items: Iterable[Any], label: str) -> list[Post]:
         if not isinstance(text, str):
             text = obj.get("text")
         if isinstance(text, str):
-            posts.append(Post(text=text, created_at=_iso(obj.get("created_at"))))
+            pid = obj.get("id_str", obj.get("id"))
+            posts.append(
+                Post(
+                    text=text,
+                    created_at=_iso(obj.get("created_at")),
+                    id=str(pid) if isinstance(pid, (str, int)) and pid != "" else None,
+                )
+            )
     return posts
 
 

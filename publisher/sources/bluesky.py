@@ -148,6 +148,11 @@ def _posts(pages: list[dict[str, Any]], did: str | None) -> list[Post]:
             text = record.get("text") or ""
             when = reason.get("indexedAt") if repost else record.get("createdAt")
             posts.append(
-                Post(text=text, created_at=when or record.get("createdAt"), is_repost=repost)
+                Post(
+                    text=text,
+                    created_at=when or record.get("createdAt"),
+                    is_repost=repost,
+                    id=post.get("uri") or None,
+                )
             )
     return posts

@@ -47,7 +47,13 @@ def _post(row: dict[str, Any], text_key: str, where: str) -> Post:
         raise SourceError(f"{where}: `text` is {type(text).__name__}, not a string")
     created = row.get("created_at")
     repost = _flag(row.get("is_retweet")) or _flag(row.get("retweeted"))
-    return Post(text=text, created_at=str(created) if created else None, is_repost=repost)
+    pid = row.get("id")
+    return Post(
+        text=text,
+        created_at=str(created) if created else None,
+        is_repost=repost,
+        id=str(pid) if pid not in (None, "") else None,
+    )
 
 
 def _lines(f: Any, label: str) -> Iterator[str]:

@@ -136,7 +136,13 @@ def _check(resp: Any, who: str) -> Any:
 def _profile(account: dict[str, Any]) -> Profile:
     username = account.get("username") or str(account.get("acct", "")).split("@")[0]
     name = (account.get("display_name") or "").strip() or username
-    return Profile(handle=username, name=name, source="mastodon", avatar_url=account.get("avatar"))
+    return Profile(
+        handle=username,
+        name=name,
+        source="mastodon",
+        avatar_url=account.get("avatar"),
+        protected=account.get("locked") is True,
+    )
 
 
 def _posts(pages: list[list[dict[str, Any]]]) -> list[Post]:
@@ -150,6 +156,7 @@ def _posts(pages: list[list[dict[str, Any]]]) -> list[Post]:
                     text=html_to_text(shown.get("content") or ""),
                     created_at=status.get("created_at"),
                     is_repost=boost is not None,
+                    id=str(status["id"]) if status.get("id") is not None else None,
                 )
             )
     return posts

@@ -195,7 +195,11 @@ def _profile(user: dict[str, Any]) -> Profile:
         avatar = re.sub(r"_normal(\.\w+)?$", r"_400x400\1", avatar)
     username = user.get("username") or ""
     return Profile(
-        handle=username, name=user.get("name") or username, source="x", avatar_url=avatar
+        handle=username,
+        name=user.get("name") or username,
+        source="x",
+        avatar_url=avatar,
+        protected=user.get("protected") is True,
     )
 
 
@@ -206,5 +210,13 @@ def _posts(pages: list[dict[str, Any]]) -> list[Post]:
             text = tweet.get("text") or ""
             refs = tweet.get("referenced_tweets") or []
             retweet = any(r.get("type") == "retweeted" for r in refs) or text.startswith("RT @")
-            posts.append(Post(text=text, created_at=tweet.get("created_at"), is_repost=retweet))
+            pid = tweet.get("id")
+            posts.append(
+                Post(
+                    text=text,
+                    created_at=tweet.get("created_at"),
+                    is_repost=retweet,
+                    id=str(pid) if pid else None,
+                )
+            )
     return posts

@@ -20,13 +20,41 @@ from .cli_options import (
 from .errors import TweetbotError
 
 DEBUG_ENV = "HF_TWEETBOT_DEBUG"
+VERBOSE_ENV = "HF_TWEETBOT_VERBOSE"
 
 
 def _say(msg: str) -> None:
     click.echo(msg, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        from . import console
+
+        console.setup(verbose=True)
+
+
+VERBOSE = click.Option(
+    ["--verbose", "-v"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_verbose,
+    help="Also show the libraries' own progress bars, logs and warnings.",
+)
+
+
+class Group(click.Group):
+    """The command group: every command, whoever adds it, accepts `--verbose`."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(p.name == "verbose" for p in cmd.params):
+            cmd.params.append(VERBOSE)
+        super().add_command(cmd, name)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", "-v", is_flag=True, expose_value=False, is_eager=True, callback=_verbose, help="Also show the libraries' own progress bars, logs and warnings.")  # fmt: skip
 @click.version_option(package_name="hf-tweetbot")
 def cli() -> None:
     """Turn someone's posts into a text-generation bot on the Hugging Face Hub."""
@@ -199,7 +227,11 @@ def space(bot: str, port: int, share: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn domain errors into one line with a hint."""
+    from . import console
+
     debug = os.environ.get(DEBUG_ENV) == "1"
+    # Before any library is imported: their bars and warnings are not for the user (--verbose).
+    console.setup(verbose=os.environ.get(VERBOSE_ENV) == "1")
     try:
         cli.main(args=argv, prog_name="hf-tweetbot", standalone_mode=False)
     except TweetbotError as e:

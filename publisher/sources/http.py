@@ -12,7 +12,6 @@ import json
 import math
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -20,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tqdm.auto import tqdm
 
+from .. import console
 from ..errors import FetchError, RateLimitError
 from ..manifest import atomic_write_text
 
@@ -177,10 +176,10 @@ class Api:
 
     def _countdown(self, seconds: int) -> None:
         if self.progress:
-            tqdm.write(f"{self.service} rate limit: waiting {seconds} s", file=sys.stderr)
+            console.say(f"{self.service} rate limit: waiting {seconds} s")
         for left in range(seconds, 0, -1):
             if self.progress and left != seconds and left % 10 == 0:
-                tqdm.write(f"{self.service} rate limit: {left} s left", file=sys.stderr)
+                console.say(f"{self.service} rate limit: {left} s left")
             sleep(1)
 
 
@@ -254,9 +253,9 @@ class PageCache:
         return self.dir / f"page_{i:04d}.json"
 
 
-def progress_bar(desc: str, total: int, enabled: bool) -> tqdm:
-    """A progress bar on stderr counting posts fetched."""
-    return tqdm(total=total, desc=desc, unit=" posts", disable=not enabled, file=sys.stderr)
+def progress_bar(desc: str, total: int, enabled: bool) -> console.Progress:
+    """Our progress display on stderr counting posts fetched."""
+    return console.Progress(total, desc, unit="post", disable=not enabled)
 
 
 def fetch_pages(
@@ -266,7 +265,7 @@ def fetch_pages(
     *,
     cache: PageCache,
     max_posts: int,
-    bar: tqdm,
+    bar: console.Progress,
 ) -> tuple[list[Any], bool]:
     """Page through a timeline until it ends or `max_posts` posts are in.
 

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from .. import base_models, dataset, manifest
+from .. import base_models, console, dataset, manifest
 from ..errors import TrainingError
 from ..manifest import Metrics
 from . import attention
@@ -162,7 +162,6 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         after, tokens trained on, seconds and tokens per second.
     """
     from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
     from transformers import get_cosine_schedule_with_warmup
 
     bot_dir = Path(bot_dir)
@@ -217,12 +216,10 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     timing: list[tuple[float, int]] = []  # (seconds, tokens) per optimizer step
     step_tokens = 0
     tokens = torch.zeros((), dtype=torch.long, device=accelerator.device)
-    bar = tqdm(
-        total=total_steps,
+    bar = console.Progress(
+        total_steps,
+        "Training",
         initial=step,
-        desc="Training",
-        unit="step",
-        mininterval=1.0,
         disable=not (cfg.progress and accelerator.is_local_main_process),
     )
     net.train()
@@ -253,8 +250,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
             timing.append((round(now - last, 4), step_tokens))
             last, step_tokens = now, 0
             history.append((step, value))
+            bar.set_postfix(loss=f"{value:.3f}")
             bar.update(1)
-            bar.set_postfix(loss=f"{value:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
             accelerator.log(
                 {"train/loss": value, "train/lr": scheduler.get_last_lr()[0]}, step=step
             )

@@ -32,6 +32,9 @@ os.environ.update(
         "HF_ENDPOINT": HUB_ENDPOINT,
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        # The test Hub speaks LFS, not Xet (as any Hub mirror): without this, huggingface_hub
+        # uploads through Xet whenever hf_xet is installed (it is: a dependency of the client).
+        "HF_HUB_DISABLE_XET": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "TOKENIZERS_PARALLELISM": "false",
         "WANDB_MODE": "disabled",
@@ -137,7 +140,10 @@ def hub_server():
     Session-wide; tests call `hub_server.state.reset()` (or use a fixture that does) first.
     """
     from hub_server import HubServer
+    from huggingface_hub.utils._runtime import is_xet_available
 
+    # HF_HUB_DISABLE_XET is read when huggingface_hub is imported: fail loudly if it was too late.
+    assert not is_xet_available(), "HF_HUB_DISABLE_XET=1 must be set before huggingface_hub loads"
     server = HubServer(HUB_PORT).start()
     yield server
     server.stop()

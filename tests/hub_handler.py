@@ -1,4 +1,5 @@
-"""HTTP routes of the test Hub (see hub_server.py for the state and the protocol summary)."""
+"""HTTP routes of the test Hub (see hub_server.py for the state and the protocol summary;
+hub_lfs.py for the LFS batch API, the storage host and the Hub's LFS rules)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from hub_lfs import LfsRoutes, pointer, stored_in_lfs
 from hub_server import (
     TYPES,
     URL_PREFIX,
+    Commit,
     HubState,
     Logged,
     Repo,
@@ -24,6 +27,9 @@ from hub_server import (
 )
 
 API_REPO = re.compile(r"^/api/(models|datasets|spaces)/([^/]+)/([^/]+)(?:/(.*))?$")
+LFS_API = re.compile(
+    r"^/(?:(datasets|spaces)/)?([^/]+)/([^/]+?)\.git/info/lfs/objects/(batch|verify)$"
+)
 RESOLVE = re.compile(r"^/(?:(datasets|spaces)/)?([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 BAD_TOKEN = "Invalid credentials in Authorization header"
@@ -69,10 +75,8 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self, method: str) -> None:
             url = urlsplit(self.path)
-            size = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(size) if size else b""
             hdrs = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
-            entry = Logged(method, url.path, hdrs, body)
+            entry = Logged(method, url.path, hdrs, b"")
             with state.lock:
                 state.log.append(entry)
                 fault = next(
@@ -86,14 +90,16 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
                 if fault:
                     fault.times -= 1
             try:
-                if fault and fault.drop:
-                    entry.status = -1
+                if fault and fault.drop:  # the connection dies half-way through the upload
+                    entry.body, entry.status = self._read_body(half=True), -1
                     self.close_connection = True
                     return
+                entry.body = body = self._read_body()
                 if fault and fault.delay:
                     time.sleep(fault.delay)
                 elif fault:
-                    raise err(fault.status, "Internal Error - injected by the test")
+                    extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}  # fmt: skip
+                    raise err(fault.status, "Internal Error - injected by the test", **extra)
                 route = Route(state, method, url.path, parse_qs(url.query), self.headers, body)
                 raise route.dispatch()
             except Reply as r:
@@ -102,6 +108,22 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
             except Exception as e:  # a server bug: never 5xx, which the client would retry for long
                 entry.status = 400
                 self._send(method, err(400, f"test server bug: {type(e).__name__}: {e}"))
+
+        def _read_body(self, half: bool = False) -> bytes:
+            """The request body (Content-Length or chunked); `half`: stop in the middle."""
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                    if half:
+                        return b"".join(chunks)
+            size = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(size // 2 if half else size) if size else b""
 
         def _send(self, method: str, r: Reply) -> None:
             data = r.body if isinstance(r.body, bytes) else json.dumps(r.body).encode()
@@ -117,21 +139,29 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class Route:
+class Route(LfsRoutes):
     """One request: authenticate, find the repo, answer (always by raising `Reply`)."""
 
     def __init__(
         self, state: HubState, method: str, path: str, query: dict, headers: Any, body: bytes
     ):
         self.s, self.method, self.path, self.query, self.body = state, method, path, query, body
-        self.endpoint = f"http://{headers.get('Host', '127.0.0.1')}"
-        tok = state.token_of(headers)
-        if tok is False:
-            raise err(401, BAD_TOKEN)
-        self.tok: Token | None = tok  # type: ignore[assignment]
+        self.headers = headers
+        host = headers.get("Host", "127.0.0.1")
+        self.endpoint, self.port = f"http://{host}", host.rpartition(":")[2]
+        self.tok: Token | None = None
 
     def dispatch(self) -> Reply:
         m, p = self.method, self.path
+        if p.startswith("/lfs-storage/"):  # the storage host: signed URLs, never a token
+            return self.storage()
+        tok = self.s.token_of(self.headers)
+        if tok is False:
+            raise err(401, BAD_TOKEN)
+        self.tok = tok  # type: ignore[assignment]
+        if mt := LFS_API.match(p):
+            kind, ns, name, op = mt.groups()
+            return self.lfs_api(TYPES.get(kind or "models", "model"), f"{ns}/{name}", op)
         if p == "/api/whoami-v2" and m == "GET":
             if self.tok is None:
                 raise err(401, BAD_TOKEN)
@@ -210,6 +240,7 @@ class Route:
         private = body.get("visibility") == "private" or bool(body.get("private"))
         with self.s.lock:
             repo = self.s._create(repo_type, repo_id, private, body.get("sdk"))
+            repo.hardware = body.get("hardware")
         return Reply(
             200,
             {
@@ -230,6 +261,11 @@ class Route:
             return Reply(
                 200, {k: {"value": v, "updatedAt": iso()} for k, v in repo.variables.items()}
             )
+        if action == "hardware" and repo_type == "space" and self.method == "POST":
+            self.writable(repo)
+            repo.hardware = json.loads(self.body)["flavor"]
+            hardware = {"current": "cpu-basic", "requested": repo.hardware}
+            return Reply(200, {"stage": "BUILDING", "hardware": hardware})
         rev, _, sub = arg.partition("/")
         rev = unquote(rev) if rev else "main"
         if action in ("", "revision") and self.method == "GET":
@@ -237,18 +273,24 @@ class Route:
         if action == "tree" and self.method == "GET":
             return self.tree(repo, self.commit_of(repo, rev), unquote(sub).strip("/"))
         if action == "paths-info" and self.method == "POST":
-            files = repo.commits[self.commit_of(repo, rev)].files
+            commit = repo.commits[self.commit_of(repo, rev)]
             paths = parse_qs(self.body.decode()).get("paths", [])
-            return Reply(200, [e for p in paths if (e := entry(files, p)) is not None])
+            return Reply(200, [e for p in paths if (e := entry(commit, p)) is not None])
         create_pr = self.query.get("create_pr", ["0"])[0] == "1"
         if action == "preupload" and self.method == "POST":
             self.writable(repo, create_pr)
-            files = repo.commits[self.commit_of(repo, rev)].files
+            head = repo.commits[self.commit_of(repo, rev)]
+            attrs = head.files.get(".gitattributes", b"")
             out = []
             for f in json.loads(self.body)["files"]:
-                info = {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
-                if f["path"] in files:
-                    info["oid"] = git_blob_sha(files[f["path"]])
+                path, sample = f["path"], base64.b64decode(f.get("sample", ""))
+                lfs = stored_in_lfs(path, int(f.get("size", 0)), sample, attrs)
+                mode = "lfs" if lfs else "regular"
+                info = {"path": path, "uploadMode": mode, "shouldIgnore": False}
+                if path in head.files:  # the client skips a file whose oid it computes alike
+                    data = head.files[path]
+                    lfs_oid = hashlib.sha256(data).hexdigest()
+                    info["oid"] = lfs_oid if path in head.lfs else git_blob_sha(data)
                 out.append(info)
             return Reply(200, {"files": out, "commitOid": repo.refs["main"]})
         if action == "commit" and self.method == "POST":
@@ -257,12 +299,17 @@ class Route:
         raise err(404, f"no route for {self.method} {self.path}")
 
     def info(self, repo: Repo, oid: str) -> Reply:
-        files = repo.commits[oid].files
+        commit = repo.commits[oid]
+        files = commit.files
         blobs = self.query.get("blobs", [""])[0].lower() == "true"
-        siblings = [
-            {"rfilename": p, **({"size": len(b), "blobId": git_blob_sha(b)} if blobs else {})}
-            for p, b in sorted(files.items())
-        ]
+        siblings = [{"rfilename": p} for p in sorted(files)]
+        if blobs:
+            for sib in siblings:
+                e = entry(commit, sib["rfilename"]) or {}
+                sib.update(size=e["size"], blobId=e["oid"])
+                if "lfs" in e:
+                    lfs = e["lfs"]
+                    sib["lfs"] = {"size": lfs["size"], "sha256": lfs["oid"], "pointerSize": lfs["pointerSize"]}  # fmt: skip
         meta, _ = front_matter(files.get("README.md", b"").decode("utf-8", "replace"))
         body: dict[str, Any] = {
             "_id": hashlib.md5(repo.id.encode()).hexdigest()[:24],
@@ -289,7 +336,8 @@ class Route:
         return Reply(200, body)
 
     def tree(self, repo: Repo, oid: str, prefix: str) -> Reply:
-        files = repo.commits[oid].files
+        commit = repo.commits[oid]
+        files = commit.files
         recursive = self.query.get("recursive", ["false"])[0].lower() == "true"
         base = f"{prefix}/" if prefix else ""
         under = [p for p in files if p.startswith(base)]
@@ -301,7 +349,7 @@ class Route:
             depth = len(parts) if recursive else 1
             for i in range(1, depth + 1):
                 paths.add(base + "/".join(parts[:i]))
-        out = [entry(files, p) for p in sorted(paths)]
+        out = [entry(commit, p) for p in sorted(paths)]
         return Reply(200, [e for e in out if e is not None])
 
     def commit(self, repo: Repo, rev: str, create_pr: bool) -> Reply:
@@ -316,31 +364,13 @@ class Route:
             parent = header.get("parentCommit")
             if parent and not head.startswith(parent):
                 raise err(412, "A commit has happened since. Please refresh and try again.")
-            files = dict(repo.commits[head].files)
-            for op in lines[1:]:
-                key, value = op["key"], op["value"]
-                if key == "file":
-                    files[value["path"]] = base64.b64decode(value["content"])
-                elif key == "deletedFile":
-                    if files.pop(value["path"], None) is None:
-                        raise err(404, "A file with this name doesn't exist", "EntryNotFound")
-                elif key == "deletedFolder":
-                    files = {
-                        p: b
-                        for p, b in files.items()
-                        if not p.startswith(value["path"].rstrip("/") + "/")
-                    }
-                else:
-                    raise err(
-                        400,
-                        f"unsupported commit operation {key!r} (this server offers regular uploads only)",
-                    )
+            files, lfs = self.apply(repo, head, lines[1:])
             ref, pr_url = rev, None
             if create_pr:
                 num = 1 + sum(r.startswith("refs/pr/") for r in repo.refs)
                 ref, pr_url = f"refs/pr/{num}", f"{self.url(repo)}/discussions/{num}"
                 repo.refs[ref] = head
-            commit = self.s._commit(repo, ref, header.get("summary", ""), files)
+            commit = self.s._commit(repo, ref, header.get("summary", ""), files, lfs)
         return Reply(200, {
             "success": True,
             "commitOid": commit.oid,
@@ -349,12 +379,44 @@ class Route:
             "pullRequestUrl": pr_url,
         })  # fmt: skip
 
+    def apply(self, repo: Repo, head: str, ops: list[dict[str, Any]]) -> tuple[dict[str, bytes], set[str]]:  # fmt: skip
+        """The files and LFS paths after a commit's operations, refused as the Hub refuses."""
+        files, lfs = dict(repo.commits[head].files), set(repo.commits[head].lfs)
+        for op in ops:
+            key, value = op["key"], op["value"]
+            path = value["path"]
+            if key == "file":
+                data = base64.b64decode(value["content"])
+                if data and stored_in_lfs(path, len(data), data[:512], b""):  # binary or large
+                    raise err(400, f"Your push was rejected because it contains binary files or files larger than 10 MB ({path}). Please use LFS (https://huggingface.co/docs/hub/xet) to store them.")  # fmt: skip
+                files[path] = data
+                lfs.discard(path)
+            elif key == "lfsFile":
+                data = repo.lfs.get(value.get("oid", ""))
+                if data is None or value.get("size", len(data)) != len(data):
+                    raise err(422, f"Your push was rejected because an LFS pointer pointed to a file that does not exist ({path}, oid {str(value.get('oid'))[:12]})")  # fmt: skip
+                files[path] = data
+                lfs.add(path)
+            elif key == "deletedFile":
+                if files.pop(path, None) is None:
+                    raise err(404, "A file with this name doesn't exist", "EntryNotFound")
+                lfs.discard(path)
+            elif key == "deletedFolder":
+                files = {p: b for p, b in files.items() if not p.startswith(path.rstrip("/") + "/")}  # fmt: skip
+                lfs &= set(files)
+            else:
+                raise err(400, f"unsupported commit operation {key!r}")
+        return files, lfs
+
     def resolve(self, repo: Repo, rev: str, file: str) -> Reply:
         oid = self.commit_of(repo, rev)
-        files = repo.commits[oid].files
+        commit = repo.commits[oid]
+        files = commit.files
         if file not in files:
             raise err(404, "Entry not found", "EntryNotFound", **{"X-Repo-Commit": oid})
         data = files[file]
+        if file in commit.lfs:
+            return self.lfs_redirect(repo, oid, data)
         headers = {
             "X-Repo-Commit": oid,
             "ETag": f'"{git_blob_sha(data)}"',
@@ -365,8 +427,17 @@ class Route:
         return Reply(200, data, headers)
 
 
-def entry(files: dict[str, bytes], path: str) -> dict[str, Any] | None:
-    """A tree entry (file or directory) as the Hub lists it, or None when absent."""
+def entry(commit: Commit, path: str) -> dict[str, Any] | None:
+    """A tree entry (file or directory) as the Hub lists it, or None when absent.
+
+    An LFS file's `oid` is its pointer's git blob id and `lfs` holds the sha256 and size.
+    """
+    files = commit.files
+    if path in commit.lfs:
+        data = files[path]
+        ptr = pointer(data)
+        lfs = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": len(ptr)}  # fmt: skip
+        return {"type": "file", "oid": git_blob_sha(ptr), "size": len(data), "path": path, "lfs": lfs}  # fmt: skip
     if path in files:
         return {
             "type": "file",

@@ -2,14 +2,20 @@
 
 It follows the Hub's wire protocol as huggingface_hub 2.x speaks it: `whoami-v2`, `repos/create`
 (409 when the repo exists), repo info with a 40-hex `sha` and `siblings`, `tree` and
-`paths-info`, `validate-yaml`, `preupload` (always `regular`, with the existing file's `oid` so
-the client skips unchanged files), NDJSON `commit` (with `parentCommit` and `create_pr`), Space
-variables, and `resolve` downloads with `X-Repo-Commit`, `ETag` and `Content-Length` (HEAD too).
+`paths-info`, `validate-yaml`, `preupload` (`lfs` or `regular` as the Hub decides, with the
+existing file's `oid` so the client skips unchanged files), the LFS batch API with upload and
+verify (hub_lfs.py), NDJSON `commit` (with `parentCommit`, `create_pr`, `lfsFile` lines naming
+verified objects only; binary or large files sent inline are refused as on the Hub), Space
+variables and hardware, and `resolve` downloads with `X-Repo-Commit`, `ETag` and
+`Content-Length` (HEAD too; LFS files redirect to storage with `X-Linked-Etag`/`X-Linked-Size`).
 Errors carry `X-Error-Code` / `X-Error-Message` as the Hub's do.
 
-Tokens, users and orgs are configurable per test; `fail()` injects status codes, dropped
-connections or delays; `log` keeps every request (the Authorization header excepted) so tests can
-scan everything uploaded for a secret. Repos live in memory with git-like commit shas.
+Tokens, users and orgs are configurable per test; `fail()` injects status codes (with
+`Retry-After`), connections dropped in the middle of a request, or delays; `log` keeps every
+request (the Authorization header excepted) so tests can scan everything uploaded for a secret
+and count requests by `kind`. Repos live in memory with git-like commit shas; each repo keeps
+its verified LFS objects by sha256. The client must run with `HF_HUB_DISABLE_XET=1`: a Xet
+storage server is out of reach, as it is for every Hub mirror.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import base64
 import hashlib
 import itertools
 import json
+import os
 import re
 import threading
 import time
@@ -27,10 +34,10 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 import yaml
+from hub_lfs import GITATTRIBUTES, stored_in_lfs
 
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
-GITATTRIBUTES = b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n*.parquet filter=lfs diff=lfs merge=lfs -text\n"
 
 
 def git_blob_sha(data: bytes) -> str:
@@ -53,6 +60,7 @@ class Commit:
     parent: str | None
     title: str
     files: dict[str, bytes]
+    lfs: frozenset[str] = frozenset()  # paths stored in LFS (listed with their pointer)
 
 
 @dataclass
@@ -64,6 +72,9 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    hardware: str | None = None
+    lfs: dict[str, bytes] = field(default_factory=dict)  # verified LFS objects by sha256
+    staged: dict[str, bytes] = field(default_factory=dict)  # uploaded, not yet verified
 
 
 @dataclass
@@ -72,8 +83,9 @@ class Fault:
     method: str
     times: int
     status: int = 500
-    drop: bool = False
+    drop: bool = False  # close the connection half-way through reading the request body
     delay: float = 0.0
+    retry_after: int | None = None  # seconds, sent as `Retry-After` with the status
 
 
 @dataclass
@@ -84,6 +96,19 @@ class Logged:
     body: bytes
     status: int = 0
 
+    @property
+    def kind(self) -> str:
+        """What the request is: preupload, lfs-batch, lfs-upload, lfs-verify, lfs-download, commit..."""
+        if self.path.startswith("/lfs-storage/"):
+            return "lfs-upload" if self.method == "PUT" else "lfs-download"
+        for tail, kind in (("/objects/batch", "lfs-batch"), ("/objects/verify", "lfs-verify")):
+            if self.path.endswith(tail):
+                return kind
+        for part, kind in (("/preupload/", "preupload"), ("/commit/", "commit"), ("/resolve/", "resolve")):  # fmt: skip
+            if part in self.path:
+                return kind
+        return "api"
+
 
 class HubState:
     """Everything the server knows; tests configure and inspect it."""
@@ -91,6 +116,7 @@ class HubState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
+        self.secret = os.urandom(16)  # signs storage URLs
         self.reset()
 
     def reset(self) -> None:
@@ -110,10 +136,10 @@ class HubState:
             self.log: list[Logged] = []
 
     # -- configuration ------------------------------------------------------------------------
-    def fail(self, path: str, times: int = 1, status: int = 500, method: str = "POST", drop: bool = False, delay: float = 0.0) -> None:  # fmt: skip
+    def fail(self, path: str, times: int = 1, status: int = 500, method: str = "POST", drop: bool = False, delay: float = 0.0, retry_after: int | None = None) -> None:  # fmt: skip
         """Make the next `times` requests whose path matches `path` fail (status, drop or delay)."""
         with self.lock:
-            self.faults.append(Fault(path, method, times, status, drop, delay))
+            self.faults.append(Fault(path, method, times, status, drop, delay, retry_after))
 
     def seed(
         self, repo_type: str, repo_id: str, files: dict[str, bytes], private: bool = False
@@ -143,6 +169,17 @@ class HubState:
         repo = self.repos[(repo_type, repo_id)]
         return dict(repo.commits[repo.refs[ref]].files)
 
+    def lfs_files(self, repo_type: str, repo_id: str, ref: str = "main") -> set[str]:
+        """Paths stored in LFS at `ref`."""
+        repo = self.repos[(repo_type, repo_id)]
+        return set(repo.commits[repo.refs[ref]].lfs)
+
+    def requests(self, kind: str, since: int = 0, status: int | None = None) -> list[Logged]:
+        """Logged requests of one `Logged.kind` (from log index `since`; of one status)."""
+        return [
+            e for e in self.log[since:] if e.kind == kind and (status is None or e.status == status)
+        ]
+
     def uploaded(self) -> list[bytes]:
         """Every request body, plus every file content decoded from commit payloads."""
         out = []
@@ -162,11 +199,17 @@ class HubState:
         self._commit(repo, "main", "initial commit", {".gitattributes": GITATTRIBUTES})
         return repo
 
-    def _commit(self, repo: Repo, ref: str, title: str, files: dict[str, bytes]) -> Commit:
+    def _commit(self, repo: Repo, ref: str, title: str, files: dict[str, bytes], lfs: set[str] | None = None) -> Commit:  # fmt: skip
+        """A new commit on `ref`; `lfs` None: files stored as the Hub would (seeded repos)."""
         parent = repo.refs.get(ref)
+        if lfs is None:
+            attrs = files.get(".gitattributes", b"")
+            lfs = {p for p, b in files.items() if stored_in_lfs(p, len(b), b[:512], attrs)}
+            repo.lfs.update({hashlib.sha256(files[p]).hexdigest(): files[p] for p in lfs})
         tree = "".join(f"{p}:{git_blob_sha(b)}\n" for p, b in sorted(files.items()))
         seed = f"{repo.type}/{repo.id}\n{parent}\n{title}\n{tree}{next(self._ids)}"
-        commit = Commit(hashlib.sha1(seed.encode()).hexdigest(), parent, title, files)
+        oid = hashlib.sha1(seed.encode()).hexdigest()
+        commit = Commit(oid, parent, title, files, frozenset(lfs))
         repo.commits[commit.oid] = commit
         repo.refs[ref] = commit.oid
         return commit

@@ -13,6 +13,8 @@ from typing import Any
 from ..errors import AuthError, HubError, TweetbotError
 
 LOGIN_HINT = "run `hf auth login` (or `huggingface-cli login`), or set HF_TOKEN to a write token"
+# The longest `Retry-After` worth waiting for inside one push; longer: stop, say when to retry.
+MAX_RETRY_AFTER = 60.0
 URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
 _WRITE_ROLES = ("admin", "write", "contributor")
@@ -44,11 +46,38 @@ def _http_modules() -> list[Any]:
     return [httpx2, httpx]
 
 
+class RateLimited(Exception):
+    """The Hub answered 429 with a `Retry-After` too long to wait for (raised in the client)."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        super().__init__(f"rate-limited (Retry-After: {retry_after})")
+        self.retry_after = retry_after
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds of a `Retry-After: N` header (the only form the Hub sends), else None."""
+    value = (headers.get("Retry-After") or "").strip()
+    return float(value) if value.isdigit() else None
+
+
+def _stop_long_waits(response: Any) -> None:
+    """httpx response hook: a 429 with a long or missing `Retry-After` ends the push now.
+
+    huggingface_hub waits `Retry-After` + 1 s and retries up to 5 times: fine for seconds, not
+    for an hour in silence. Short waits are left to it (and to `push` for the commit).
+    """
+    if response.status_code == 429:
+        wait = retry_after(response.headers)
+        if wait is None or wait > MAX_RETRY_AFTER:
+            raise RateLimited(wait)
+
+
 @contextlib.contextmanager
 def client_timeout(seconds: float) -> Iterator[None]:
     """Give huggingface_hub's shared HTTP client a timeout for the duration of the block.
 
-    Its default client waits forever; a dead network must fail within seconds instead.
+    Its default client waits forever; a dead network must fail within seconds instead. The
+    client also stops at once on a 429 whose `Retry-After` is over `MAX_RETRY_AFTER`.
     """
     from huggingface_hub.utils import _http
 
@@ -59,6 +88,7 @@ def client_timeout(seconds: float) -> Iterator[None]:
     def factory() -> Any:
         client = previous()
         client.timeout = http.Timeout(seconds, connect=min(seconds, 10.0))
+        client.event_hooks["response"] = [*client.event_hooks["response"], _stop_long_waits]
         return client
 
     _http.set_client_factory(factory)
@@ -85,45 +115,83 @@ def hub_errors(what: str, token: str, retry: str | None) -> Iterator[None]:
         retry: the bot folder when files were about to be committed (message says nothing was
             committed; hint is `hf-tweetbot push DIR`), None during preflight.
     """
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
-
-    transport = tuple(m.TransportError for m in _http_modules()) + (ConnectionError,)
-
-    tail = "; nothing was committed" if retry else ""
-    again = f"; then `hf-tweetbot push {retry}` retries without training" if retry else ""
     try:
         yield
     except TweetbotError:
         raise
-    except HfHubHTTPError as e:
-        status, server = _http_status(e)
-        said = f": {server}" if server else ""
-        if status == 401:
-            msg = f"{what}: the Hugging Face token is invalid or expired{tail}"
-            raise AuthError(scrub(msg, token), hint=LOGIN_HINT + again) from None
-        if status == 403:
-            msg = f"{what}: the token may not write there (HTTP 403{said}){tail}"
-            hint = "use a token with write access to this namespace, or --namespace/--repo-id"
-            raise AuthError(scrub(msg, token), hint=hint + again) from None
-        if status == 412:
-            msg = f"{what}: the repo changed on the Hub during the push{tail}"
-        elif status is not None and status >= 500:
-            msg = f"{what}: the Hub failed (HTTP {status}), even after retries{tail}"
-        else:
-            msg = f"{what}: the Hub refused (HTTP {status}{said}){tail}"
-        raise HubError(
-            scrub(msg, token), hint=("wait a moment" + again) if retry else None
-        ) from None
-    except transport as e:
-        host = repo_url("model", "").rstrip("/")
-        msg = f"{what}: could not reach the Hub at {host} ({type(e).__name__}){tail}"
-        hint = (
-            ("check your connection" + again) if retry else "check your connection or HF_ENDPOINT"
-        )
-        raise HubError(scrub(msg, token), hint=hint) from None
-    except (HFValidationError, ValueError) as e:
+    except Exception as e:
+        mapped = translate(e, what, token, retry)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def _chain(e: BaseException) -> list[BaseException]:
+    """`e` and its causes: huggingface_hub wraps a failed LFS upload in a RuntimeError."""
+    out: list[BaseException] = []
+    while e is not None and e not in out:
+        out.append(e)
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    return out
+
+
+def translate(e: BaseException, what: str, token: str, retry: str | None) -> TweetbotError | None:
+    """The one-line error for a failure of the client, or None when it is not a Hub failure."""
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+
+    transport = tuple(m.TransportError for m in _http_modules()) + (ConnectionError,)
+    tail = "; nothing was committed" if retry else ""
+    again = f"; then `hf-tweetbot push {retry}` retries without training" if retry else ""
+    upload = re.search(r"Error while uploading '([^']+)'", str(e))
+    during = f" while uploading {upload.group(1)}" if upload else ""
+    for cause in _chain(e):
+        if isinstance(cause, RateLimited) or (
+            isinstance(cause, HfHubHTTPError) and _http_status(cause)[0] == 429
+        ):
+            wait = getattr(cause, "retry_after", None)
+            if wait is None and isinstance(cause, HfHubHTTPError):
+                wait = retry_after(cause.response.headers)
+            when = f"retry after {wait:.0f} s" if wait is not None else "no retry time given"
+            msg = f"{what}: the Hub is rate-limiting this account (HTTP 429, {when}){during}{tail}"
+            hint = f"wait {wait:.0f} s" if wait is not None else "wait a few minutes"
+            return HubError(scrub(msg, token), hint=hint + again)
+        if isinstance(cause, HfHubHTTPError):
+            return _http_error(cause, what, token, retry, during)
+        if isinstance(cause, transport):
+            host = repo_url("model", "").rstrip("/")
+            msg = (
+                f"{what}: could not reach the Hub at {host} ({type(cause).__name__}){during}{tail}"
+            )
+            hint = (
+                "check your connection" + again if retry else "check your connection or HF_ENDPOINT"
+            )
+            return HubError(scrub(msg, token), hint=hint)
+    if isinstance(e, (HFValidationError, ValueError)):
         msg = f"{what}: {str(e).splitlines()[0] if str(e) else type(e).__name__}{tail}"
-        raise HubError(scrub(msg, token), hint=("fix it" + again) if retry else None) from None
+        return HubError(scrub(msg, token), hint=("fix it" + again) if retry else None)
+    return None
+
+
+def _http_error(e: Any, what: str, token: str, retry: str | None, during: str) -> TweetbotError:
+    """The one-line error for an HTTP error answer of the Hub."""
+    status, server = _http_status(e)
+    said = f": {server}" if server else ""
+    tail = "; nothing was committed" if retry else ""
+    again = f"; then `hf-tweetbot push {retry}` retries without training" if retry else ""
+    if status == 401:
+        msg = f"{what}: the Hugging Face token is invalid or expired{tail}"
+        return AuthError(scrub(msg, token), hint=LOGIN_HINT + again)
+    if status == 403:
+        msg = f"{what}: the token may not write there (HTTP 403{said}){tail}"
+        hint = "use a token with write access to this namespace, or --namespace/--repo-id"
+        return AuthError(scrub(msg, token), hint=hint + again)
+    if status == 412:
+        msg = f"{what}: the repo changed on the Hub during the push{tail}"
+    elif status is not None and status >= 500:
+        msg = f"{what}: the Hub failed (HTTP {status}){during}, even after retries{tail}"
+    else:
+        msg = f"{what}: the Hub refused (HTTP {status}{said}){during}{tail}"
+    return HubError(scrub(msg, token), hint=("wait a moment" + again) if retry else None)
 
 
 def check_repo_id(repo_id: str) -> str:

@@ -26,6 +26,15 @@ SPACE_SUFFIXES = (".py", ".css", ".txt", ".md", ".json")
 # Always pinned: the Space cannot load a bot without them, whatever app.py imports lazily.
 SPACE_ALWAYS = ("gradio", "transformers", "torch", "huggingface_hub")
 MODEL_ID_FILE = "model_id.txt"
+# A free Space runs on CPUs: torch from PyPI is the CUDA build (several GB of CUDA libraries
+# downloaded into every build); PyTorch's own index serves the CPU build (under 200 MB).
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+CPU_HARDWARE = ("cpu-basic", "cpu-upgrade")
+
+
+def is_gpu(hardware: str | None) -> bool:
+    """Whether a Space hardware flavor has a GPU (None: the free cpu-basic)."""
+    return hardware is not None and hardware not in CPU_HARDWARE
 
 
 def read_posts(bot_dir: Path) -> dict[str, list[dict[str, str]]]:
@@ -145,22 +154,25 @@ def _imports(sources: list[Path]) -> set[str]:
     return names
 
 
-def requirements(sources: list[Path]) -> str:
+def requirements(sources: list[Path], gpu: bool = False) -> str:
     """`requirements.txt` pinning every third-party package the Space imports to the installed version.
 
-    Local versions are dropped (`torch==2.13.0+cpu` -> `torch==2.13.0`): PyPI has no `+cpu`.
+    Local versions are dropped (`torch==2.13.0+cu128` -> `torch==2.13.0`). On CPU hardware
+    torch is pinned to its CPU build from PyTorch's index (`torch==2.13.0+cpu`); with `gpu`,
+    the plain PyPI pin, which is the CUDA build.
     """
     local = {p.stem for p in sources}
     dists = metadata.packages_distributions()
     wanted = set(SPACE_ALWAYS)
     for mod in _imports(sources) - local - set(sys.stdlib_module_names):
         wanted.update(dists.get(mod, []))
-    pins = []
+    pins = [] if gpu else [f"--extra-index-url {TORCH_CPU_INDEX}"]
     for name in sorted(wanted, key=str.lower):
         try:
-            pins.append(f"{name}=={metadata.version(name).split('+')[0]}")
+            pin = f"{name}=={metadata.version(name).split('+')[0]}"
         except metadata.PackageNotFoundError:
             continue  # imported under a guard and not installed here: the app copes without it
+        pins.append(pin + ("+cpu" if name == "torch" and not gpu else ""))
     return "\n".join(pins) + "\n"
 
 
@@ -192,13 +204,14 @@ def space_readme(man: Manifest, repo_dir: Path, gradio_version: str) -> str:
     return card.render_space_readme(man, gradio_version, repo_dir=repo_dir)
 
 
-def stage_space(man: Manifest, repo_dir: Path, out: Path) -> Path:
+def stage_space(man: Manifest, repo_dir: Path, out: Path, gpu: bool = False) -> Path:
     """Write the Space repo (app files, pinned requirements, README.md, model_id.txt) into `out`.
 
     Args:
         man: the manifest, with `repo_id` (the model the Space loads) set.
         repo_dir: the local model repo, so the card shows only files that exist.
         out: an empty folder to fill.
+        gpu: the Space runs on GPU hardware (torch's CUDA build instead of the CPU one).
 
     Returns:
         `out`.
@@ -207,7 +220,7 @@ def stage_space(man: Manifest, repo_dir: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for src in sources:
         (out / src.name).write_bytes(src.read_bytes())
-    reqs = requirements([s for s in sources if s.suffix == ".py"])
+    reqs = requirements([s for s in sources if s.suffix == ".py"], gpu)
     (out / "requirements.txt").write_text(reqs, encoding="utf-8")
     gradio = re.search(r"^gradio==(\S+)$", reqs, re.M)
     readme = space_readme(man, repo_dir, gradio.group(1) if gradio else "5.0.0")

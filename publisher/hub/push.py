@@ -5,26 +5,37 @@ model loaded) so a bad token or a foreign namespace fails in seconds; `push` upl
 `DIR` and can be re-run at will: unchanged files are never uploaded and an unchanged repo gets no
 commit. Every failure becomes an `AuthError`/`HubError` saying nothing was committed, with
 `hf-tweetbot push DIR` as the way to retry without training. The token never reaches a message.
+
+Large and binary files (weights, Parquet, images, TensorBoard logs) go up through LFS (or Xet,
+when `hf_xet` is installed): the client asks the Hub which objects it lacks and uploads only
+those, so a retry after a failed commit re-sends no byte the Hub already holds. Faults on the
+way up: the client retries dropped connections and 5xx answers itself (5 times, up to 8 s
+apart) and waits out a 429's `Retry-After`; a 429 on the commit is retried here after its
+`Retry-After`; a wait over `MAX_RETRY_AFTER` ends the push with the time to wait.
 """
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from .. import console
 from .. import manifest as mf
 from ..errors import HubError
 from . import files as hub_files
 from .access import (
+    MAX_RETRY_AFTER,
     check_access,
     check_repo_id,
     choose_repo_id,
     client_timeout,
     hub_errors,
     repo_url,
+    retry_after,
 )
 from .files import local_files, same_as_remote
 
@@ -32,6 +43,8 @@ from .files import local_files, same_as_remote
 PREFLIGHT_TIMEOUT = 10.0
 PUSH_TIMEOUT = 120.0
 _REQUIRED = ("config.json", "README.md")
+COMMIT_ATTEMPTS = 3  # a commit refused with 429 is sent again after its Retry-After
+sleep: Callable[[float], None] = time.sleep  # module-level so tests can record the waits
 
 
 @dataclass
@@ -45,6 +58,8 @@ class PushOptions:
     dataset: bool = False
     create_pr: bool = False
     commit_message: str | None = None
+    # Hardware flavor requested for the Space (e.g. "t4-small", paid); None: the free CPU.
+    space_hardware: str | None = None
 
 
 @dataclass
@@ -57,6 +72,7 @@ class RepoPush:
     commit: str | None
     files: list[str]
     pr_url: str | None = None
+    size: int = 0  # bytes of the files committed
 
     @property
     def changed(self) -> bool:
@@ -66,7 +82,18 @@ class RepoPush:
         if not self.changed:
             return f"{self.repo_type} {self.url}: nothing changed"
         where = self.pr_url or self.url
-        return f"{self.repo_type} {where}: {len(self.files)} file(s) in commit {self.commit[:7]}"  # type: ignore[index]
+        size = f", {human_size(self.size)}" if self.size else ""
+        return (
+            f"{self.repo_type} {where}: {len(self.files)} file(s){size} in commit {self.commit[:7]}"  # type: ignore[index]
+        )
+
+
+def human_size(n: int) -> str:
+    """1.2 MB, 340 KB, 12 B."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
 
 
 @dataclass
@@ -160,14 +187,14 @@ def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions) -> mf.Manif
     return man
 
 
-def push(bot_dir: Path, opts: PushOptions, token: str, progress: bool = True) -> PushResult:
+def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None] = console.say) -> PushResult:  # fmt: skip
     """Publish a finished bot folder: one commit per repo, only files that changed.
 
     Args:
         bot_dir: the bot folder (`bot.json`, `data/`, `repo/`).
         opts: where and what to publish.
         token: the Hugging Face token (never written anywhere).
-        progress: show huggingface_hub's progress bars.
+        say: where progress lines go (what each repo is sent, waits for the Hub).
 
     Returns:
         The URL, new commit (or None: nothing changed) and files sent for each repo.
@@ -190,32 +217,16 @@ def push(bot_dir: Path, opts: PushOptions, token: str, progress: bool = True) ->
         if opts.dataset:
             folders["dataset"] = hub_files.stage_dataset(bot_dir, man, Path(tmp) / "dataset")
         if opts.space:
-            folders["space"] = hub_files.stage_space(man, bot_dir / "repo", Path(tmp) / "space")
+            gpu = hub_files.is_gpu(opts.space_hardware)
+            folders["space"] = hub_files.stage_space(man, bot_dir / "repo", Path(tmp) / "space", gpu)  # fmt: skip
         for folder in folders.values():
             _refuse_secrets(folder, token, bot_dir)
-        with _progress(progress), client_timeout(PUSH_TIMEOUT):
+        with client_timeout(PUSH_TIMEOUT):
             done = {
-                t: _push_folder(f, t, repo_id, opts, token, bot_dir) for t, f in folders.items()
+                t: _push_folder(f, t, repo_id, opts, token, bot_dir, say)
+                for t, f in folders.items()
             }
     return PushResult(done["model"], done.get("dataset"), done.get("space"))
-
-
-@contextlib.contextmanager
-def _progress(show: bool) -> Iterator[None]:
-    from huggingface_hub.utils import (
-        are_progress_bars_disabled,
-        disable_progress_bars,
-        enable_progress_bars,
-    )
-
-    was_disabled = are_progress_bars_disabled()
-    if not show:
-        disable_progress_bars()
-    try:
-        yield
-    finally:
-        if not show and not was_disabled:
-            enable_progress_bars()
 
 
 def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
@@ -230,12 +241,13 @@ def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
             )
 
 
-def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path) -> RepoPush:  # fmt: skip
+def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path, say: Callable[[str], None]) -> RepoPush:  # fmt: skip
     """Create the repo if needed and commit the files of `folder` that differ from the Hub's."""
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.hf_api import RepoFile
 
     url = repo_url(repo_type, repo_id)
+    space = repo_type == "space"
     with hub_errors(f"{repo_type} repo {repo_id}", token, str(bot_dir)):
         api = HfApi(token=token)
         api.create_repo(
@@ -243,7 +255,8 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             repo_type=repo_type,
             private=opts.private or None,
             exist_ok=True,
-            space_sdk="gradio" if repo_type == "space" else None,
+            space_sdk="gradio" if space else None,
+            space_hardware=opts.space_hardware if space else None,  # type: ignore[arg-type]
         )
         head = api.repo_info(repo_id, repo_type=repo_type).sha
         tree = api.list_repo_tree(repo_id, repo_type=repo_type, recursive=True, revision=head)
@@ -254,22 +267,42 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             if r not in remote or not same_as_remote(p, remote[r])
         ]
         commit, pr_url = None, None
+        size = sum((folder / r).stat().st_size for r in changed)
         if changed:
+            say(f"Uploading {len(changed)} file(s), {human_size(size)}, to {repo_type} repo {repo_id}")  # fmt: skip
             ops = [CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed]
-            info = api.create_commit(
-                repo_id,
-                ops,
-                commit_message=opts.commit_message or _message(repo_type, repo_id, changed),
-                repo_type=repo_type,
-                create_pr=opts.create_pr,
-                parent_commit=head,  # the Hub refuses if someone committed since we compared
-            )
+            info = _commit(api, ops, say, repo_id=repo_id, repo_type=repo_type,
+                           commit_message=opts.commit_message or _message(repo_type, repo_id, changed),
+                           create_pr=opts.create_pr,
+                           parent_commit=head)  # fmt: skip  # refused if someone committed since
             commit, pr_url = info.oid, info.pr_url
-        if repo_type == "space" and not opts.create_pr:
+        if space and not opts.create_pr:
             # Set on every push: a previous push may have failed between commit and variable.
             model_id = (folder / hub_files.MODEL_ID_FILE).read_text(encoding="utf-8").strip()
             api.add_space_variable(repo_id, "MODEL_ID", model_id)
-    return RepoPush(repo_type, repo_id, url, commit, changed if commit else [], pr_url)
+            if opts.space_hardware:
+                api.request_space_hardware(repo_id, opts.space_hardware)  # type: ignore[arg-type]
+    return RepoPush(repo_type, repo_id, url, commit, changed if commit else [], pr_url, size if commit else 0)  # fmt: skip
+
+
+def _commit(api: Any, ops: list[Any], say: Callable[[str], None], **kw: Any) -> Any:
+    """`create_commit`, sent again after a 429's short `Retry-After` (the client does not).
+
+    Uploaded objects stay uploaded between attempts: only the commit itself is sent again.
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            return api.create_commit(operations=ops, **kw)
+        except HfHubHTTPError as e:
+            status = e.response.status_code if e.response is not None else None
+            wait = retry_after(e.response.headers) if status == 429 else None
+            if wait is None or wait > MAX_RETRY_AFTER or attempt == COMMIT_ATTEMPTS:
+                raise
+            say(f"The Hub asks to wait {wait:.0f} s (HTTP 429): committing again then")
+            sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def _message(repo_type: str, repo_id: str, changed: list[str]) -> str:

@@ -126,7 +126,20 @@ def _links(m: Manifest, repo_dir: Path | None) -> dict[str, Any]:
         "repo_url": repo_url,
         "logs_url": f"{repo_url}/tree/main/runs" if repo_url and has_logs else None,
         "has_logs": has_logs,
+        "space_url": hub_url(f"spaces/{m.space_repo_id}") if m.space_repo_id else None,
     }
+
+
+def widget_examples(m: Manifest) -> list[dict[str, str]]:
+    """Widget entries for the full card: each prediction's continuation as `output.text`.
+
+    The Hub shows a widget only for models an Inference Provider serves; these outputs (the
+    posts drawn for the thumbnail) let the page show what the bot writes without one.
+    """
+    prompt = m.widget_text.strip()
+    conts = [p[len(prompt) :] if prompt and p.startswith(prompt) else p for p in m.predictions]
+    kept = [c for c in conts if c.strip()]
+    return [{"title": f"Post {i}", "output": c} for i, c in enumerate(kept, 1)]
 
 
 def _thumbnail(m: Manifest, repo_dir: Path | None) -> str | None:
@@ -164,6 +177,7 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
         "ppl_before": _fmt(metrics.perplexity_before),
         "ppl_after": _fmt(metrics.perplexity_after),
         "model_ref": m.repo_id or f"bots/{m.model_name}/repo",
+        "examples": widget_examples(m),
     }
 
 
@@ -175,7 +189,8 @@ def render_card(
     Args:
         manifest: the bot's `bot.json`.
         full_metadata: add `base_model`, `pipeline_tag`, `library_name`, `datasets` and a
-            `model-index` with the validation perplexity after huggingtweets' keys.
+            `model-index` with the validation perplexity after huggingtweets' keys, one widget
+            entry per stored prediction with its `output.text`, and a link to the Space.
         repo_dir: the local model repo (`DIR/repo`), to link only files that are really there
             (training logs in `runs/`, `predictions.png`, avatar files). None: link none of them.
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import base_models, clean, dataset, manifest
+from . import base_models, clean, console, dataset, manifest
 from .errors import OutputExistsError, UsageError
 from .manifest import Manifest, UserStats
 from .sources import Gathered, SourceOptions, gather, split_spec
@@ -111,6 +112,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
         (the bot folder, its manifest).
     """
     check_specs(specs)
+    start = time.perf_counter()
     base = base_models.canonical_name(opts.base_model)
     tokenizer = base_models.load_tokenizer(base)
     guessed = opts.out or default_out(specs)
@@ -154,7 +156,10 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
     train_posts, val_posts = dataset.split_posts(texts, cfg.val_fraction, cfg.seed)
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, cfg)
     _write_prepared(out, m, dd, train_posts, val_posts, cfg, avatars, opts.overwrite)
-    say(f"Prepared {out}: {len(dd['train'])} training blocks, {len(dd['validation'])} validation")
+    took = console.duration(time.perf_counter() - start)
+    say(
+        f"Prepared {out}: {len(dd['train'])} training blocks, {len(dd['validation'])} validation, in {took}"
+    )
     return out, m
 
 
@@ -207,6 +212,8 @@ def finish(bot_dir: Path, say: Say = print) -> None:
     model, tok = load_bot(str(repo))
     posts = generate_posts(model, tok, m.widget_text, n=3, max_new_tokens=40, seed=0)
     thumbnail.make_thumbnail(m, posts, repo)
+    m.predictions = posts  # the card's widget outputs (`--card-metadata full`)
+    manifest.save(m, bot_dir)
     card.write_card(bot_dir, full_metadata=m.card_metadata == "full")
     say(f"Wrote {repo / 'README.md'} and {repo / 'predictions.png'}")
 

@@ -272,6 +272,29 @@ def test_full_metadata_adds_hub_keys_after_the_seeds():
     assert (result.metric_type, result.metric_value, result.dataset_type) == ("perplexity", 20.5, "me/d")  # fmt: skip
 
 
+PREDICTIONS = ["My dream is to keep the lamp lit 🌊", "My dream is", 'My dream is "quiet" — #fog']
+
+
+def test_full_card_shows_the_predictions_as_widget_outputs_and_links_the_space():
+    m = bot([user("ada", "Ada")], repo_id="me/ada", space_repo_id="me/ada", predictions=PREDICTIONS)
+    text = card.render_card(m, full_metadata=True)
+    widget = ModelCard(text).data.widget
+    assert widget == [
+        {"text": "My dream is", "example_title": "Post 1", "output": {"text": " to keep the lamp lit 🌊"}},
+        {"text": "My dream is", "example_title": "Post 2", "output": {"text": ' "quiet" — #fog'}},
+    ]  # fmt: skip  # an empty continuation ("My dream is" alone) shows nothing: left out
+    assert f"[its Space]({HUB}/spaces/me/ada)" in text
+
+
+def test_default_card_ignores_predictions_and_space_seed_stays_exact():
+    m = load(DATA / "seed_bot.json")
+    m.predictions, m.space_repo_id = PREDICTIONS, "huggingtweets/pr1ncess_emily"
+    assert card.render_card(m).encode("utf-8") == seed_text().encode("utf-8")
+    plain = bot([user("ada", "Ada")], repo_id="me/ada")
+    assert card.render_card(plain, full_metadata=True).count("widget:\n- text:") == 1
+    assert "Space" not in card.render_card(plain, full_metadata=True)
+
+
 def test_default_card_has_no_extra_metadata():
     m = bot([user("ada", "Ada")], base_model="smollm2", repo_id="me/ada", dataset_repo_id="me/d")
     m.metrics.perplexity_after = 20.5
@@ -374,6 +397,18 @@ def test_any_names_handles_and_prompts_stay_inside_their_context(users, prompt):
 @given(prompt=text_st)
 def test_yaml_str_round_trips(prompt):
     assert yaml.safe_load("k: " + card.yaml_str(prompt))["k"] == prompt
+
+
+@settings(max_examples=100, deadline=None)
+@given(posts=st.lists(text_st, max_size=3), prompt=text_st)
+def test_any_prediction_stays_one_widget_output(posts, prompt):
+    m = bot([user("ada", "Ada")], widget_text=prompt or "My dream is", predictions=posts)
+    widget = ModelCard(card.render_card(m, full_metadata=True)).data.widget
+    expected = [e["output"] for e in card.widget_examples(m)]
+    assert [w.get("output", {}).get("text") for w in widget] == expected or (
+        not expected and widget == [{"text": m.widget_text}]
+    )
+    assert all(w["text"] == m.widget_text for w in widget)
 
 
 @settings(max_examples=100, deadline=None)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from conftest import EXAMPLES
+from huggingface_hub import ModelCard
 from PIL import Image
 
 from publisher import cli, manifest
@@ -107,13 +108,20 @@ def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(
     monkeypatch.setenv("HF_TOKEN", GOOD)
     out = tmp_path / "bot"
     code = cli.main(["publish", str(SAMPLE), "--base-model", str(tiny_model), "--out", str(out),
-                     "--block-size", "128", "--max-steps", "2", "--dataset"])  # fmt: skip
+                     "--block-size", "128", "--max-steps", "2", "--dataset", "--space",
+                     "--card-metadata", "full"])  # fmt: skip
     stdout, err = capsys.readouterr()
     assert code == 0, err
     m = manifest.load(out)
     assert m.repo_id == "alice/wrencalloway" and m.dataset_repo_id == "alice/wrencalloway"
     card = (out / "repo" / "README.md").read_text()
     assert "model='alice/wrencalloway'" in card
+    # The page shows what the bot writes without an inference provider, and links its Space.
+    assert len(m.predictions) == 3 and all(p.startswith("My dream is") for p in m.predictions)
+    widget = ModelCard(hub.files("model", "alice/wrencalloway")["README.md"].decode()).data.widget
+    outputs = [w["output"]["text"] for w in widget]
+    assert outputs and all("My dream is" + o in m.predictions for o in outputs)
+    assert "/spaces/alice/wrencalloway)" in card
     assert "/alice/wrencalloway/resolve/main/predictions.png" in card
     assert GOOD not in stdout + err + (out / "bot.json").read_text() + card
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -332,6 +333,8 @@ def test_file_holding_the_token_is_never_uploaded(hubs, bot):
 
 # -- secrets ----------------------------------------------------------------------------------------
 def test_token_never_leaks(hubs, bot, capfd, caplog, space_app):
+    # Everything the client logs, whatever an earlier in-process CLI run silenced.
+    caplog.set_level(logging.DEBUG, logger="huggingface_hub")
     opts = hub.PushOptions(dataset=True, space=True)
     hub.push(bot, opts, SECRET)
     hubs.fail(r"/commit/", status=500)

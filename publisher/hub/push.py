@@ -271,10 +271,12 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
         if changed:
             say(f"Uploading {len(changed)} file(s), {human_size(size)}, to {repo_type} repo {repo_id}")  # fmt: skip
             ops = [CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed]
-            info = _commit(api, ops, say, repo_id=repo_id, repo_type=repo_type,
-                           commit_message=opts.commit_message or _message(repo_type, repo_id, changed),
-                           create_pr=opts.create_pr,
-                           parent_commit=head)  # fmt: skip  # refused if someone committed since
+            message = opts.commit_message or _message(repo_type, repo_id, changed)
+            # parent_commit: the Hub refuses the commit if someone committed since we compared.
+            info = _commit(
+                api, ops, say, repo_id=repo_id, repo_type=repo_type, commit_message=message,
+                create_pr=opts.create_pr, parent_commit=head,
+            )  # fmt: skip
             commit, pr_url = info.oid, info.pr_url
         if space and not opts.create_pr:
             # Set on every push: a previous push may have failed between commit and variable.

@@ -71,6 +71,8 @@ def test_binary_and_weights_go_through_lfs_with_their_metadata(hubs, bot, tmp_pa
     assert tree["model.safetensors"].lfs.sha256 == sha256(weights)
     assert tree["model.safetensors"].size == weights.stat().st_size
     assert tree["config.json"].lfs is None
+    (info,) = api.get_paths_info("alice/ada", ["predictions.png"])
+    assert info.lfs.sha256 == sha256(bot / "repo" / "predictions.png")
     siblings = {s.rfilename: s for s in api.model_info("alice/ada", files_metadata=True).siblings}
     assert siblings["predictions.png"].lfs.sha256 == sha256(bot / "repo" / "predictions.png")
     meta = get_hf_file_metadata(hf_hub_url("alice/ada", "model.safetensors"), token=SECRET)

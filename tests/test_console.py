@@ -14,7 +14,7 @@ from publisher import console
 
 # What the libraries print on their own during a publish (bars, logs, warnings).
 LIBRARY_TEXT = ("Saving the dataset", "Loading weights", "Creating parquet", "Writing model shards",
-                "%|", "it/s]", "Warning:", "warn(", "FutureWarning", "UserWarning",
+                "%|", "it/s]", "warn(", "FutureWarning", "UserWarning",
                 "DeprecationWarning", "huggingface/tokenizers")  # fmt: skip
 
 

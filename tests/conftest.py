@@ -70,7 +70,7 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
 
     Args:
         path: folder to save `config.json`, weights and tokenizer files into.
-        arch: "gpt2" or "llama" (SmolLM2's architecture).
+        arch: "gpt2", "llama" (SmolLM2's architecture), "qwen2" or "gpt_neox".
 
     Returns:
         `path`, usable as `--base-model path`.
@@ -80,9 +80,13 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
     from transformers import (
         GPT2Config,
         GPT2LMHeadModel,
+        GPTNeoXConfig,
+        GPTNeoXForCausalLM,
         LlamaConfig,
         LlamaForCausalLM,
         PreTrainedTokenizerFast,
+        Qwen2Config,
+        Qwen2ForCausalLM,
     )
 
     eos = "<|endoftext|>"
@@ -105,6 +109,20 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
             bos_token_id=eos_id, eos_token_id=eos_id,
         )  # fmt: skip
         model = GPT2LMHeadModel(cfg)
+    elif arch == "qwen2":  # biases on q/k/v, grouped-query attention, untied head
+        cfg = Qwen2Config(
+            vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+            bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=False,
+        )  # fmt: skip
+        model = Qwen2ForCausalLM(cfg)
+    elif arch == "gpt_neox":  # Pythia's: fused qkv, partial rotary, parallel residual, embed_out
+        cfg = GPTNeoXConfig(
+            vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=2, max_position_embeddings=256, rotary_pct=0.25,
+            bos_token_id=eos_id, eos_token_id=eos_id,
+        )  # fmt: skip
+        model = GPTNeoXForCausalLM(cfg)
     else:
         cfg = LlamaConfig(
             vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -128,6 +146,22 @@ def tiny_model() -> Path:
 def tiny_llama() -> Path:
     """Folder of a tiny Llama (SmolLM2's architecture, random weights)."""
     return build_tiny_model(_SESSION_TMP / "tiny-llama", arch="llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen2() -> Path:
+    """Folder of a tiny Qwen2 (random weights)."""
+    return build_tiny_model(_SESSION_TMP / "tiny-qwen2", arch="qwen2")
+
+
+@pytest.fixture(scope="session")
+def tiny_neox() -> Path:
+    """Folder of a tiny GPT-NeoX (Pythia's architecture, random weights)."""
+    return build_tiny_model(_SESSION_TMP / "tiny-neox", arch="gpt_neox")
+
+
+# The four architectures every training test runs on (fixture names).
+ARCHS = ["tiny_model", "tiny_llama", "tiny_qwen2", "tiny_neox"]
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import torch
 from conftest import ARCHS
 
 from publisher import base_models
-from publisher.train import loss, lora
+from publisher.train import lora, loss
 from publisher.train.io import collate
 from publisher.train.loop import TrainConfig
 from publisher.train.loss import LossModel

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .. import manifest as mf
 from ..errors import HubError
@@ -26,7 +27,7 @@ from .access import (
     hub_errors,
     repo_url,
 )
-from .files import local_files, same_as_remote
+from .files import is_adapter, local_files, same_as_remote, stale_on_hub
 
 # huggingface_hub's shared client waits forever by default; a dead network must fail fast.
 PREFLIGHT_TIMEOUT = 10.0
@@ -133,7 +134,9 @@ def _repo_types(opts: PushOptions) -> list[str]:
 
 def _check_complete(bot_dir: Path) -> None:
     repo = bot_dir / "repo"
-    missing = [n for n in _REQUIRED if not (repo / n).is_file()]
+    # A LoRA adapter repo (`--push-adapter`) has adapter_config.json instead of config.json.
+    required = ("adapter_config.json", "README.md") if is_adapter(repo) else _REQUIRED
+    missing = [n for n in required if not (repo / n).is_file()]
     if not any(repo.glob("*.safetensors")):
         missing.append("*.safetensors weights")
     if missing:
@@ -232,7 +235,7 @@ def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
 
 def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path) -> RepoPush:  # fmt: skip
     """Create the repo if needed and commit the files of `folder` that differ from the Hub's."""
-    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
     from huggingface_hub.hf_api import RepoFile
 
     url = repo_url(repo_type, repo_id)
@@ -253,9 +256,14 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             for r, p in local_files(folder).items()
             if r not in remote or not same_as_remote(p, remote[r])
         ]
+        # Switching between merged weights and an adapter: the other form's files must go.
+        stale = stale_on_hub(set(local_files(folder)), set(remote)) if repo_type == "model" else []
         commit, pr_url = None, None
-        if changed:
-            ops = [CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed]
+        if changed or stale:
+            ops: list[Any] = [
+                CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed
+            ]
+            ops += [CommitOperationDelete(path_in_repo=r) for r in stale]
             info = api.create_commit(
                 repo_id,
                 ops,
@@ -269,7 +277,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             # Set on every push: a previous push may have failed between commit and variable.
             model_id = (folder / hub_files.MODEL_ID_FILE).read_text(encoding="utf-8").strip()
             api.add_space_variable(repo_id, "MODEL_ID", model_id)
-    return RepoPush(repo_type, repo_id, url, commit, changed if commit else [], pr_url)
+    return RepoPush(repo_type, repo_id, url, commit, changed + stale if commit else [], pr_url)
 
 
 def _message(repo_type: str, repo_id: str, changed: list[str]) -> str:

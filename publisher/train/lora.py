@@ -24,19 +24,10 @@ from typing import Any
 
 from .. import base_models
 from ..errors import TrainingError
+from ..hub.files import ADAPTER_CONFIG, is_adapter
 
 DEFAULT_TARGETS = "all-linear"  # every linear layer of attention and MLP; never the LM head
 LR_SCALE = 10  # LoRA's learning rate over full fine-tuning's (module docstring)
-ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
-# What makes a folder a full model, which an adapter repo must not also hold: a local folder
-# with config.json would be loaded as a full model with the adapter applied on top.
-FULL_MODEL_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json")
-
-
-def is_adapter(folder: Path | str) -> bool:
-    """Whether a model folder holds a peft adapter instead of full weights."""
-    return (Path(folder) / ADAPTER_CONFIG).is_file()
 
 
 def targets(spec: str | None) -> str | list[str]:
@@ -62,7 +53,9 @@ def check(cfg: Any, base: str) -> None:
     if not cfg.push_adapter:
         return
     if not cfg.lora:
-        raise TrainingError("--push-adapter needs --lora", hint="add --lora, or drop --push-adapter")
+        raise TrainingError(
+            "--push-adapter needs --lora", hint="add --lora, or drop --push-adapter"
+        )
     if base_models.is_local(base):
         raise TrainingError(
             f"--push-adapter: the base model {base} is a local folder, so the adapter could not "
@@ -164,25 +157,3 @@ def adapter_base(folder: Path) -> str | None:
     return json.loads((Path(folder) / ADAPTER_CONFIG).read_text(encoding="utf-8")).get(
         "base_model_name_or_path"
     )
-
-
-def stale_on_hub(local: set[str], remote: set[str]) -> list[str]:
-    """Files of the other repo form that a push must delete (merged <-> adapter switch).
-
-    An adapter repo that still held config.json and model weights would be loaded as a full
-    model; a merged repo that still held adapter files would get the adapter applied twice.
-
-    Args:
-        local: repo paths about to be pushed.
-        remote: repo paths on the Hub.
-
-    Returns:
-        Remote paths to delete in the same commit.
-    """
-    if ADAPTER_CONFIG in local:
-        other = {p for p in remote if p in FULL_MODEL_FILES or p.startswith("model-")}
-    elif "config.json" in local:
-        other = {ADAPTER_CONFIG, ADAPTER_WEIGHTS} & remote
-    else:
-        other = set()
-    return sorted(other - local)

@@ -253,13 +253,15 @@ def _train_and_measure(bot_dir: Path, stage: Path, cfg: Any, val: dict, say: Any
 
 def _record(stage: Path, result: UpdateResult, cfg: Any) -> None:
     """Append this update to bot.json's `updates`."""
+    from ..train.loop import learning_rate
+
     m = manifest.load(stage)
     m.updates.append({
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "added": {u.handle: u.counts.tweets_kept for u in result.users},
         "downloaded": {u.handle: u.counts.tweets_downloaded for u in result.users},
         "from_scratch": cfg.train_split == "train",
-        "learning_rate": cfg.learning_rate,
+        "learning_rate": learning_rate(cfg),
         "perplexity_per_post": result.perplexity,
     })  # fmt: skip
     manifest.save(m, stage)

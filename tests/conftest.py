@@ -177,6 +177,21 @@ def hub_server():
     server.stop()
 
 
+HUB_TOKEN = "hf_HubEnvToken0123456789abcdef0"
+
+
+@pytest.fixture
+def hub_env(hub_server, monkeypatch):
+    """The test Hub, reset, with alice's write token `HUB_TOKEN` in HF_TOKEN."""
+    from hub_server import Token
+
+    hub_server.state.reset()
+    hub_server.state.tokens[HUB_TOKEN] = Token("alice")
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    yield hub_server.state
+    hub_server.state.reset()
+
+
 def write_posts_jsonl(path: Path, n: int = 300, seed: int = 0) -> Path:
     """A JSONL file of `n` varied posts (enough text to pass the 6,000-character check)."""
     import json

@@ -8,14 +8,12 @@ import json
 import pytest
 import torch
 import yaml
-from conftest import write_posts_jsonl
+from conftest import HUB_TOKEN, write_posts_jsonl
 from safetensors.torch import load_file
 
 from publisher import cli, manifest, train
 from publisher.errors import TrainingError
 from publisher.train import TrainConfig
-
-TOKEN = "hf_LoraToken0123456789abcdef0"
 
 
 def cfg(**kw):
@@ -56,22 +54,11 @@ def test_options_that_would_push_an_unusable_repo_are_refused(prepared_bot, kw, 
 
 
 @pytest.fixture
-def hub(hub_server, monkeypatch):
-    from hub_server import Token
-
-    hub_server.state.reset()
-    hub_server.state.tokens[TOKEN] = Token("alice")
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
-    yield hub_server.state
-    hub_server.state.reset()
-
-
-@pytest.fixture
-def hub_base(hub, tiny_llama) -> str:
+def hub_base(hub_env, tiny_llama) -> str:
     """The tiny Llama published on the test Hub, so an adapter can name it as its base."""
     from huggingface_hub import HfApi
 
-    api = HfApi(token=TOKEN)
+    api = HfApi(token=HUB_TOKEN)
     api.create_repo("alice/tiny-llama")
     api.upload_folder(folder_path=str(tiny_llama), repo_id="alice/tiny-llama")
     return "alice/tiny-llama"
@@ -91,7 +78,7 @@ def generate_both_ways(repo_id: str, tmp_path) -> None:
 
 
 def test_adapter_and_merged_repos_both_load_through_pipeline_and_the_space(
-    tmp_path, hub, hub_base, capsys
+    tmp_path, hub_env, hub_base, capsys
 ):
     from publisher.hub import files as hub_files
 
@@ -105,7 +92,7 @@ def test_adapter_and_merged_repos_both_load_through_pipeline_and_the_space(
     adapter = json.loads((repo / "adapter_config.json").read_text())
     assert adapter["base_model_name_or_path"] == hub_base and adapter["r"] == 4
     assert not (repo / "config.json").exists() and not (repo / "model.safetensors").exists()
-    on_hub = hub.files("model", "alice/wren")
+    on_hub = hub_env.files("model", "alice/wren")
     assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer.json"} <= set(on_hub)
     card = on_hub["README.md"].decode()
     front = yaml.safe_load(card.split("---\n")[1])
@@ -121,7 +108,7 @@ def test_adapter_and_merged_repos_both_load_through_pipeline_and_the_space(
     # The same bot as merged weights: the adapter files leave the Hub in the same commit.
     assert cli.main(["train", str(out), "--max-steps", "2", "--lora", "--lora-r", "4"]) == 0
     assert cli.main(["push", str(out)]) == 0
-    on_hub = hub.files("model", "alice/wren")
+    on_hub = hub_env.files("model", "alice/wren")
     assert "config.json" in on_hub and "model.safetensors" in on_hub
     assert "adapter_config.json" not in on_hub and "adapter_model.safetensors" not in on_hub
     assert "library_name" not in on_hub["README.md"].decode().split("---")[1]

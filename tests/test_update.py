@@ -14,21 +14,9 @@ from benchmarks.bench_prepare import make_archive
 from publisher import cli, manifest
 from publisher.errors import UsageError
 
-TOKEN = "hf_UpdateToken0123456789abcdef"
 X_TWEETS = "/2/users/42/tweets"
 BSKY_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
 MASTO = "/api/v1/accounts/7/statuses"
-
-
-@pytest.fixture
-def hub(hub_server, monkeypatch):
-    from hub_server import Token
-
-    hub_server.state.reset()
-    hub_server.state.tokens[TOKEN] = Token("alice")
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
-    yield hub_server.state
-    hub_server.state.reset()
 
 
 @pytest.fixture
@@ -61,7 +49,7 @@ def run(args: list[str], capsys) -> str:
 
 
 def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
-    tmp_path, tiny_model, live, hub, capsys
+    tmp_path, tiny_model, live, hub_env, capsys
 ):
     timelines = [Timeline(1), Timeline(2), Timeline(3)]
     for tl in timelines:
@@ -77,7 +65,7 @@ def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
     assert [u.spec for u in first.users] == users
     old_rows = {(r["handle"], r["id"]): r["split"] for r in rows(out)}
     assert len(old_rows) == sum(u.tweets_kept for u in first.users), "every kept post has its id"
-    commits = len(hub.history("model", first.repo_id))
+    commits = len(hub_env.history("model", first.repo_id))
     seen = len(live.requests)
 
     for tl in timelines:
@@ -107,10 +95,10 @@ def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
                                for u, b in zip(m.users, first.users, strict=True)}  # fmt: skip
     assert update["perplexity_per_post"]["new"]["after"] is not None
 
-    history = hub.history("model", first.repo_id)
+    history = hub_env.history("model", first.repo_id)
     assert len(history) == commits + 1, "one new commit"
     assert history[0].title.startswith("hf-tweetbot update: +")
-    card = hub.files("model", first.repo_id)["README.md"].decode()
+    card = hub_env.files("model", first.repo_id)["README.md"].decode()
     assert "| Tweets downloaded | 120 | 120 | 120 |" in card
 
     # Nothing new: said so, no file touched, no commit.
@@ -118,7 +106,7 @@ def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
     err = run(["update", str(out)], capsys)
     assert "Nothing new to train on" in err
     assert snapshot(out) == before
-    assert len(hub.history("model", first.repo_id)) == commits + 1
+    assert len(hub_env.history("model", first.repo_id)) == commits + 1
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from .. import base_models, dataset, manifest
 from ..errors import TrainingError
 from ..manifest import Metrics
 from . import attention, lora
+from .accel import make_accelerator, wandb_url
 from .io import Checkpoints, collate, log, write_repo
 from .loss import LossModel, causal_lm
 
@@ -65,52 +66,6 @@ def learning_rate(cfg: TrainConfig) -> float:
     if cfg.learning_rate is not None:
         return float(cfg.learning_rate)
     return DEFAULT_LR * (lora.LR_SCALE if cfg.lora else 1)
-
-
-def resolve_precision(requested: str) -> str:
-    """bf16 wherever the hardware runs it natively (AVX512-BF16/AMX CPUs, CUDA), else fp32.
-
-    Measured side by side on this project's 2-core AVX512-BF16 CPU with SmolLM2 and 1024-token
-    blocks: bf16 autocast trains about 2.5x faster than fp32 (README, Performance).
-    """
-    if requested != "auto":
-        return requested
-    from space.sampling import bf16_supported
-
-    return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
-
-
-def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
-    from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration
-
-    log_with = None if cfg.report_to == "none" else cfg.report_to
-    if log_with == "wandb":
-        try:
-            import wandb  # noqa: F401
-        except ImportError:
-            raise TrainingError(
-                "--report-to wandb needs the wandb package", hint="pip install 'hf-tweetbot[wandb]'"
-            ) from None
-    # Accelerate keeps its state in process-wide singletons: a second training in the same
-    # process (tests, notebooks) with another precision would be refused without this reset.
-    # The process group (PartialState) is kept, so `accelerate launch` runs are unaffected.
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=False)
-    GradientState._reset_state()
-    return Accelerator(
-        # Without this, processes started by `accelerate launch` on a machine without CUDA
-        # would each train alone instead of joining one gloo process group.
-        cpu=not torch.cuda.is_available(),
-        mixed_precision=resolve_precision(cfg.mixed_precision),
-        gradient_accumulation_steps=cfg.grad_accum,
-        log_with=log_with,
-        # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
-        project_config=ProjectConfiguration(
-            project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")
-        ),
-    )
 
 
 def load_data(
@@ -301,7 +256,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         train_seconds=round(seconds, 2),
         tokens_per_second=round(n_tokens / seconds, 1) if seconds > 0 else None,
     )
-    train_run = _wandb_url(accelerator) if cfg.report_to == "wandb" else None
+    train_run = wandb_url(accelerator) if cfg.report_to == "wandb" else None
     if accelerator.is_main_process:
         m.base_model = base
         m.metrics = metrics
@@ -317,10 +272,3 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     accelerator.wait_for_everyone()
     accelerator.end_training()  # also ends the process group: nothing collective after this
     return metrics
-
-
-def _wandb_url(accelerator: Any) -> str | None:
-    try:
-        return accelerator.get_tracker("wandb", unwrap=True).url
-    except Exception:
-        return None

@@ -25,7 +25,8 @@ def per_post_loss(model: Any, tokenizer: Any, texts: list[str], block_size: int)
     """
     from .. import dataset
     from ..train import attention, evaluate
-    from ..train.loop import TrainConfig, make_accelerator
+    from ..train.accel import make_accelerator
+    from ..train.loop import TrainConfig
     from ..train.loss import LossModel
 
     if not texts:

@@ -118,7 +118,7 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
     if push_opts is not None and token:
         from .. import hub
 
-        push_opts.commit_message = commit_message(result)
+        push_opts.commit_message = push_opts.commit_message or commit_message(result)
         result.push = hub.push(bot_dir, push_opts, token)
         say(str(result.push))
     return result

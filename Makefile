@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := bots/wrencalloway
 
-.PHONY: setup demo test lint bench chromium clean
+.PHONY: setup demo test lint bench bench-gpu chromium clean
 
 # The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml Makefile
@@ -45,6 +45,10 @@ test: setup chromium lint
 
 bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# On a machine with CUDA (under 10 minutes); elsewhere it says so in one line and exits 2.
+bench-gpu: setup
+	$(BIN)/python -m benchmarks.bench_gpu $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,8 @@ from typing import Any
 
 LR = 1.372e-4
 METHODS = ("hf_fp32", "hf_bf16", "ours_block", "ours")
+# `ours_lora`: our loop with --lora --push-adapter (the LoRA benchmark, `bench_lora.py`).
+ALL_METHODS = (*METHODS, "ours_lora")
 
 
 def val_loss(model: Any, blocks: list[list[int]], pad_id: int, eos_id: int | None = None) -> float:
@@ -43,11 +45,13 @@ def val_loss(model: Any, blocks: list[list[int]], pad_id: int, eos_id: int | Non
     from publisher.train.io import collate
 
     model = model.float().eval()
-    use_posts_attention(model, eos_id is not None)
+    if not use_posts_attention(model, eos_id is not None):
+        model.set_attn_implementation("sdpa")  # one fp32 evaluator for every method
     total = n_total = 0.0
     with torch.inference_mode():
         for block in blocks:
             batch = collate([{"input_ids": block}], pad_id, eos_id)
+            batch = {k: v.to(model.device) for k, v in batch.items()}
             n = int((batch["labels"][:, 1:] != -100).sum())
             total += float(model(**batch).loss) * n
             n_total += n
@@ -69,25 +73,41 @@ def _rss_mib() -> float:
     return _peak_rss_mib()
 
 
-def run_ours(bot: Path, steps: int, attention: str) -> dict[str, Any]:
-    from publisher import base_models, dataset
-    from publisher.train import TrainConfig, resolve_precision, train
+def run_ours(bot: Path, steps: int, attention: str, lora: bool = False,
+             batch_size: int = 1) -> dict[str, Any]:  # fmt: skip
+    import torch
 
+    from publisher import dataset, manifest
+    from publisher.base_models import is_local
+    from publisher.train import TrainConfig, resolve_precision, train
+    from publisher.train.lora import load_start
+
+    base = manifest.load(bot).base_model
+    # The adapter alone where the base is on the Hub (an adapter must name it); merged otherwise.
+    adapter = lora and not is_local(base)
     cfg = TrainConfig(max_steps=steps, attention=attention, report_to="none", checkpoint_every=0,
-                      progress=False)  # fmt: skip
+                      progress=False, lora=lora, push_adapter=adapter, batch_size=batch_size)  # fmt: skip
     train(bot, cfg)
-    info = json.loads((bot / "repo" / "training_metrics.json").read_text())
-    model, tok = base_models.load_base(str(bot / "repo"))
+    repo = bot / "repo"
+    info = json.loads((repo / "training_metrics.json").read_text())
+    # What a push would upload of the model: weights or adapter, config, tokenizer.
+    pushed = sum(p.stat().st_size for p in repo.rglob("*") if p.is_file() and "runs" not in p.parts)
+    model, tok = load_start(base, TrainConfig(init_from=repo))  # an adapter is merged
+    if torch.cuda.is_available():
+        model = model.cuda()
     blocks = dataset.load_tokenized(bot / "data")["validation"]["input_ids"]
     return {
         "timing": info["step_timing"],
         "losses": [loss for _, loss in info["loss_history"]],
         **val_losses(model, blocks, tok),
         "precision": resolve_precision("auto"),
+        "pushed_bytes": pushed,
     }
 
 
-def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
+def run_trainer(
+    bot: Path, steps: int, bf16: bool, base: str, batch_size: int = 1
+) -> dict[str, Any]:
     import torch
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
@@ -96,6 +116,9 @@ def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
 
     model, tok = base_models.load_base(base)
     dd = dataset.load_tokenized(bot / "data")
+    gpu = torch.cuda.is_available()  # all methods on the GPU there, all on the CPU here
+    attn = gpu_attention(bf16) if gpu else "sdpa"
+    model.set_attn_implementation(attn)
     timing: list[tuple[float, int]] = []
     losses: list[float] = []
     pending = [0]
@@ -121,9 +144,9 @@ def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
-            output_dir=out, per_device_train_batch_size=1, learning_rate=LR,
+            output_dir=out, per_device_train_batch_size=batch_size, learning_rate=LR,
             lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0,
-            max_steps=steps, bf16=bf16, use_cpu=True, report_to="none", save_strategy="no",
+            max_steps=steps, bf16=bf16, use_cpu=not gpu, report_to="none", save_strategy="no",
             logging_steps=1, seed=42, disable_tqdm=True, dataloader_num_workers=0,
             optim="adamw_torch_fused" if bf16 else "adamw_torch",
         )  # fmt: skip
@@ -138,18 +161,30 @@ def run_trainer(bot: Path, steps: int, bf16: bool, base: str) -> dict[str, Any]:
         "losses": losses,
         **val_losses(trainer.model, blocks, tok),
         "precision": "bf16" if bf16 else "no",
+        "attention": attn,
     }
 
 
-def worker(method: str, bot: Path, steps: int, base: str) -> dict[str, Any]:
+def gpu_attention(bf16: bool) -> str:
+    """FlashAttention-2 where it is installed and the run is bf16 (it has no fp32 kernel), else
+    SDPA, whose CUDA backend picks its own flash or memory-efficient kernel."""
+    import importlib.util
+
+    return "flash_attention_2" if bf16 and importlib.util.find_spec("flash_attn") else "sdpa"
+
+
+def worker(method: str, bot: Path, steps: int, base: str, batch_size: int = 1) -> dict[str, Any]:
     """One training run of `method` in this process."""
     import torch
 
     torch.manual_seed(42)
     if method.startswith("ours"):
-        res = run_ours(bot, steps, "block" if method == "ours_block" else "posts")
+        attention = "block" if method == "ours_block" else "posts"
+        res = run_ours(bot, steps, attention, method == "ours_lora", batch_size)
     else:
-        res = run_trainer(bot, steps, method == "hf_bf16", base)
+        res = run_trainer(bot, steps, method == "hf_bf16", base, batch_size)
+    if torch.cuda.is_available():
+        res["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     res["peak_rss_mib"] = round(_rss_mib(), 1)
     return res
 
@@ -160,18 +195,20 @@ def summarize_run(res: dict[str, Any], warmup: int) -> float:
     return sum(t for _, t in timed) / sum(s for s, _ in timed)
 
 
-def launch(method: str, bot: Path, steps: int, base: str) -> dict[str, Any]:
+def launch(method: str, bot: Path, steps: int, base: str, batch_size: int = 1) -> dict[str, Any]:
     """Run `worker` in a fresh Python process and return its result."""
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         cmd = [sys.executable, "-m", "benchmarks.bench_train", "--worker", method, "--bot", str(bot),
-               "--steps", str(steps), "--base-model", base, "--out", f.name]  # fmt: skip
+               "--steps", str(steps), "--base-model", base, "--out", f.name,
+               "--batch-size", str(batch_size)]  # fmt: skip
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{method} run failed:\n{done.stderr[-3000:]}")
         return json.loads(Path(f.name).read_text())
 
 
-def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any = print) -> dict:
+def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any = print,
+          methods: tuple[str, ...] = METHODS, batch_size: int = 1) -> dict:  # fmt: skip
     """Interleaved repeats of the methods; per-method runs, tokens/s and losses.
 
     Args:
@@ -181,15 +218,17 @@ def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any 
         warmup: steps left out of the throughput.
         repeats: runs per method.
         say: where progress lines go.
+        methods: which of `ALL_METHODS`.
+        batch_size: blocks per step (1 on the CPU, as huggingtweets; more on a GPU).
 
     Returns:
         {method: {"runs": [...], "tokens_per_second": [...]}}.
     """
-    out: dict[str, Any] = {m: {"runs": [], "tokens_per_second": []} for m in METHODS}
+    out: dict[str, Any] = {m: {"runs": [], "tokens_per_second": []} for m in methods}
     for r in range(repeats):
-        for method in METHODS:
+        for method in methods:
             t = time.perf_counter()
-            res = launch(method, bot, steps, base)
+            res = launch(method, bot, steps, base, batch_size)
             tps = summarize_run(res, warmup)
             out[method]["runs"].append(res)
             out[method]["tokens_per_second"].append(tps)
@@ -209,13 +248,14 @@ def n_params(base: str) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--worker", choices=METHODS, required=True)
+    ap.add_argument("--worker", choices=ALL_METHODS, required=True)
     ap.add_argument("--bot", type=Path, required=True)
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--base-model", default="smollm2")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--batch-size", type=int, default=1)
     a = ap.parse_args()
-    res = worker(a.worker, a.bot, a.steps, a.base_model)
+    res = worker(a.worker, a.bot, a.steps, a.base_model, a.batch_size)
     a.out.write_text(json.dumps(res))
 
 

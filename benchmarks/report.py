@@ -71,8 +71,43 @@ def scale_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def lora_table(r: dict[str, Any]) -> str:
+    """LoRA against full fine-tuning, same steps."""
+    import statistics
+
+    lines = [f"{r['base_model']}, {r['block_size']}-token blocks, {r['steps']} steps "
+             f"({r['warmup_steps']} warm-up), {r['repeats']} runs each, medians",
+             "", "| method | tokens/s | peak RSS MiB | pushed MiB | val loss, per post |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    names = {"ours": "full fine-tuning", "ours_lora": "LoRA r16, adapter pushed"}
+    for m, x in r["methods"].items():
+        med = {k: statistics.median(v) for k, v in x.items() if k != "runs"}
+        lines.append(f"| {names.get(m, m)} | {med['tokens_per_second']:.1f} | "
+                     f"{med['peak_rss_mib']:.0f} | {med['pushed_mib']:.1f} | "
+                     f"{med['val_loss_posts']:.4f} |")  # fmt: skip
+    q = r["lora_over_full"]
+    lines.append(f"| LoRA / full | {q['tokens_per_second']:.2f}× | {q['peak_rss_mib']:.2f}× | "
+                 f"{q['pushed_mib']:.3f}× | {q['val_loss_posts']:.3f}× |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def update_table(r: dict[str, Any]) -> str:
+    """`update` against retraining from scratch after 20% new posts."""
+    lines = [f"{r['base_model']}: a bot trained on {r['old_posts']} posts gains "
+             f"{r['new_posts']} new ones", "",
+             "| run | wall s | val loss per post, old posts (before → after) | new posts |",
+             "| --- | --- | --- | --- |"]  # fmt: skip
+    for name in ("update", "from_scratch"):
+        x = r[name]
+        old, new = x["val_loss_posts"]["old"], x["val_loss_posts"]["new"]
+        lines.append(f"| {name.replace('_', ' ')} | {x['wall_seconds']:.0f} | "
+                     f"{old['before']:.4f} → {old['after']:.4f} | "
+                     f"{new['before']:.4f} → {new['after']:.4f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 TABLES = {"train": train_table, "generate": generate_table, "prepare": prepare_table,
-          "scale": scale_table}  # fmt: skip
+          "scale": scale_table, "lora": lora_table, "update": update_table}  # fmt: skip
 
 
 def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:
@@ -97,4 +132,15 @@ def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:
             series[label] = [(float(s), v) for s, v in x["loss_history"]]
         return plots.lines("Training loss, 1 vs 2 processes", series, "optimizer step",
                            "training loss", out)  # fmt: skip
+    if name == "lora":
+        import statistics
+
+        rows = [(m, statistics.median(x["tokens_per_second"]), min(x["tokens_per_second"]),
+                 max(x["tokens_per_second"])) for m, x in r["methods"].items()]  # fmt: skip
+        return plots.bars(f"Full fine-tuning vs LoRA, {r['base_model']}", "tokens / s", rows, out)
+    if name == "update":
+        rows = [(k.replace("_", " "), r[k]["wall_seconds"], r[k]["wall_seconds"],
+                 r[k]["wall_seconds"]) for k in ("update", "from_scratch")]  # fmt: skip
+        return plots.bars("update vs retraining (20% new posts)", "seconds (lower is better)",
+                          rows, out)  # fmt: skip
     return None

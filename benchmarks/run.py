@@ -3,6 +3,7 @@
     python -m benchmarks.run            # quick mode, sized for a 2-core CPU
     python -m benchmarks.run --full     # more steps and repeats, for bigger hardware
     python -m benchmarks.run --only train --base-model PATH_OR_ID
+    python -m benchmarks.run --only lora update   # LoRA vs full; update vs retraining
 
 Writes benchmarks/results/<name>.json (with the machine's description) and <name>.png.
 Every figure is the median of repeated runs, reported with its min-max spread.
@@ -26,7 +27,7 @@ from . import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLE = ROOT / "examples" / "wrencalloway_archive.zip"
-NAMES = ("train", "generate", "prepare", "scale")
+NAMES = ("train", "generate", "prepare", "scale", "lora", "update")
 
 
 def machine() -> dict[str, Any]:
@@ -146,7 +147,25 @@ def do_scale(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[st
             "steps": a.scale_steps, **res}  # fmt: skip
 
 
-RUNNERS = {"train": do_train, "generate": do_generate, "prepare": do_prepare, "scale": do_scale}
+def do_lora(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from . import bench_lora
+
+    bot = prepare_bot(a.archive, a.base_model, 1024, work / "lora_bot")
+    res = bench_lora.bench(bot, a.base_model, a.steps, a.warmup, a.lora_repeats)
+    return {"machine": info, "base_model": a.base_model, "block_size": 1024, "steps": a.steps,
+            "warmup_steps": a.warmup, "repeats": a.lora_repeats, **res}  # fmt: skip
+
+
+def do_update(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from . import bench_update
+
+    res = bench_update.bench(Path(a.archive), a.base_model, work, a.update_epochs)
+    return {"machine": info, "base_model": a.base_model, "old_share": bench_update.OLD_SHARE,
+            "epochs": a.update_epochs, **res}  # fmt: skip
+
+
+RUNNERS = {"train": do_train, "generate": do_generate, "prepare": do_prepare, "scale": do_scale,
+           "lora": do_lora, "update": do_update}  # fmt: skip
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -161,14 +180,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sizes", type=int, nargs="+", help="posts per synthetic archive")
     ap.add_argument("--scale-steps", type=int)
     ap.add_argument("--scale-block", type=int, default=256)
+    ap.add_argument("--lora-repeats", type=int, help="runs per method of the LoRA benchmark")
+    ap.add_argument("--update-epochs", type=int, help="epochs of the update benchmark's runs")
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
     # Quick mode fits `make bench` in 15 minutes on 2 cores; --full is for bigger hardware.
     # Two warm-up steps: the first steps pay for allocating the optimizer state and buffers.
     full = {"steps": 16, "warmup": 3, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
-            "scale_steps": 10}  # fmt: skip
+            "scale_steps": 10, "lora_repeats": 3, "update_epochs": 4}  # fmt: skip
     quick = {"steps": 8, "warmup": 2, "repeats": 3, "sizes": [10_000, 100_000, 1_000_000],
-             "scale_steps": 4}  # fmt: skip
+             "scale_steps": 4, "lora_repeats": 2, "update_epochs": 2}  # fmt: skip
     for k, v in (full if a.full else quick).items():
         if getattr(a, k) is None:
             setattr(a, k, v)

@@ -138,11 +138,64 @@ def _convert_gguf(gguf_dir: Path, gguf_file: str, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def is_local(name: str) -> bool:
+    """Whether a base-model name is a local folder (not a Hub id nor an offline alias)."""
+    if name.lower() in OFFLINE_ALIASES:
+        return False
+    return name.startswith((".", "/", "~")) or Path(name).expanduser().is_dir()
+
+
+def check_causal(name: str, path: str) -> None:
+    """Refuse a model that cannot write posts: an encoder (BERT) or an encoder-decoder (T5).
+
+    The same training loop runs any decoder-only causal LM (GPT-2, Llama/SmolLM2, Qwen2,
+    GPT-NeoX, ...); transformers' own error for the others is a page about config classes.
+
+    Raises:
+        BaseModelError: one line naming the kind of model and what to use instead.
+    """
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    with _hub_errors(name):
+        config = AutoConfig.from_pretrained(path)
+    kind = config.model_type
+    archs = list(getattr(config, "architectures", None) or [])
+    causal_arch = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
+    if config.is_encoder_decoder:
+        what = f"a sequence-to-sequence (encoder-decoder) {kind} model"
+    elif kind not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        what = f"a {kind} model, which transformers cannot load as a causal language model"
+    elif archs and not causal_arch and not config.is_decoder:
+        what = f"an encoder ({', '.join(archs)}), not a causal language model"
+    else:
+        return
+    raise BaseModelError(
+        f"--base-model {name} is {what}",
+        hint="use a decoder-only causal LM (GPT-2, Llama/SmolLM2, Qwen2, GPT-NeoX; "
+        "--base-model smollm2 works offline)",
+    )
+
+
+def has_chat_template(tokenizer: Any) -> bool:
+    """Whether the base is an instruct/chat model (its tokenizer has a chat template).
+
+    Such a model is still fine-tuned on plain posts, never through its template: the bot
+    writes a post from an EOS token, as the Space prompts it.
+    """
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
 def load_tokenizer(name: str) -> Any:
-    """Load only the tokenizer of a base model (cheap; enough for `prepare`)."""
+    """Load only the tokenizer of a base model (cheap; enough for `prepare`).
+
+    Raises:
+        BaseModelError: unreachable, missing, not a causal LM, or no EOS token.
+    """
     from transformers import AutoTokenizer
 
     path = resolve(name)
+    check_causal(name, path)
     with _hub_errors(name):
         tok = AutoTokenizer.from_pretrained(path)
     if tok.eos_token is None:

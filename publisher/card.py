@@ -165,6 +165,7 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
     slots += [{"display": "none", "url": None}] * (SLOTS - len(slots))
     handles = sorted(m.handles, key=lambda h: (h.lower(), h))
     metrics = m.metrics
+    base = base_model_info(m.base_model)
     return {
         "m": m,
         "names": names,
@@ -172,12 +173,14 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
         "kind": "BOT" if len(m.users) == 1 else "CYBORG",
         "handle_line": "-".join(handles),
         "thumbnail": _thumbnail(m, repo_dir),
-        "base": base_model_info(m.base_model),
+        "base": base,
         "links": _links(m, repo_dir),
         "ppl_before": _fmt(metrics.perplexity_before),
         "ppl_after": _fmt(metrics.perplexity_after),
         "model_ref": m.repo_id or f"bots/{m.model_name}/repo",
         "examples": widget_examples(m),
+        # An adapter repo needs its base's Hub id in the metadata: the Hub and peft read it.
+        "adapter_repo": bool(m.adapter and m.adapter.get("repo") == "adapter" and base["hub_id"]),
     }
 
 

@@ -13,7 +13,7 @@ Order of operations, as in huggingtweets' `huggingtweets-demo.ipynb`:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import NotEnoughPostsError
 from .sources import Gathered
@@ -49,6 +49,7 @@ class Cleaned:
 
     texts: list[str]
     counts: Counts
+    ids: list[str | None] = field(default_factory=list)  # the source's id of each kept text
 
 
 def clean_text(text: str) -> str:
@@ -106,6 +107,7 @@ def clean(gathered: Gathered) -> Cleaned:
         The kept texts (cleaned, in source order) and the counts for the model card.
     """
     texts: list[str] = []
+    ids: list[str | None] = []
     retweets = short = 0
     for post in gathered.posts:
         text = post.text
@@ -117,8 +119,9 @@ def clean(gathered: Gathered) -> Cleaned:
             short += 1
         else:
             texts.append(text)
+            ids.append(post.id)
     counts = Counts(len(gathered.posts), retweets, short, len(texts))
-    return Cleaned(texts=texts, counts=counts)
+    return Cleaned(texts=texts, counts=counts, ids=ids)
 
 
 def joined_length(texts: list[str], eos_token: str) -> int:

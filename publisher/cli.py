@@ -105,6 +105,37 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 
 
 @cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.argument("users", nargs=-1)
+@click.option(
+    "--from-scratch",
+    is_flag=True,
+    help="Retrain from the base model on every post instead of continuing.",
+)
+@click.option(
+    "--max-posts",
+    default=3200,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most new posts fetched per user from a live API.",
+)
+@train_options
+@push_options
+@click.option("--no-push", is_flag=True, help="Keep the update local.")
+def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts: int, no_push: bool, **kw: Any) -> None:  # fmt: skip
+    """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
+    from .sources import SourceOptions
+    from .update import UpdateOptions
+    from .update import update as run
+
+    opts = UpdateOptions(from_scratch, SourceOptions(raw_dir=bot_dir / "raw", max_posts=max_posts),
+                         train_cfg(kw, None), None if no_push else push_opts(kw))  # fmt: skip
+    result = run(bot_dir, list(users), opts, _say)
+    if not result.nothing_new:
+        click.echo(f"Bot updated: +{result.added} posts. Try: hf-tweetbot generate {bot_dir}")
+
+
+@cli.command()
 @click.argument("bot")
 @click.argument("prompt", required=False, default=None)
 @click.option(
@@ -120,7 +151,7 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
 
     model_id, widget = _model_location(bot)
     with _loading(model_id):
-        model, tok = load_bot(model_id)
+        model, tok = load_bot(model_id, base=_local_base(bot))
     text = widget if prompt is None else prompt
     for i, post in enumerate(generate_posts(model, tok, text, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed), 1):  # fmt: skip
         click.echo(f"{i}. {post}")
@@ -148,6 +179,17 @@ def _model_location(bot: str) -> tuple[str, str]:
             )
         return str(path), manifest.DEFAULT_WIDGET_TEXT
     return bot, manifest.DEFAULT_WIDGET_TEXT
+
+
+def _local_base(bot: str) -> str | None:
+    """Where a bot folder's LoRA adapter finds its base offline (`smollm2`'s converted copy)."""
+    from . import base_models, manifest
+    from .hub.files import is_adapter
+
+    path = Path(bot)
+    if not (path / manifest.MANIFEST_NAME).exists() or not is_adapter(path / "repo"):
+        return None
+    return base_models.resolve(manifest.load(path).base_model)
 
 
 class _loading:
@@ -220,6 +262,9 @@ def space(bot: str, port: int, share: bool) -> None:
     """Serve the Gradio app locally on a bot folder or a Hub repo id."""
     model_id, _ = _model_location(bot)
     os.environ["MODEL_ID"] = model_id
+    base = _local_base(bot)
+    if base:  # an adapter bot on an offline base: the app loads the base from here
+        os.environ["TWEETBOT_BASE_MODEL"] = base
     from space.app import build_demo
 
     build_demo(model_id).launch(server_port=port, share=share)

@@ -34,12 +34,17 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
         click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
         click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
-        click.option("--lr", "learning_rate", default=1.372e-4, show_default=True, type=float),
+        click.option("--lr", "learning_rate", default=None, type=float, help="Default 1.372e-4 (huggingtweets); 1.372e-3 with --lora."),
         click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
         click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
         click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
         click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
         click.option("--report-to", type=click.Choice(["tensorboard", "wandb", "none"]), default="tensorboard", show_default=True),
+        click.option("--lora", is_flag=True, help="Train LoRA adapters (peft) instead of every weight."),
+        click.option("--lora-r", default=16, show_default=True, type=click.IntRange(1), help="Rank of the LoRA matrices."),
+        click.option("--lora-alpha", default=32, show_default=True, type=click.IntRange(1), help="LoRA scaling: updates are scaled by alpha / r."),
+        click.option("--lora-targets", default="all-linear", show_default=True, help="Layers to adapt: all-linear, or names such as q_proj,v_proj."),
+        click.option("--push-adapter", is_flag=True, help="With --lora: the repo holds the adapter alone (needs a Hub base model), not merged weights."),
     ]  # fmt: skip
     return _stack(f, opts)
 

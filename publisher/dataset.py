@@ -12,7 +12,9 @@ import json
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 POSTS_FILE = "posts.jsonl"
 TOKENIZED_DIR = "tokenized"
@@ -28,9 +30,13 @@ class DataConfig:
 
 
 def split_posts(
-    texts_per_user: dict[str, list[str]], val_fraction: float, seed: int
-) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Hold out `val_fraction` of each user's posts (at least one) for validation."""
+    texts_per_user: dict[str, list[T]], val_fraction: float, seed: int
+) -> tuple[dict[str, list[T]], dict[str, list[T]]]:
+    """Hold out `val_fraction` of each user's posts (at least one) for validation.
+
+    The split depends only on each user's handle and number of posts, so splitting the posts'
+    ids the same way gives the ids of each side.
+    """
     train, val = {}, {}
     for handle, texts in texts_per_user.items():
         order = list(range(len(texts)))
@@ -165,15 +171,24 @@ def save(
     val: dict[str, list[str]],
     cfg: DataConfig,
     tokenizer_name: str,
+    ids: tuple[dict[str, list[str | None]], dict[str, list[str | None]]] | None = None,
 ) -> dict[str, Any]:
-    """Write `data_dir/tokenized/` and `data_dir/posts.jsonl`; return the info for bot.json."""
+    """Write `data_dir/tokenized/` and `data_dir/posts.jsonl`; return the info for bot.json.
+
+    `ids` (train, validation), aligned with the texts, go into posts.jsonl's `id` column, which
+    `hf-tweetbot update` merges new posts by.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     dd.save_to_disk(str(data_dir / TOKENIZED_DIR))
     with open(data_dir / POSTS_FILE, "w", encoding="utf-8") as f:
-        for split, per_user in (("train", train), ("validation", val)):
+        for side, (split, per_user) in enumerate((("train", train), ("validation", val))):
             for handle, texts in per_user.items():
-                for text in texts:
-                    f.write(json.dumps({"handle": handle, "text": text, "split": split}) + "\n")
+                known = ids[side].get(handle, []) if ids else []
+                for i, text in enumerate(texts):
+                    row: dict[str, Any] = {"handle": handle, "text": text, "split": split}
+                    if i < len(known) and known[i] is not None:
+                        row["id"] = known[i]
+                    f.write(json.dumps(row) + "\n")
     return {
         **asdict(cfg),
         "tokenizer": tokenizer_name,

@@ -31,6 +31,11 @@ class UserStats:
     retweets: int = 0
     short_tweets: int = 0
     tweets_kept: int = 0
+    # Added by `hf-tweetbot update`'s bookkeeping: the USER argument as given (what to gather
+    # again), and the newest post seen (source id and ISO time), where new posts start.
+    spec: str | None = None
+    newest_id: str | None = None
+    newest_at: str | None = None
 
 
 @dataclass
@@ -75,6 +80,13 @@ class Manifest:
     data: dict[str, Any] = field(default_factory=dict)
     # The posts drawn for the thumbnail (prompt + continuation), shown as widget outputs.
     predictions: list[str] = field(default_factory=list)
+    # How the model was trained when not fully fine-tuned: {"method": "lora", "r", "alpha",
+    # "targets", "repo": "merged" | "adapter"}; None for full fine-tuning.
+    adapter: dict[str, Any] | None = None
+    # The base model has a chat template (instruct/chat); the bot was trained on plain posts.
+    base_is_chat: bool = False
+    # `hf-tweetbot update` runs, oldest first: when, what was added, perplexities before/after.
+    updates: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +109,9 @@ class Manifest:
                 card_metadata=d.get("card_metadata") or "exact",
                 data=d.get("data") or {},
                 predictions=[str(p) for p in d.get("predictions") or []],
+                adapter=d.get("adapter"),
+                base_is_chat=bool(d.get("base_is_chat")),
+                updates=d.get("updates") or [],
             )
         except (KeyError, TypeError) as e:
             raise ManifestError(f"bot.json is incomplete or has unknown keys: {e}") from e

@@ -15,6 +15,7 @@ from . import base_models, clean, console, dataset, manifest
 from .errors import OutputExistsError, UsageError
 from .manifest import Manifest, UserStats
 from .sources import Gathered, SourceOptions, gather, split_spec
+from .sources.since import newest, record_spec
 
 DEFAULT_ROOT = Path("bots")
 MAX_USERS = 3
@@ -121,6 +122,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
 
     users: list[UserStats] = []
     texts: dict[str, list[str]] = {}
+    ids: dict[str, list[str | None]] = {}
     avatars: dict[str, bytes] = {}
     for spec in specs:
         g: Gathered = gather(spec, opts.sources)
@@ -128,6 +130,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
         if handle.lower() in {h.lower() for h in texts}:
             raise UsageError(f"@{handle} is given twice", hint="name each user once")
         kept = clean.clean(g)
+        mark = newest(g.posts)  # where `hf-tweetbot update` picks up
         g.posts = []  # the raw posts are counted and cleaned: let them go before tokenizing
         warning = clean.check_enough(handle, kept.texts, tokenizer.eos_token)
         if warning:
@@ -138,8 +141,10 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
             avatars[avatar_url] = g.profile.avatar_bytes
         c = kept.counts
         users.append(UserStats(handle, g.profile.name, avatar_url, g.profile.source,
-                               c.tweets_downloaded, c.retweets, c.short_tweets, c.tweets_kept))  # fmt: skip
+                               c.tweets_downloaded, c.retweets, c.short_tweets, c.tweets_kept,
+                               record_spec(spec), mark.id, mark.at))  # fmt: skip
         texts[handle] = kept.texts
+        ids[handle] = kept.ids
         say(f"@{handle}: {c.tweets_downloaded} posts downloaded, {c.retweets} retweets, "
             f"{c.short_tweets} short, {c.tweets_kept} kept")  # fmt: skip
 
@@ -154,8 +159,9 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
         seed=opts.data.seed,
     )
     train_posts, val_posts = dataset.split_posts(texts, cfg.val_fraction, cfg.seed)
+    split_ids = dataset.split_posts(ids, cfg.val_fraction, cfg.seed)  # the same split
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, cfg)
-    _write_prepared(out, m, dd, train_posts, val_posts, cfg, avatars, opts.overwrite)
+    _write_prepared(out, m, dd, train_posts, val_posts, cfg, avatars, opts.overwrite, split_ids)
     took = console.duration(time.perf_counter() - start)
     say(
         f"Prepared {out}: {len(dd['train'])} training blocks, {len(dd['validation'])} validation, in {took}"
@@ -164,12 +170,13 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
 
 
 def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts: Any,
-                    cfg: dataset.DataConfig, avatars: dict[str, bytes], overwrite: bool) -> None:  # fmt: skip
+                    cfg: dataset.DataConfig, avatars: dict[str, bytes], overwrite: bool,
+                    ids: Any = None) -> None:  # fmt: skip
     """Stage bot.json, data/ and avatars/ in a temp folder, then move them into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
-        m.data = dataset.save(stage / "data", dd, train_posts, val_posts, cfg, m.base_model)
+        m.data = dataset.save(stage / "data", dd, train_posts, val_posts, cfg, m.base_model, ids)
         if avatars:
             (stage / "avatars").mkdir()
             for name, data in avatars.items():
@@ -206,10 +213,13 @@ def finish(bot_dir: Path, say: Say = print) -> None:
     from space.sampling import generate_posts, load_bot
 
     from . import card, thumbnail
+    from .hub.files import is_adapter
 
     m = manifest.load(bot_dir)
     repo = bot_dir / "repo"
-    model, tok = load_bot(str(repo))
+    # An adapter's base is loaded from where it is here (the offline smollm2 has no Hub access).
+    base = base_models.resolve(m.base_model) if is_adapter(repo) else None
+    model, tok = load_bot(str(repo), base=base)
     posts = generate_posts(model, tok, m.widget_text, n=3, max_new_tokens=40, seed=0)
     thumbnail.make_thumbnail(m, posts, repo)
     m.predictions = posts  # the card's widget outputs (`--card-metadata full`)

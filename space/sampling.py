@@ -50,13 +50,18 @@ def bf16_supported(device: str = "cpu") -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def load_bot(model_id: str, device: str | None = None, bf16: bool | None = None) -> tuple[Any, Any]:
+def load_bot(
+    model_id: str, device: str | None = None, bf16: bool | None = None, base: str | None = None
+) -> tuple[Any, Any]:
     """Load a fine-tuned bot (Hub repo id or local folder) ready for fast sampling.
 
     Args:
-        model_id: a Hub repo id or a folder holding config.json, weights and tokenizer.
+        model_id: a Hub repo id or a folder holding config.json, weights and tokenizer, or a
+            LoRA adapter (`adapter_config.json`) with its tokenizer.
         device: "cpu" or "cuda"; defaults to CUDA when available.
         bf16: load the weights in bfloat16; defaults to whether the hardware supports it.
+        base: where an adapter's base model is loaded from (default `TWEETBOT_BASE_MODEL`, else
+            the Hub id the adapter names).
 
     Returns:
         (model, tokenizer), the model in eval mode, the tokenizer padding on the left.
@@ -68,12 +73,49 @@ def load_bot(model_id: str, device: str | None = None, bf16: bool | None = None)
         bf16 = bf16_supported(device)
     tokenizer = AutoTokenizer.from_pretrained(model_id)
     dtype = torch.bfloat16 if bf16 else torch.float32
-    model: Any = AutoModelForCausalLM.from_pretrained(model_id, dtype=dtype)
+    named_base = adapter_base(model_id)
+    if named_base is None:
+        model: Any = AutoModelForCausalLM.from_pretrained(model_id, dtype=dtype)
+    else:
+        model = _merged_adapter(model_id, base or os.environ.get(BASE_ENV) or named_base, dtype)
     model = model.to(device).eval()
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
+
+
+BASE_ENV = "TWEETBOT_BASE_MODEL"
+
+
+def adapter_base(model_id: str) -> str | None:
+    """The base model a LoRA adapter repo names, or None for a repo of full weights."""
+    import json
+
+    if os.path.isdir(model_id):
+        path = os.path.join(model_id, "adapter_config.json")
+        if not os.path.isfile(path):
+            return None
+    else:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import EntryNotFoundError
+
+        try:
+            path = hf_hub_download(model_id, "adapter_config.json")
+        except EntryNotFoundError:
+            return None
+    with open(path, encoding="utf-8") as f:
+        return str(json.load(f)["base_model_name_or_path"])
+
+
+def _merged_adapter(model_id: str, base: str, dtype: Any) -> Any:
+    """The base model with the adapter merged in: sampling then costs what a full bot costs."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    # Merged in fp32, then cast: a bf16 merge would round the small LoRA update away.
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    return PeftModel.from_pretrained(model, model_id).merge_and_unload().to(dtype)
 
 
 def build_prompt(tokenizer: Any, prompt: str) -> str:

@@ -73,7 +73,7 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
 
     Args:
         path: folder to save `config.json`, weights and tokenizer files into.
-        arch: "gpt2" or "llama" (SmolLM2's architecture).
+        arch: "gpt2", "llama" (SmolLM2's architecture), "qwen2" or "gpt_neox".
 
     Returns:
         `path`, usable as `--base-model path`.
@@ -83,9 +83,13 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
     from transformers import (
         GPT2Config,
         GPT2LMHeadModel,
+        GPTNeoXConfig,
+        GPTNeoXForCausalLM,
         LlamaConfig,
         LlamaForCausalLM,
         PreTrainedTokenizerFast,
+        Qwen2Config,
+        Qwen2ForCausalLM,
     )
 
     eos = "<|endoftext|>"
@@ -108,6 +112,20 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
             bos_token_id=eos_id, eos_token_id=eos_id,
         )  # fmt: skip
         model = GPT2LMHeadModel(cfg)
+    elif arch == "qwen2":  # biases on q/k/v, grouped-query attention, untied head
+        cfg = Qwen2Config(
+            vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+            bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=False,
+        )  # fmt: skip
+        model = Qwen2ForCausalLM(cfg)
+    elif arch == "gpt_neox":  # Pythia's: fused qkv, partial rotary, parallel residual, embed_out
+        cfg = GPTNeoXConfig(
+            vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+            num_attention_heads=2, max_position_embeddings=256, rotary_pct=0.25,
+            bos_token_id=eos_id, eos_token_id=eos_id,
+        )  # fmt: skip
+        model = GPTNeoXForCausalLM(cfg)
     else:
         cfg = LlamaConfig(
             vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -134,6 +152,22 @@ def tiny_llama() -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_qwen2() -> Path:
+    """Folder of a tiny Qwen2 (random weights)."""
+    return build_tiny_model(_SESSION_TMP / "tiny-qwen2", arch="qwen2")
+
+
+@pytest.fixture(scope="session")
+def tiny_neox() -> Path:
+    """Folder of a tiny GPT-NeoX (Pythia's architecture, random weights)."""
+    return build_tiny_model(_SESSION_TMP / "tiny-neox", arch="gpt_neox")
+
+
+# The four architectures every training test runs on (fixture names).
+ARCHS = ["tiny_model", "tiny_llama", "tiny_qwen2", "tiny_neox"]
+
+
+@pytest.fixture(scope="session")
 def hub_server():
     """The Hub-compatible test server (tests/hub_server.py) listening on HUB_ENDPOINT.
 
@@ -147,6 +181,21 @@ def hub_server():
     server = HubServer(HUB_PORT).start()
     yield server
     server.stop()
+
+
+HUB_TOKEN = "hf_HubEnvToken0123456789abcdef0"
+
+
+@pytest.fixture
+def hub_env(hub_server, monkeypatch):
+    """The test Hub, reset, with alice's write token `HUB_TOKEN` in HF_TOKEN."""
+    from hub_server import Token
+
+    hub_server.state.reset()
+    hub_server.state.tokens[HUB_TOKEN] = Token("alice")
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    yield hub_server.state
+    hub_server.state.reset()
 
 
 def write_posts_jsonl(path: Path, n: int = 300, seed: int = 0) -> Path:

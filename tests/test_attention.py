@@ -3,9 +3,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ARCHS
 
 from publisher import base_models
-from publisher.train import attention
+from publisher.train import attention, lora
+from publisher.train.loop import TrainConfig
 
 
 def posts_mask(pos: torch.Tensor) -> torch.Tensor:
@@ -58,9 +60,16 @@ def test_matches_sdpa_with_a_block_diagonal_mask_forward_and_backward(monkeypatc
         torch.testing.assert_close(g, w, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("arch", ["tiny_model", "tiny_llama"])
-def test_a_model_with_posts_attention_sees_only_each_post(request, arch):
+@pytest.mark.parametrize("with_lora", [False, True], ids=["full", "lora"])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_model_with_posts_attention_sees_only_each_post(request, arch, with_lora):
     model, tok = base_models.load_base(str(request.getfixturevalue(arch)))
+    if with_lora:
+        model = lora.wrap(model, TrainConfig(lora=True, lora_r=4))
+        # LoRA's B matrices start at zero: give them weights so the adapter changes the output.
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                torch.nn.init.normal_(p, std=0.5)
     model.eval()
     eos = tok.eos_token_id
     text = tok("the lamp is lit", add_special_tokens=False)["input_ids"]

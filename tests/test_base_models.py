@@ -50,3 +50,50 @@ def test_smollm2_converts_once_and_loads_offline():
     assert model.config.model_type == "llama"
     assert tok.eos_token == "<|im_end|>"
     assert 130e6 < sum(p.numel() for p in model.parameters()) < 140e6
+
+
+def _save_config(path, config):
+    path.mkdir(parents=True, exist_ok=True)
+    config.save_pretrained(path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "kind, words",
+    [("bert", "an encoder (BertForMaskedLM)"), ("t5", "sequence-to-sequence (encoder-decoder) t5")],
+)
+def test_encoders_and_seq2seq_models_are_refused_in_one_line(tmp_path, kind, words):
+    from transformers import BertConfig, T5Config
+
+    config = BertConfig() if kind == "bert" else T5Config()
+    config.architectures = ["BertForMaskedLM"] if kind == "bert" else ["T5ForConditionalGeneration"]
+    folder = _save_config(tmp_path / kind, config)
+    with pytest.raises(BaseModelError) as e:
+        base_models.load_tokenizer(folder)
+    assert words in e.value.message and "\n" not in e.value.message
+    assert "decoder-only" in (e.value.hint or "")
+
+
+def test_prepare_refuses_an_encoder_before_reading_posts(tmp_path, capsys):
+    from transformers import BertConfig
+
+    from publisher import cli
+
+    folder = _save_config(tmp_path / "bert", BertConfig(architectures=["BertModel"]))
+    code = cli.main(["prepare", "wren=missing.jsonl", "--base-model", folder])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a causal language model" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("arch", ["tiny_model", "tiny_llama", "tiny_qwen2", "tiny_neox"])
+def test_the_four_decoder_architectures_are_accepted(request, arch):
+    folder = str(request.getfixturevalue(arch))
+    base_models.check_causal(folder, folder)  # no error
+    assert not base_models.is_local("smollm2") and base_models.is_local(folder)
+
+
+def test_a_tokenizer_with_a_chat_template_marks_an_instruct_base(tiny_llama):
+    tok = base_models.load_tokenizer(str(tiny_llama))
+    assert not base_models.has_chat_template(tok)
+    tok.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    assert base_models.has_chat_template(tok)

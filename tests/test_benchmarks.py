@@ -15,8 +15,8 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     spec = f"wren={write_posts_jsonl(tmp_path / 'wren.jsonl')}"
     out = tmp_path / "results"
     args = ["--base-model", str(tiny_model), "--archive", spec, "--steps", "3", "--warmup", "1",
-            "--repeats", "1", "--sizes", "300", "--only", "train", "generate", "prepare",
-            "--out", str(out)]  # fmt: skip
+            "--repeats", "1", "--sizes", "300", "--only", "train", "generate", "prepare", "lora",
+            "--lora-repeats", "1", "--out", str(out)]  # fmt: skip
     assert run.main(args) == 0
 
     printed = capsys.readouterr().out
@@ -33,8 +33,11 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     assert gen["seconds"]["first_token"]["median"] <= gen["seconds"]["batched"]["median"]
     prep = json.loads((out / "prepare.json").read_text())
     assert prep["sizes"][0]["posts"] == 300 and prep["sizes"][0]["seconds"]["median"] > 0
-    for name in ("train", "generate", "prepare"):
+    for name in ("train", "generate", "prepare", "lora"):
         assert Image.open(out / f"{name}.png").size[0] == 900
+    lora = json.loads((out / "lora.json").read_text())
+    assert set(lora["methods"]) == {"ours", "ours_lora"} and "| LoRA / full |" in printed
+    assert lora["methods"]["ours_lora"]["val_loss_posts"][0] > 0
 
 
 def test_synthetic_archive_reads_back_as_a_real_one(tmp_path):
@@ -53,3 +56,43 @@ def test_the_scaling_run_is_drawn_as_two_loss_curves(tmp_path):
     out = report.draw("scale", res, tmp_path / "scale.png")
     assert out is not None and Image.open(out).size == (900, 500)
     assert "| two processes | 5.0 → 4.5 |" in report.scale_table(res)
+
+
+def test_update_bench_compares_update_with_retraining(tmp_path, tiny_model, capsys):
+    archive = bench_prepare.make_archive(tmp_path / "a.zip", 150)
+    out = tmp_path / "results"
+    args = ["--base-model", str(tiny_model), "--archive", str(archive), "--only", "update",
+            "--update-epochs", "1", "--out", str(out)]  # fmt: skip
+    assert run.main(args) == 0
+    res = json.loads((out / "update.json").read_text())
+    assert res["new_posts"] > 0 and res["old_posts"] > res["new_posts"]
+    for name in ("update", "from_scratch"):
+        x = res[name]
+        assert x["wall_seconds"] > 0 and x["val_loss_posts"]["new"]["after"] > 0
+    assert res["update"]["learning_rate"] < res["from_scratch"]["learning_rate"]
+    assert "| from scratch |" in capsys.readouterr().out
+
+
+def test_bench_gpu_refuses_without_cuda_in_one_line(capsys):
+    from benchmarks import bench_gpu
+
+    assert bench_gpu.main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == bench_gpu.NO_CUDA and "\n" not in err
+
+
+def test_bench_gpu_cpu_dry_run_is_labelled_not_gpu(tmp_path, tiny_model, capsys):
+    from benchmarks import bench_gpu
+
+    spec = f"wren={write_posts_jsonl(tmp_path / 'wren.jsonl')}"
+    args = ["--cpu-dry-run", "--base-model", str(tiny_model), "--archive", spec, "--steps", "2",
+            "--warmup", "1", "--repeats", "1", "--batch-size", "2", "--out", str(tmp_path)]  # fmt: skip
+    assert bench_gpu.main(args) == 0
+    res = json.loads((tmp_path / "gpu_dry_run.json").read_text())
+    assert res["dry_run"] and not (tmp_path / "gpu.json").exists()
+    assert set(res["methods"]) == {"hf_fp32", "hf_bf16", "ours_block", "ours"}
+    assert all(x["mfu"] > 0 for x in res["methods"].values())
+    assert "CPU DRY RUN, NOT GPU FIGURES" in capsys.readouterr().out
+    assert (
+        bench_gpu.vendor_peak("NVIDIA H200") == 989e12 and bench_gpu.vendor_peak("Tesla T4") is None
+    )

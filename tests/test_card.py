@@ -480,3 +480,35 @@ def test_card_command_prints_what_publish_writes(tmp_path):
     res = CliRunner().invoke(cli, ["card", str(d)])
     assert res.exit_code == 0, res.output
     assert res.stdout == written
+
+
+# --- LoRA adapters and instruct base models (hf-tweetbot issue 12) -----------------------------
+ADAPTER = {"method": "lora", "r": 8, "alpha": 16, "targets": "all-linear", "repo": "adapter"}
+
+
+def test_an_adapter_repo_names_its_base_for_the_hub_even_in_the_exact_card():
+    m = bot([user("ada", "Ada")], base_model="HuggingFaceTB/SmolLM2-135M-Instruct", adapter=ADAPTER)
+    front = yaml.safe_load(card.render_card(m).split("---\n")[1])
+    assert front["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert front["library_name"] == "peft"
+    full = yaml.safe_load(card.render_card(m, full_metadata=True).split("---\n")[1])
+    assert full["library_name"] == "peft" and full["base_model"] == front["base_model"]
+    text = card.render_card(m)
+    assert "LoRA adapters (rank 8, alpha 16)" in text and "holds the adapter alone" in text
+
+
+def test_merged_lora_and_instruct_bases_are_said_in_the_training_procedure():
+    merged = {**ADAPTER, "repo": "merged"}
+    m = bot([user("ada", "Ada")], base_model="HuggingFaceTB/SmolLM2-135M-Instruct",
+            adapter=merged, base_is_chat=True)  # fmt: skip
+    text = card.render_card(m)
+    assert "library_name" not in text.split("---\n")[1], "merged weights: a plain model"
+    assert "They are merged into the weights of this repository." in text
+    assert "without its chat template" in text
+    para = text.split("## Training procedure\n\n")[1].split("\n\n")
+    assert para[1].startswith("The base model is an instruct (chat) model.")
+    assert para[2].startswith("Only low-rank LoRA adapters")
+    plain = card.render_card(
+        bot([user("ada", "Ada")], base_model="HuggingFaceTB/SmolLM2-135M-Instruct")
+    )
+    assert "chat template" not in plain and "LoRA" not in plain

@@ -14,3 +14,12 @@ def test_every_publish_flag_reaches_the_stage_it_belongs_to():
     assert cfg.block_size is None and cfg.base_model is None
     push = push_opts(params)
     assert push.private and push.repo_id == "me/bot" and not push.space
+
+
+def test_lora_flags_reach_the_train_config():
+    args = ["wren.zip", "--lora", "--lora-r", "8", "--lora-alpha", "4", "--lora-targets",
+            "q_proj,v_proj", "--push-adapter"]  # fmt: skip
+    cfg = train_cfg(publish.make_context("publish", args).params, None)
+    assert (cfg.lora, cfg.lora_r, cfg.lora_alpha, cfg.lora_targets, cfg.push_adapter) == (
+        True, 8, 4, "q_proj,v_proj", True)  # fmt: skip
+    assert cfg.learning_rate is None, "the default depends on --lora"

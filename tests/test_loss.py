@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import ARCHS
 
 from publisher import base_models
-from publisher.train import loss
+from publisher.train import lora, loss
 from publisher.train.io import collate
+from publisher.train.loop import TrainConfig
 from publisher.train.loss import LossModel
 
 
@@ -23,10 +25,16 @@ def losses_and_grads(model, fn):
     return value.detach(), grads
 
 
-@pytest.mark.parametrize("arch", ["tiny_model", "tiny_llama"])
-def test_matches_transformers_loss_and_gradients(request, monkeypatch, arch):
+@pytest.mark.parametrize("with_lora", [False, True], ids=["full", "lora"])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_matches_transformers_loss_and_gradients(request, monkeypatch, arch, with_lora):
     monkeypatch.setattr(loss, "CHUNK", 16)  # several chunks and a remainder
     model, tok = base_models.load_base(str(request.getfixturevalue(arch)))
+    if with_lora:  # only the adapter has gradients; the frozen head gets none
+        model = lora.wrap(model, TrainConfig(lora=True, lora_r=4))
+        for name, p in model.named_parameters():
+            if "lora_B" in name:  # zero at start: make the adapter's path count
+                torch.nn.init.normal_(p, std=0.5)
     model.eval()  # no dropout: both sides see the same network
     batch = batch_of(tok)
     net = LossModel(model)
@@ -35,6 +43,7 @@ def test_matches_transformers_loss_and_gradients(request, monkeypatch, arch):
     ref, ref_g = losses_and_grads(model, lambda: model(**batch).loss)
     torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
     assert ours_g.keys() == ref_g.keys()
+    assert all("lora_" in n for n in ref_g) == with_lora
     for name in ref_g:
         torch.testing.assert_close(ours_g[name], ref_g[name], atol=1e-5, rtol=1e-4, msg=name)
 

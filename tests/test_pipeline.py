@@ -71,10 +71,10 @@ def test_smollm2_on_a_slice_of_the_sample_lowers_validation_perplexity(tmp_path,
     m = manifest.load(out).metrics
     assert m.perplexity_after < m.perplexity_before, m
     assert manifest.load(out).base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    assert (
-        "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct]("
-        in (out / "repo" / "README.md").read_text()
-    )
+    card = (out / "repo" / "README.md").read_text()
+    assert "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct](" in card
+    # An instruct base, trained on plain posts: the card says so (issue 12).
+    assert manifest.load(out).base_is_chat and "without its chat template" in card
 
 
 GOOD = "hf_PipelineToken0123456789abcdef"

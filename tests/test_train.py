@@ -109,3 +109,16 @@ def test_an_unknown_attention_mode_is_refused(prepared_bot):
     with pytest.raises(TrainingError, match="unknown attention 'sideways'") as e:
         train.train(prepared_bot, cfg(max_steps=1, attention="sideways"))
     assert e.value.hint == "use --attention posts or block"
+
+
+@pytest.mark.parametrize("arch", ["tiny_qwen2", "tiny_neox"])
+def test_the_same_loop_trains_qwen2_and_gpt_neox(prepared_bot, request, arch):
+    folder = request.getfixturevalue(arch)
+    metrics = train.train(
+        prepared_bot, cfg(base_model=str(folder), max_steps=20, learning_rate=2e-3)
+    )
+    assert metrics.eval_loss_after < metrics.eval_loss_before
+    config = json.loads((prepared_bot / "repo" / "config.json").read_text())
+    assert config["model_type"] == {"tiny_qwen2": "qwen2", "tiny_neox": "gpt_neox"}[arch]
+    assert "hf_tweetbot_posts" not in json.dumps(config), "saved with sdpa"
+    assert manifest.load(prepared_bot).base_is_chat is False

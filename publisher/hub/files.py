@@ -26,6 +26,13 @@ SPACE_SUFFIXES = (".py", ".css", ".txt", ".md", ".json")
 # Always pinned: the Space cannot load a bot without them, whatever app.py imports lazily.
 SPACE_ALWAYS = ("gradio", "transformers", "torch", "huggingface_hub")
 MODEL_ID_FILE = "model_id.txt"
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+# What makes a folder a full model, which an adapter repo must not also hold: a local folder
+# with config.json would be loaded as a full model with the adapter applied on top.
+FULL_MODEL_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json")
+# Imported by the app only for some bots: peft for a LoRA adapter repo (space/sampling.py).
+SPACE_ONLY_IF_NEEDED = {"peft"}
 # A free Space runs on CPUs: torch from PyPI is the CUDA build (several GB of CUDA libraries
 # downloaded into every build); PyTorch's own index serves the CPU build (under 200 MB).
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -154,17 +161,19 @@ def _imports(sources: list[Path]) -> set[str]:
     return names
 
 
-def requirements(sources: list[Path], gpu: bool = False) -> str:
+def requirements(sources: list[Path], gpu: bool = False, extra: tuple[str, ...] = ()) -> str:
     """`requirements.txt` pinning every third-party package the Space imports to the installed version.
 
     Local versions are dropped (`torch==2.13.0+cu128` -> `torch==2.13.0`). On CPU hardware
     torch is pinned to its CPU build from PyTorch's index (`torch==2.13.0+cpu`); with `gpu`,
-    the plain PyPI pin, which is the CUDA build.
+    the plain PyPI pin, which is the CUDA build. Packages in `SPACE_ONLY_IF_NEEDED` are pinned
+    only when named in `extra`.
     """
     local = {p.stem for p in sources}
     dists = metadata.packages_distributions()
-    wanted = set(SPACE_ALWAYS)
-    for mod in _imports(sources) - local - set(sys.stdlib_module_names):
+    wanted = set(SPACE_ALWAYS) | set(extra)
+    skip = local | set(sys.stdlib_module_names) | (SPACE_ONLY_IF_NEEDED - set(extra))
+    for mod in _imports(sources) - skip:
         wanted.update(dists.get(mod, []))
     pins = [] if gpu else [f"--extra-index-url {TORCH_CPU_INDEX}"]
     for name in sorted(wanted, key=str.lower):
@@ -220,13 +229,42 @@ def stage_space(man: Manifest, repo_dir: Path, out: Path, gpu: bool = False) -> 
     out.mkdir(parents=True, exist_ok=True)
     for src in sources:
         (out / src.name).write_bytes(src.read_bytes())
-    reqs = requirements([s for s in sources if s.suffix == ".py"], gpu)
+    # A LoRA adapter repo (`--push-adapter`) is loaded through peft.
+    extra = ("peft",) if is_adapter(repo_dir) else ()
+    reqs = requirements([s for s in sources if s.suffix == ".py"], gpu, extra)
     (out / "requirements.txt").write_text(reqs, encoding="utf-8")
     gradio = re.search(r"^gradio==(\S+)$", reqs, re.M)
     readme = space_readme(man, repo_dir, gradio.group(1) if gradio else "5.0.0")
     (out / "README.md").write_text(readme, encoding="utf-8")
     (out / MODEL_ID_FILE).write_text(f"{man.repo_id}\n", encoding="utf-8")
     return out
+
+
+def is_adapter(folder: Path | str) -> bool:
+    """Whether a model folder holds a LoRA adapter (`--push-adapter`) instead of full weights."""
+    return (Path(folder) / ADAPTER_CONFIG).is_file()
+
+
+def stale_on_hub(local: set[str], remote: set[str]) -> list[str]:
+    """Files of the other repo form that a push must delete (merged <-> adapter switch).
+
+    An adapter repo that still held config.json and model weights would be loaded as a full
+    model; a merged repo that still held adapter files would get the adapter applied twice.
+
+    Args:
+        local: repo paths about to be pushed.
+        remote: repo paths on the Hub.
+
+    Returns:
+        Remote paths to delete in the same commit.
+    """
+    if ADAPTER_CONFIG in local:
+        other = {p for p in remote if p in FULL_MODEL_FILES or p.startswith("model-")}
+    elif "config.json" in local:
+        other = {ADAPTER_CONFIG, ADAPTER_WEIGHTS} & remote
+    else:
+        other = set()
+    return sorted(other - local)
 
 
 def local_files(folder: Path) -> dict[str, Path]:

@@ -37,7 +37,7 @@ from .access import (
     repo_url,
     retry_after,
 )
-from .files import local_files, same_as_remote
+from .files import is_adapter, local_files, same_as_remote, stale_on_hub
 
 # huggingface_hub's shared client waits forever by default; a dead network must fail fast.
 PREFLIGHT_TIMEOUT = 10.0
@@ -160,7 +160,9 @@ def _repo_types(opts: PushOptions) -> list[str]:
 
 def _check_complete(bot_dir: Path) -> None:
     repo = bot_dir / "repo"
-    missing = [n for n in _REQUIRED if not (repo / n).is_file()]
+    # A LoRA adapter repo (`--push-adapter`) has adapter_config.json instead of config.json.
+    required = ("adapter_config.json", "README.md") if is_adapter(repo) else _REQUIRED
+    missing = [n for n in required if not (repo / n).is_file()]
     if not any(repo.glob("*.safetensors")):
         missing.append("*.safetensors weights")
     if missing:
@@ -243,7 +245,7 @@ def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
 
 def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path, say: Callable[[str], None]) -> RepoPush:  # fmt: skip
     """Create the repo if needed and commit the files of `folder` that differ from the Hub's."""
-    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
     from huggingface_hub.hf_api import RepoFile
 
     url = repo_url(repo_type, repo_id)
@@ -266,11 +268,17 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             for r, p in local_files(folder).items()
             if r not in remote or not same_as_remote(p, remote[r])
         ]
+        # Switching between merged weights and an adapter: the other form's files must go.
+        stale = stale_on_hub(set(local_files(folder)), set(remote)) if repo_type == "model" else []
         commit, pr_url = None, None
         size = sum((folder / r).stat().st_size for r in changed)
-        if changed:
-            say(f"Uploading {len(changed)} file(s), {human_size(size)}, to {repo_type} repo {repo_id}")  # fmt: skip
-            ops = [CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed]
+        if changed or stale:
+            if changed:
+                say(f"Uploading {len(changed)} file(s), {human_size(size)}, to {repo_type} repo {repo_id}")  # fmt: skip
+            ops: list[Any] = [
+                CommitOperationAdd(path_in_repo=r, path_or_fileobj=folder / r) for r in changed
+            ]
+            ops += [CommitOperationDelete(path_in_repo=r) for r in stale]
             message = opts.commit_message or _message(repo_type, repo_id, changed)
             # parent_commit: the Hub refuses the commit if someone committed since we compared.
             info = _commit(
@@ -284,7 +292,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             api.add_space_variable(repo_id, "MODEL_ID", model_id)
             if opts.space_hardware:
                 api.request_space_hardware(repo_id, opts.space_hardware)  # type: ignore[arg-type]
-    return RepoPush(repo_type, repo_id, url, commit, changed if commit else [], pr_url, size if commit else 0)  # fmt: skip
+    return RepoPush(repo_type, repo_id, url, commit, changed + stale if commit else [], pr_url, size if commit else 0)  # fmt: skip
 
 
 def _commit(api: Any, ops: list[Any], say: Callable[[str], None], **kw: Any) -> Any:

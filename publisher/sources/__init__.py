@@ -19,6 +19,7 @@ import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(slots=True)  # a million of them: 64 bytes each with slots, ~200 with a __dict__
@@ -68,6 +69,9 @@ class SourceOptions:
     max_posts: int = 3200
     refresh: bool = False
     progress: bool = True
+    # `hf-tweetbot update`: the newest post already in the bot (a `since.Since`); live sources
+    # then fetch only later posts, cached under their own key in `raw_dir`.
+    since: Any = None
 
 
 LIVE_PREFIXES = ("x:", "bsky:", "mastodon:")

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import FetchError, SourceError
 from . import Gathered, Post, Profile, SourceOptions
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_unix
+from .since import is_newer
 
 DEFAULT_URL = "https://public.api.bsky.app"
 URL_ENV = "HF_TWEETBOT_BSKY_API_URL"
@@ -59,15 +60,18 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         FetchError: unknown, suspended or deactivated account; network failure.
     """
     actor = parse_handle(spec)
-    cache = PageCache(opts.raw_dir, "bsky", actor, opts.refresh)
+    key = f"{actor}_{opts.since.key()}" if opts.since else actor
+    cache = PageCache(opts.raw_dir, "bsky", key, opts.refresh)
     cached = cache.load(opts.max_posts)
     if cached is None:
-        cached = _download(actor, opts.max_posts, cache, opts.progress)
+        cached = _download(actor, opts.max_posts, cache, opts.progress, opts.since)
     profile, pages = cached
     return Gathered(_profile(profile), _posts(pages, profile.get("did"))[: opts.max_posts])
 
 
-def _download(actor: str, max_posts: int, cache: PageCache, progress: bool) -> tuple[Any, list]:
+def _download(
+    actor: str, max_posts: int, cache: PageCache, progress: bool, since: Any = None
+) -> tuple[Any, list]:
     base = os.environ.get(URL_ENV) or DEFAULT_URL
     with Api(
         "Bluesky", base, reset_header="ratelimit-reset", parse_reset=reset_unix, progress=progress
@@ -84,7 +88,12 @@ def _download(actor: str, max_posts: int, cache: PageCache, progress: bool) -> t
 
         with progress_bar(f"Bluesky {actor}", max_posts, progress) as bar:
             pages, exhausted = fetch_pages(
-                get_page, _next, _count, cache=cache, max_posts=max_posts, bar=bar
+                get_page,
+                _stop_at(since, profile["did"]),
+                _count,
+                cache=cache,
+                max_posts=max_posts,
+                bar=bar,
             )
     cache.finish(profile, exhausted=exhausted, max_posts=max_posts)
     return profile, pages
@@ -93,6 +102,23 @@ def _download(actor: str, max_posts: int, cache: PageCache, progress: bool) -> t
 def _next(page: dict[str, Any]) -> dict[str, Any] | None:
     cursor = page.get("cursor")
     return {"cursor": cursor} if cursor else None
+
+
+def _stop_at(since: Any, did: str) -> Any:
+    """The next page's params, or None once a page reaches a post the bot already has.
+
+    getAuthorFeed has no `since` parameter: the feed is newest first, so the first page that
+    holds a known post is the last one worth fetching (`update`).
+    """
+    if since is None:
+        return _next
+
+    def next_params(page: dict[str, Any]) -> dict[str, Any] | None:
+        if any(not is_newer(p, since) for p in _posts([page], did)):
+            return None
+        return _next(page)
+
+    return next_params
 
 
 def _count(page: dict[str, Any]) -> int:

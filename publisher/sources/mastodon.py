@@ -58,16 +58,18 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
             that is not Mastodon, network failure.
     """
     base, user = parse_spec(spec)
-    cache = PageCache(opts.raw_dir, "mastodon", f"{user}@{urlsplit(base).netloc}", opts.refresh)
+    key = f"{user}@{urlsplit(base).netloc}" + (f"_{opts.since.key()}" if opts.since else "")
+    cache = PageCache(opts.raw_dir, "mastodon", key, opts.refresh)
     cached = cache.load(opts.max_posts)
     if cached is None:
-        cached = _download(base, user, opts.max_posts, cache, opts.progress)
+        since = opts.since.id if opts.since and (opts.since.id or "").isdigit() else None
+        cached = _download(base, user, opts.max_posts, cache, opts.progress, since)
     account, pages = cached
     return Gathered(_profile(account), _posts(pages)[: opts.max_posts])
 
 
 def _download(
-    base: str, user: str, max_posts: int, cache: PageCache, progress: bool
+    base: str, user: str, max_posts: int, cache: PageCache, progress: bool, since_id: str | None
 ) -> tuple[Any, list[Any]]:
     host = urlsplit(base).netloc
     who = f"@{user}@{host}"
@@ -84,7 +86,9 @@ def _download(
         path = f"/api/v1/accounts/{account['id']}/statuses"
 
         def get_page(params: dict[str, Any]) -> Any:
-            page = _check(api.get(path, params={"limit": 40, **params}), who)
+            # `since_id` (update): newest first, as the first fetch pages, down to the known post.
+            extra = {"since_id": since_id} if since_id else {}
+            page = _check(api.get(path, params={"limit": 40, **extra, **params}), who)
             if not isinstance(page, list):
                 raise _not_mastodon(who, host)
             return page

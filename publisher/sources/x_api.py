@@ -54,10 +54,12 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     """
     handle = parse_handle(spec)
     max_posts = min(opts.max_posts, API_CAP)
-    cache = PageCache(opts.raw_dir, "x", handle, opts.refresh)
+    since = opts.since.id if opts.since and (opts.since.id or "").isdigit() else None
+    key = f"{handle}_{opts.since.key()}" if opts.since else handle
+    cache = PageCache(opts.raw_dir, "x", key, opts.refresh)
     cached = cache.load(max_posts)
     if cached is None:
-        cached = _download(spec, handle, max_posts, cache, opts.progress)
+        cached = _download(spec, handle, max_posts, cache, opts.progress, since)
     user, pages = cached
     return Gathered(_profile(user), _posts(pages)[:max_posts])
 
@@ -81,7 +83,7 @@ def _token(spec: str, handle: str) -> str:
 
 
 def _download(
-    spec: str, handle: str, max_posts: int, cache: PageCache, progress: bool
+    spec: str, handle: str, max_posts: int, cache: PageCache, progress: bool, since_id: str | None
 ) -> tuple[Any, list[Any]]:
     token = _token(spec, handle)
     base = os.environ.get(URL_ENV) or DEFAULT_URL
@@ -108,6 +110,8 @@ def _download(
         base_params = {
             "max_results": 100,
             "tweet.fields": "created_at,referenced_tweets,entities",
+            # `update`: only posts after the newest one the bot has (the API filters them).
+            **({"since_id": since_id} if since_id else {}),
         }
 
         def get_page(params: dict[str, Any]) -> Any:

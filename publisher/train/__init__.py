@@ -3,9 +3,12 @@
 - `loop.py`: `train(bot_dir, cfg) -> Metrics`, the loop that reads top to bottom, and `TrainConfig`;
 - `attention.py`: posts attention (each post of a packed block attends only to itself);
 - `loss.py`: the LM head and cross-entropy in chunks, never a full fp32 copy of the logits;
-- `io.py`: batches in, checkpoints and the finished `DIR/repo/` out.
+- `io.py`: batches in, checkpoints and the finished `DIR/repo/` out;
+- `accel.py`: the Accelerator (precision, trackers);
+- `lora.py`: LoRA adapters through peft, and the weights a run starts from.
 """
 
-from .loop import TrainConfig, evaluate, resolve_precision, train
+from .accel import resolve_precision
+from .loop import TrainConfig, evaluate, train
 
 __all__ = ["TrainConfig", "evaluate", "resolve_precision", "train"]

@@ -19,9 +19,12 @@ from torch.utils.data import DataLoader
 from .. import base_models, console, dataset, manifest
 from ..errors import TrainingError
 from ..manifest import Metrics
-from . import attention
+from . import attention, lora
+from .accel import make_accelerator, wandb_url
 from .io import Checkpoints, collate, log, write_repo
-from .loss import LossModel
+from .loss import LossModel, causal_lm
+
+DEFAULT_LR = 1.372e-4  # huggingtweets' sweep winner (full fine-tuning)
 
 
 @dataclass
@@ -31,7 +34,8 @@ class TrainConfig:
     base_model: str | None = None  # None: the one `prepare` recorded in bot.json
     epochs: int = 4  # huggingtweets trained 4 epochs
     max_steps: int | None = None  # stop after this many optimizer steps (beats epochs)
-    learning_rate: float = 1.372e-4  # huggingtweets' sweep winner, cosine decay, no warmup
+    # None: DEFAULT_LR, x lora.LR_SCALE under --lora; cosine decay, no warmup
+    learning_rate: float | None = None
     batch_size: int = 1  # blocks per step per process (huggingtweets: 1 block of 1024)
     grad_accum: int = 1  # micro-batches per optimizer step
     block_size: int | None = None  # re-tokenize with this block size (default: as prepared)
@@ -45,52 +49,23 @@ class TrainConfig:
     resume: bool = False  # continue from the latest checkpoint in DIR/checkpoints/
     report_to: str = "tensorboard"  # tensorboard (into DIR/repo/runs/), wandb, or none
     progress: bool = True
+    # LoRA (publisher/train/lora.py): train low-rank adapters instead of every weight.
+    lora: bool = False
+    lora_r: int = 16  # rank of the adapter matrices
+    lora_alpha: int = 32  # the adapter's update is scaled by alpha / r
+    lora_targets: str = "all-linear"  # or comma-separated module names: q_proj,v_proj
+    push_adapter: bool = False  # DIR/repo/ holds the adapter alone instead of merged weights
+    # Start from these weights (a model or adapter folder) instead of the base model, and train
+    # on this split of DIR/data/tokenized/: how `hf-tweetbot update` continues a bot.
+    init_from: Path | None = None
+    train_split: str = "train"
 
 
-def resolve_precision(requested: str) -> str:
-    """bf16 wherever the hardware runs it natively (AVX512-BF16/AMX CPUs, CUDA), else fp32.
-
-    Measured side by side on this project's 2-core AVX512-BF16 CPU with SmolLM2 and 1024-token
-    blocks: bf16 autocast trains about 2.5x faster than fp32 (README, Performance).
-    """
-    if requested != "auto":
-        return requested
-    from space.sampling import bf16_supported
-
-    return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
-
-
-def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
-    from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration
-
-    log_with = None if cfg.report_to == "none" else cfg.report_to
-    if log_with == "wandb":
-        try:
-            import wandb  # noqa: F401
-        except ImportError:
-            raise TrainingError(
-                "--report-to wandb needs the wandb package", hint="pip install 'hf-tweetbot[wandb]'"
-            ) from None
-    # Accelerate keeps its state in process-wide singletons: a second training in the same
-    # process (tests, notebooks) with another precision would be refused without this reset.
-    # The process group (PartialState) is kept, so `accelerate launch` runs are unaffected.
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(reset_partial_state=False)
-    GradientState._reset_state()
-    return Accelerator(
-        # Without this, processes started by `accelerate launch` on a machine without CUDA
-        # would each train alone instead of joining one gloo process group.
-        cpu=not torch.cuda.is_available(),
-        mixed_precision=resolve_precision(cfg.mixed_precision),
-        gradient_accumulation_steps=cfg.grad_accum,
-        log_with=log_with,
-        # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
-        project_config=ProjectConfiguration(
-            project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")
-        ),
-    )
+def learning_rate(cfg: TrainConfig) -> float:
+    """The run's learning rate: as given, else huggingtweets' (x lora.LR_SCALE under LoRA)."""
+    if cfg.learning_rate is not None:
+        return float(cfg.learning_rate)
+    return DEFAULT_LR * (lora.LR_SCALE if cfg.lora else 1)
 
 
 def load_data(
@@ -172,28 +147,30 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     accelerator = make_accelerator(bot_dir, cfg)
     set_seed(cfg.seed)
 
-    model, tokenizer = base_models.load_base(base)
+    lora.check(cfg, base)
+    model, tokenizer = lora.load_start(base, cfg)
     dd = load_data(bot_dir, m, base, tokenizer, model, cfg, accelerator)
-    if len(dd["train"]) == 0:
+    if len(dd.get(cfg.train_split, [])) == 0:
         raise TrainingError(f"{bot_dir}: no training data", hint="run `hf-tweetbot prepare` again")
     val_blocks = dd["validation"]["input_ids"]
     pad_id = tokenizer.pad_token_id
-    eos_id = attention.setup(model, tokenizer, cfg.attention)
+    eos_id = attention.setup(causal_lm(model), tokenizer, cfg.attention)
     if cfg.attention == "posts" and eos_id is None:
         log(accelerator, f"{type(model).__name__} cannot use posts attention: using block")
+    model = lora.wrap(model, cfg)  # after attention: LoRA wraps the layers, not the attention
 
     # The model as a loss: chunked LM head + cross-entropy, no fp32 copies of the logits.
     net = LossModel(model)
     loader = DataLoader(
-        dd["train"].with_format(None),
+        dd[cfg.train_split].with_format(None),
         batch_size=cfg.batch_size,
         shuffle=True,
         collate_fn=lambda rows: collate(rows, pad_id, eos_id),
     )
     # Fused AdamW: one kernel over all parameters instead of a loop of small ones.
-    optimizer = torch.optim.AdamW(
-        net.parameters(), lr=cfg.learning_rate, weight_decay=0.0, fused=True
-    )
+    # Only what trains (the adapter under LoRA) gets gradients and optimizer state.
+    trainable = [p for p in net.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=learning_rate(cfg), weight_decay=0.0, fused=True)
     # Steps per epoch count optimizer steps: a partial accumulation at an epoch's end still steps.
     steps_per_epoch = math.ceil(math.ceil(len(loader) / accelerator.num_processes) / cfg.grad_accum)
     total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
@@ -206,6 +183,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     step = ckpt.resume(accelerator) if cfg.resume else 0
     if cfg.report_to != "none":
         hparams = {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))}
+        hparams["learning_rate"] = learning_rate(cfg)
         accelerator.init_trackers("train", config=hparams)
 
     log(accelerator, f"Validation before training ({len(val_blocks)} blocks)...")
@@ -235,7 +213,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
                 loss = net(**batch)
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and cfg.max_grad_norm:
-                    accelerator.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+                    accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -275,24 +253,19 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         train_seconds=round(seconds, 2),
         tokens_per_second=round(n_tokens / seconds, 1) if seconds > 0 else None,
     )
-    train_run = _wandb_url(accelerator) if cfg.report_to == "wandb" else None
+    train_run = wandb_url(accelerator) if cfg.report_to == "wandb" else None
     if accelerator.is_main_process:
         m.base_model = base
         m.metrics = metrics
+        m.adapter = lora.describe(cfg)
+        m.base_is_chat = base_models.has_chat_template(tokenizer)
         if train_run:
             m.tracking.train_run = train_run
         trained = accelerator.unwrap_model(net).model
-        attention.use_posts_attention(trained, False)  # the pushed config says sdpa
-        write_repo(bot_dir, trained, tokenizer, m, history, timing)
+        attention.use_posts_attention(causal_lm(trained), False)  # the pushed config: sdpa
+        write_repo(bot_dir, lora.for_repo(trained, cfg, base), tokenizer, m, history, timing)
         manifest.save(m, bot_dir)
         ckpt.clear()
     accelerator.wait_for_everyone()
     accelerator.end_training()  # also ends the process group: nothing collective after this
     return metrics
-
-
-def _wandb_url(accelerator: Any) -> str | None:
-    try:
-        return accelerator.get_tracker("wandb", unwrap=True).url
-    except Exception:
-        return None

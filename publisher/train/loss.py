@@ -59,9 +59,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def backward(ctx: Any, grad_out: Any) -> Any:  # type: ignore[override]
         h, w, grad_logits = ctx.saved_tensors
         grad_hidden = (grad_logits @ w).to(ctx.dtypes[0]).mul_(grad_out)
-        grad_weight = (grad_logits.T @ h).to(ctx.dtypes[1]).mul_(grad_out)
-        grad_bias = None
-        if ctx.has_bias:
+        grad_weight = grad_bias = None
+        # A frozen head (LoRA) skips its gradient: a matrix product as big as the head itself.
+        if ctx.needs_input_grad[1]:
+            grad_weight = (grad_logits.T @ h).to(ctx.dtypes[1]).mul_(grad_out)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_bias = grad_logits.float().sum(0).mul_(grad_out).to(ctx.dtypes[1])
         return grad_hidden, grad_weight, grad_bias, None, None
 
@@ -84,22 +86,32 @@ def linear_cross_entropy(hidden: Any, head: torch.nn.Linear, labels: Any) -> Any
 
 
 class LossModel(torch.nn.Module):
-    """`model(**batch)` is the batch's mean loss per predicted token; `.model` is the LM."""
+    """`model(**batch)` is the batch's mean loss per predicted token; `.model` is the LM.
+
+    The LM may be a peft model (`--lora`): its LoRA layers sit inside the transformers model it
+    wraps, so the body and head are called on that model directly.
+    """
 
     def __init__(self, model: Any) -> None:
         super().__init__()
         self.model = model
-        head = model.get_output_embeddings()
-        self.fused = model.config.model_type in PLAIN_HEAD and isinstance(head, torch.nn.Linear)
+        lm = causal_lm(model)
+        head = lm.get_output_embeddings()
+        self.fused = lm.config.model_type in PLAIN_HEAD and isinstance(head, torch.nn.Linear)
 
     def forward(self, input_ids: Any, labels: Any, **kw: Any) -> Any:
         if not self.fused:
             return self.model(input_ids=input_ids, labels=labels, **kw).loss
-        hidden = self.model.base_model(input_ids=input_ids, **kw).last_hidden_state
+        lm = causal_lm(self.model)
+        hidden = lm.base_model(input_ids=input_ids, **kw).last_hidden_state
         # Position t predicts token t + 1, as in transformers' ForCausalLMLoss.
         shifted = torch.nn.functional.pad(labels[:, 1:], (0, 1), value=-100)
         return linear_cross_entropy(
-            hidden.reshape(-1, hidden.shape[-1]),
-            self.model.get_output_embeddings(),
-            shifted.reshape(-1),
+            hidden.reshape(-1, hidden.shape[-1]), lm.get_output_embeddings(), shifted.reshape(-1)
         )
+
+
+def causal_lm(model: Any) -> Any:
+    """The transformers model inside a peft wrapper (its LoRA layers are injected into it)."""
+    get = getattr(model, "get_base_model", None)
+    return get() if callable(get) else model

@@ -1,0 +1,63 @@
+"""The Accelerator a training run uses: precision, trackers, and a reset between runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import TrainingError
+
+
+def resolve_precision(requested: str) -> str:
+    """bf16 wherever the hardware runs it natively (AVX512-BF16/AMX CPUs, CUDA), else fp32.
+
+    Measured side by side on this project's 2-core AVX512-BF16 CPU with SmolLM2 and 1024-token
+    blocks: bf16 autocast trains about 2.5x faster than fp32 (README, Performance).
+    """
+    if requested != "auto":
+        return requested
+    from space.sampling import bf16_supported
+
+    return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
+
+
+def make_accelerator(bot_dir: Path, cfg: Any) -> Any:
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration
+
+    log_with = None if cfg.report_to == "none" else cfg.report_to
+    if log_with == "wandb":
+        try:
+            import wandb  # noqa: F401
+        except ImportError:
+            raise TrainingError(
+                "--report-to wandb needs the wandb package", hint="pip install 'hf-tweetbot[wandb]'"
+            ) from None
+    # Accelerate keeps its state in process-wide singletons: a second training in the same
+    # process (tests, notebooks) with another precision would be refused without this reset.
+    # The process group (PartialState) is kept, so `accelerate launch` runs are unaffected.
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
+    return Accelerator(
+        # Without this, processes started by `accelerate launch` on a machine without CUDA
+        # would each train alone instead of joining one gloo process group.
+        cpu=not torch.cuda.is_available(),
+        mixed_precision=resolve_precision(cfg.mixed_precision),
+        gradient_accumulation_steps=cfg.grad_accum,
+        log_with=log_with,
+        # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
+        project_config=ProjectConfiguration(
+            project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")
+        ),
+    )
+
+
+def wandb_url(accelerator: Any) -> str | None:
+    try:
+        return accelerator.get_tracker("wandb", unwrap=True).url
+    except Exception:
+        return None

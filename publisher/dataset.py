@@ -30,7 +30,11 @@ class DataConfig:
 def split_posts(
     texts_per_user: dict[str, list[str]], val_fraction: float, seed: int
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Hold out `val_fraction` of each user's posts (at least one) for validation."""
+    """Hold out `val_fraction` of each user's posts (at least one) for validation.
+
+    A text is never on both sides: one held out that is also trained on (the same post by
+    two users, or twice by one) moves to training, so validation measures unseen posts only.
+    """
     train, val = {}, {}
     for handle, texts in texts_per_user.items():
         order = list(range(len(texts)))
@@ -39,6 +43,12 @@ def split_posts(
         n_val = min(n_val, len(texts) - 1)
         val[handle] = [texts[i] for i in sorted(order[:n_val])]
         train[handle] = [texts[i] for i in sorted(order[n_val:])]
+    # A set of the (small) validation side, probed with every training text.
+    held = {t for texts in val.values() for t in texts}
+    both = {t for texts in train.values() for t in texts if t in held}
+    for handle in val if both else ():
+        train[handle] += [t for t in val[handle] if t in both]
+        val[handle] = [t for t in val[handle] if t not in both]
     return train, val
 
 

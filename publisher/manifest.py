@@ -17,6 +17,12 @@ from .errors import ManifestError
 
 MANIFEST_NAME = "bot.json"
 DEFAULT_WIDGET_TEXT = "My dream is"
+# Why entries were not trained on (`users[].skipped`), beside huggingtweets' four counts.
+SKIP_REASONS = ("malformed", "too_long", "unencodable", "duplicate")
+
+
+def _no_skips() -> dict[str, int]:
+    return dict.fromkeys(SKIP_REASONS, 0)
 
 
 @dataclass
@@ -31,6 +37,9 @@ class UserStats:
     retweets: int = 0
     short_tweets: int = 0
     tweets_kept: int = 0
+    # Entries not trained on, by reason: malformed, too_long, unencodable (read but unusable,
+    # not in tweets_downloaded) and duplicate (copies among tweets_kept, trained on once).
+    skipped: dict[str, int] = field(default_factory=_no_skips)
 
 
 @dataclass
@@ -80,7 +89,11 @@ class Manifest:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Manifest:
         try:
-            users = [UserStats(**u) for u in d["users"]]
+            # bot.json files written before `skipped` existed load with zeros.
+            users = [
+                UserStats(**{**u, "skipped": {**_no_skips(), **(u.get("skipped") or {})}})
+                for u in d["users"]
+            ]
             return cls(
                 model_name=d["model_name"],
                 base_model=d["base_model"],

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from .. import base_models, dataset, manifest
+from .. import base_models, dataset, manifest, outdir
 from ..errors import TrainingError
 from ..manifest import Metrics
 from . import attention
@@ -62,7 +62,7 @@ def resolve_precision(requested: str) -> str:
 
 def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
     from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration
+    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration
 
     log_with = None if cfg.report_to == "none" else cfg.report_to
     if log_with == "wandb":
@@ -85,6 +85,9 @@ def make_accelerator(bot_dir: Path, cfg: TrainConfig) -> Any:
         cpu=not torch.cuda.is_available(),
         mixed_precision=resolve_precision(cfg.mixed_precision),
         gradient_accumulation_steps=cfg.grad_accum,
+        # Each epoch's order comes from (seed, epoch) alone, not from the global RNG's state, so a
+        # run resumed mid-epoch sees the very batches an uninterrupted run would.
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=cfg.seed),
         log_with=log_with,
         # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
         project_config=ProjectConfiguration(
@@ -171,6 +174,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     if not cfg.resume:
         shutil.rmtree(bot_dir / "runs", ignore_errors=True)  # logs of an earlier run
     accelerator = make_accelerator(bot_dir, cfg)
+    if accelerator.is_main_process:
+        outdir.sweep_bot(bot_dir)  # staging folders of runs that were killed
     set_seed(cfg.seed)
 
     model, tokenizer = base_models.load_base(base)
@@ -190,6 +195,9 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         batch_size=cfg.batch_size,
         shuffle=True,
         collate_fn=lambda rows: collate(rows, pad_id, eos_id),
+        # Its own generator: creating an iterator (as a resumed run does mid-epoch) then draws
+        # nothing from the global RNG, whose state the checkpoint restores for dropout.
+        generator=torch.Generator().manual_seed(cfg.seed),
     )
     # Fused AdamW: one kernel over all parameters instead of a loop of small ones.
     optimizer = torch.optim.AdamW(

@@ -15,8 +15,9 @@ import random
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,18 @@ def write_zip(path: Path, files: dict[str, Any]) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in files.items():
             zf.writestr(name, data)
+    return path
+
+
+def streamed_zip(path: Path, tweets_js: Iterable[bytes]) -> Path:
+    """An archive whose tweets.js is written piece by piece (gigabytes without holding them)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in archive_files([]).items():
+            if "tweets" not in name:
+                zf.writestr(name, data)
+        with zf.open("data/tweets.js", "w", force_zip64=True) as f:
+            for piece in tweets_js:
+                f.write(piece)
     return path
 
 
@@ -145,35 +158,18 @@ def zip_slip(d: Path, _: int) -> list[str]:
 
 def zip_bomb(d: Path, scale: int) -> list[str]:
     """A tweets.js that inflates from a few MB to `scale` MiB of blanks (1,100 at full size)."""
-    path = d / "bomb.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in archive_files([]).items():
-            if "tweets" not in name:
-                zf.writestr(name, data)
-        with zf.open("data/tweets.js", "w", force_zip64=True) as f:
-            f.write(b"window.YTD.tweets.part0 = [")
-            blank = b" " * (1 << 20)
-            for _ in range(scale):
-                f.write(blank)
-            f.write(b"]")
-    return [str(path)]
+    blanks = (b" " * (1 << 20) for _ in range(scale))
+    return [
+        str(streamed_zip(d / "bomb.zip", chain([b"window.YTD.tweets.part0 = ["], blanks, [b"]"])))
+    ]
 
 
 def one_huge_value(d: Path, scale: int) -> list[str]:
     """One post of `scale` MiB of text (300 at full size) among ordinary ones."""
-    files = archive_files(posts(300))
-    head = files["data/tweets.js"].rstrip()[:-1]  # without the closing ]
-    path = d / "huge.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            if "tweets" not in name:
-                zf.writestr(name, data)
-        with zf.open("data/tweets.js", "w", force_zip64=True) as f:
-            f.write(head.encode() + b', {"tweet": {"full_text": "')
-            for _ in range(scale):
-                f.write(b"a" * (1 << 20))
-            f.write(b'"}}]')
-    return [str(path)]
+    head = archive_files(posts(300))["data/tweets.js"].rstrip()[:-1]  # without the closing ]
+    text = (b"a" * (1 << 20) for _ in range(scale))
+    pieces = chain([head.encode() + b', {"tweet": {"full_text": "'], text, [b'"}}]'])
+    return [str(streamed_zip(d / "huge.zip", pieces))]
 
 
 def long_post(d: Path, _: int) -> list[str]:
@@ -248,18 +244,10 @@ def avatar_pixel_bomb(d: Path, _: int) -> list[str]:
 def too_many_posts(d: Path, scale: int) -> list[str]:
     """`scale` x 1,000 minimal posts (2,000,001 at full size: one over the cap)."""
     n = scale * 1_000 + (1 if scale >= 2_000 else 0)
-    path = d / "many.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in archive_files([]).items():
-            if "tweets" not in name:
-                zf.writestr(name, data)
-        with zf.open("data/tweets.js", "w", force_zip64=True) as f:
-            f.write(b"window.YTD.tweets.part0 = [")
-            for i in range(n):
-                sep = b"," if i else b""
-                f.write(sep + b'{"tweet":{"full_text":"post number %d of many"}}' % i)
-            f.write(b"]")
-    return [str(path)]
+    items = (b"%s{\"tweet\":{\"full_text\":\"post %d of many\"}}" % (b"," * bool(i), i)
+             for i in range(n))  # fmt: skip
+    pieces = chain([b"window.YTD.tweets.part0 = ["], items, [b"]"])
+    return [str(streamed_zip(d / "many.zip", pieces))]
 
 
 def csv_unclosed_quote(d: Path, _: int) -> list[str]:
@@ -317,7 +305,7 @@ CASES = [
          "the record starting at line 3"),
     Case(".jsonl line nested 100,000 deep", jsonl_deep, "refused", "nested more than 100"),
     Case("--out the archive's own folder, --overwrite", out_is_the_archive, "refused",
-         "holds the input"),
+         "is the input itself"),
     Case("--out a folder of photos, --overwrite", out_holds_other_files, "refused",
          "not part of a bot (holiday.jpg)"),
 ]  # fmt: skip

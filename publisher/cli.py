@@ -136,7 +136,8 @@ class _loading:
             from .errors import ManifestError
 
             raise ManifestError(
-                f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}"
+                f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}",
+                hint="pass a bot folder, its repo/ folder, or a Hub repo id",
             ) from exc
 
 

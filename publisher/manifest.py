@@ -109,7 +109,10 @@ class Manifest:
                 data=d.get("data") or {},
             )
         except (KeyError, TypeError) as e:
-            raise ManifestError(f"bot.json is incomplete or has unknown keys: {e}") from e
+            raise ManifestError(
+                f"bot.json is incomplete or has unknown keys: {e}",
+                hint="it is written by `hf-tweetbot prepare USER --out DIR`; run that again",
+            ) from e
 
     @property
     def handles(self) -> list[str]:
@@ -141,7 +144,10 @@ def load(bot: Path) -> Manifest:
             f"{path}: no bot.json here", hint="run `hf-tweetbot prepare USER --out DIR` first"
         ) from None
     except json.JSONDecodeError as e:
-        raise ManifestError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from e
+        raise ManifestError(
+            f"{path}: invalid JSON ({e.msg} at line {e.lineno})",
+            hint="it is written by `hf-tweetbot prepare USER --out DIR`; run that again",
+        ) from e
 
 
 def save(manifest: Manifest, bot: Path) -> Path:

@@ -69,14 +69,15 @@ def check_out_dir(out: Path, model_name: str, overwrite: bool, specs: Sequence[s
     for spec in specs:
         path = Path(split_spec(spec)[1]).expanduser()
         if path.exists() and path.resolve().is_relative_to(real):
+            what = "is the input itself" if path.resolve() == real else f"holds the input {path}"
             raise OutputExistsError(
-                f"{out} holds the input {path}; writing the bot there could destroy it",
+                f"--out {out} {what}; writing the bot there could destroy it",
                 hint="choose another --out (for example bots/NAME)",
             )
     foreign = sorted(p.name for p in out.iterdir() if not _bot_entry(p.name))
     if overwrite and foreign:
         raise OutputExistsError(
-            f"{out} holds files that are not part of a bot ({', '.join(foreign[:3])}"
+            f"--out {out} holds files that are not part of a bot ({', '.join(foreign[:3])}"
             f"{', ...' if len(foreign) > 3 else ''}); --overwrite replaces a bot folder and "
             "nothing else",
             hint="choose another --out (a new or empty folder)",

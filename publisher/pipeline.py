@@ -124,8 +124,9 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
     model_name = manifest.model_name_for(list(texts))
     out = opts.out or DEFAULT_ROOT / model_name
     check_out_dir(out, model_name, opts.overwrite, specs)
+    # A command line can carry bytes that are not UTF-8 (as lone surrogates): never into bot.json.
     m = Manifest(model_name=model_name, base_model=base, users=users,
-                 widget_text=opts.widget_text, card_metadata=opts.card_metadata)  # fmt: skip
+                 widget_text=clean.scrub(opts.widget_text), card_metadata=opts.card_metadata)  # fmt: skip
     cfg = dataset.DataConfig(
         block_size=dataset.effective_block_size(tokenizer, opts.data.block_size, None),
         val_fraction=opts.data.val_fraction,

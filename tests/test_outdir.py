@@ -30,18 +30,24 @@ def snapshot(root: Path) -> dict[str, bytes]:
 # --- --overwrite replaces a bot and nothing else -------------------------------------------------
 
 
+def refused_either_way(capsys, tiny_model, src: Path, out: Path, plain: str, overwrite: str):
+    """`prepare SRC --out OUT` refused with `plain`, then with --overwrite refused with
+    `overwrite`; no hint suggests --overwrite, and nothing in OUT changes."""
+    before = snapshot(out)
+    code, err = prepare(capsys, tiny_model, str(src), "--out", str(out))
+    assert code == 2 and plain in err and "--overwrite" not in err, err
+    code, err = prepare(capsys, tiny_model, str(src), "--out", str(out), "--overwrite")
+    assert code == 2 and overwrite in err, err
+    assert snapshot(out) == before
+
+
 def test_overwrite_never_touches_the_extracted_archive_it_reads(tmp_path, tiny_model, capsys):
     # The case that lost data: --out the archive's own folder; the hint said --overwrite,
     # which then replaced its data/ (tweets.js and all) with the bot's.
     folder = tmp_path / "archive"
     with zipfile.ZipFile(SAMPLE) as zf:
         zf.extractall(folder)
-    before = snapshot(folder)
-    code, err = prepare(capsys, tiny_model, str(folder), "--out", str(folder))
-    assert code == 2 and "--overwrite" not in err and "holds the input" in err
-    code, err = prepare(capsys, tiny_model, str(folder), "--out", str(folder), "--overwrite")
-    assert code == 2 and "holds the input" in err
-    assert snapshot(folder) == before
+    refused_either_way(capsys, tiny_model, folder, folder, "is the input itself", "is the input")
 
 
 def test_overwrite_refuses_a_folder_holding_more_than_a_bot(tmp_path, tiny_model, capsys):
@@ -49,12 +55,8 @@ def test_overwrite_refuses_a_folder_holding_more_than_a_bot(tmp_path, tiny_model
     (out / "data").mkdir(parents=True)
     (out / "data" / "mine.txt").write_text("mine")
     (out / "holiday.jpg").write_bytes(b"\xff\xd8 not ours")
-    before = snapshot(out)
-    code, err = prepare(capsys, tiny_model, str(SAMPLE), "--out", str(out))
-    assert code == 2 and "not empty and holds no bot" in err and "--overwrite" not in err
-    code, err = prepare(capsys, tiny_model, str(SAMPLE), "--out", str(out), "--overwrite")
-    assert code == 2 and "not part of a bot (holiday.jpg)" in err
-    assert snapshot(out) == before
+    refused_either_way(capsys, tiny_model, SAMPLE, out, "not empty and holds no bot",
+                       "not part of a bot (holiday.jpg)")  # fmt: skip
 
 
 def test_overwrite_replaces_another_bot_whole(tmp_path, tiny_model, capsys):

@@ -6,18 +6,16 @@ The 200-request soak runs in `make hostile` (benchmarks/hostile.py); the suite r
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import REPO_ROOT
-from test_space import _free_port, make_bot_repo
+from test_space import make_bot_repo
 
+from benchmarks import hostile_space
 from space import app
 
 ASK = ("Tea with", 3, 1.0, 0.95, 20)  # prompt, posts, temperature, top-p, max new tokens
@@ -54,7 +52,7 @@ class Served:
 
         model.forward = slow_forward
         self.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1",
-                         server_port=_free_port(), quiet=True)  # fmt: skip
+                         server_port=hostile_space.free_port(), quiet=True)  # fmt: skip
         return self
 
     def __exit__(self, *exc) -> None:
@@ -62,29 +60,16 @@ class Served:
         self.demo.close()
 
 
-def _ask(url: str) -> tuple[str, float]:
-    from gradio_client import Client
-
-    start = time.monotonic()
-    try:
-        Client(url, verbose=False).predict(*ASK, api_name="/generate")
-        return "answered", time.monotonic() - start
-    except Exception as e:  # gradio_client's QueueError: the queue is full
-        return f"{type(e).__name__}: {e}", time.monotonic() - start
-
-
 @pytest.mark.parametrize("max_queue", [32, 4])
 def test_twenty_users_at_once_are_each_answered_or_told_the_queue_is_full(bot_dir, max_queue):
-    with Served(bot_dir, max_queue, delay=0.01) as served, ThreadPoolExecutor(20) as pool:
-        results = list(pool.map(_ask, [served.demo.local_url] * 20))
-    outcomes = [o for o, _ in results]
-    assert max(s for _, s in results) < BOUND_S
-    full = [o for o in outcomes if o != "answered"]
-    assert all("Queue is full" in o for o in full), full
+    with Served(bot_dir, max_queue, delay=0.01) as served:
+        seen = hostile_space.crowd(served.demo.local_url, ASK, users=20)
+    assert seen["max_s"] < BOUND_S
+    assert not seen["other"], "every user is answered or told the queue is full"
     if max_queue >= 20:
-        assert not full, "a queue larger than the crowd turns nobody away"
+        assert seen["answered"] == 20, "a queue larger than the crowd turns nobody away"
     else:
-        assert full and len(full) <= 20 - max_queue, "a full queue says so, at once"
+        assert 0 < seen["queue_full"] <= 20 - max_queue, "a full queue says so"
 
 
 _VANISH = """
@@ -122,7 +107,7 @@ def test_a_client_that_disconnects_mid_stream_frees_its_slot(bot_dir, how):
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
         start = time.monotonic()
-        outcome, _ = _ask(url)
+        outcome, _ = hostile_space.ask(url, ASK)
         waited = time.monotonic() - start
         settled = served.forwards
         time.sleep(1.0)
@@ -131,58 +116,11 @@ def test_a_client_that_disconnects_mid_stream_frees_its_slot(bot_dir, how):
         assert served.forwards == settled, "sampling for the vanished client goes on"
 
 
-def _rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        line = next(x for x in f if x.startswith("VmRSS"))
-    return int(line.split()[1]) / 1024
-
-
-def serve_subprocess(bot_dir) -> tuple[subprocess.Popen, str]:
-    """`python -m space.app` on the bot, as a Space runs it; returns (process, url) once up."""
-    import httpx
-
-    port = _free_port()
-    env = {**os.environ, "MODEL_ID": str(bot_dir), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "GRADIO_SERVER_PORT": str(port)}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "space.app"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the Space did not start"
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("the Space did not answer within 180 s")
-
-
-def soak(url: str, pid: int, requests: int, users: int = 4) -> tuple[float, float]:
-    """RSS (MiB) of the server after 20 warm-up requests, then after `requests` more."""
-    from gradio_client import Client
-
-    local = threading.local()
-
-    def one(_: int) -> None:
-        if not hasattr(local, "client"):
-            local.client = Client(url, verbose=False)
-        local.client.predict(*ASK, api_name="/generate")
-
-    with ThreadPoolExecutor(users) as pool:
-        list(pool.map(one, range(20)))
-        before = _rss_mib(pid)
-        list(pool.map(one, range(requests)))
-    return before, _rss_mib(pid)
-
-
 def test_memory_stays_flat_over_many_requests(bot_dir):
-    proc, url = serve_subprocess(bot_dir)
+    proc, url = hostile_space.serve(str(bot_dir / "repo"))
     try:
-        before, after = soak(url, proc.pid, 60)
+        grown = hostile_space.soak(url, proc.pid, ASK, 40, warmup=10)["growth_mib"]
     finally:
         proc.kill()
         proc.wait(timeout=30)
-    assert after - before < 20, f"RSS grew {after - before:.1f} MiB over 60 requests"
+    assert grown < 20, f"RSS grew {grown:.1f} MiB over 40 requests"

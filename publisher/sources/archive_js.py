@@ -198,14 +198,10 @@ class _Text:
     def decode(self, pos: int) -> tuple[Any, int]:
         """The JSON value at `pos` (or `TOO_LONG`) and the index after it, reading on as needed."""
         try:
-            value, end = _DECODER.raw_decode(self.buf, pos)
+            value, end = self._raw(pos)
         except json.JSONDecodeError as e:
             if self.eof:
                 raise self.error(e.pos, e.msg) from None
-        except RecursionError:
-            raise _too_deep(self.label) from None
-        except ValueError:  # an integer of more digits than Python converts
-            raise self.error(pos, "number too long") from None
         else:
             # A number cut by a chunk boundary ("12" of "12.5e3") decodes too: read on.
             if self.eof or (end < len(self.buf) and self.buf[end] not in "0123456789.eE+-"):
@@ -242,13 +238,20 @@ class _Text:
             return TOO_LONG, 0
         self.buf = "".join(pieces)
         try:
-            return _DECODER.raw_decode(self.buf, 0)
+            return self._raw(0)
         except json.JSONDecodeError as e:
             raise self.error(e.pos, e.msg) from None
+
+    def _raw(self, pos: int) -> tuple[Any, int]:
+        """`raw_decode` at `pos`, with deep nesting and unconvertible numbers as our errors."""
+        try:
+            return _DECODER.raw_decode(self.buf, pos)
         except RecursionError:
             raise _too_deep(self.label) from None
-        except ValueError:
-            raise self.error(0, "number too long") from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # an integer of more digits than Python converts
+            raise self.error(pos, "number too long") from None
 
     def error(self, pos: int, msg: str) -> ArchiveError:
         """The invalid-JSON error for `pos` in `buf`, its line counted from the file's start."""

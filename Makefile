@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := bots/wrencalloway
 
-.PHONY: setup demo test lint bench bench-gpu chromium clean
+.PHONY: setup demo test lint bench bench-gpu hostile chromium clean
 
 # The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml Makefile
@@ -49,6 +49,11 @@ bench: setup
 # On a machine with CUDA (under 10 minutes); elsewhere it says so in one line and exits 2.
 bench-gpu: setup
 	$(BIN)/python -m benchmarks.bench_gpu $(BENCH_ARGS)
+
+# Hostile inputs, faults and load (README "Reliability"); FUZZ_MINUTES=10 for the long fuzz run.
+FUZZ_MINUTES ?= 1
+hostile: setup
+	nice -n 10 $(BIN)/python -m benchmarks.hostile --fuzz-minutes $(FUZZ_MINUTES) $(HOSTILE_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,11 @@ Order of operations, as in huggingtweets' `huggingtweets-demo.ipynb`:
    below, then all whitespace, newlines included, folds into single spaces;
 4. `boring_tweet`, on the *cleaned* text: a post with fewer than 3 words free of `http`
    (case-insensitive), `@` and `#` is short, dropped and counted.
+
+Before any of it, posts no model should see are skipped and counted apart (`Skipped`): longer
+than `limits.MAX_POST_CHARS`, or holding lone surrogates (text no UTF-8 file or tokenizer can
+hold). After it, exact duplicates of a kept post are dropped: `tweets_kept` stays huggingtweets'
+number and `Skipped.duplicate` says how many of them were copies.
 """
 
 from __future__ import annotations
@@ -16,10 +21,15 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import NotEnoughPostsError
-from .sources import Gathered
+from .sources import Gathered, limits
 
 MIN_CHARS = 6_000  # huggingtweets refuses to train below this
 WARN_CHARS = 40_000  # ... and warns below this
+# One post making up this share of the kept posts (and at least DOMINANT_MIN copies) is warned
+# about: the bot would mostly learn to repeat it, were it not kept once.
+DOMINANT_SHARE = 0.10
+DOMINANT_MIN = 10
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # huggingtweets' clean_tweet, pattern for pattern and in its order. Their whitespace handling
 # differs from "drop every token starting with http": `see:https://x.co more` loses the URL *and*
@@ -44,11 +54,28 @@ class Counts:
 
 
 @dataclass
+class Skipped:
+    """Entries not trained on, by reason, beside huggingtweets' counts (bot.json `skipped`)."""
+
+    malformed: int = 0  # not a post at all (an archive item without text, ...)
+    too_long: int = 0  # over limits.MAX_POST_CHARS (or its JSON over limits.MAX_ITEM_CHARS)
+    unencodable: int = 0  # lone surrogates: no UTF-8 file or tokenizer can hold the text
+    duplicate: int = 0  # kept posts whose cleaned text an earlier kept post already has
+
+    @property
+    def total(self) -> int:
+        return self.malformed + self.too_long + self.unencodable + self.duplicate
+
+
+@dataclass
 class Cleaned:
-    """The cleaned texts kept for training, in source order, and the counts."""
+    """The cleaned texts kept for training (each once, in source order) and the counts."""
 
     texts: list[str]
     counts: Counts
+    skipped: Skipped = field(default_factory=Skipped)
+    # The post repeated most among the kept ones and its number of copies, when it dominates.
+    dominant: tuple[str, int] | None = None
     ids: list[str | None] = field(default_factory=list)  # the source's id of each kept text
 
 
@@ -104,13 +131,21 @@ def clean(gathered: Gathered) -> Cleaned:
         gathered: one user's profile and every post downloaded.
 
     Returns:
-        The kept texts (cleaned, in source order) and the counts for the model card.
+        The kept texts (cleaned, each once, in source order), huggingtweets' counts, and the
+        entries skipped apart from them.
     """
-    texts: list[str] = []
-    ids: list[str | None] = []
-    retweets = short = 0
+    skipped = Skipped(**{k: v for k, v in gathered.skipped.items() if k in Skipped.__annotations__})
+    copies: dict[str, int] = {}  # kept text -> how many times; insertion order is source order
+    first_id: dict[str, str | None] = {}  # kept text -> the id of its first copy
+    retweets = short = kept = 0
     for post in gathered.posts:
         text = post.text
+        if len(text) > limits.MAX_POST_CHARS:
+            skipped.too_long += 1
+            continue
+        if _LONE_SURROGATE.search(text):
+            skipped.unencodable += 1
+            continue
         if is_retweet(text, post.is_repost):
             retweets += 1
             continue
@@ -118,10 +153,24 @@ def clean(gathered: Gathered) -> Cleaned:
         if is_short(text):
             short += 1
         else:
-            texts.append(text)
-            ids.append(post.id)
-    counts = Counts(len(gathered.posts), retweets, short, len(texts))
-    return Cleaned(texts=texts, counts=counts, ids=ids)
+            kept += 1
+            copies[text] = copies.get(text, 0) + 1
+            first_id.setdefault(text, post.id)
+    skipped.duplicate = kept - len(copies)
+    counts = Counts(retweets + short + kept, retweets, short, kept)
+    return Cleaned(list(copies), counts, skipped, _dominant(copies, kept), list(first_id.values()))
+
+
+def _dominant(copies: dict[str, int], kept: int) -> tuple[str, int] | None:
+    if kept - len(copies) < DOMINANT_MIN - 1:  # no text can have DOMINANT_MIN copies
+        return None
+    text, n = max(copies.items(), key=lambda item: item[1])
+    return (text, n) if n >= DOMINANT_MIN and n >= DOMINANT_SHARE * kept else None
+
+
+def scrub(text: str) -> str:
+    """`text` with lone surrogates (which no UTF-8 file can hold) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def joined_length(texts: list[str], eos_token: str) -> int:
@@ -156,3 +205,35 @@ def check_enough(handle: str, texts: list[str], eos_token: str) -> str | None:
             f"{WARN_CHARS:,} recommended); the bot may not sound much like them"
         )
     return None
+
+
+def warnings(handle: str, cleaned: Cleaned, eos_token: str) -> list[str]:
+    """What to tell the user about one user's kept posts before training on them.
+
+    Raises:
+        NotEnoughPostsError: under 6,000 characters of kept text (`check_enough`).
+    """
+    out = []
+    if cleaned.dominant:
+        text, n = cleaned.dominant
+        share = n / max(cleaned.counts.tweets_kept, 1)
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        out.append(
+            f"@{handle}: one post makes up {share:.0%} of the kept posts ({n:,} copies of "
+            f"{shown!r}); it is trained on once"
+        )
+    enough = check_enough(handle, cleaned.texts, eos_token)
+    return [*out, enough] if enough else out
+
+
+def describe_skipped(skipped: Skipped) -> str:
+    """One line for the `prepare` summary: what was not trained on, and why."""
+    parts = {
+        "malformed": f"{skipped.malformed:,} malformed",
+        "too_long": f"{skipped.too_long:,} over {limits.MAX_POST_CHARS:,} characters",
+        "unencodable": f"{skipped.unencodable:,} with text that is not valid Unicode",
+        "duplicate": f"{skipped.duplicate:,} duplicates of a kept post",
+    }
+    return "not trained on: " + ", ".join(
+        text for key, text in parts.items() if getattr(skipped, key)
+    )

@@ -17,7 +17,7 @@ from .cli_options import (
     train_cfg,
     train_options,
 )
-from .errors import TweetbotError
+from .errors import TweetbotError, os_reason
 
 DEBUG_ENV = "HF_TWEETBOT_DEBUG"
 VERBOSE_ENV = "HF_TWEETBOT_VERBOSE"
@@ -206,7 +206,8 @@ class _loading:
             from .errors import ManifestError
 
             raise ManifestError(
-                f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}"
+                f"cannot load bot '{self.model_id}': {str(exc).splitlines()[0][:200]}",
+                hint="pass a bot folder, its repo/ folder, or a Hub repo id",
             ) from exc
 
 
@@ -295,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted; finished outputs were kept, nothing was half-written.", err=True)
         return 130
+    except OSError as e:  # the machine, not the code: a full disk, a read-only folder, ...
+        if debug:
+            raise
+        click.echo(f"Error: {os_reason(e)}", err=True)
+        click.echo("Hint: check the free space and permissions there, then run it again", err=True)
+        return 2
     except Exception as e:  # the last line of defence: still one line, unless debugging
         if debug:
             raise

@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import random
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,21 +31,39 @@ class DataConfig:
 
 
 def split_posts(
-    texts_per_user: dict[str, list[T]], val_fraction: float, seed: int
+    items_per_user: dict[str, list[T]],
+    val_fraction: float,
+    seed: int,
+    key: Callable[[Any], Hashable] = lambda item: item,
 ) -> tuple[dict[str, list[T]], dict[str, list[T]]]:
     """Hold out `val_fraction` of each user's posts (at least one) for validation.
 
-    The split depends only on each user's handle and number of posts, so splitting the posts'
-    ids the same way gives the ids of each side.
+    A text is never on both sides: one held out that is also trained on (the same post by
+    two users) moves to training, so validation measures unseen posts only.
+
+    Args:
+        items_per_user: each user's posts: texts, or (text, id) pairs with `key` giving the text.
+        val_fraction: the share of each user's posts to hold out.
+        seed: the split depends on it, each user's handle and number of posts only.
+        key: what makes two items the same post.
+
+    Returns:
+        (training, validation) items per user.
     """
     train, val = {}, {}
-    for handle, texts in texts_per_user.items():
+    for handle, texts in items_per_user.items():
         order = list(range(len(texts)))
         random.Random(f"{seed}-{handle}").shuffle(order)
         n_val = max(1, round(len(texts) * val_fraction)) if val_fraction > 0 else 0
         n_val = min(n_val, len(texts) - 1)
         val[handle] = [texts[i] for i in sorted(order[:n_val])]
         train[handle] = [texts[i] for i in sorted(order[n_val:])]
+    # A set of the (small) validation side, probed with every training text.
+    held = {key(t) for texts in val.values() for t in texts}
+    both = {key(t) for texts in train.values() for t in texts if key(t) in held}
+    for handle in val if both else ():
+        train[handle] += [t for t in val[handle] if key(t) in both]
+        val[handle] = [t for t in val[handle] if key(t) not in both]
     return train, val
 
 

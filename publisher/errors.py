@@ -73,3 +73,12 @@ class HubError(TweetbotError):
 
 class AuthError(HubError):
     """The Hugging Face token is missing, invalid or cannot write where asked."""
+
+
+class OutputError(TweetbotError):
+    """An output could not be written (disk full, permissions, read-only); the earlier one is intact."""
+
+
+def os_reason(e: OSError) -> str:
+    """'No space left on device: PATH' for an OSError: the reason, and the path when it has one."""
+    return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)

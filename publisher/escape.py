@@ -25,12 +25,15 @@ _YAML_ESCAPES = {
 }  # fmt: skip
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: no UTF-8 page or request holds them
+
+
 def http_url(url: str | None) -> str | None:
     """`url` if it is an absolute http(s) URL with a host, else None (javascript:, data:, ...)."""
     if not url:
         return None
     url = url.strip()
-    if _CONTROL.search(url) or _LINE_BREAKS.search(url) or "\\" in url:
+    if _CONTROL.search(url) or _LINE_BREAKS.search(url) or "\\" in url or _SURROGATE.search(url):
         return None
     try:
         parts = urlsplit(url)

@@ -17,6 +17,12 @@ from .errors import ManifestError
 
 MANIFEST_NAME = "bot.json"
 DEFAULT_WIDGET_TEXT = "My dream is"
+# Why entries were not trained on (`users[].skipped`), beside huggingtweets' four counts.
+SKIP_REASONS = ("malformed", "too_long", "unencodable", "duplicate")
+
+
+def _no_skips() -> dict[str, int]:
+    return dict.fromkeys(SKIP_REASONS, 0)
 
 
 @dataclass
@@ -36,6 +42,9 @@ class UserStats:
     spec: str | None = None
     newest_id: str | None = None
     newest_at: str | None = None
+    # Entries not trained on, by reason: malformed, too_long, unencodable (read but unusable,
+    # not in tweets_downloaded) and duplicate (copies among tweets_kept, trained on once).
+    skipped: dict[str, int] = field(default_factory=_no_skips)
 
 
 @dataclass
@@ -94,7 +103,11 @@ class Manifest:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Manifest:
         try:
-            users = [UserStats(**u) for u in d["users"]]
+            # bot.json files written before `skipped` existed load with zeros.
+            users = [
+                UserStats(**{**u, "skipped": {**_no_skips(), **(u.get("skipped") or {})}})
+                for u in d["users"]
+            ]
             return cls(
                 model_name=d["model_name"],
                 base_model=d["base_model"],
@@ -114,7 +127,10 @@ class Manifest:
                 updates=d.get("updates") or [],
             )
         except (KeyError, TypeError) as e:
-            raise ManifestError(f"bot.json is incomplete or has unknown keys: {e}") from e
+            raise ManifestError(
+                f"bot.json is incomplete or has unknown keys: {e}",
+                hint="it is written by `hf-tweetbot prepare USER --out DIR`; run that again",
+            ) from e
 
     @property
     def handles(self) -> list[str]:
@@ -146,7 +162,10 @@ def load(bot: Path) -> Manifest:
             f"{path}: no bot.json here", hint="run `hf-tweetbot prepare USER --out DIR` first"
         ) from None
     except json.JSONDecodeError as e:
-        raise ManifestError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from e
+        raise ManifestError(
+            f"{path}: invalid JSON ({e.msg} at line {e.lineno})",
+            hint="it is written by `hf-tweetbot prepare USER --out DIR`; run that again",
+        ) from e
 
 
 def save(manifest: Manifest, bot: Path) -> Path:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import base_models, clean, console, dataset, manifest
-from .errors import OutputExistsError, UsageError
+from . import base_models, clean, console, dataset, manifest, outdir
+from .errors import ManifestError, OutputError, UsageError, os_reason
 from .manifest import Manifest, UserStats
+from .outdir import check_out_dir
 from .sources import Gathered, SourceOptions, gather, split_spec
 from .sources.since import newest, record_spec
 
@@ -80,27 +79,6 @@ def default_out(specs: list[str]) -> Path | None:
     return DEFAULT_ROOT / manifest.model_name_for(handles) if handles else None
 
 
-def check_out_dir(out: Path, model_name: str, overwrite: bool) -> None:
-    """Refuse to write over another bot unless --overwrite."""
-    if not out.exists() or overwrite:
-        return
-    if out.is_file():
-        raise OutputExistsError(f"{out} is a file, not a bot folder", hint="choose another --out")
-    path = out / manifest.MANIFEST_NAME
-    if path.exists():
-        other = manifest.load(out).model_name
-        if other != model_name:
-            raise OutputExistsError(
-                f"{out} holds another bot ({other})",
-                hint=f"choose another --out, or add --overwrite to replace {other}",
-            )
-        return
-    if any(p.name != "raw" for p in out.iterdir()):
-        raise OutputExistsError(
-            f"{out} is not empty and holds no bot", hint="choose another --out, or add --overwrite"
-        )
-
-
 def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[Path, Manifest]:
     """Gather, clean and tokenize the users' posts into `DIR/bot.json` and `DIR/data/`.
 
@@ -121,91 +99,111 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
         opts.sources.raw_dir = (guessed or DEFAULT_ROOT) / "raw"
 
     users: list[UserStats] = []
-    texts: dict[str, list[str]] = {}
-    ids: dict[str, list[str | None]] = {}
+    posts: dict[str, list[tuple[str, str | None]]] = {}  # (text, source id) per user
     avatars: dict[str, bytes] = {}
     for spec in specs:
         g: Gathered = gather(spec, opts.sources)
         handle = g.profile.handle
-        if handle.lower() in {h.lower() for h in texts}:
+        if handle.lower() in {h.lower() for h in posts}:
             raise UsageError(f"@{handle} is given twice", hint="name each user once")
         kept = clean.clean(g)
         mark = newest(g.posts)  # where `hf-tweetbot update` picks up
         g.posts = []  # the raw posts are counted and cleaned: let them go before tokenizing
-        warning = clean.check_enough(handle, kept.texts, tokenizer.eos_token)
-        if warning:
+        for warning in [*g.warnings, *clean.warnings(handle, kept, tokenizer.eos_token)]:
             say(f"Warning: {warning}")
         avatar_url = g.profile.avatar_url
         if g.profile.avatar_bytes:
             avatar_url = f"avatar_{handle}.{g.profile.avatar_ext}"
             avatars[avatar_url] = g.profile.avatar_bytes
         c = kept.counts
-        users.append(UserStats(handle, g.profile.name, avatar_url, g.profile.source,
+        users.append(UserStats(handle, clean.scrub(g.profile.name), avatar_url, g.profile.source,
                                c.tweets_downloaded, c.retweets, c.short_tweets, c.tweets_kept,
-                               record_spec(spec), mark.id, mark.at))  # fmt: skip
-        texts[handle] = kept.texts
-        ids[handle] = kept.ids
+                               spec=record_spec(spec), newest_id=mark.id, newest_at=mark.at,
+                               skipped=asdict(kept.skipped)))  # fmt: skip
+        posts[handle] = list(zip(kept.texts, kept.ids, strict=True))
         say(f"@{handle}: {c.tweets_downloaded} posts downloaded, {c.retweets} retweets, "
             f"{c.short_tweets} short, {c.tweets_kept} kept")  # fmt: skip
+        if kept.skipped.total:
+            say(f"@{handle}: {clean.describe_skipped(kept.skipped)}")
 
-    model_name = manifest.model_name_for(list(texts))
+    model_name = manifest.model_name_for(list(posts))
     out = opts.out or DEFAULT_ROOT / model_name
-    check_out_dir(out, model_name, opts.overwrite)
+    check_out_dir(out, model_name, opts.overwrite, specs)
+    # A command line can carry bytes that are not UTF-8 (as lone surrogates): never into bot.json.
     m = Manifest(model_name=model_name, base_model=base, users=users,
-                 widget_text=opts.widget_text, card_metadata=opts.card_metadata)  # fmt: skip
+                 widget_text=clean.scrub(opts.widget_text), card_metadata=opts.card_metadata)  # fmt: skip
     cfg = dataset.DataConfig(
         block_size=dataset.effective_block_size(tokenizer, opts.data.block_size, None),
         val_fraction=opts.data.val_fraction,
         seed=opts.data.seed,
     )
-    train_posts, val_posts = dataset.split_posts(texts, cfg.val_fraction, cfg.seed)
-    split_ids = dataset.split_posts(ids, cfg.val_fraction, cfg.seed)  # the same split
+    train, val = dataset.split_posts(posts, cfg.val_fraction, cfg.seed, key=lambda p: p[0])
+    train_posts, val_posts = _texts(train), _texts(val)
+    split_ids = _ids(train), _ids(val)
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, cfg)
+    outdir.sweep_bot(out)
     _write_prepared(out, m, dd, train_posts, val_posts, cfg, avatars, opts.overwrite, split_ids)
     took = console.duration(time.perf_counter() - start)
-    say(
-        f"Prepared {out}: {len(dd['train'])} training blocks, {len(dd['validation'])} validation, in {took}"
-    )
+    n_train, n_val = len(dd["train"]), len(dd["validation"])
+    say(f"Prepared {out}: {n_train} training blocks, {n_val} validation, in {took}")
     return out, m
+
+
+def _texts(posts: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str]]:
+    return {handle: [text for text, _ in pairs] for handle, pairs in posts.items()}
+
+
+def _ids(posts: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str | None]]:
+    return {handle: [pid for _, pid in pairs] for handle, pairs in posts.items()}
 
 
 def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts: Any,
                     cfg: dataset.DataConfig, avatars: dict[str, bytes], overwrite: bool,
                     ids: Any = None) -> None:  # fmt: skip
-    """Stage bot.json, data/ and avatars/ in a temp folder, then move them into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    try:
-        m.data = dataset.save(stage / "data", dd, train_posts, val_posts, cfg, m.base_model, ids)
-        if avatars:
-            (stage / "avatars").mkdir()
-            for name, data in avatars.items():
-                (stage / "avatars" / name).write_bytes(data)
-        manifest.save(m, stage)
-        existing = out / manifest.MANIFEST_NAME
-        if overwrite and existing.exists() and manifest.load(out).model_name != m.model_name:
-            _replace(stage, out)  # another bot: replace the whole folder
+    """Build bot.json, data/ and avatars/ in a staging folder, then move them into place.
+
+    Raises:
+        OutputError: something could not be written (disk full, permissions); `out` is as it was.
+    """
+    with outdir.staging_dir(out.parent, outdir.prefix_beside(out)) as stage:
+        new = stage / "bot"
+        try:
+            m.data = dataset.save(new / "data", dd, train_posts, val_posts, cfg, m.base_model, ids)
+            if avatars:
+                (new / "avatars").mkdir()
+                for name, data in avatars.items():
+                    (new / "avatars" / name).write_bytes(data)
+            manifest.save(m, new)
+        except OSError as e:
+            raise OutputError(
+                f"{out}: could not write the prepared posts ({os_reason(e)}); "
+                f"nothing in {out} was changed",
+                hint="free some disk space (or make the folder writable) and run the same command",
+            ) from None
+        if overwrite and _holds_another_bot(out, m.model_name):
+            _replace(new, out, stage)  # another bot: replace the whole folder
             return
         out.mkdir(exist_ok=True)
-        for stale in ("avatars", "checkpoints"):
-            shutil.rmtree(out / stale, ignore_errors=True)
-        for item in ("data", "avatars", manifest.MANIFEST_NAME):
-            if (stage / item).exists():
-                _replace(stage / item, out / item)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        for stale in ("avatars", "checkpoints"):  # the old bot's, if any; into the stage's bin
+            if (out / stale).exists():
+                os.replace(out / stale, stage / f"old-{stale}")
+        for item in ("data", "avatars", manifest.MANIFEST_NAME):  # bot.json last
+            if (new / item).exists():
+                _replace(new / item, out / item, stage)
 
 
-def _replace(new: Path, target: Path) -> None:
-    """Swap `new` in for `target` with renames; the old one is removed only afterwards."""
-    trash = target.with_name(f".{target.name}.old-{os.getpid()}")
+def _holds_another_bot(out: Path, model_name: str) -> bool:
+    try:
+        return manifest.load(out).model_name != model_name
+    except ManifestError:  # no bot.json, or one we cannot read: not this bot's either way
+        return (out / manifest.MANIFEST_NAME).exists()
+
+
+def _replace(new: Path, target: Path, stage: Path) -> None:
+    """Swap `new` in for `target` with renames; the old one goes into `stage`, removed with it."""
     if target.exists():
-        os.replace(target, trash)
+        os.replace(target, stage / f"old-{target.name}")
     os.replace(new, target)
-    if trash.is_dir():
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        trash.unlink(missing_ok=True)
 
 
 def finish(bot_dir: Path, say: Say = print) -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from publisher.clean import check_enough, clean
 from publisher.errors import ArchiveError, SourceError
-from publisher.sources import SourceOptions, archive, gather
+from publisher.sources import SourceOptions, archive, gather, limits
 from publisher.sources import archive_files as files_mod
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -241,7 +241,7 @@ def test_zip_slip_is_refused_and_nothing_extracted(tmp_path, monkeypatch, evil):
 
 
 def test_zip_bomb_member_over_the_declared_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(files_mod, "MAX_MEMBER_BYTES", 10_000)
+    monkeypatch.setattr(limits, "MAX_MEMBER_BYTES", 10_000)
     files = archive_files(["x" * 100] * 200)  # tweets.js ~ 20 kB, compresses to almost nothing
     _fails(str(make_zip(tmp_path / "a.zip", files)), "zip bomb")
 
@@ -251,7 +251,7 @@ def test_zip_bomb_total_over_the_limit(tmp_path, monkeypatch):
     for n in (1, 2, 3):
         files[f"data/tweets-part{n}.js"] = files["data/tweets.js"]
     size = len(files["data/tweets.js"])
-    monkeypatch.setattr(files_mod, "MAX_TOTAL_BYTES", 3 * size)  # each part fits, four do not
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 3 * size)  # each part fits, four do not
     _fails(str(make_zip(tmp_path / "a.zip", files)), "zip bomb")
 
 
@@ -264,7 +264,7 @@ def test_reading_counts_bytes_even_when_the_declared_size_lies(tmp_path, monkeyp
         return None if found is None else (found[0], 1)  # claim 1 byte
 
     monkeypatch.setattr(files_mod.ZipReader, "_open", lying_open)
-    monkeypatch.setattr(files_mod, "MAX_MEMBER_BYTES", 10_000)
+    monkeypatch.setattr(limits, "MAX_MEMBER_BYTES", 10_000)
     monkeypatch.setattr(files_mod, "_CHUNK", 4096)
     _fails(str(path), "zip bomb")
 
@@ -323,3 +323,141 @@ def test_sample_archive_is_what_the_script_writes(tmp_path):
             else:
                 assert old.read(name) == new.read(name), name
             assert old.getinfo(name).date_time == new.getinfo(name).date_time
+
+
+# --- reading stays inside what the user gave ------------------------------------------------
+
+
+def _folder_with_avatar(root: Path) -> Path:
+    files = archive_files(TEXTS)
+    files["data/profile.js"] = ytd(
+        "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
+    )
+    return make_dir(root, files)
+
+
+def test_a_symlinked_avatar_leaving_the_folder_is_refused(tmp_path):
+    # `unzip` recreates the links a zip carries: this one would copy a token into the repo.
+    secret = tmp_path / "token"
+    secret.write_text("hf_notmytokenatall")
+    root = _folder_with_avatar(tmp_path / "extracted")
+    (root / "data/profile_media").mkdir()
+    (root / "data/profile_media/42-me.jpg").symlink_to(secret)
+    err = _fails(str(root), "symbolic link to a file outside the archive folder")
+    assert "profile_media/42-me.jpg" in err.message
+
+
+def test_a_symlinked_data_file_leaving_the_folder_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere.js"
+    elsewhere.write_text(ytd("tweets", [tw("a post from elsewhere entirely")]))
+    root = make_dir(tmp_path / "extracted", {"data/account.js": ytd("account", ACCOUNT)})
+    (root / "data/tweets.js").symlink_to(elsewhere)
+    _fails(str(root), "data/tweets.js is a symbolic link to a file outside")
+
+
+def test_a_symlink_inside_the_folder_is_followed(tmp_path):
+    root = make_dir(tmp_path / "extracted", archive_files(TEXTS))
+    (root / "data/tweets.js").rename(root / "data/real.js")
+    (root / "data/tweets.js").symlink_to("real.js")
+    assert [p.text for p in archive.fetch(str(root), OPTS).posts] == TEXTS
+
+
+def test_a_symlink_member_of_a_zip_is_refused(tmp_path):
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in archive_files(TEXTS).items():
+            if name != "data/tweets.js":
+                zf.writestr(name, data)
+        link = zipfile.ZipInfo("data/tweets.js")
+        link.create_system = 3  # Unix: the mode bits below are honoured (as `zip -y` writes)
+        link.external_attr = (0o120777 << 16) | 0x20
+        zf.writestr(link, "/home/someone/.cache/huggingface/token")
+    _fails(str(path), "data/tweets.js is stored as a symbolic link")
+
+
+@pytest.mark.parametrize("where", ["archive", "tweets", "data"])
+def test_a_symlink_loop_is_named_as_one(tmp_path, where):
+    root = make_dir(tmp_path / "extracted", archive_files(TEXTS))
+    if where == "archive":
+        (tmp_path / "loop").symlink_to(tmp_path / "loop")
+        target = tmp_path / "loop"
+    elif where == "tweets":
+        (root / "data/tweets.js").unlink()
+        (root / "data/tweets.js").symlink_to(root / "data/tweets.js")
+        target = root
+    else:
+        (root / "data").rename(root / "old")
+        (root / "data").symlink_to(root / "data")
+        target = root
+    _fails(str(target), "symbolic link loop")
+
+
+def _png(fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 90, 200)).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        (b"hf_notmytokenatall\n", "not a readable image"),
+        (_png()[:40], "not a readable image"),
+        (_png("BMP"), "not a JPEG, PNG, GIF or WebP image (BMP)"),
+    ],
+)
+def test_an_avatar_that_is_not_an_image_is_left_out_with_a_warning(tmp_path, data, problem):
+    files = archive_files(TEXTS)
+    files["data/profile.js"] = ytd(
+        "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
+    )
+    files["data/profile_media/42-me.jpg"] = data
+    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    assert g.profile.avatar_bytes is None
+    assert len(g.warnings) == 1 and problem in g.warnings[0] and "no avatar" in g.warnings[0]
+
+
+def test_an_avatar_is_saved_under_the_extension_of_what_it_is(tmp_path):
+    files = archive_files(TEXTS)
+    files["data/profile.js"] = ytd(
+        "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
+    )
+    files["data/profile_media/42-me.jpg"] = _png()  # named .jpg, really a PNG
+    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    assert (g.profile.avatar_ext, g.profile.avatar_bytes) == ("png", _png())
+
+
+@pytest.mark.parametrize("size, reason", [((3000, 3000), None), ((5000, 4000), "too large")])
+def test_an_avatar_of_too_many_pixels_is_left_out(tmp_path, size, reason):
+    buf = io.BytesIO()
+    Image.new("L", size).save(buf, format="PNG")  # a few kB: only the pixel count is large
+    files = archive_files(TEXTS)
+    files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/a.png"}}])
+    files["data/a.png"] = buf.getvalue()
+    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    assert (g.profile.avatar_bytes is None) == bool(reason)
+    assert all(reason in w for w in g.warnings) and len(g.warnings) == (1 if reason else 0)
+
+
+@pytest.mark.parametrize("handle", ["../../etc", "a/b", "x" * 51, "ad\ud800a", ""])
+def test_a_handle_that_is_no_x_handle_is_refused(tmp_path, handle):
+    files = archive_files(TEXTS)
+    files["data/account.js"] = ytd("account", [{"account": {"username": handle}}])
+    path = make_zip(tmp_path / "a.zip", files)
+    if handle:
+        err = _fails(str(path), "not an X handle")
+        assert "HANDLE=" in (err.hint or "")
+    else:
+        _fails(str(path), "no data/account.js naming")
+    assert archive.fetch(f"ada={path}", OPTS).profile.handle == "ada"
+
+
+def test_entries_that_are_no_post_are_counted_as_malformed(tmp_path):
+    items = [tw("a real post here"), 42, None, {"tweet": {"full_text": 7}}, {"tweet": "x"}, []]
+    files = archive_files([])
+    files["data/tweets.js"] = ytd("tweets", items)
+    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    assert [p.text for p in g.posts] == ["a real post here"]
+    assert g.skipped == {"malformed": 5}
+    files["data/tweets.js"] = ytd("tweets", items[1:])
+    _fails(str(make_zip(tmp_path / "b.zip", files)), r"no posts \(5 malformed entries skipped\)")

@@ -96,3 +96,31 @@ def test_bench_gpu_cpu_dry_run_is_labelled_not_gpu(tmp_path, tiny_model, capsys)
     assert (
         bench_gpu.vendor_peak("NVIDIA H200") == 989e12 and bench_gpu.vendor_peak("Tesla T4") is None
     )
+
+
+def test_make_hostile_tries_cases_in_their_own_process_and_prints_the_table(
+    tmp_path, tiny_model, capsys, monkeypatch
+):
+    from benchmarks import hostile
+    from benchmarks.hostile_cases import CASES
+
+    picked = [c for c in CASES if c.build.__name__ in ("symlink_loop", "malformed_entries")]
+    monkeypatch.setattr(hostile, "CASES", picked)
+    out = tmp_path / "results"
+    old = {"kind": "space", "what": "kept from an earlier part run", "sees": "x", "ok": True}
+    out.mkdir()
+    (out / "hostile.json").write_text(json.dumps({"rows": [old]}))
+    args = ["--only", "inputs", "--base-model", str(tiny_model), "--out", str(out)]
+    assert hostile.main(args) == 0
+
+    rows = json.loads((out / "hostile.json").read_text())["rows"]
+    assert [r["what"] for r in rows] == [c.name for c in picked] + [old["what"]]
+    loop, malformed = rows[:2]
+    assert loop["exit"] == 2 and loop["sees"].startswith("Error: extracted: data/tweets.js")
+    assert malformed["exit"] == 0 and "4 malformed" in malformed["sees"]
+    assert all(r["seconds"] > 0 and r["peak_rss_mib"] > 50 for r in rows[:2])
+    printed = capsys.readouterr().out
+    assert "| what was tried | what the user sees | exit | seconds | peak RSS MiB |" in printed
+    assert (
+        "| symlink loop | Error: extracted: data/tweets.js is a symbolic link loop | 2 |" in printed
+    )

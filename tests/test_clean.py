@@ -13,12 +13,16 @@ from publisher.clean import (
     MIN_CHARS,
     WARN_CHARS,
     Counts,
+    Skipped,
     check_enough,
     clean,
     clean_text,
+    describe_skipped,
     is_short,
     joined_length,
+    scrub,
 )
+from publisher.clean import warnings as clean_warnings
 from publisher.errors import NotEnoughPostsError
 from publisher.sources import Gathered, Post, Profile, gather
 
@@ -151,8 +155,10 @@ _TEXTS = st.lists(st.lists(_PIECES, max_size=14).map("".join), max_size=25)
 def test_counts_add_up_and_match_huggingtweets(texts):
     kept, counts = run(*texts)
     assert counts.tweets_downloaded == counts.retweets + counts.short_tweets + counts.tweets_kept
-    assert counts.tweets_kept == len(kept)
-    assert (kept, counts) == _oracle(texts)
+    want, want_counts = _oracle(texts)
+    # huggingtweets' counts exactly; each kept text once, in the order it first appears.
+    assert counts == want_counts
+    assert kept == list(dict.fromkeys(want))
 
 
 @settings(max_examples=100, deadline=None)
@@ -213,3 +219,49 @@ def test_eos_token_length_counts():
     with pytest.raises(NotEnoughPostsError):
         check_enough("wren", texts, "")
     assert check_enough("wren", texts, "<|endoftext|>")  # + 99 * 13 chars
+
+
+# --- counted, not silent ---------------------------------------------------------------------
+
+
+def _cleaned(texts: list[str], skipped: dict[str, int] | None = None):
+    g = Gathered(Profile("ada", "Ada", "file"), [Post(text=t) for t in texts], skipped or {})
+    return clean(g)
+
+
+def test_a_post_over_the_cap_is_skipped_and_counted_apart():
+    c = _cleaned(["a perfectly normal post", "w " * 60_000, "another normal post here"])
+    assert c.texts == ["a perfectly normal post", "another normal post here"]
+    assert c.skipped == Skipped(too_long=1)
+    assert c.counts == Counts(2, 0, 0, 2)  # huggingtweets' counts are of what was read as posts
+
+
+def test_lone_surrogates_are_skipped_and_counted():
+    c = _cleaned(["broken \ud83d text from a bad export", "a fine post with 🌊 in it"])
+    assert c.texts == ["a fine post with 🌊 in it"]
+    assert c.skipped.unencodable == 1
+    assert scrub("Ada \udfff Lovelace") == "Ada \ufffd Lovelace"
+
+
+def test_duplicates_are_kept_once_and_counted_next_to_huggingtweets_counts():
+    texts = ["the same post again", "RT @bob: hi there you", "the same  post again", "too short"]
+    texts += ["a different post entirely", "the same post again"]
+    c = _cleaned(texts, {"malformed": 2})
+    assert c.texts == ["the same post again", "a different post entirely"]
+    assert c.counts == Counts(6, 1, 1, 4)  # kept counts the copies, as huggingtweets did
+    assert c.skipped == Skipped(malformed=2, duplicate=2)
+    assert c.dominant is None  # 3 copies: fewer than DOMINANT_MIN
+    line = describe_skipped(c.skipped)
+    assert line == "not trained on: 2 malformed, 2 duplicates of a kept post"
+
+
+def test_a_dominating_post_gets_a_warning():
+    texts = [f"post number {i} about the tide" for i in range(300)]
+    c = _cleaned(texts + ["happy new year to all of you"] * 50_000)
+    assert c.texts[-1] == "happy new year to all of you" and len(c.texts) == 301
+    assert c.skipped.duplicate == 49_999
+    assert c.dominant == ("happy new year to all of you", 50_000)
+    warned = clean_warnings("ada", c, "<|endoftext|>")
+    assert any("99% of the kept posts" in w and "50,000 copies" in w for w in warned)
+    twice = clean_warnings("ada", _cleaned(texts * 2), "")  # 2 copies of each: no warning
+    assert not any("copies" in w for w in twice)

@@ -7,7 +7,9 @@ import json
 import pytest
 from conftest import write_posts_jsonl
 
-from publisher import cli
+from benchmarks.hostile_cases import CASES, SUITE_CAPS
+from publisher import cli, manifest
+from publisher.sources import limits
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -120,3 +122,30 @@ def test_generate_prints_n_posts_that_start_with_the_prompt(capsys, prepared_bot
 def test_generate_on_an_untrained_bot_says_what_to_run(capsys, prepared_bot):
     code, _, err = run(capsys, "generate", str(prepared_bot))
     assert_one_line_error(code, err, "not trained yet", "hf-tweetbot train")
+
+
+# --- hostile input: one line and exit 2, or skipped and counted; never a traceback ----------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.build.__name__)
+def test_every_hostile_input_is_refused_in_one_line_or_counted(
+    case, capsys, tmp_path, tiny_model, monkeypatch
+):
+    for cap, value in SUITE_CAPS.items():
+        monkeypatch.setattr(limits, cap, value)
+    args = case.build(tmp_path, case.suite_scale)
+    out = tmp_path / "bot"
+    if "--out" not in args:
+        args += ["--out", str(out)]
+    code, _, err = run(capsys, "prepare", *args, "--base-model", str(tiny_model),
+                       "--block-size", "64")  # fmt: skip
+    if case.outcome == "refused":
+        assert_one_line_error(code, err, case.expect)
+        assert not out.exists()
+    else:
+        assert code == 0 and "Traceback" not in err, err
+        assert case.expect in err
+        user = manifest.load(out).users[0]
+        assert user.tweets_downloaded == user.retweets + user.short_tweets + user.tweets_kept
+        assert not any(0xD800 <= ord(c) <= 0xDFFF for c in user.name), "a lone surrogate"
+    assert not [p for p in tmp_path.rglob(".*tmp*")], "no staging folder left behind"

@@ -25,6 +25,17 @@ def test_split_holds_out_a_seeded_fraction_per_user():
     assert dataset.split_posts(texts, 0.1, seed=2)[1] != val
 
 
+def test_a_post_shared_by_two_users_is_never_on_both_sides():
+    shared = posts("both", 20)  # e.g. the same greeting posted by both accounts
+    texts = {"ada": posts("ada", 30) + shared, "bob": posts("bob", 30) + shared}
+    for seed in range(20):
+        train, val = dataset.split_posts(texts, 0.2, seed=seed)
+        trained = {t for h in train for t in train[h]}
+        assert not trained & {t for h in val for t in val[h]}
+        for h in texts:
+            assert sorted(train[h] + val[h]) == sorted(texts[h])  # nothing lost
+
+
 def test_balance_oversamples_smaller_users_up_to_the_largest():
     out = dataset.balance({"ada": posts("ada", 10), "bob": posts("bob", 3)}, seed=0)
     assert sum(t.startswith("ada") for t in out) == 10

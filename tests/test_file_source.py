@@ -137,3 +137,62 @@ def test_large_csv_streams(tmp_path):
     g = file.fetch(str(path), OPTS)
     assert len(g.posts) == 50_000
     assert g.posts[-1].text == "post number 49999 about bread and stars"
+
+
+# --- hostile files: one line with a hint, the right line, nothing unbounded -------------------
+
+
+def test_a_csv_error_names_the_line_where_the_record_starts(tmp_path, monkeypatch):
+    from publisher.sources import limits
+
+    monkeypatch.setattr(limits, "MAX_ITEM_CHARS", 1_000)
+    path = tmp_path / "posts.csv"
+    # Line 3 opens a quote that never closes: csv reads on to the end of the file.
+    body = "".join(f"post number {i} about the sea\n" for i in range(200))
+    path.write_text('text\nfirst post of many\n"an unclosed quote\n' + body)
+    with pytest.raises(SourceError, match="the record starting at line 3: bad CSV") as e:
+        file.fetch(str(path), OPTS)
+    assert "quote" in (e.value.hint or "")
+
+
+def test_a_jsonl_line_over_the_cap_is_skipped_and_counted_never_held(tmp_path, monkeypatch):
+    from publisher.sources import limits
+
+    monkeypatch.setattr(limits, "MAX_ITEM_CHARS", 1_000)
+    path = tmp_path / "wren.jsonl"
+    rows = ["first post here", "x" * 10_000, "y" * 999, "third post here"]
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in rows))
+    g = file.fetch(str(path), OPTS)
+    assert [p.text for p in g.posts] == ["first post here", "third post here"]
+    assert g.skipped == {"too_long": 2}
+
+
+def test_deeply_nested_jsonl_is_one_line(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "fine"}\n' + '{"text": "x", "a": ' + "[" * 5000 + "]" * 5000 + "}\n")
+    with pytest.raises(SourceError, match="line 2: JSON nested more than 100 levels") as e:
+        file.fetch(str(path), OPTS)
+    assert e.value.hint
+
+
+@pytest.mark.parametrize(
+    "line, match",
+    [
+        ('{"text": 12}', "`text` is int, not a string"),
+        ('{"text": "a", "n": ' + "9" * 5000 + "}", "invalid JSON"),
+        ("[1, 2]", "no `text` field"),
+    ],
+)
+def test_every_jsonl_error_has_a_hint(tmp_path, line, match):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(SourceError, match=match) as e:
+        file.fetch(str(path), OPTS)
+    assert e.value.hint and "\n" not in e.value.message
+
+
+def test_a_symlink_loop_is_named_as_one(tmp_path):
+    loop = tmp_path / "posts.jsonl"
+    loop.symlink_to(loop)
+    with pytest.raises(SourceError, match="symbolic link loop"):
+        file.fetch(str(loop), OPTS)

@@ -171,3 +171,63 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     # with "RT @": cleaning counts them exactly as it does in the archive.
     assert (u.tweets_downloaded, u.retweets, u.short_tweets, u.tweets_kept) == (404, 40, 24, 340)
     assert u.source == "bsky" and (out / "raw").exists() and (out / "repo" / "README.md").exists()
+
+
+# --- counted, not silent; a full disk loses nothing ---------------------------------------------
+
+
+def test_skipped_entries_are_counted_in_bot_json_and_the_summary(tmp_path, tiny_model, capsys):
+    from benchmarks.hostile_cases import archive_files, posts, tweet, write_zip, ytd
+
+    texts = posts(300)
+    items = [tweet(t) for t in texts + texts[:40]] + [7, {"tweet": {}}, tweet("w " * 60_000)]
+    files = archive_files([]) | {"data/tweets.js": ytd("tweets", items)}
+    out = tmp_path / "bot"
+    code = cli.main(["prepare", str(write_zip(tmp_path / "a.zip", files)), "--out", str(out),
+                     "--base-model", str(tiny_model), "--block-size", "64"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    kept = len(set(texts))
+    assert "@wren: 340 posts downloaded, 0 retweets, 0 short, 340 kept" in err
+    assert ("@wren: not trained on: 2 malformed, 1 over 100,000 characters, "
+            f"{340 - kept} duplicates of a kept post") in err  # fmt: skip
+    user = manifest.load(out).users[0]
+    assert user.skipped == {
+        "malformed": 2,
+        "too_long": 1,
+        "unencodable": 0,
+        "duplicate": 340 - kept,
+    }
+    rows = (out / "data" / "posts.jsonl").read_text().splitlines()
+    assert len(rows) == kept, "each text trained on once"
+
+
+_FULL_DISK = """
+import resource, sys
+# No file may grow past 50 kB: writes beyond fail with EFBIG, as a full disk fails with ENOSPC.
+resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+from publisher.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_names_the_path_and_keeps_the_earlier_output(tmp_path, tiny_model, capsys):
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    out = tmp_path / "bot"
+    args = ["prepare", str(SAMPLE), "--out", str(out), "--base-model", str(tiny_model),
+            "--block-size", "64"]  # fmt: skip
+    assert cli.main(args) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    proc = subprocess.run([sys.executable, "-c", _FULL_DISK, *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "could not write the prepared posts (File too large" in errors[0]
+    assert f"nothing in {out} was changed" in errors[0]
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging left behind"

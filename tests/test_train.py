@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from PIL import Image
 
 from publisher import manifest, train
@@ -122,3 +123,65 @@ def test_the_same_loop_trains_qwen2_and_gpt_neox(prepared_bot, request, arch):
     assert config["model_type"] == {"tiny_qwen2": "qwen2", "tiny_neox": "gpt_neox"}[arch]
     assert "hf_tweetbot_posts" not in json.dumps(config), "saved with sdpa"
     assert manifest.load(prepared_bot).base_is_chat is False
+
+
+def test_kill_9_while_training_then_resume_ends_with_the_same_weights(prepared_bot, tmp_path):
+    """A run killed with SIGKILL (no handler runs) resumes to bitwise the weights of one that
+    never stopped: data order, dropout RNG, optimizer and schedule all come back exactly."""
+    import shutil
+    import signal
+    import time
+
+    from safetensors.torch import load_file
+
+    steps, every = 16, 4
+    killed = tmp_path / "killed"
+    shutil.copytree(prepared_bot, killed)
+    args = ["--max-steps", str(steps), "--checkpoint-every", str(every), "--mixed-precision",
+            "no", "--report-to", "none"]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher.cli", "train", str(killed), *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list((killed / "checkpoints").glob("step_*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "training ended before it could be killed"
+        time.sleep(0.005)
+    time.sleep(0.05)  # somewhere after the first checkpoint, maybe while saving the next
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert not (killed / "repo").exists()
+
+    run = dict(max_steps=steps, checkpoint_every=every, report_to="none")
+    train.train(killed, cfg(**run, resume=True))
+    train.train(prepared_bot, cfg(**run))
+    resumed = load_file(killed / "repo" / "model.safetensors")
+    straight = load_file(prepared_bot / "repo" / "model.safetensors")
+    assert resumed.keys() == straight.keys()
+    for name, tensor in straight.items():
+        assert torch.equal(resumed[name], tensor), name
+    assert not [p.name for p in killed.iterdir() if p.name.startswith(".")], "staging left behind"
+
+
+_FULL_DISK = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))  # EFBIG past 100 kB, like ENOSPC
+from publisher.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_while_writing_the_repo_keeps_the_earlier_one(prepared_bot):
+    train.train(prepared_bot, cfg(max_steps=2, report_to="none"))
+    before = {p: p.read_bytes() for p in (prepared_bot / "repo").rglob("*") if p.is_file()}
+    args = ["train", str(prepared_bot), "--max-steps", "2", "--checkpoint-every", "0",
+            "--report-to", "none", "--mixed-precision", "no"]  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", _FULL_DISK, *args], capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr
+    assert "could not write the trained model (File too large" in errors[0]
+    assert f"{prepared_bot / 'repo'} is as it was" in errors[0]
+    assert {p: p.read_bytes() for p in (prepared_bot / "repo").rglob("*") if p.is_file()} == before
+    assert not [p for p in prepared_bot.iterdir() if p.name.startswith(".")]

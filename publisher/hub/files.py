@@ -74,7 +74,7 @@ def read_posts(bot_dir: Path) -> dict[str, list[dict[str, str]]]:
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise HubError(
             f"{path}: unreadable posts file ({e}); nothing was committed",
-            hint=f"run `hf-tweetbot prepare USER --out {bot_dir} --overwrite` again",
+            hint=f"run `hf-tweetbot prepare USER --out {bot_dir}` again",
         ) from e
     return rows
 

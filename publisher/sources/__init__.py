@@ -59,6 +59,11 @@ class Gathered:
 
     profile: Profile
     posts: list[Post] = field(default_factory=list)
+    # Entries read but not usable as posts, by reason ("malformed", "too_long"); cleaning adds
+    # its own reasons and the total lands in bot.json `users[].skipped`.
+    skipped: dict[str, int] = field(default_factory=dict)
+    # Things the user should know that did not stop the run (an avatar left out, ...).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -3,23 +3,27 @@
 Archive data files are JavaScript assignments (`window.YTD.tweets.part0 = [...]`); everything
 after the first `=` is JSON, so it is parsed as JSON and never evaluated. Zips are read member
 by member in memory, never extracted, and refused outright when an entry could escape a folder
-(zip slip) or inflate past the caps of `archive_files.py` (zip bomb).
+(zip slip) or inflate past the caps of `limits.py` (zip bomb). Only posts, the account's names
+and its avatar are taken; the avatar only once Pillow has decoded it as an image of a sane size,
+and it is saved under the extension of what it really is.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError
-from . import Gathered, Post, Profile, SourceOptions, split_spec
-from .archive_files import DirReader, Reader, ZipReader, unsafe
-from .archive_js import iter_js_array, parse_js
+from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
+from .archive_files import DirReader, Reader, ZipReader, real_path, unsafe
+from .archive_js import TOO_LONG, iter_js_array, parse_js
 
 _TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
+_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")  # X allows 15; older and test accounts more
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}  # noqa: SIM905
 
 
@@ -56,26 +60,36 @@ def _iso(created_at: Any) -> str | None:
     return created_at
 
 
-def _posts(items: Iterable[Any], label: str) -> list[Post]:
-    posts = []
+def _posts(items: Iterable[Any], label: str, g: Gathered) -> None:
+    """Append the posts among `items` to `g.posts`; count what is not one in `g.skipped`."""
+    posts, skipped = g.posts, g.skipped
     for item in items:
+        if item is TOO_LONG:
+            skipped["too_long"] = skipped.get("too_long", 0) + 1
+            continue
         # 2019+ archives wrap each tweet as {"tweet": {...}}; the oldest ones do not.
         obj = item.get("tweet", item) if isinstance(item, dict) else None
-        if not isinstance(obj, dict):
-            continue
-        text = obj.get("full_text")
-        if not isinstance(text, str):
+        text = obj.get("full_text") if isinstance(obj, dict) else None
+        if isinstance(obj, dict) and not isinstance(text, str):
             text = obj.get("text")
-        if isinstance(text, str):
-            pid = obj.get("id_str", obj.get("id"))
-            posts.append(
-                Post(
-                    text=text,
-                    created_at=_iso(obj.get("created_at")),
-                    id=str(pid) if isinstance(pid, (str, int)) and pid != "" else None,
-                )
+        if not isinstance(obj, dict) or not isinstance(text, str):
+            skipped["malformed"] = skipped.get("malformed", 0) + 1
+            continue
+        if len(posts) >= limits.MAX_POSTS:
+            raise ArchiveError(
+                f"{label}: more than {limits.MAX_POSTS:,} posts; hf-tweetbot reads at most "
+                "that many per user",
+                hint='put the posts you want in a .jsonl file (one {"text": ...} a line) '
+                "and pass that",
             )
-    return posts
+        pid = obj.get("id_str", obj.get("id"))
+        posts.append(
+            Post(
+                text=text,
+                created_at=_iso(obj.get("created_at")),
+                id=str(pid) if isinstance(pid, (str, int)) and pid != "" else None,
+            )
+        )
 
 
 def _first(data: Any, key: str) -> dict[str, Any]:
@@ -91,12 +105,12 @@ def _load(reader: Reader, name: str) -> Any:
     return None if data is None else parse_js(data, f"{reader.label}: {name}")
 
 
-def _avatar(reader: Reader, folder: str, url: Any, profile: Profile) -> None:
+def _avatar(reader: Reader, folder: str, url: Any, g: Gathered) -> None:
     """Fill the profile's avatar from profile.js's `avatarMediaUrl` (URL or path in the archive)."""
     if not isinstance(url, str) or not url:
         return
     if url.startswith(("http://", "https://")):
-        profile.avatar_url = url
+        g.profile.avatar_url = url
         return
     rel = url.replace("\\", "/").removeprefix("./")
     if unsafe(rel):
@@ -108,19 +122,56 @@ def _avatar(reader: Reader, folder: str, url: Any, profile: Profile) -> None:
     for name in dict.fromkeys((root + rel, folder + rel)):
         data = reader.read(name)
         if data:
-            ext = PurePosixPath(rel).suffix.lower().lstrip(".") or "jpg"
-            profile.avatar_bytes, profile.avatar_ext = data, "jpg" if ext == "jpeg" else ext
+            ext, problem = image_type(data)
+            if ext is None:
+                g.warnings.append(f"{reader.label}: {name}: {problem}; the bot has no avatar")
+            else:
+                g.profile.avatar_bytes, g.profile.avatar_ext = data, ext
             return
 
 
-def _profile(reader: Reader, folder: str, handle: str | None) -> Profile:
+def image_type(data: bytes) -> tuple[str | None, str]:
+    """The file extension for an avatar's bytes, or (None, what is wrong with them).
+
+    The bytes are decoded in full: an avatar is copied into the model repo and drawn into the
+    thumbnail, so anything but a whole image of a sane size stays out.
+    """
+    from PIL import Image
+
+    if len(data) > limits.MAX_AVATAR_BYTES:
+        return (
+            None,
+            f"{len(data):,} bytes, over the {limits.MAX_AVATAR_BYTES:,} allowed for an avatar",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.format not in limits.AVATAR_TYPES:
+                return None, f"not a JPEG, PNG, GIF or WebP image ({im.format})"
+            if im.width * im.height > limits.MAX_AVATAR_PIXELS:
+                return None, f"an image of {im.width}x{im.height} pixels, too large for an avatar"
+            im.load()
+            return limits.AVATAR_TYPES[im.format], ""
+    except Image.DecompressionBombError:  # Pillow's own, far higher, cap
+        return None, "an image of too many pixels, too large for an avatar"
+    except Exception as e:  # Pillow raises many types on hostile bytes; none may stop the run
+        return None, f"not a readable image ({type(e).__name__})"
+
+
+def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> None:
     account = _first(_load(reader, folder + "account.js"), "account")
     if not account:  # fall back on the manifest's userInfo
         manifest = _load(reader, folder + "manifest.js")
         info = manifest.get("userInfo", {}) if isinstance(manifest, dict) else {}
         account = {"username": info.get("userName"), "accountDisplayName": info.get("displayName")}
     found = account.get("username")
-    handle = handle or (found if isinstance(found, str) and found else None)
+    if handle is None and isinstance(found, str) and found:
+        if not _X_HANDLE.fullmatch(found):
+            raise ArchiveError(
+                f"{reader.label}: account.js names the account {found[:60]!r}, which is not "
+                "an X handle (letters, digits and _)",
+                hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
+            )
+        handle = found
     if handle is None:
         raise ArchiveError(
             f"{reader.label}: no data/account.js naming the account's handle",
@@ -128,15 +179,16 @@ def _profile(reader: Reader, folder: str, handle: str | None) -> Profile:
         )
     name = account.get("accountDisplayName")
     name = name if isinstance(name, str) and name else handle
-    profile = Profile(handle=handle, name=name, source="archive")
+    g.profile = Profile(handle=handle, name=name, source="archive")
     info = _first(_load(reader, folder + "profile.js"), "profile")
-    _avatar(reader, folder, info.get("avatarMediaUrl"), profile)
-    return profile
+    _avatar(reader, folder, info.get("avatarMediaUrl"), g)
 
 
 def _open(path: Path) -> tuple[Reader, list[str]]:
     """A reader for a zip or folder, and the folders to look for tweets.js in."""
     if path.is_dir():
+        if (path / "data").is_symlink():
+            real_path(path / "data", f"{path}: data")  # a loop or a dangling link: one line
         folders = ["data/", ""] + sorted(
             f"{p.name}/data/" for p in path.iterdir() if (p / "data").is_dir()
         )
@@ -167,6 +219,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     """
     handle, raw = split_spec(spec)
     path = Path(raw).expanduser()
+    if path.is_symlink():
+        real_path(path, raw)  # a loop or a dangling link is named as such
     if not path.exists():
         raise ArchiveError(
             f"{raw}: no such file or folder",
@@ -178,9 +232,11 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 f"{raw}: a bare tweets.js does not say whose posts these are",
                 hint=f"name the account: hf-tweetbot publish HANDLE={raw} (or pass the whole .zip)",
             )
-        items = iter_js_array(DirReader(path.parent).chunks(path.name), raw)
-        posts = _require_posts(_posts(items, raw), raw)
-        return Gathered(Profile(handle=handle, name=handle, source="archive"), posts)
+        real = real_path(path, raw)  # the user named this file: follow its links
+        g = Gathered(Profile(handle=handle, name=handle, source="archive"))
+        _posts(iter_js_array(DirReader(real.parent).chunks(real.name), raw), raw, g)
+        _require_posts(g, raw)
+        return g
     reader, folders = _open(path)
     try:
         parts = _tweet_files(reader, folders)
@@ -189,21 +245,23 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 f"{raw}: no data/tweets.js (or tweet.js) inside; this is not an X archive",
                 hint="pass the .zip from X's 'Download an archive of your data', unmodified",
             )
-        posts = []
+        g = Gathered(Profile(handle="", name="", source="archive"))
         for name in parts:
             label = f"{reader.label}: {name}"
-            posts += _posts(iter_js_array(reader.chunks(name), label), label)
-        _require_posts(posts, raw)
+            _posts(iter_js_array(reader.chunks(name), label), label, g)
+        _require_posts(g, raw)
         folder = parts[0].rpartition("/")[0] + "/" if "/" in parts[0] else ""
-        return Gathered(profile=_profile(reader, folder, handle), posts=posts)
+        _profile(reader, folder, handle, g)
+        return g
     finally:
         reader.close()
 
 
-def _require_posts(posts: list[Post], label: str) -> list[Post]:
-    if not posts:
+def _require_posts(g: Gathered, label: str) -> None:
+    if not g.posts:
+        skipped = ", ".join(f"{n} {why.replace('_', ' ')}" for why, n in g.skipped.items())
         raise ArchiveError(
-            f"{label}: the archive holds no posts",
+            f"{label}: the archive holds no posts"
+            + (f" ({skipped} entries skipped)" if skipped else ""),
             hint="check you passed the right account's archive (data/tweets.js lists its posts)",
         )
-    return posts

@@ -1,25 +1,38 @@
 """The files of an X archive, a zip or a folder, read under caps against zip bombs.
 
 Zips are read member by member, never extracted, and refused outright when an entry could escape
-a folder (zip slip) or inflate past `MAX_MEMBER_BYTES` / `MAX_TOTAL_BYTES` (zip bomb).
+a folder (zip slip) or inflate past `limits.MAX_MEMBER_BYTES` / `MAX_TOTAL_BYTES` (zip bomb).
+Nothing is read from outside what the user gave: in a folder, a path whose real location (symbolic
+links followed) leaves the folder is refused, since `unzip` recreates the links a zip carries and
+one pointing at, say, a token file would otherwise end up in the bot's repo and on the Hub; in a
+zip, a member stored as a symbolic link is refused rather than read.
 """
 
 from __future__ import annotations
 
+import errno
+import lzma
+import os
 import re
+import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError
+from . import limits
 from .archive_js import REDOWNLOAD as _REDOWNLOAD
 
-# Caps on what one archive may make us hold in memory. Real tweets.js files stay far below them
-# (a 100k-tweet account is a few hundred MB); tests lower them with monkeypatch.
-MAX_MEMBER_BYTES = 1 << 30
-MAX_TOTAL_BYTES = 2 << 30
 _CHUNK = 1 << 20
+# What zipfile and its decompressors raise on corrupt bytes (found by tests/test_fuzz.py).
+_CORRUPT = (
+    zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
+    lzma.LZMAError, ValueError, IndexError, struct.error,  # ValueError: a member's name
+)  # fmt: skip
+_AS_DELIVERED = "use the archive exactly as X delivered it (the .zip itself works best)"
 
 
 class Reader:
@@ -52,7 +65,7 @@ class Reader:
 
     def _pump(self, name: str, stream: Any, declared: int) -> Iterator[bytes]:
         where = f"{self.label}: {name}"
-        if declared > MAX_MEMBER_BYTES or self.total + declared > MAX_TOTAL_BYTES:
+        if declared > limits.MAX_MEMBER_BYTES or self.total + declared > limits.MAX_TOTAL_BYTES:
             stream.close()
             raise _too_big(where, declared)
         size = 0
@@ -61,10 +74,10 @@ class Reader:
                 # Count what really comes out: a zip's declared size can lie.
                 while chunk := stream.read(_CHUNK):
                     size += len(chunk)
-                    if size > MAX_MEMBER_BYTES or self.total + size > MAX_TOTAL_BYTES:
+                    if size > limits.MAX_MEMBER_BYTES or self.total + size > limits.MAX_TOTAL_BYTES:
                         raise _too_big(where, size)
                     yield chunk
-        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as e:
+        except _CORRUPT as e:
             raise ArchiveError(f"{where}: cannot be read ({e})", hint=_REDOWNLOAD) from None
         self.total += size
 
@@ -72,7 +85,8 @@ class Reader:
 def _too_big(where: str, size: int) -> ArchiveError:
     return ArchiveError(
         f"{where}: refusing a member of {size:,}+ bytes uncompressed (limit "
-        f"{MAX_MEMBER_BYTES:,} per file, {MAX_TOTAL_BYTES:,} in all); this looks like a zip bomb",
+        f"{limits.MAX_MEMBER_BYTES:,} per file, {limits.MAX_TOTAL_BYTES:,} in all); "
+        "this looks like a zip bomb",
         hint="pass the archive exactly as X delivered it, or only its data/tweets.js",
     )
 
@@ -82,7 +96,7 @@ class ZipReader(Reader):
         super().__init__(str(path))
         try:
             self.zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as e:
+        except _CORRUPT as e:
             raise ArchiveError(f"{path}: not a valid zip file ({e})", hint=_REDOWNLOAD) from None
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in self.zf.infolist():
@@ -94,7 +108,7 @@ class ZipReader(Reader):
                     "folder (absolute path or '..')",
                     hint="use the archive exactly as X delivered it",
                 )
-            if not info.is_dir():
+            if name and not name.endswith("/"):  # not a folder (nor a nameless entry)
                 self.infos[name] = info
 
     def close(self) -> None:
@@ -107,28 +121,66 @@ class ZipReader(Reader):
         info = self.infos.get(name)
         if info is None:
             return None
+        if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
+            raise ArchiveError(
+                f"{self.label}: {name} is stored as a symbolic link; refusing to follow it",
+                hint=_AS_DELIVERED,
+            )
         try:
             return self.zf.open(info), info.file_size
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
+        except _CORRUPT as e:
             raise ArchiveError(
                 f"{self.label}: {name}: cannot be read ({e})", hint=_REDOWNLOAD
             ) from None
 
 
 class DirReader(Reader):
+    """An extracted archive folder; every file read must really lie inside it."""
+
     def __init__(self, root: Path) -> None:
         super().__init__(str(root))
         self.root = root
+        self.real_root = real_path(root, str(root))
 
     def files(self, folder: str) -> list[str]:
         d = self.root / folder
-        return [folder + p.name for p in d.iterdir() if p.is_file()] if d.is_dir() else []
+        # Links are listed (not followed) so that one leading outside is refused when read.
+        entries = d.iterdir() if d.is_dir() else ()
+        return [folder + p.name for p in entries if p.is_symlink() or p.is_file()]
 
     def _open(self, name: str) -> tuple[Any, int] | None:
         p = self.root / name
-        if unsafe(name) or not p.is_file():
+        if unsafe(name) or not (p.is_symlink() or p.exists()):
             return None
-        return p.open("rb"), p.stat().st_size
+        where = f"{self.label}: {name}"
+        real = real_path(p, where)
+        if not real.is_relative_to(self.real_root):
+            raise ArchiveError(
+                f"{where} is a symbolic link to a file outside the archive folder; "
+                "refusing to read it",
+                hint=_AS_DELIVERED,
+            )
+        if not real.is_file():
+            return None
+        try:
+            f = real.open("rb")
+            return f, os.fstat(f.fileno()).st_size
+        except OSError as e:
+            raise ArchiveError(
+                f"{where}: cannot be read ({e.strerror})", hint=_REDOWNLOAD
+            ) from None
+
+
+def real_path(path: Path, where: str) -> Path:
+    """`path` with every symbolic link followed; a loop or a dangling link is one line."""
+    try:
+        return path.resolve(strict=True)
+    except (RuntimeError, OSError) as e:  # RuntimeError: Python 3.11's "Symlink loop"
+        loop = isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP
+        what = "is a symbolic link loop" if loop else "is a symbolic link to nothing"
+        if not loop and not path.is_symlink():
+            what = f"cannot be read ({getattr(e, 'strerror', e)})"
+        raise ArchiveError(f"{where} {what}", hint=_AS_DELIVERED) from None
 
 
 def unsafe(name: str) -> bool:

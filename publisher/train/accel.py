@@ -25,7 +25,7 @@ def resolve_precision(requested: str) -> str:
 
 def make_accelerator(bot_dir: Path, cfg: Any) -> Any:
     from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration
+    from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration
 
     log_with = None if cfg.report_to == "none" else cfg.report_to
     if log_with == "wandb":
@@ -48,6 +48,9 @@ def make_accelerator(bot_dir: Path, cfg: Any) -> Any:
         cpu=not torch.cuda.is_available(),
         mixed_precision=resolve_precision(cfg.mixed_precision),
         gradient_accumulation_steps=cfg.grad_accum,
+        # Each epoch's order comes from (seed, epoch) alone, not from the global RNG's state, so a
+        # run resumed mid-epoch sees the very batches an uninterrupted run would.
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=cfg.seed),
         log_with=log_with,
         # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
         project_config=ProjectConfiguration(

@@ -6,17 +6,28 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 
 # huggingtweets' sampling defaults, shared with the Space.
 from space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
 
 from .. import manifest
+from ..errors import OutputError, os_reason
+from ..outdir import REPO_PREFIX, staging_dir
 from ..plots import loss_curve
+
+# What a full disk, a read-only folder or a missing permission raises while saving weights:
+# safetensors reports its own I/O errors.
+WRITE_ERRORS = (OSError, SafetensorError)
+
+
+def write_reason(e: BaseException) -> str:
+    """'File too large: PATH' for an error of WRITE_ERRORS."""
+    return os_reason(e) if isinstance(e, OSError) else str(e).rpartition("I/O error: ")[2]
 
 
 def log(accelerator: Any, msg: str) -> None:
@@ -50,7 +61,11 @@ def collate(
 
 
 class Checkpoints:
-    """`DIR/checkpoints/step_NNNNNN/`, the latest kept, tagged with what they were trained on."""
+    """`DIR/checkpoints/step_NNNNNN/`, the latest kept, tagged with what they were trained on.
+
+    A checkpoint is written as `.step_NNNNNN.partial` and renamed when complete, so a run killed
+    while saving (even by `kill -9`) leaves the previous checkpoint to resume from.
+    """
 
     def __init__(self, root: Path, tag: dict[str, Any]) -> None:
         self.root = root
@@ -58,15 +73,29 @@ class Checkpoints:
 
     def latest(self) -> Path | None:
         found = sorted(self.root.glob("step_*")) if self.root.exists() else []
+        found = [p for p in found if (p / "hf_tweetbot.json").is_file()]
         return found[-1] if found else None
 
     def save(self, accelerator: Any, step: int) -> None:
         path = self.root / f"step_{step:06d}"
-        accelerator.save_state(str(path))
-        if accelerator.is_main_process:
-            (path / "hf_tweetbot.json").write_text(json.dumps({**self.tag, "step": step}))
-            for old in sorted(self.root.glob("step_*"))[:-1]:
-                shutil.rmtree(old, ignore_errors=True)
+        partial = self.root / f".{path.name}.partial"
+        try:
+            if accelerator.is_main_process:
+                shutil.rmtree(partial, ignore_errors=True)  # left by a run killed while saving
+            accelerator.wait_for_everyone()
+            accelerator.save_state(str(partial))
+            if accelerator.is_main_process:
+                (partial / "hf_tweetbot.json").write_text(json.dumps({**self.tag, "step": step}))
+                shutil.rmtree(path, ignore_errors=True)
+                os.replace(partial, path)
+                for old in sorted(self.root.glob("step_*"))[:-1]:
+                    shutil.rmtree(old, ignore_errors=True)
+        except WRITE_ERRORS as e:
+            raise OutputError(
+                f"{self.root}: could not save the checkpoint of step {step} ({write_reason(e)}); "
+                "the previous checkpoint is intact",
+                hint=f"free some disk space, then: hf-tweetbot train {self.root.parent} --resume",
+            ) from None
         accelerator.wait_for_everyone()
 
     def resume(self, accelerator: Any) -> int:
@@ -108,53 +137,76 @@ def write_repo(
 
     The new folder is staged beside the old one and swapped in with renames, so an interrupted
     run never leaves half a repo; files written by later stages (card, thumbnail) are redone.
-    """
-    from transformers import GenerationConfig
 
-    stage = Path(tempfile.mkdtemp(dir=bot_dir, prefix=".repo-"))
+    Raises:
+        OutputError: something could not be written (disk full, ...); `DIR/repo/` is as it was.
+    """
     try:
-        gen = generation_settings(tokenizer)
-        model.config.task_specific_params = {"text-generation": gen}
-        model.config.use_cache = True
-        model.generation_config = GenerationConfig(
-            **{k: v for k, v in gen.items() if k != "prefix"},
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-        model.save_pretrained(stage, safe_serialization=True)
-        tokenizer.save_pretrained(stage)
-        for avatar in (bot_dir / "avatars").glob("*") if (bot_dir / "avatars").exists() else []:
-            shutil.copy2(avatar, stage / avatar.name)
-        if (bot_dir / "runs").exists():
-            shutil.copytree(bot_dir / "runs", stage / "runs")
-        info = {
-            "model_name": m.model_name,
-            "widget_text": m.widget_text,
-            "users": [
-                {"handle": u.handle, "name": u.name, "avatar_url": u.avatar_url} for u in m.users
-            ],
-        }
-        (stage / "bot_info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
-        (stage / "training_metrics.json").write_text(
-            json.dumps(
-                # step_timing: (seconds, tokens) of each optimizer step, for benchmarks.
-                {"metrics": vars(m.metrics), "loss_history": history, "step_timing": timing or []},
-                indent=2,
-            )
-            + "\n"
-        )
-        if history:
-            loss_curve(history, m.metrics, stage / "loss_curve.png")
-        _swap_in(stage, bot_dir / "repo")
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with staging_dir(bot_dir, REPO_PREFIX) as staged:
+            stage = staged / "repo"
+            _write_files(stage, bot_dir, model, tokenizer, m, history, timing)
+            if (bot_dir / "repo").exists():  # into the stage, removed with it
+                os.replace(bot_dir / "repo", staged / "old-repo")
+            os.replace(stage, bot_dir / "repo")
+    except WRITE_ERRORS as e:
+        raise OutputError(
+            f"{bot_dir}: could not write the trained model ({write_reason(e)}); "
+            f"{bot_dir / 'repo'} is as it was",
+            hint=f"free some disk space, then: hf-tweetbot train {bot_dir} --resume",
+        ) from None
     return bot_dir / "repo"
 
 
-def _swap_in(stage: Path, target: Path) -> None:
-    old = target.with_name(f".repo-old-{os.getpid()}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(stage, target)
-    shutil.rmtree(old, ignore_errors=True)
+def _write_files(
+    stage: Path,
+    bot_dir: Path,
+    model: Any,
+    tokenizer: Any,
+    m: manifest.Manifest,
+    history: list[tuple[int, float]],
+    timing: list[tuple[float, int]] | None,
+) -> None:
+    """Everything `DIR/repo/` holds, into `stage`: the model and what the Hub page shows."""
+    from transformers import GenerationConfig
+
+    gen = generation_settings(tokenizer)
+    model.config.task_specific_params = {"text-generation": gen}
+    model.config.use_cache = True
+    model.generation_config = GenerationConfig(
+        **{k: v for k, v in gen.items() if k != "prefix"},
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model.save_pretrained(stage, safe_serialization=True)
+    tokenizer.save_pretrained(stage)
+    # Only the avatars bot.json names, as regular files `prepare` wrote: never a link.
+    for u in m.users:
+        avatar = bot_dir / "avatars" / (u.avatar_url or "")
+        if (
+            u.avatar_url
+            and "/" not in u.avatar_url
+            and avatar.is_file()
+            and not avatar.is_symlink()
+        ):
+            shutil.copyfile(avatar, stage / u.avatar_url)
+    if (bot_dir / "runs").exists():
+        shutil.copytree(bot_dir / "runs", stage / "runs", symlinks=True)
+    info = {
+        "model_name": m.model_name,
+        "widget_text": m.widget_text,
+        "users": [
+            {"handle": u.handle, "name": u.name, "avatar_url": u.avatar_url} for u in m.users
+        ],
+    }
+    (stage / "bot_info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    (stage / "training_metrics.json").write_text(
+        json.dumps(
+            # step_timing: (seconds, tokens) of each optimizer step, for benchmarks.
+            {"metrics": vars(m.metrics), "loss_history": history, "step_timing": timing or []},
+            indent=2,
+        )
+        + "\n"
+    )
+    if history:
+        loss_curve(history, m.metrics, stage / "loss_curve.png")

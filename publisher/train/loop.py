@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from .. import base_models, console, dataset, manifest
+from .. import base_models, console, dataset, manifest, outdir
 from ..errors import TrainingError
 from ..manifest import Metrics
 from . import attention, lora
@@ -145,6 +145,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     if not cfg.resume:
         shutil.rmtree(bot_dir / "runs", ignore_errors=True)  # logs of an earlier run
     accelerator = make_accelerator(bot_dir, cfg)
+    if accelerator.is_main_process:
+        outdir.sweep_bot(bot_dir)  # staging folders of runs that were killed
     set_seed(cfg.seed)
 
     lora.check(cfg, base)
@@ -166,6 +168,9 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         batch_size=cfg.batch_size,
         shuffle=True,
         collate_fn=lambda rows: collate(rows, pad_id, eos_id),
+        # Its own generator: creating an iterator (as a resumed run does mid-epoch) then draws
+        # nothing from the global RNG, whose state the checkpoint restores for dropout.
+        generator=torch.Generator().manual_seed(cfg.seed),
     )
     # Fused AdamW: one kernel over all parameters instead of a loop of small ones.
     # Only what trains (the adapter under LoRA) gets gradients and optimizer state.

@@ -22,13 +22,12 @@ from __future__ import annotations
 import math
 import random
 import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import manifest
+from .. import manifest, outdir
 from ..clean import Counts
 from ..errors import ManifestError
 from ..sources import SourceOptions
@@ -105,16 +104,14 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         return result
     from ..pipeline import finish
 
-    stage = Path(tempfile.mkdtemp(dir=bot_dir, prefix=".update-"))
-    try:
+    # Killed midway, the stage is swept by the next run on this folder (outdir.sweep_bot).
+    with outdir.staging_dir(bot_dir, outdir.UPDATE_PREFIX) as stage:
         val = _stage(bot_dir, stage, m, news)
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
         result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, say)
         _record(stage, result, cfg)
         finish(stage, say)
         _swap(stage, bot_dir)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     if push_opts is not None and token:
         from .. import hub
 
@@ -172,7 +169,7 @@ def _stage(bot_dir: Path, stage: Path, m: manifest.Manifest, news: list[UserNews
     info = dataset.save(stage / "data", dd, per["train"], per["validation"], dcfg, name, ids)
     m.data = {**info, "seed": m.data.get("seed", 42), "update_blocks": len(dd["update"])}
     for u, n in zip(m.users, news, strict=True):
-        _add_counts(u, n.counts)
+        _add_counts(u, n.counts, n.skipped)
         u.newest_id, u.newest_at = n.since.id, n.since.at
     manifest.save(m, stage)
     if (bot_dir / "avatars").is_dir():
@@ -192,7 +189,9 @@ def replay_mix(rows: list[dict[str, Any]], seed: int) -> list[str]:
     return mix
 
 
-def _add_counts(u: manifest.UserStats, c: Counts) -> None:
+def _add_counts(u: manifest.UserStats, c: Counts, skipped: dict[str, int]) -> None:
+    for reason, n in skipped.items():
+        u.skipped[reason] = u.skipped.get(reason, 0) + n
     u.tweets_downloaded += c.tweets_downloaded
     u.retweets += c.retweets
     u.short_tweets += c.short_tweets
@@ -271,9 +270,11 @@ def _swap(stage: Path, bot_dir: Path) -> None:
     """Move the staged data/, repo/, runs/ and bot.json into the bot folder, bot.json last."""
     from ..pipeline import _replace
 
+    trash = stage / "old"  # the replaced items, removed with the stage
+    trash.mkdir()
     for item in ("data", "repo", "runs", manifest.MANIFEST_NAME):
         if (stage / item).exists():
-            _replace(stage / item, bot_dir / item)
+            _replace(stage / item, bot_dir / item, trash)
 
 
 def commit_message(result: UpdateResult) -> str:

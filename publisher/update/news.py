@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class UserNews:
     kept: list[tuple[str, str | None]] = field(default_factory=list)
     since: Since = field(default_factory=Since)  # the newest post seen after this update
     note: str | None = None  # why nothing was gathered
+    skipped: dict[str, int] = field(default_factory=dict)  # entries not trained on, by reason
 
     def line(self) -> str:
         """What `update` prints for this user."""
@@ -141,13 +142,14 @@ def _news(u: UserStats, g: Gathered, known_ids: set[str], known_texts: set[str])
             c.tweets_downloaded -= 1
             continue
         kept.append((text, pid))
-    return UserNews(u.handle, u.source, c, kept, newest(fresh, since))
+    skipped = asdict(cleaned.skipped)
+    return UserNews(u.handle, u.source, c, kept, newest(fresh, since), skipped=skipped)
 
 
 def split_news(news: list[UserNews], val_fraction: float, seed: int) -> list[dict[str, Any]]:
     """posts.jsonl rows for the new posts, split 90/10 per user; marked `new` (not saved)."""
     kept = {n.handle: n.kept for n in news if n.kept}
-    train, val = dataset.split_posts(kept, val_fraction, seed)
+    train, val = dataset.split_posts(kept, val_fraction, seed, key=lambda pair: pair[0])
     rows = []
     for split, per_user in (("train", train), ("validation", val)):
         for handle, pairs in per_user.items():

@@ -1,0 +1,311 @@
+"""Hostile inputs, as someone who wanted to break `hf-tweetbot prepare` would build them.
+
+Each `Case` builds its input in a folder and names what a user must see: the run refused with one
+line (`refused`), or the run going on with the bad entries skipped and counted (`counted`). The
+same cases drive the suite (`tests/test_cli.py`, with `scale` small) and `make hostile`
+(`benchmarks/hostile.py`, at full size, timed and measured). Builders write real archive formats.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+WORDS = "lighthouse stars bread radio gulls wind night lamp tide fog kettle comet".split()  # noqa: SIM905
+
+
+@dataclass
+class Case:
+    """One hostile input: how to build it, and what the user sees."""
+
+    name: str  # what was tried, for the README table
+    build: Callable[[Path, int], list[str]]  # (folder, scale) -> extra command-line arguments
+    outcome: str  # "refused" (exit 2, one line) or "counted" (exit 0, a summary line)
+    expect: str  # a fragment of the Error line, or of the output
+    full_scale: int = 1  # `scale` at full size (make hostile)
+    suite_scale: int = 1  # `scale` in the suite, which lowers the caps (SUITE_CAPS)
+
+
+# The caps the suite lowers (publisher/sources/limits.py), so that full-size cases stay small.
+SUITE_CAPS = {"MAX_MEMBER_BYTES": 2 << 20, "MAX_POSTS": 5_999}
+
+
+def posts(n: int, seed: int = 0) -> list[str]:
+    """`n` plain posts of 6 to 18 words: enough text to train on from about 150."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18))) for _ in range(n)]
+
+
+def ytd(name: str, value: Any) -> str:
+    return f"window.YTD.{name}.part0 = {json.dumps(value, indent=2)}"
+
+
+def tweet(text: str, i: int = 0) -> dict[str, Any]:
+    when = "Wed Oct 10 20:19:24 +0000 2018"
+    return {"tweet": {"id_str": str(i), "full_text": text, "created_at": when}}
+
+
+def archive_files(texts: list[str], handle: str = "wren", name: str = "Wren") -> dict[str, Any]:
+    """The members of an X archive holding `texts`, as X writes them."""
+    account = [{"account": {"username": handle, "accountDisplayName": name}}]
+    return {
+        "data/account.js": ytd("account", account),
+        "data/profile.js": ytd("profile", [{"profile": {"avatarMediaUrl": ""}}]),
+        "data/tweets.js": ytd("tweets", [tweet(t, i) for i, t in enumerate(texts)]),
+    }
+
+
+def write_zip(path: Path, files: dict[str, Any]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def streamed_zip(path: Path, tweets_js: Iterable[bytes]) -> Path:
+    """An archive whose tweets.js is written piece by piece (gigabytes without holding them)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in archive_files([]).items():
+            if "tweets" not in name:
+                zf.writestr(name, data)
+        with zf.open("data/tweets.js", "w", force_zip64=True) as f:
+            for piece in tweets_js:
+                f.write(piece)
+    return path
+
+
+def write_dir(root: Path, files: dict[str, Any]) -> Path:
+    for name, data in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
+    return root
+
+
+def image(fmt: str = "JPEG", size: tuple[int, int] = (64, 64)) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, 90).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` pixels, in a few dozen bytes."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    idat = zlib.compress(b"\0" * (width + 1))  # one row; the rest never arrives
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+# --- builders: each returns the command-line arguments (the USER spec) -------------------------
+
+
+def symlinked_avatar(d: Path, _: int) -> list[str]:
+    (d / "token").write_text("hf_" + "x" * 34)  # what a hostile archive would like published
+    files = archive_files(posts(300))
+    files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/me.jpg"}}])
+    root = write_dir(d / "extracted", files)
+    (root / "data/me.jpg").symlink_to(d / "token")
+    return [str(root)]
+
+
+def symlinked_tweets(d: Path, _: int) -> list[str]:
+    (d / "elsewhere.js").write_text(ytd("tweets", [tweet(t) for t in posts(300)]))
+    files = archive_files([])
+    del files["data/tweets.js"]
+    root = write_dir(d / "extracted", files)
+    (root / "data/tweets.js").symlink_to(d / "elsewhere.js")
+    return [str(root)]
+
+
+def zip_symlink_member(d: Path, _: int) -> list[str]:
+    path = write_zip(d / "a.zip", {k: v for k, v in archive_files([]).items() if "tweets" not in k})
+    with zipfile.ZipFile(path, "a") as zf:
+        link = zipfile.ZipInfo("data/tweets.js")
+        link.create_system, link.external_attr = 3, (0o120777 << 16)
+        zf.writestr(link, "/root/.cache/huggingface/token")
+    return [str(path)]
+
+
+def symlink_loop(d: Path, _: int) -> list[str]:
+    root = write_dir(d / "extracted", archive_files(posts(300)))
+    (root / "data/tweets.js").unlink()
+    (root / "data/tweets.js").symlink_to(root / "data/tweets.js")
+    return [str(root)]
+
+
+def zip_slip(d: Path, _: int) -> list[str]:
+    files = archive_files(posts(300)) | {"../../.bashrc": "echo pwned"}
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def zip_bomb(d: Path, scale: int) -> list[str]:
+    """A tweets.js that inflates from a few MB to `scale` MiB of blanks (1,100 at full size)."""
+    blanks = (b" " * (1 << 20) for _ in range(scale))
+    return [
+        str(streamed_zip(d / "bomb.zip", chain([b"window.YTD.tweets.part0 = ["], blanks, [b"]"])))
+    ]
+
+
+def one_huge_value(d: Path, scale: int) -> list[str]:
+    """One post of `scale` MiB of text (300 at full size) among ordinary ones."""
+    head = archive_files(posts(300))["data/tweets.js"].rstrip()[:-1]  # without the closing ]
+    text = (b"a" * (1 << 20) for _ in range(scale))
+    pieces = chain([head.encode() + b', {"tweet": {"full_text": "'], text, [b'"}}]'])
+    return [str(streamed_zip(d / "huge.zip", pieces))]
+
+
+def long_post(d: Path, _: int) -> list[str]:
+    return [str(write_zip(d / "a.zip", archive_files(posts(300) + ["word " * 40_000])))]
+
+
+def identical_posts(d: Path, scale: int) -> list[str]:
+    texts = posts(300) + ["happy new year to every one of you"] * (5_000 * scale)
+    return [str(write_zip(d / "a.zip", archive_files(texts)))]
+
+
+def lone_surrogates(d: Path, _: int) -> list[str]:
+    texts = posts(300) + ["a broken \ud83d emoji from a bad export"] * 3
+    files = archive_files(texts, name="Wren \udc00 Calloway")
+    return [str(write_dir(d / "extracted", files))]
+
+
+def deep_nesting(d: Path, _: int) -> list[str]:
+    files = archive_files(posts(300))
+    files["data/tweets.js"] = "window.YTD.tweets.part0 = [" + "[" * 100_000 + "]" * 100_000 + "]"
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def huge_number(d: Path, _: int) -> list[str]:
+    files = archive_files(posts(300))
+    files["data/tweets.js"] = files["data/tweets.js"].replace('"0"', "9" * 50_000, 1)
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def malformed_entries(d: Path, _: int) -> list[str]:
+    files = archive_files([])
+    items = [tweet(t) for t in posts(300)] + [7, None, {"tweet": {"full_text": 5}}, "x"]
+    files["data/tweets.js"] = ytd("tweets", items)
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def not_utf8(d: Path, _: int) -> list[str]:
+    files = archive_files(posts(300))
+    files["data/tweets.js"] = files["data/tweets.js"].encode().replace(b"lamp", b"l\xe4mp", 1)
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def truncated_zip(d: Path, _: int) -> list[str]:
+    data = write_zip(d / "a.zip", archive_files(posts(300))).read_bytes()
+    (d / "a.zip").write_bytes(data[: len(data) // 2])
+    return [str(d / "a.zip")]
+
+
+def random_bytes(d: Path, _: int) -> list[str]:
+    (d / "archive.zip").write_bytes(os.urandom(1 << 16))
+    return [str(d / "archive.zip")]
+
+
+def bad_handle(d: Path, _: int) -> list[str]:
+    return [str(write_zip(d / "a.zip", archive_files(posts(300), handle="../../etc")))]
+
+
+def avatar_not_an_image(d: Path, _: int) -> list[str]:
+    files = archive_files(posts(300))
+    files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/me.jpg"}}])
+    files["data/me.jpg"] = b"hf_" + b"x" * 34
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def avatar_pixel_bomb(d: Path, _: int) -> list[str]:
+    files = archive_files(posts(300))
+    files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/me.png"}}])
+    files["data/me.png"] = png_claiming(20_000, 20_000)  # 400 megapixels, claimed in 70 bytes
+    return [str(write_zip(d / "a.zip", files))]
+
+
+def too_many_posts(d: Path, scale: int) -> list[str]:
+    """`scale` x 1,000 minimal posts (2,000,001 at full size: one over the cap)."""
+    n = scale * 1_000 + (1 if scale >= 2_000 else 0)
+    items = (b"%s{\"tweet\":{\"full_text\":\"post %d of many\"}}" % (b"," * bool(i), i)
+             for i in range(n))  # fmt: skip
+    pieces = chain([b"window.YTD.tweets.part0 = ["], items, [b"]"])
+    return [str(streamed_zip(d / "many.zip", pieces))]
+
+
+def csv_unclosed_quote(d: Path, _: int) -> list[str]:
+    body = "".join(f"{t}\n" for t in posts(300))
+    (d / "wren.csv").write_text('text\nfirst post of many here\n"an unclosed quote\n' + body * 60)
+    return [str(d / "wren.csv")]
+
+
+def jsonl_deep(d: Path, _: int) -> list[str]:
+    lines = [json.dumps({"text": t}) for t in posts(300)]
+    lines.append('{"text": "x", "a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (d / "wren.jsonl").write_text("\n".join(lines) + "\n")
+    return [str(d / "wren.jsonl")]
+
+
+def out_is_the_archive(d: Path, _: int) -> list[str]:
+    root = write_dir(d / "extracted", archive_files(posts(300)))
+    return [str(root), "--out", str(root), "--overwrite"]
+
+
+def out_holds_other_files(d: Path, _: int) -> list[str]:
+    (d / "photos").mkdir()
+    (d / "photos" / "holiday.jpg").write_bytes(image())
+    src = write_dir(d / "extracted", archive_files(posts(300)))
+    return [str(src), "--out", str(d / "photos"), "--overwrite"]
+
+
+CASES = [
+    Case("avatar symlinked to a file outside the folder", symlinked_avatar, "refused",
+         "symbolic link to a file outside the archive folder"),
+    Case("tweets.js symlinked outside the folder", symlinked_tweets, "refused",
+         "symbolic link to a file outside"),
+    Case("zip member stored as a symlink", zip_symlink_member, "refused",
+         "stored as a symbolic link"),
+    Case("symlink loop", symlink_loop, "refused", "symbolic link loop"),
+    Case("zip slip entry (../../.bashrc)", zip_slip, "refused", "points outside its folder"),
+    Case("zip bomb (1.1 GB of blanks in a few MB)", zip_bomb, "refused", "zip bomb", 1_100, 3),
+    Case("one 300 MB post in tweets.js", one_huge_value, "counted", "1 over 100,000", 300),
+    Case("a 200,000-character post", long_post, "counted", "1 over 100,000 characters"),
+    Case("50,000 identical posts", identical_posts, "counted", "duplicates of a kept post", 10),
+    Case("lone surrogates in posts and display name", lone_surrogates, "counted",
+         "3 with text that is not valid Unicode"),
+    Case("JSON nested 100,000 deep", deep_nesting, "refused", "nested more than 100 levels"),
+    Case("a 50,000-digit number", huge_number, "refused", "number too long"),
+    Case("entries that are not tweets", malformed_entries, "counted", "4 malformed"),
+    Case("tweets.js not UTF-8", not_utf8, "refused", "not UTF-8 text (byte 0xe4 at offset"),
+    Case("zip cut in half", truncated_zip, "refused", "not a valid zip"),
+    Case("64 kB of random bytes as .zip", random_bytes, "refused", "not a valid zip"),
+    Case("handle ../../etc in account.js", bad_handle, "refused", "not an X handle"),
+    Case("avatar that is a token, not an image", avatar_not_an_image, "counted",
+         "not a readable image"),
+    Case("avatar of 20,000 x 20,000 pixels", avatar_pixel_bomb, "counted", "too large"),
+    Case("2,000,001 posts", too_many_posts, "refused", "posts; hf-tweetbot reads at most", 2_000, 6),
+    Case("CSV with an unclosed quote", csv_unclosed_quote, "refused",
+         "the record starting at line 3"),
+    Case(".jsonl line nested 100,000 deep", jsonl_deep, "refused", "nested more than 100"),
+    Case("--out the archive's own folder, --overwrite", out_is_the_archive, "refused",
+         "is the input itself"),
+    Case("--out a folder of photos, --overwrite", out_holds_other_files, "refused",
+         "not part of a bot (holiday.jpg)"),
+]  # fmt: skip

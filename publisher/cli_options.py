@@ -53,6 +53,7 @@ def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--space", is_flag=True, help="Also push a Gradio Space."),
         click.option("--dataset", is_flag=True, help="Also push the cleaned posts as a dataset repo."),
         click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to main."),
+        click.option("--gguf", is_flag=True, help="Also upload DIR/export/*.gguf and Ollama's files (exported first if missing or stale)."),
         click.option("--commit-message", default=None),
     ]  # fmt: skip
     return _stack(f, opts)

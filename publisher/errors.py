@@ -73,3 +73,7 @@ class HubError(TweetbotError):
 
 class AuthError(HubError):
     """The Hugging Face token is missing, invalid or cannot write where asked."""
+
+
+class ExportError(TweetbotError):
+    """A bot cannot be exported (GGUF): unsupported architecture or tokenizer, untrained bot."""

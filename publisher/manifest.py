@@ -73,6 +73,8 @@ class Manifest:
     card_metadata: str = "exact"
     # How DIR/data/ was built, so `train` knows when it must re-tokenize.
     data: dict[str, Any] = field(default_factory=dict)
+    # GGUF files pushed to the model repo (`push --gguf`), by name.
+    gguf_files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +96,7 @@ class Manifest:
                 space_repo_id=d.get("space_repo_id"),
                 card_metadata=d.get("card_metadata") or "exact",
                 data=d.get("data") or {},
+                gguf_files=list(d.get("gguf_files") or []),
             )
         except (KeyError, TypeError) as e:
             raise ManifestError(f"bot.json is incomplete or has unknown keys: {e}") from e

@@ -106,22 +106,17 @@ def build_tiny_model(path: Path, arch: str = "gpt2", positions: int = 256) -> Pa
             bos_token_id=eos_id, eos_token_id=eos_id,
         )  # fmt: skip
         model = GPT2LMHeadModel(cfg)
-    elif arch == "qwen2":
+    else:  # Llama (SmolLM2's architecture) or Qwen2: the same shape, Qwen2 adds q/k/v biases
         from transformers import Qwen2Config, Qwen2ForCausalLM
 
-        cfg = Qwen2Config(
+        classes = {"qwen2": (Qwen2Config, Qwen2ForCausalLM)}
+        config_cls, model_cls = classes.get(arch, (LlamaConfig, LlamaForCausalLM))
+        cfg = config_cls(
             vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
             num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=positions,
             bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=True,
         )  # fmt: skip
-        model = Qwen2ForCausalLM(cfg)
-    else:
-        cfg = LlamaConfig(
-            vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=positions,
-            bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=True,
-        )  # fmt: skip
-        model = LlamaForCausalLM(cfg)
+        model = model_cls(cfg)
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
     fast.save_pretrained(path)

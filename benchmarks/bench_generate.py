@@ -1,11 +1,16 @@
-"""Benchmark the Space's sampling: 5 posts of 60 new tokens, three ways, side by side.
+"""Benchmark the Space's sampling: 5 posts of 60 new tokens, bf16 and fp32, side by side.
 
-1. ours: `space.sampling` (prefill once, one batch, top-k/top-p on 50 tokens), streamed: time
-   to the first token of post 1 and total time; also with early stop (posts end at EOS/newline);
-2. plain `model.generate(num_return_sequences=5)` in bf16 (fp32 where bf16 is not native);
-3. five sequential fp32 `pipeline("text-generation")` calls, one post each.
+Each run streams 5 posts (`space.streaming.stream_posts`, as the Space does) through:
 
-Medians of `--runs` runs after one warm-up each. Usage:
+1. the fast decoding steps of `space/decode.py` in bf16 (on a CPU with native bf16) and in
+   fp32 (what a CPU without it runs, e.g. a free Space);
+2. transformers' forward with its dynamic cache, the previous implementation, in both dtypes
+   (`HF_TWEETBOT_FAST_DECODE=0`);
+3. five sequential fp32 `pipeline("text-generation")` calls, one post each (the plain way).
+
+Methods are interleaved run by run, so load from elsewhere hits all of them alike; medians of
+`--runs` runs after one warm-up each; the time to fuse and pack the weights at load is reported
+beside. Usage:
 
     python -m benchmarks.bench_generate [--model FOLDER_OR_ID] [--runs 3] [--threads N]
 """
@@ -24,10 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from space import sampling, streaming  # noqa: E402
+from space import decode, sampling, streaming  # noqa: E402
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
+# The issue's aims on 2 cores: total seconds per dtype, and seconds to the first token.
+AIMS = {"bf16": 1.0, "fp32": 1.5, "first_token": 0.1}
+METHODS = ("bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain")
 
 
 def default_model() -> str:
@@ -35,6 +43,54 @@ def default_model() -> str:
     from publisher.base_models import resolve
 
     return resolve("smollm2")
+
+
+def streamed(model: Any, tok: Any) -> tuple[float, float]:
+    """(seconds to the first streamed token, seconds in all) of one 5 × 60 request."""
+    t = time.perf_counter()
+    first = None
+    for _ in streaming.stream_posts(model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=False):
+        first = first or time.perf_counter() - t
+    return first or 0.0, time.perf_counter() - t
+
+
+def load(model_id: str, method: str) -> tuple[Any, Any, float]:
+    """The model of one method, and the seconds its fast path took to build (0 for plain)."""
+    dtype, path = method.split("_")
+    model, tok = sampling.load_bot(model_id, bf16=dtype == "bf16")
+    t = time.perf_counter()
+    decode.prepare(model, fast=path == "fast")  # rebuilt here to time it
+    return model, tok, time.perf_counter() - t if path == "fast" else 0.0
+
+
+def bench(model_id: str, repeats: int, say: Any = print, sequential: bool = True) -> dict[str, Any]:
+    """`make bench`'s generation figures.
+
+    Args:
+        model_id: model folder (a fine-tuned bot or the base model).
+        repeats: timed runs of each method, after one warm-up.
+        say: where progress lines go.
+        sequential: also time five sequential fp32 pipeline calls (~12 s a run for SmolLM2).
+
+    Returns:
+        {"methods": {method: {"first_token": [...], "total": [...], "prepare": s}},
+        "sequential": [...], "native_bf16": bool}, in seconds per run.
+    """
+    models = {m: load(model_id, m) for m in METHODS}
+    runs: dict[str, dict[str, Any]] = {
+        m: {"first_token": [], "total": [], "prepare": models[m][2]} for m in METHODS
+    }
+    for i in range(repeats + 1):
+        for m in METHODS:  # interleaved: each run of each method meets the same load
+            first, total = streamed(*models[m][:2])
+            if i:  # run 0 warms up
+                runs[m]["first_token"].append(first)
+                runs[m]["total"].append(total)
+    tok = models[METHODS[0]][1]
+    del models
+    seq = timed(sequential_pipeline(model_id, tok), repeats) if sequential else []
+    say("  generate: " + ", ".join(f"{m} {statistics.median(r['total']):.2f} s" for m, r in runs.items()))  # fmt: skip
+    return {"methods": runs, "sequential": seq, "native_bf16": sampling.bf16_supported()}
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -45,53 +101,6 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - t)
     return out
-
-
-def ours(model: Any, tok: Any, runs: int, stop_early: bool) -> tuple[float, float]:
-    """(median time to first streamed token, median total) of `stream_posts`."""
-    firsts, totals = [], []
-    for i in range(runs + 1):
-        t = time.perf_counter()
-        first = None
-        for _ in streaming.stream_posts(
-            model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=stop_early
-        ):
-            if first is None:
-                first = time.perf_counter() - t
-        if i:  # run 0 is the warm-up
-            firsts.append(first or 0.0)
-            totals.append(time.perf_counter() - t)
-    return statistics.median(firsts), statistics.median(totals)
-
-
-def bench(model_id: str, repeats: int, say: Any = print) -> dict[str, Any]:
-    """`make bench`'s generation figures: the batched, streamed call against sequential calls.
-
-    Args:
-        model_id: model folder (a fine-tuned bot or the base model).
-        repeats: timed runs of each, after one warm-up.
-        say: where progress lines go.
-
-    Returns:
-        {"first_token": [...], "batched": [...], "sequential": [...]} in seconds per run.
-    """
-    model, tok = sampling.load_bot(model_id)
-    firsts, batched = [], []
-    for i in range(repeats + 1):
-        t = time.perf_counter()
-        first = None
-        for _ in streaming.stream_posts(
-            model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=False
-        ):
-            first = first or time.perf_counter() - t
-        if i:  # run 0 warms up
-            firsts.append(first or 0.0)
-            batched.append(time.perf_counter() - t)
-    seq = timed(sequential_pipeline(model_id, tok), repeats)
-    say(f"  generate: batched {min(batched):.2f}-{max(batched):.2f} s, "
-        f"sequential {min(seq):.2f}-{max(seq):.2f} s")  # fmt: skip
-    return {"first_token": firsts, "batched": batched, "sequential": seq,
-            "model_dtype": str(model.dtype).replace("torch.", "")}  # fmt: skip
 
 
 def sequential_pipeline(model_id: str, tok: Any) -> Callable[[], None]:
@@ -110,15 +119,6 @@ def sequential_pipeline(model_id: str, tok: Any) -> Callable[[], None]:
     return run
 
 
-def plain_generate(model: Any, tok: Any) -> None:
-    ids = tok(sampling.build_prompt(tok, PROMPT), return_tensors="pt", add_special_tokens=False)
-    with torch.inference_mode():
-        model.generate(
-            **ids, do_sample=True, top_p=0.95, max_new_tokens=TOKENS, min_new_tokens=TOKENS,
-            num_return_sequences=N, pad_token_id=tok.eos_token_id,
-        )  # fmt: skip
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="model folder or Hub id (default: SmolLM2)")
@@ -129,25 +129,23 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     model_id = args.model or default_model()
-    model, tok = sampling.load_bot(model_id)
-    dtype = str(model.dtype).replace("torch.", "")
-    print(f"model {model_id} ({dtype}), {torch.get_num_threads()} threads, {args.runs} runs")
+    print(f"model {model_id}, {torch.get_num_threads()} threads, {args.runs} runs, interleaved")
     print(f"{N} posts x {TOKENS} new tokens, prompt {PROMPT!r}; medians in seconds\n")
-    print(f"{'method':<40} {'first token':>12} {'total':>8}", flush=True)
-    first, total = ours(model, tok, args.runs, stop_early=False)
-    row(f"ours, batched + streamed ({dtype})", first, total)
-    first, total = ours(model, tok, args.runs, stop_early=True)
-    row("ours, stopping at EOS/newline", first, total)
-    t = timed(lambda: plain_generate(model, tok), args.runs)
-    row(f"plain batched generate ({dtype})", None, statistics.median(t))
-    if not args.skip_pipeline:
-        t = timed(sequential_pipeline(model_id, tok), args.runs)
-        row("5 sequential pipeline calls (fp32)", None, statistics.median(t))
+    res = bench(model_id, args.runs, say=lambda _: None, sequential=not args.skip_pipeline)
+    print(f"{'method':<32} {'first token':>12} {'total':>8} {'aim':>6} {'prepare':>8}")
+    for m, r in res["methods"].items():
+        aim = AIMS[m.split("_")[0]] if m.endswith("fast") else None
+        row(m.replace("_", ", "), statistics.median(r["first_token"]),
+            statistics.median(r["total"]), aim, r["prepare"])  # fmt: skip
+    if res["sequential"]:
+        row("5 sequential pipeline calls (fp32)", None, statistics.median(res["sequential"]))
 
 
-def row(name: str, first: float | None, total: float) -> None:
+def row(name: str, first: float | None, total: float, aim: float | None = None, prep: float | None = None) -> None:  # fmt: skip
     f = f"{first:.3f}" if first is not None else "-"
-    print(f"{name:<40} {f:>12} {total:>8.2f}", flush=True)
+    a = f"<{aim:g}" if aim else ""
+    p = f"{prep:.2f}" if prep else ""
+    print(f"{name:<32} {f:>12} {total:>8.2f} {a:>6} {p:>8}", flush=True)
 
 
 if __name__ == "__main__":

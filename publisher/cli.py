@@ -256,6 +256,29 @@ def push(bot_dir: Path, **kw: Any) -> None:
 
 
 @cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--gguf",
+    is_flag=True,
+    help="Write a GGUF file (llama.cpp, Ollama, LM Studio) and an Ollama Modelfile.",
+)
+@click.option("--quant", type=click.Choice(["q8_0", "f16"]), default="q8_0", show_default=True, help="GGUF tensor type.")  # fmt: skip
+def export(bot_dir: Path, gguf: bool, quant: str) -> None:
+    """Export the bot in BOT_DIR for local runners into BOT_DIR/export/."""
+    from .errors import UsageError
+    from .export import ExportOptions
+    from .export import export as run
+
+    if not gguf:
+        raise UsageError("choose what to export", hint=f"hf-tweetbot export {bot_dir} --gguf")
+    path = run(bot_dir, ExportOptions(quant=quant), _say)
+    name = path.name.split(".")[0]
+    click.echo(
+        f'Next: ollama create {name} -f {path.parent}/Modelfile && ollama run {name} "My dream is"'
+    )
+
+
+@cli.command()
 @click.argument("bot")
 @click.option("--port", default=7860, show_default=True, type=int)
 @click.option("--share", is_flag=True, help="Also open a public gradio.live link.")

@@ -58,6 +58,7 @@ def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--space", is_flag=True, help="Also push a Gradio Space."),
         click.option("--dataset", is_flag=True, help="Also push the cleaned posts as a dataset repo."),
         click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to main."),
+        click.option("--gguf", is_flag=True, help="Also upload DIR/export/*.gguf and Ollama's files (exported first if missing or stale)."),
         click.option("--commit-message", default=None),
         click.option("--space-hardware", default=None, help="Space hardware flavor (e.g. t4-small, paid); default the free cpu-basic, with torch's CPU build."),
     ]  # fmt: skip

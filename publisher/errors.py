@@ -82,3 +82,7 @@ class OutputError(TweetbotError):
 def os_reason(e: OSError) -> str:
     """'No space left on device: PATH' for an OSError: the reason, and the path when it has one."""
     return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)
+
+
+class ExportError(TweetbotError):
+    """A bot cannot be exported (GGUF): unsupported architecture or tokenizer, untrained bot."""

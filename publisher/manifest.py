@@ -96,6 +96,8 @@ class Manifest:
     base_is_chat: bool = False
     # `hf-tweetbot update` runs, oldest first: when, what was added, perplexities before/after.
     updates: list[dict[str, Any]] = field(default_factory=list)
+    # GGUF files pushed to the model repo (`push --gguf`), by name.
+    gguf_files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,6 +127,7 @@ class Manifest:
                 adapter=d.get("adapter"),
                 base_is_chat=bool(d.get("base_is_chat")),
                 updates=d.get("updates") or [],
+                gguf_files=list(d.get("gguf_files") or []),
             )
         except (KeyError, TypeError) as e:
             raise ManifestError(

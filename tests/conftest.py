@@ -68,12 +68,13 @@ TINY_CORPUS = [
 ] * 4
 
 
-def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
+def build_tiny_model(path: Path, arch: str = "gpt2", positions: int = 256) -> Path:
     """A tiny randomly initialised causal LM and a BPE tokenizer trained on a few sentences.
 
     Args:
         path: folder to save `config.json`, weights and tokenizer files into.
         arch: "gpt2", "llama" (SmolLM2's architecture), "qwen2" or "gpt_neox".
+        positions: the context length (transformers' GGUF loader assumes GPT-2's 1024).
 
     Returns:
         `path`, usable as `--base-model path`.
@@ -108,28 +109,28 @@ def build_tiny_model(path: Path, arch: str = "gpt2") -> Path:
     eos_id = fast.eos_token_id
     if arch == "gpt2":
         cfg = GPT2Config(
-            vocab_size=vocab, n_positions=256, n_embd=32, n_layer=2, n_head=2,
+            vocab_size=vocab, n_positions=positions, n_embd=32, n_layer=2, n_head=2,
             bos_token_id=eos_id, eos_token_id=eos_id,
         )  # fmt: skip
         model = GPT2LMHeadModel(cfg)
     elif arch == "qwen2":  # biases on q/k/v, grouped-query attention, untied head
         cfg = Qwen2Config(
             vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=positions,
             bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=False,
         )  # fmt: skip
         model = Qwen2ForCausalLM(cfg)
     elif arch == "gpt_neox":  # Pythia's: fused qkv, partial rotary, parallel residual, embed_out
         cfg = GPTNeoXConfig(
             vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=2, max_position_embeddings=256, rotary_pct=0.25,
+            num_attention_heads=2, max_position_embeddings=positions, rotary_pct=0.25,
             bos_token_id=eos_id, eos_token_id=eos_id,
         )  # fmt: skip
         model = GPTNeoXForCausalLM(cfg)
     else:
         cfg = LlamaConfig(
             vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
+            num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=positions,
             bos_token_id=eos_id, eos_token_id=eos_id, tie_word_embeddings=True,
         )  # fmt: skip
         model = LlamaForCausalLM(cfg)

@@ -31,6 +31,8 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     assert train["methods"]["hf_fp32"]["vs_huggingtweets"] == 1.0
     gen = json.loads((out / "generate.json").read_text())
     assert gen["seconds"]["first_token"]["median"] <= gen["seconds"]["batched"]["median"]
+    assert set(gen["methods"]) == {"bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain"}
+    assert "| fast decode, fp32 |" in printed and "< 1.5 s" in printed
     prep = json.loads((out / "prepare.json").read_text())
     assert prep["sizes"][0]["posts"] == 300 and prep["sizes"][0]["seconds"]["median"] > 0
     for name in ("train", "generate", "prepare", "lora"):

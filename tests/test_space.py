@@ -97,21 +97,34 @@ def test_same_seed_same_posts(tiny):
     assert a == b != c
 
 
+def spy_forwards(monkeypatch) -> list[tuple[int, ...]]:
+    """The shape of what each model pass of `sampling` gets: (1, P) prompt, then (batch,) tokens."""
+    from space import decode
+
+    shapes: list[tuple[int, ...]] = []
+    make = decode.stepper
+
+    def spy(m):
+        state = make(m)
+        prefill, step = state.prefill, state.step
+        state.prefill = lambda ids, max_len: (
+            shapes.append(tuple(ids.shape)) or prefill(ids, max_len)
+        )
+        state.step = lambda tokens: shapes.append(tuple(tokens.shape)) or step(tokens)
+        return state
+
+    monkeypatch.setattr(decode, "stepper", spy)
+    return shapes
+
+
 def test_all_posts_come_from_one_batched_pass(tiny, monkeypatch):
     """n posts cost one forward per token for the whole batch, not one per post."""
     model, tok = tiny
-    shapes = []
-    forward = model.forward
-
-    def spy(input_ids=None, **kw):
-        shapes.append(tuple(input_ids.shape))
-        return forward(input_ids=input_ids, **kw)
-
-    monkeypatch.setattr(model, "forward", spy)
+    shapes = spy_forwards(monkeypatch)
     ids = sampling.sample_ids(model, tok, PROMPT, n=5, max_new_tokens=12, stop_early=False)
     assert [len(r) for r in ids] == [12] * 5
     assert len(shapes) == 12  # one prefill + 11 decode steps
-    assert shapes[0][0] == 1 and all(s == (5, 1) for s in shapes[1:])
+    assert shapes[0][0] == 1 and all(s == (5,) for s in shapes[1:])
 
 
 def test_empty_prompt_starts_from_eos(tiny):
@@ -154,9 +167,7 @@ def test_stream_posts_grows_first_post_then_gives_all(tiny):
 def test_closing_the_stream_stops_sampling(tiny, monkeypatch):
     """A reader that goes away (closed tab) must not leave 200 steps of sampling running."""
     model, tok = tiny
-    calls = []
-    forward = model.forward
-    monkeypatch.setattr(model, "forward", lambda *a, **kw: calls.append(1) or forward(*a, **kw))
+    calls = spy_forwards(monkeypatch)
     stream = streaming.stream_posts(model, tok, PROMPT, 2, max_new_tokens=200, stop_early=False)
     next(stream)
     stream.close()

@@ -60,6 +60,7 @@ class PushOptions:
     commit_message: str | None = None
     # Hardware flavor requested for the Space (e.g. "t4-small", paid); None: the free CPU.
     space_hardware: str | None = None
+    gguf: bool = False  # also upload the GGUF export (`publisher.export.hub_files`)
 
 
 @dataclass
@@ -172,12 +173,14 @@ def _check_complete(bot_dir: Path) -> None:
         )
 
 
-def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions) -> mf.Manifest:
+def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions, gguf: list[str]) -> mf.Manifest:  # fmt: skip
     """Record where the bot lives in bot.json and re-render the card so its links point there."""
     from .. import card
 
     man = mf.load(bot_dir)
     man.repo_id = repo_id
+    if gguf:
+        man.gguf_files = gguf
     if opts.dataset:
         man.dataset_repo_id = repo_id
     if opts.space:
@@ -212,10 +215,15 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
     if not opts.repo_id and not opts.namespace and man.repo_id:
         opts = replace(opts, repo_id=man.repo_id)  # a re-push goes where the last one went
     repo_id = preflight(man.model_name, opts, token)
-    man = _update_manifest(bot_dir, repo_id, opts)
+    from .. import export
+
+    extra = export.hub_files(bot_dir) if opts.gguf else {}
+    man = _update_manifest(bot_dir, repo_id, opts, sorted(n for n in extra if n.endswith(".gguf")))
     with tempfile.TemporaryDirectory(prefix="hf-tweetbot-push-") as tmp:
         # Everything is staged before the first upload: a failure cannot leave DIR half-made.
         folders = {"model": bot_dir / "repo"}
+        if extra:
+            folders["model"] = export.stage_links(bot_dir / "repo", extra, Path(tmp) / "model")
         if opts.dataset:
             folders["dataset"] = hub_files.stage_dataset(bot_dir, man, Path(tmp) / "dataset")
         if opts.space:

@@ -1,0 +1,102 @@
+"""How local runners should prompt and sample the bot: an Ollama Modelfile, and the Hub's files.
+
+The bot writes a post after a bare EOS token (`space.sampling.build_prompt`), one line long, with
+huggingtweets' sampling (temperature 1, top-p 0.95 after top-k 50) and no repetition penalty.
+Each runner gets that in its own words:
+
+- Ollama (`ollama create NAME -f Modelfile`): `FROM` the GGUF beside it, a `TEMPLATE` that puts
+  the prompt after the EOS, `PARAMETER`s for the sampling, stops at the EOS and at a newline,
+  and `repeat_penalty 1` because Ollama's default (1.1) would change what the bot writes.
+- `ollama run hf.co/NS/NAME` reads no Modelfile: the Hub passes a repo's `template` (a Go
+  template) and `params` (JSON) files to Ollama instead, so `push --gguf` uploads those two.
+- llama.cpp and LM Studio read the chat template and `general.sampling.*` inside the GGUF.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from space.sampling import DEFAULTS, TOP_K
+
+# The `generate` command's and the Space's default length of a post, in new tokens.
+NUM_PREDICT = 60
+
+
+@dataclass
+class Sampling:
+    """The bot's sampling defaults."""
+
+    temperature: float = DEFAULTS["temperature"]
+    top_p: float = DEFAULTS["top_p"]
+    top_k: int = TOP_K
+    num_predict: int = NUM_PREDICT
+
+
+def sampling_defaults(repo_dir: Path) -> Sampling:
+    """The sampling defaults in the bot's `generation_config.json`, else huggingtweets' own."""
+    s = Sampling()
+    try:
+        gen = json.loads((repo_dir / "generation_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return s
+    return Sampling(
+        temperature=float(gen.get("temperature", s.temperature)),
+        top_p=float(gen.get("top_p", s.top_p)),
+        top_k=int(gen.get("top_k", s.top_k)),
+        num_predict=s.num_predict,
+    )
+
+
+def stops(eos: str) -> list[str]:
+    """Where a post ends: the EOS token, or a newline (posts are one line)."""
+    return [eos, "\n"]
+
+
+def ollama_template(eos: str) -> str:
+    """Ollama's Go template: the prompt after the EOS token, as the bot saw every post."""
+    return eos + "{{ .Prompt }}"
+
+
+def chat_template(eos: str) -> str:
+    """A Jinja chat template (llama.cpp, LM Studio): the last message is the start of a post."""
+    return (
+        eos + "{% for message in messages %}{% if loop.last %}"
+        "{{ message['content'] | trim }}{% endif %}{% endfor %}"
+    )
+
+
+def _quoted(value: str) -> str:
+    # Ollama's parser keeps what is between `"""` verbatim (newlines included) and has no
+    # escapes, so every value is written that way.
+    return f'"""{value}"""'
+
+
+def modelfile(gguf_name: str, eos: str, s: Sampling) -> str:
+    """The Ollama Modelfile for the GGUF file `gguf_name` in the same folder."""
+    lines = [
+        '# Ollama: ollama create NAME -f Modelfile && ollama run NAME "My dream is"',
+        f"FROM ./{gguf_name}",
+        f"TEMPLATE {_quoted(ollama_template(eos))}",
+        f"PARAMETER temperature {s.temperature:g}",
+        f"PARAMETER top_p {s.top_p:g}",
+        f"PARAMETER top_k {s.top_k}",
+        f"PARAMETER num_predict {s.num_predict}",
+        "PARAMETER repeat_penalty 1",
+    ]
+    lines += [f"PARAMETER stop {_quoted(stop)}" for stop in stops(eos)]
+    return "\n".join(lines) + "\n"
+
+
+def params_json(eos: str, s: Sampling) -> str:
+    """The Hub's `params` file for `ollama run hf.co/...` (Ollama's parameter names)."""
+    params = {
+        "temperature": s.temperature,
+        "top_p": s.top_p,
+        "top_k": s.top_k,
+        "num_predict": s.num_predict,
+        "repeat_penalty": 1.0,
+        "stop": stops(eos),
+    }
+    return json.dumps(params, indent=2, ensure_ascii=False) + "\n"

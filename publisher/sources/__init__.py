@@ -58,6 +58,8 @@ class Gathered:
 
     profile: Profile
     posts: list[Post] = field(default_factory=list)
+    # Posts the source says were deleted (an archive's deleted-tweets files): left out, counted.
+    deleted: int = 0
 
 
 @dataclass

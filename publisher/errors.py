@@ -73,3 +73,7 @@ class HubError(TweetbotError):
 
 class AuthError(HubError):
     """The Hugging Face token is missing, invalid or cannot write where asked."""
+
+
+class PrivacyError(TweetbotError):
+    """A push would make private posts or a protected account's bot public. Nothing was sent."""

@@ -31,6 +31,9 @@ class UserStats:
     retweets: int = 0
     short_tweets: int = 0
     tweets_kept: int = 0
+    # The account is protected (archive protected-history, X `protected`, Mastodon `locked`):
+    # its bot is pushed privately unless `--public-ok`.
+    protected: bool = False
 
 
 @dataclass
@@ -73,6 +76,10 @@ class Manifest:
     card_metadata: str = "exact"
     # How DIR/data/ was built, so `train` knows when it must re-tokenize.
     data: dict[str, Any] = field(default_factory=dict)
+    # `hf-tweetbot eval`'s figures (also DIR/repo/quality.json); None until measured.
+    quality: dict[str, Any] | None = None
+    # mask_mentions, mentions_masked (prepare); allow_copies (the copy guard is off).
+    privacy: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +101,8 @@ class Manifest:
                 space_repo_id=d.get("space_repo_id"),
                 card_metadata=d.get("card_metadata") or "exact",
                 data=d.get("data") or {},
+                quality=d.get("quality"),
+                privacy=d.get("privacy") or {},
             )
         except (KeyError, TypeError) as e:
             raise ManifestError(f"bot.json is incomplete or has unknown keys: {e}") from e
@@ -142,10 +151,24 @@ def save(manifest: Manifest, bot: Path) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file in the same folder, then rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` through a temp file in the same folder, then rename.
+
+    Args:
+        path: the file to write.
+        data: its new content.
+        mode: permission bits of the new file; None keeps mkstemp's (owner only).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

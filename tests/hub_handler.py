@@ -230,6 +230,11 @@ class Route:
             return Reply(
                 200, {k: {"value": v, "updatedAt": iso()} for k, v in repo.variables.items()}
             )
+        if action == "secrets" and repo_type == "space" and self.method == "POST":
+            self.writable(repo)
+            body = json.loads(self.body)
+            repo.secrets[body["key"]] = body["value"]
+            return Reply(200, {})
         rev, _, sub = arg.partition("/")
         rev = unquote(rev) if rev else "main"
         if action in ("", "revision") and self.method == "GET":

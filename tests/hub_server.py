@@ -64,6 +64,7 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # Space secrets: written, never read back
 
 
 @dataclass

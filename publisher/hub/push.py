@@ -14,10 +14,12 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .. import manifest as mf
 from ..errors import HubError
 from . import files as hub_files
+from . import privacy
 from .access import (
     check_access,
     check_repo_id,
@@ -45,6 +47,8 @@ class PushOptions:
     dataset: bool = False
     create_pr: bool = False
     commit_message: str | None = None
+    public_ok: bool = False  # push a protected account's bot publicly anyway
+    public_dataset: bool = False  # the dataset repo of posts is private unless this is set
 
 
 @dataclass
@@ -182,7 +186,9 @@ def push(bot_dir: Path, opts: PushOptions, token: str, progress: bool = True) ->
     man = mf.load(bot_dir)
     if not opts.repo_id and not opts.namespace and man.repo_id:
         opts = replace(opts, repo_id=man.repo_id)  # a re-push goes where the last one went
+    privacy.check(man, opts)  # before the Hub is asked anything
     repo_id = preflight(man.model_name, opts, token)
+    _check_remote_privacy(repo_id, opts, token, bot_dir)
     man = _update_manifest(bot_dir, repo_id, opts)
     with tempfile.TemporaryDirectory(prefix="hf-tweetbot-push-") as tmp:
         # Everything is staged before the first upload: a failure cannot leave DIR half-made.
@@ -198,6 +204,13 @@ def push(bot_dir: Path, opts: PushOptions, token: str, progress: bool = True) ->
                 t: _push_folder(f, t, repo_id, opts, token, bot_dir) for t, f in folders.items()
             }
     return PushResult(done["model"], done.get("dataset"), done.get("space"))
+
+
+def _check_remote_privacy(repo_id: str, opts: PushOptions, token: str, bot_dir: Path) -> None:
+    from huggingface_hub import HfApi
+
+    with hub_errors(f"repo {repo_id}", token, str(bot_dir)), client_timeout(PREFLIGHT_TIMEOUT):
+        privacy.check_remote(HfApi(token=token), repo_id, opts)
 
 
 @contextlib.contextmanager
@@ -219,14 +232,17 @@ def _progress(show: bool) -> Iterator[None]:
 
 
 def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
-    """Never upload a file holding the token (a log or config that captured it)."""
-    needle = token.encode()
+    """Never upload a file holding the token or the copy guard's key (a log that captured it)."""
+    from ..quality.guard import key_of
+
+    needles = [s.encode() for s in (token, key_of(bot_dir)) if s]
     for rel, path in local_files(folder).items():
-        if needle and needle in path.read_bytes():
+        data = path.read_bytes()
+        if any(n in data for n in needles):
             raise HubError(
-                f"{folder.name}/{rel} contains your Hugging Face token: refusing to upload; "
-                "nothing was committed",
-                hint=f"remove the token from that file, then `hf-tweetbot push {bot_dir}`",
+                f"{folder.name}/{rel} contains your Hugging Face token or copy guard key: "
+                "refusing to upload; nothing was committed",
+                hint=f"remove it from that file, then `hf-tweetbot push {bot_dir}`",
             )
 
 
@@ -241,7 +257,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
         api.create_repo(
             repo_id,
             repo_type=repo_type,
-            private=opts.private or None,
+            private=privacy.want_private(repo_type, opts) or None,
             exist_ok=True,
             space_sdk="gradio" if repo_type == "space" else None,
         )
@@ -269,7 +285,19 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             # Set on every push: a previous push may have failed between commit and variable.
             model_id = (folder / hub_files.MODEL_ID_FILE).read_text(encoding="utf-8").strip()
             api.add_space_variable(repo_id, "MODEL_ID", model_id)
+            _space_guard_key(api, repo_id, bot_dir)
     return RepoPush(repo_type, repo_id, url, commit, changed if commit else [], pr_url)
+
+
+def _space_guard_key(api: Any, repo_id: str, bot_dir: Path) -> None:
+    """Hand the copy guard's key to the Space as a secret (never a file, never a variable)."""
+    from space.guard import KEY_ENV
+
+    from ..quality.guard import key_of
+
+    key = key_of(bot_dir)
+    if key:
+        api.add_space_secret(repo_id, KEY_ENV, key, description="hf-tweetbot copy guard key")
 
 
 def _message(repo_type: str, repo_id: str, changed: list[str]) -> str:

@@ -174,3 +174,12 @@ def test_tokenizer_fit_figures():
         and fit.script_of("!") is None
     )
     assert fit.count_words("今天下雨") == 4 and fit.count_words("it rains, again") == 3
+
+
+def test_the_guard_cost_benchmark_runs_side_by_side(copier):
+    from benchmarks.bench_generate import guard_cost
+
+    lines: list[str] = []
+    out = guard_cost(str(copier), runs=1, say=lines.append)
+    assert len(out["plain"]) == len(out["guarded"]) == 1 and out["redrawn"] >= 1
+    assert "cost" in lines[0] and "drawn again" in lines[-1]

@@ -189,7 +189,10 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = _stderr
     train_posts, val_posts = dataset.load_posts(bot_dir / "data")
     train = [t for ts in train_posts.values() for t in ts]
     val = [t for ts in val_posts.values() for t in ts]
-    model, tok = sampling.load_bot(str(repo))
+    if cfg.samples > 0:
+        model, tok = sampling.load_bot(str(repo))
+    else:  # nothing to sample: the tokenizer is all the guard needs
+        model, tok = None, base_models.load_tokenizer(str(repo))
     guard_file = build_guard(bot_dir, tok)
     key = space_guard.load_key(str(repo)) or b""
     guard = space_guard.CopyGuard.read(repo / guard_file.file, key)

@@ -84,7 +84,7 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 @click.argument("bot")
 @click.argument("prompt", required=False, default=None)
 @click.option(
-    "-n", "num", default=5, show_default=True, type=click.IntRange(1, 50), help="How many posts."
+    "-n", "num", default=5, show_default=True, type=click.IntRange(1, 200), help="How many posts."
 )
 @click.option("--max-new-tokens", default=60, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.01, 5))

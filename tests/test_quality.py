@@ -99,7 +99,7 @@ def test_eval_is_seeded_and_reproducible(copier, capsys):
     after = manifest.load(copier).quality
     for key in ("memorisation", "variety", "tokenizer"):
         assert after[key] == before[key], key
-    assert cli.main(["eval", str(copier), "--samples", "20", "--seed", "5"]) == 0
+    assert cli.main(["eval", str(copier), "--samples", "4", "--seed", "5"]) == 0
     assert manifest.load(copier).quality["seed"] == 5
 
 

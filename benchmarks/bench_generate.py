@@ -10,9 +10,12 @@ Each run streams 5 posts (`space.streaming.stream_posts`, as the Space does) thr
 
 Methods are interleaved run by run, so load from elsewhere hits all of them alike; medians of
 `--runs` runs after one warm-up each; the time to fuse and pack the weights at load is reported
-beside. Usage:
+beside. `--guard BOT_DIR` measures instead what the copy guard adds to the
+Space's request (5 posts x 60 tokens, streamed), with and without it, interleaved run by run,
+each pair with the same seed. Usage:
 
     python -m benchmarks.bench_generate [--model FOLDER_OR_ID] [--runs 3] [--threads N]
+    python -m benchmarks.bench_generate --guard bots/wrencalloway [--runs 10]
 """
 
 from __future__ import annotations
@@ -119,15 +122,60 @@ def sequential_pipeline(model_id: str, tok: Any) -> Callable[[], None]:
     return run
 
 
+def guard_cost(bot_dir: str, runs: int, say: Any = print) -> dict[str, Any]:
+    """The Space's request streamed without and with the copy guard, interleaved, same seeds.
+
+    Args:
+        bot_dir: a trained bot folder (its copy guard and key are read from it).
+        runs: timed pairs after one warm-up pair.
+        say: where the result line goes.
+
+    Returns:
+        {"plain": [...], "guarded": [...] seconds per run, "redrawn": posts drawn again}.
+    """
+    from space import guard
+
+    repo = str(Path(bot_dir) / "repo")
+    model, tok = sampling.load_bot(repo)
+    copy_guard, status = guard.load_guard(repo)
+    if copy_guard is None:
+        raise SystemExit(f"{bot_dir}: copy guard {status}")
+    out: dict[str, Any] = {"plain": [], "guarded": [], "redrawn": 0}
+    kw = {"max_new_tokens": TOKENS}
+    for i in range(runs + 1):
+        t = time.perf_counter()
+        for _, posts in streaming.stream_posts(model, tok, PROMPT, N, seed=i, **kw):
+            drawn = posts or []
+        plain = time.perf_counter() - t
+        t = time.perf_counter()
+        for _ in guard.stream_guarded(model, tok, PROMPT, N, copy_guard, seed=i, **kw):
+            pass
+        guarded = time.perf_counter() - t
+        if i:  # run 0 warms up; the same seed draws the same posts first in both
+            out["plain"].append(plain)
+            out["guarded"].append(guarded)
+            out["redrawn"] += sum(copy_guard.copies(tok, p, PROMPT) for p in drawn)
+    for stat in (statistics.median, statistics.mean):
+        p, g = stat(out["plain"]), stat(out["guarded"])
+        say(f"{N} posts x {TOKENS} tokens, {runs} runs, {stat.__name__}: without guard "
+            f"{p:.3f} s, with {g:.3f} s, cost {100 * (g / p - 1):+.1f}%")  # fmt: skip
+    say(f"posts drawn again by the guard: {out['redrawn']} of {N * runs}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="model folder or Hub id (default: SmolLM2)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-pipeline", action="store_true", help="skip the slow fp32 baseline")
+    ap.add_argument("--guard", metavar="BOT_DIR", help="measure the copy guard's cost instead")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.guard:
+        guard_cost(args.guard, args.runs)
+        return
     model_id = args.model or default_model()
     print(f"model {model_id}, {torch.get_num_threads()} threads, {args.runs} runs, interleaved")
     print(f"{N} posts x {TOKENS} new tokens, prompt {PROMPT!r}; medians in seconds\n")

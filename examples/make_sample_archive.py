@@ -6,6 +6,12 @@ The zip has the layout of a real archive (`data/manifest.js`, `account.js`, `pro
 the same zlib and Pillow versions:
 
     python examples/make_sample_archive.py [OUT.zip]
+    python examples/make_sample_archive.py OUT.zip --posts 2000   # a larger, synthetic archive
+
+`--posts N` writes N posts made by a word-level Markov chain (order 2) over Wren's own posts,
+none sharing a run of 8 words with her posts or with another generated post (real people seldom
+repeat themselves at that length), plus retweets and short posts in the sample's proportions.
+It stands in for a real archive of that size, which this project cannot ship.
 """
 
 from __future__ import annotations
@@ -118,11 +124,39 @@ def tweet(text: str, when: datetime, seq: int, rng: random.Random) -> dict[str, 
     return {"tweet": obj}
 
 
-def tweets() -> list[dict[str, object]]:
+def markov_posts(n: int, seed: int = 0, run: int = 8) -> list[str]:
+    """`n` new posts in Wren's words (see the module docstring), reproducible from `seed`."""
+    rng = random.Random(seed)
+    src = [p.split() for p in POSTS if not p.startswith("RT @") and len(p.split()) >= 4]
+    follow: dict[tuple[str, ...], list[str]] = {}
+    for words in src:
+        for i in range(len(words) - 1):
+            follow.setdefault(tuple(words[i : i + 2]), []).append((words + [""])[i + 2])
+    seen = {tuple(w[i : i + run]) for w in src for i in range(len(w) - run + 1)}
+    shorts = [p for p in POSTS if len(p.split()) < 3 and not p.startswith("RT @")]
+    out: list[str] = []
+    while len(out) < n:
+        kind = rng.random()
+        if kind < 0.05:
+            out.append(rng.choice(shorts))
+            continue
+        words = list(rng.choice(src)[:2])
+        while len(words) < 45 and (nxt := rng.choice(follow[tuple(words[-2:])])):
+            words.append(nxt)
+        runs = {tuple(words[i : i + run]) for i in range(len(words) - run + 1)}
+        if len(words) < 6 or runs & seen:
+            continue
+        seen |= runs
+        text = " ".join(words)
+        out.append(f"RT @deepskyjune: {text}" if kind < 0.13 else text)
+    return out
+
+
+def tweets(posts: list[str] = POSTS) -> list[dict[str, object]]:
     """All posts, newest first, spaced a few hours to a few days apart."""
     rng = random.Random(1903)  # the year the lamp was made
     when, items = NEWEST, []
-    for seq, text in enumerate(POSTS):
+    for seq, text in enumerate(posts):
         items.append(tweet(text, when, seq, rng))
         when -= timedelta(minutes=rng.randint(90, 3 * 24 * 60), seconds=rng.randint(0, 59))
     return items
@@ -160,8 +194,8 @@ def avatar() -> bytes:
     return buf.getvalue()
 
 
-def files() -> dict[str, bytes]:
-    posts = tweets()
+def files(texts: list[str] = POSTS) -> dict[str, bytes]:
+    posts = tweets(texts)
     account = {
         "email": "wren@skerrow.invalid",
         "createdVia": "web",
@@ -223,10 +257,10 @@ def files() -> dict[str, bytes]:
     }
 
 
-def write(out: Path) -> Path:
+def write(out: Path, texts: list[str] = POSTS) -> Path:
     """Write the archive with fixed entry dates and attributes, so the bytes are reproducible."""
     with zipfile.ZipFile(out, "w") as zf:
-        for name, data in files().items():
+        for name, data in files(texts).items():
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
@@ -237,5 +271,11 @@ def write(out: Path) -> Path:
 
 if __name__ == "__main__":
     default = Path(__file__).resolve().parent / "wrencalloway_archive.zip"
-    path = write(Path(sys.argv[1]) if len(sys.argv) > 1 else default)
-    print(f"wrote {path} ({path.stat().st_size:,} bytes, {len(POSTS)} posts)")
+    args = sys.argv[1:]
+    texts = POSTS
+    if "--posts" in args:
+        i = args.index("--posts")
+        texts = markov_posts(int(args[i + 1]))
+        del args[i : i + 2]
+    path = write(Path(args[0]) if args else default, texts)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes, {len(texts)} posts)")

@@ -153,6 +153,28 @@ def _thumbnail(m: Manifest, repo_dir: Path | None) -> str | None:
     return None
 
 
+def quality_rows(q: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The `hf-tweetbot eval` figures as (measure, value) rows for the full-metadata card."""
+    if not q or not q.get("memorisation"):
+        return []
+    ppl, mem, var, tok, guard = (q.get(k) or {} for k in
+                                 ("perplexity", "memorisation", "variety", "tokenizer", "guard"))  # fmt: skip
+    span = q.get("span_tokens", 10)
+    rows = [
+        ("Perplexity per held-out post, base model → this model",
+         f"{_fmt(ppl.get('base')) or 'n/a'} → {_fmt(ppl.get('bot')) or 'n/a'}"),
+        (f"Samples repeating {span}+ tokens of a training post", f"{mem['copied_span_rate']:.0%}"),
+        ("Samples equal to a training post", f"{mem['exact_copy_rate']:.0%}"),
+        ("Longest run of tokens shared with a training post", str(mem["longest_span"])),
+        ("Distinct-2, samples / real posts",
+         f"{var.get('distinct_2_samples', 0):.2f} / {var.get('distinct_2_posts', 0):.2f}"),
+        ("Tokens per word of the posts (base tokenizer)", f"{tok.get('tokens_per_word', 0):.1f}"),
+        ("Copy guard", "on: samples repeating a training post are drawn again"
+         if guard.get("enabled") else "off"),
+    ]  # fmt: skip
+    return rows
+
+
 def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
     """Everything the templates need, computed once (the templates only lay it out)."""
     if not m.users:
@@ -181,6 +203,7 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
         "examples": widget_examples(m),
         # An adapter repo needs its base's Hub id in the metadata: the Hub and peft read it.
         "adapter_repo": bool(m.adapter and m.adapter.get("repo") == "adapter" and base["hub_id"]),
+        "quality": quality_rows(m.quality),
     }
 
 

@@ -18,7 +18,9 @@ number and `Skipped.duplicate` says how many of them were copies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import NotEnoughPostsError
 from .sources import Gathered, limits
@@ -41,6 +43,12 @@ _URL_SUBS = {
     ]
     for w in ("http:", "https:")
 }
+
+
+# Thai, Lao, Myanmar, Khmer, Hiragana, Katakana, CJK ideographs (and extension A, compatibility).
+_NO_SPACES = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
 
 
 @dataclass
@@ -101,6 +109,9 @@ def clean_text(text: str) -> str:
 def is_short(cleaned: str) -> bool:
     """huggingtweets' `boring_tweet`: fewer than 3 words free of `http`, `@` and `#`.
 
+    In scripts written without spaces each character counts as a word (huggingtweets would
+    have dropped every Chinese or Japanese post); other text is counted exactly as it did.
+
     Args:
         cleaned: a text already through `clean_text`.
     """
@@ -110,8 +121,10 @@ def is_short(cleaned: str) -> bool:
     for word in low.split():
         if "@" in word or "#" in word or (has_http and "http" in word):
             continue
-        good += 1
-        if good == 3:
+        # Scripts written without spaces (Chinese, Japanese, Thai...): each character is a
+        # word. huggingtweets split on spaces only, so it dropped every such post as short.
+        good += 1 if word.isascii() else max(1, len(_NO_SPACES.findall(word)))
+        if good >= 3:
             return False
     return True
 
@@ -237,3 +250,46 @@ def describe_skipped(skipped: Skipped) -> str:
     return "not trained on: " + ", ".join(
         text for key, text in parts.items() if getattr(skipped, key)
     )
+
+
+# @handle (X), @name.domain (Bluesky), @user@instance (Mastodon); not the middle of an e-mail.
+_MENTION = re.compile(
+    r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?"
+)
+MASK = "@user"
+
+
+def mask_mentions(texts: list[str], keep: list[str]) -> tuple[list[str], int]:
+    """Replace every @mention that is not one of the bot's users with `@user` (`--mask-mentions`).
+
+    Replies are full of third parties' handles; a bot that learned them writes them, and a post
+    on X that carries one notifies that person.
+
+    Args:
+        texts: cleaned posts.
+        keep: the bot's own handles (compared without case).
+
+    Returns:
+        (the texts with mentions masked, how many mentions were masked).
+    """
+    own = {h.lower().lstrip("@") for h in keep}
+    masked = 0
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal masked
+        if m.group(0)[1:].lower() in own or m.group(0) == MASK:
+            return m.group(0)
+        masked += 1
+        return MASK
+
+    return [_MENTION.sub(sub, t) if "@" in t else t for t in texts], masked
+
+
+def mask_users_mentions(texts: dict[str, list[str]], say: Callable[[str], None]) -> dict[str, Any]:
+    """`--mask-mentions` on every user's posts, in place; returns bot.json's `privacy` counts."""
+    total = 0
+    for handle in texts:
+        texts[handle], n = mask_mentions(texts[handle], list(texts))
+        total += n
+    say(f"Masked {total} @mentions of other accounts as {MASK}")
+    return {"mentions_masked": total}

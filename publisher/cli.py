@@ -13,6 +13,8 @@ from .cli_options import (
     prepare_opts,
     push_options,
     push_opts,
+    quality_cfg,
+    quality_options,
     source_options,
     train_cfg,
     train_options,
@@ -80,11 +82,12 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
 )
 @click.option("--seed", default=42, show_default=True, type=int)
 @train_options
+@quality_options
 def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
     """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
     from .pipeline import is_main_process, train_bot
 
-    train_bot(bot_dir, train_cfg(kw, base_model), _say)
+    train_bot(bot_dir, train_cfg(kw, base_model), _say, quality_cfg(kw))
     if is_main_process():
         click.echo(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
 
@@ -94,13 +97,14 @@ def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
 @source_options
 @train_options
 @push_options
+@quality_options
 @click.option("--no-push", is_flag=True, help="Keep everything local.")
 def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
     """Gather, clean, fine-tune, write the card and push a bot of 1 to 3 USERs."""
     from .pipeline import publish as run
 
     bot_dir = run(list(users), prepare_opts(kw), train_cfg(kw, None),
-                  None if no_push else push_opts(kw), _say)  # fmt: skip
+                  None if no_push else push_opts(kw), _say, quality_cfg(kw))  # fmt: skip
     click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
 
 
@@ -139,22 +143,62 @@ def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts:
 @click.argument("bot")
 @click.argument("prompt", required=False, default=None)
 @click.option(
-    "-n", "num", default=5, show_default=True, type=click.IntRange(1, 50), help="How many posts."
+    "-n", "num", default=5, show_default=True, type=click.IntRange(1, 200), help="How many posts."
 )
 @click.option("--max-new-tokens", default=60, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.01, 5))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.01, 1))
 @click.option("--seed", default=None, type=int)
-def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> None:  # fmt: skip
+@click.option(
+    "--allow-copies", is_flag=True, help="Show posts that repeat 10+ tokens of a real post."
+)
+def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float, top_p: float, seed: int | None, allow_copies: bool) -> None:  # fmt: skip
     """Write posts with a bot (a bot folder, its repo/ folder, or a Hub repo id)."""
-    from space.sampling import generate_posts, load_bot
+    from space.guard import guarded_posts, load_guard
+    from space.sampling import load_bot
 
     model_id, widget = _model_location(bot)
     with _loading(model_id):
         model, tok = load_bot(model_id, base=_local_base(bot))
+    guard, status = load_guard(model_id, allow_copies)
+    if guard is None:
+        _say(f"Copy guard {status}")
     text = widget if prompt is None else prompt
-    for i, post in enumerate(generate_posts(model, tok, text, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed), 1):  # fmt: skip
+    out = guarded_posts(model, tok, text, guard, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    for i, post in enumerate(out.posts, 1):
         click.echo(f"{i}. {post}")
+    if out.redrawn:
+        _say(f"The copy guard drew {out.redrawn} post(s) again: they repeated a real post")
+    for note in out.notes:
+        _say(f"Notice: {note}")
+
+
+@cli.command(name="eval")
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--samples",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Posts drawn from a bare EOS (0: none).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--allow-copies/--no-allow-copies",
+    default=None,
+    help="Record the copy guard off (on). Default: as recorded.",
+)
+def eval_(bot_dir: Path, samples: int, seed: int, allow_copies: bool | None) -> None:  # fmt: skip
+    """Measure BOT_DIR (perplexity, copies of real posts, variety, tokenizer fit) and write its copy guard."""
+    from .pipeline import assess
+    from .quality import QualityConfig
+
+    assess(
+        bot_dir, QualityConfig(samples=samples, seed=seed, allow_copies=allow_copies), click.echo
+    )
+    click.echo(
+        f"Wrote {bot_dir / 'repo' / 'quality.json'} and the quality block of {bot_dir / 'bot.json'}"
+    )
 
 
 def _model_location(bot: str) -> tuple[str, str]:
@@ -245,13 +289,16 @@ def card(bot: Path, output: Path | None, card_metadata: str | None) -> None:
 @push_options
 def push(bot_dir: Path, **kw: Any) -> None:
     """Upload BOT_DIR/repo/ (and optionally a dataset and a Space) to the Hub."""
-    from . import hub
+    from . import hub, manifest
     from .errors import AuthError
 
     token = hub.get_token()
     if token is None:
         raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
-    result = hub.push(bot_dir, push_opts(kw), token)
+    opts = push_opts(kw)
+    for warning in hub.privacy.check(manifest.load(bot_dir), opts):
+        _say(f"Warning: {warning}")
+    result = hub.push(bot_dir, opts, token)
     click.echo(str(result))
 
 
@@ -282,13 +329,18 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
 @click.argument("bot")
 @click.option("--port", default=7860, show_default=True, type=int)
 @click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
-def space(bot: str, port: int, share: bool) -> None:
+@click.option("--allow-copies", is_flag=True, help="Turn the copy guard off for this run.")
+def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
     """Serve the Gradio app locally on a bot folder or a Hub repo id."""
+    from space.guard import ALLOW_ENV
+
     model_id, _ = _model_location(bot)
     os.environ["MODEL_ID"] = model_id
     base = _local_base(bot)
     if base:  # an adapter bot on an offline base: the app loads the base from here
         os.environ["TWEETBOT_BASE_MODEL"] = base
+    if allow_copies:
+        os.environ[ALLOW_ENV] = "1"
     from space.app import build_demo
 
     build_demo(model_id).launch(server_port=port, share=share)

@@ -23,6 +23,7 @@ def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--block-size", default=1024, show_default=True, type=click.IntRange(8), help="Tokens per training block (capped by the model)."),
         click.option("--card-metadata", type=click.Choice(["exact", "full"]), default="exact", show_default=True, help="`full` adds base_model, pipeline_tag, model-index to the card."),
         click.option("--seed", default=42, show_default=True, type=int, help="Seed for the split, shuffling and training."),
+        click.option("--mask-mentions", is_flag=True, help="Replace @handles of other accounts with @user before training."),
     ]  # fmt: skip
     return _stack(f, opts)
 
@@ -61,8 +62,26 @@ def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--gguf", is_flag=True, help="Also upload DIR/export/*.gguf and Ollama's files (exported first if missing or stale)."),
         click.option("--commit-message", default=None),
         click.option("--space-hardware", default=None, help="Space hardware flavor (e.g. t4-small, paid); default the free cpu-basic, with torch's CPU build."),
+        click.option("--public-ok", is_flag=True, help="Push a protected account's bot publicly anyway."),
+        click.option("--public-dataset", is_flag=True, help="Make the --dataset repo public (default: private)."),
     ]  # fmt: skip
     return _stack(f, opts)
+
+
+def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the measurement after training (`train`, `publish`)."""
+    opts = [
+        click.option("--eval-samples", default=100, show_default=True, type=click.IntRange(0), help="Posts drawn to measure memorisation and variety (0: skip)."),
+        click.option("--allow-copies/--no-allow-copies", default=None, help="Turn the copy guard off (on) for good: posts repeating 10+ tokens of a real post are shown. Default: as recorded in bot.json (on)."),
+    ]  # fmt: skip
+    return _stack(f, opts)
+
+
+def quality_cfg(kw: dict[str, Any]) -> Any:
+    """The `QualityConfig` of `--eval-samples` and `--allow-copies`."""
+    from .quality import QualityConfig
+
+    return QualityConfig(samples=kw["eval_samples"], allow_copies=kw["allow_copies"])
 
 
 def prepare_opts(kw: dict[str, Any]) -> Any:
@@ -78,6 +97,7 @@ def prepare_opts(kw: dict[str, Any]) -> Any:
         overwrite=kw["overwrite"],
         widget_text=kw["widget_text"],
         card_metadata=kw["card_metadata"],
+        mask_mentions=kw["mask_mentions"],
         sources=SourceOptions(raw_dir=out / "raw" if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
         data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
     )  # fmt: skip

@@ -125,6 +125,10 @@ def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
     return [e.ids for e in encode(texts, add_special_tokens=False)]
 
 
+# Public name: the quality checks and the copy guard tokenize posts exactly as training does.
+encode = _encode
+
+
 def effective_block_size(tokenizer: Any, requested: int, model_max: int | None) -> int:
     """The block size actually used: the request capped by the model's context."""
     limits = [requested]

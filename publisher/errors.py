@@ -86,3 +86,7 @@ def os_reason(e: OSError) -> str:
 
 class ExportError(TweetbotError):
     """A bot cannot be exported (GGUF): unsupported architecture or tokenizer, untrained bot."""
+
+
+class PrivacyError(TweetbotError):
+    """A push would make private posts or a protected account's bot public. Nothing was sent."""

@@ -45,6 +45,9 @@ class UserStats:
     # Entries not trained on, by reason: malformed, too_long, unencodable (read but unusable,
     # not in tweets_downloaded) and duplicate (copies among tweets_kept, trained on once).
     skipped: dict[str, int] = field(default_factory=_no_skips)
+    # The account is protected (archive protected-history, X `protected`, Mastodon `locked`):
+    # its bot is pushed privately unless `--public-ok`.
+    protected: bool = False
 
 
 @dataclass
@@ -98,6 +101,10 @@ class Manifest:
     updates: list[dict[str, Any]] = field(default_factory=list)
     # GGUF files pushed to the model repo (`push --gguf`), by name.
     gguf_files: list[str] = field(default_factory=list)
+    # `hf-tweetbot eval`'s figures (also DIR/repo/quality.json); None until measured.
+    quality: dict[str, Any] | None = None
+    # mask_mentions, mentions_masked (prepare); allow_copies (the copy guard is off).
+    privacy: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,6 +135,8 @@ class Manifest:
                 base_is_chat=bool(d.get("base_is_chat")),
                 updates=d.get("updates") or [],
                 gguf_files=list(d.get("gguf_files") or []),
+                quality=d.get("quality"),
+                privacy=d.get("privacy") or {},
             )
         except (KeyError, TypeError) as e:
             raise ManifestError(
@@ -182,10 +191,24 @@ def save(manifest: Manifest, bot: Path) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file in the same folder, then rename."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` through a temp file in the same folder, then rename.
+
+    Args:
+        path: the file to write.
+        data: its new content.
+        mode: permission bits of the new file; None keeps mkstemp's (owner only).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

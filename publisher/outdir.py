@@ -30,8 +30,9 @@ from .sources import split_spec
 
 # Everything a bot folder may hold; `--overwrite` removes these and refuses a folder with more.
 BOT_ENTRIES = frozenset(
-    {manifest.MANIFEST_NAME, "data", "repo", "checkpoints", "raw", "avatars", "export", "runs"}
-)
+    {manifest.MANIFEST_NAME, "data", "repo", "checkpoints", "raw", "avatars", "export", "runs",
+     "copy_guard.key"}  # space.guard.KEY_FILE
+)  # fmt: skip
 LOCK_SUFFIX = ".lock"
 # A lock file whose folder is gone is removed once this old: a live run creates its folder a
 # moment after its lock file, never a minute later.

@@ -30,6 +30,7 @@ class PrepareOptions:
     overwrite: bool = False
     widget_text: str = manifest.DEFAULT_WIDGET_TEXT
     card_metadata: str = "exact"
+    mask_mentions: bool = False  # replace @handles of other accounts with @user before training
     sources: SourceOptions = field(default_factory=SourceOptions)
     data: dataset.DataConfig = field(default_factory=dataset.DataConfig)
 
@@ -90,6 +91,8 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
     Returns:
         (the bot folder, its manifest).
     """
+    from .quality.fit import language_warning
+
     check_specs(specs)
     start = time.perf_counter()
     base = base_models.canonical_name(opts.base_model)
@@ -119,12 +122,13 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
         users.append(UserStats(handle, clean.scrub(g.profile.name), avatar_url, g.profile.source,
                                c.tweets_downloaded, c.retweets, c.short_tweets, c.tweets_kept,
                                spec=record_spec(spec), newest_id=mark.id, newest_at=mark.at,
-                               skipped=asdict(kept.skipped)))  # fmt: skip
+                               skipped=asdict(kept.skipped), protected=g.profile.protected))  # fmt: skip
         posts[handle] = list(zip(kept.texts, kept.ids, strict=True))
         say(f"@{handle}: {c.tweets_downloaded} posts downloaded, {c.retweets} retweets, "
             f"{c.short_tweets} short, {c.tweets_kept} kept")  # fmt: skip
         if kept.skipped.total:
             say(f"@{handle}: {clean.describe_skipped(kept.skipped)}")
+        _say_privacy(handle, g, say)
 
     model_name = manifest.model_name_for(list(posts))
     out = opts.out or DEFAULT_ROOT / model_name
@@ -132,6 +136,14 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
     # A command line can carry bytes that are not UTF-8 (as lone surrogates): never into bot.json.
     m = Manifest(model_name=model_name, base_model=base, users=users,
                  widget_text=clean.scrub(opts.widget_text), card_metadata=opts.card_metadata)  # fmt: skip
+    if opts.mask_mentions:  # in place on the texts; each keeps its post's id
+        texts = _texts(posts)
+        m.privacy = clean.mask_users_mentions(texts, say)
+        posts = {h: list(zip(texts[h], _ids(posts)[h], strict=True)) for h in posts}
+    m.privacy["mask_mentions"] = opts.mask_mentions
+    fit = language_warning(_texts(posts), tokenizer, base)
+    if fit:
+        say(f"Warning: {fit}")
     cfg = dataset.DataConfig(
         block_size=dataset.effective_block_size(tokenizer, opts.data.block_size, None),
         val_fraction=opts.data.val_fraction,
@@ -155,6 +167,13 @@ def _texts(posts: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str
 
 def _ids(posts: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str | None]]:
     return {handle: [pid for _, pid in pairs] for handle, pairs in posts.items()}
+
+
+def _say_privacy(handle: str, g: Gathered, say: Say) -> None:
+    if g.deleted:
+        say(f"@{handle}: {g.deleted} posts the archive marks deleted were left out")
+    if g.profile.protected:
+        say(f"@{handle}: the account is protected; its bot will be pushed privately (--private)")
 
 
 def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts: Any,
@@ -207,8 +226,9 @@ def _replace(new: Path, target: Path, stage: Path) -> None:
 
 
 def finish(bot_dir: Path, say: Say = print) -> None:
-    """Render the thumbnail (three sample posts) and the model card into `DIR/repo/`."""
-    from space.sampling import generate_posts, load_bot
+    """Render the thumbnail (three sample posts, through the copy guard) and the model card."""
+    from space.guard import guarded_posts, load_guard
+    from space.sampling import load_bot
 
     from . import card, thumbnail
     from .hub.files import is_adapter
@@ -218,7 +238,8 @@ def finish(bot_dir: Path, say: Say = print) -> None:
     # An adapter's base is loaded from where it is here (the offline smollm2 has no Hub access).
     base = base_models.resolve(m.base_model) if is_adapter(repo) else None
     model, tok = load_bot(str(repo), base=base)
-    posts = generate_posts(model, tok, m.widget_text, n=3, max_new_tokens=40, seed=0)
+    guard, _ = load_guard(str(repo), allow_copies=bool(m.privacy.get("allow_copies")))
+    posts = guarded_posts(model, tok, m.widget_text, guard, n=3, max_new_tokens=40, seed=0).posts
     thumbnail.make_thumbnail(m, posts, repo)
     m.predictions = posts  # the card's widget outputs (`--card-metadata full`)
     manifest.save(m, bot_dir)
@@ -226,8 +247,43 @@ def finish(bot_dir: Path, say: Say = print) -> None:
     say(f"Wrote {repo / 'README.md'} and {repo / 'predictions.png'}")
 
 
-def train_bot(bot_dir: Path, cfg: Any, say: Say = print) -> manifest.Metrics:
-    """Fine-tune, then write the card and thumbnail: `DIR/repo/` is then complete."""
+def assess(bot_dir: Path, qcfg: Any = None, say: Say = print, metrics: Any = None) -> Any:
+    """Write the copy guard and measure the bot (`hf-tweetbot eval`); print the quality block.
+
+    Args:
+        bot_dir: a trained bot folder.
+        qcfg: a `QualityConfig` (default: 100 samples, seed 0).
+        say: where the lines go.
+        metrics: training's metrics when they were measured post by post (posts attention):
+            their perplexities are reused rather than measured again.
+
+    Returns:
+        The `Quality` measured.
+    """
+    from .quality import QualityConfig, evaluate
+    from .quality.report import lines
+
+    ppl = None
+    if metrics is not None and None not in (metrics.perplexity_before, metrics.perplexity_after):
+        ppl = {"base": metrics.perplexity_before, "bot": metrics.perplexity_after}
+    q = evaluate(bot_dir, qcfg or QualityConfig(), say, perplexities=ppl)
+    for line in lines(q.to_dict()):
+        say(line)
+    return q
+
+
+def train_bot(bot_dir: Path, cfg: Any, say: Say = print, quality: Any = None) -> manifest.Metrics:
+    """Fine-tune, measure, then write the card and thumbnail: `DIR/repo/` is then complete.
+
+    Args:
+        bot_dir: a prepared bot folder.
+        cfg: a `TrainConfig`.
+        say: where progress lines go.
+        quality: a `QualityConfig` for the measurement after training (default 100 samples).
+
+    Returns:
+        Training's metrics.
+    """
     from . import train
 
     metrics = train.train(bot_dir, cfg)
@@ -237,6 +293,7 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = print) -> manifest.Metrics:
             f"{metrics.train_tokens} tokens in {metrics.train_seconds:.0f} s "
             f"({metrics.tokens_per_second:.0f} tokens/s)"
         )
+        assess(bot_dir, quality, say, metrics if cfg.attention == "posts" else None)
         finish(bot_dir, say)
     return metrics
 
@@ -247,8 +304,12 @@ def is_main_process() -> bool:
 
 
 def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: Any | None,
-            say: Say = print) -> Path:  # fmt: skip
-    """Run every stage; push when `push_opts` is given (preflight before anything is read)."""
+            say: Say = print, quality: Any = None) -> Path:  # fmt: skip
+    """Run every stage; push when `push_opts` is given (preflight before anything is read).
+
+    A protected account meant for a public push is refused right after `prepare`, before
+    training (`publisher.hub.privacy`).
+    """
     from . import hub
 
     token = None
@@ -264,10 +325,13 @@ def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: A
         push_opts.repo_id = hub.preflight(name, push_opts, token)
         say(f"Preflight OK: will push to {push_opts.repo_id}")
     bot_dir, m = prepare(specs, opts, say)
+    if push_opts is not None and token:
+        for warning in hub.privacy.check(m, push_opts):
+            say(f"Warning: {warning}")
     if push_opts is not None and token and not push_opts.repo_id:
         push_opts.repo_id = hub.preflight(m.model_name, push_opts, token)
         say(f"Preflight OK: will push to {push_opts.repo_id}")
-    train_bot(bot_dir, train_cfg, say)
+    train_bot(bot_dir, train_cfg, say, quality)
     if push_opts is not None and token and is_main_process():
         result = hub.push(bot_dir, push_opts, token)
         say(str(result))

@@ -22,17 +22,26 @@ import gradio as gr
 
 HERE = Path(__file__).resolve().parent
 try:
-    from . import sampling, streaming, ui
-    from .bot_info import MODEL_ID_FILE, BotInfo, load_info, resolve_model_id
+    from . import guard, sampling, ui
+    from .bot_info import (
+        MODEL_ID_FILE,
+        BotInfo,
+        load_info,
+        load_quality,
+        quality_summary,
+        resolve_model_id,
+    )
 except ImportError:  # `python app.py`: the sibling modules are top-level
     sys.path.insert(0, str(HERE))
+    import guard  # type: ignore[no-redef]
     import sampling  # type: ignore[no-redef]
-    import streaming  # type: ignore[no-redef]
     import ui  # type: ignore[no-redef]
     from bot_info import (  # type: ignore[no-redef]
         MODEL_ID_FILE,
         BotInfo,
         load_info,
+        load_quality,
+        quality_summary,
         resolve_model_id,
     )
 
@@ -54,6 +63,8 @@ class Bot:
     model: Any
     tokenizer: Any
     info: BotInfo
+    guard: Any = None  # the copy guard (`guard.CopyGuard`), None when off or unavailable
+    guard_status: str = "on"
 
 
 _BOTS: dict[str, Bot] = {}
@@ -75,7 +86,8 @@ def load(model_id: str) -> Bot:
             info = load_info(model_id)
             # Warm-up: builds the stop-token table and touches every kernel once.
             sampling.generate_posts(model, tok, info.widget_text, n=2, max_new_tokens=2)
-            _BOTS[model_id] = Bot(model, tok, info)
+            copy_guard, status = guard.load_guard(model_id)
+            _BOTS[model_id] = Bot(model, tok, info, copy_guard, status)
         return _BOTS[model_id]
 
 
@@ -128,19 +140,21 @@ def respond(
     notice = "\n".join(f"⚠️ {note}" for note in notes)
     temperature = min(max(float(temperature), 0.05), 2.0)
     top_p = min(max(float(top_p), 0.05), 1.0)
-    stream = streaming.stream_posts(
+    stream = guard.stream_guarded(
         bot.model,
         bot.tokenizer,
         prompt,
         posts_n,
+        bot.guard,
         max_new_tokens=tokens,
         temperature=temperature,
         top_p=top_p,
     )
-    for first, posts in stream:
+    for first, posts, copies in stream:
         if posts is None:
             yield ui.cards_html(bot.info, [first], posts_n, done=False), notice, [first]
         else:
+            notice = "\n".join([notice, *(f"⚠️ {c}" for c in copies)]).strip()
             yield ui.cards_html(bot.info, posts, posts_n, done=True), notice, posts
 
 
@@ -174,7 +188,7 @@ def _bot_page(bot: Bot) -> gr.Blocks:
         notice = gr.Markdown(elem_id="tb-notice", label="Notice")
         cards = gr.HTML(elem_id="tb-results", label="Posts", js_on_load=ui.COPY_JS)
         posts = gr.JSON(visible=False, label="posts")
-        gr.HTML(ui.footer_html(info), elem_id="tb-footer")
+        gr.HTML(ui.footer_html(info, _guard_note(bot)), elem_id="tb-footer")
 
         def run(
             prompt: str, n: float, temperature: float, top_p: float, max_new_tokens: float
@@ -189,6 +203,14 @@ def _bot_page(bot: Bot) -> gr.Blocks:
             api_name="generate",
         )
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
+
+
+def _guard_note(bot: Bot) -> str:
+    """The footer's line on copies: the measured rates, and the guard when it is not on."""
+    note = quality_summary(load_quality(bot.info.model_id)) or ""
+    if bot.guard_status != "on":
+        note = f"{note} Copy guard {bot.guard_status}.".strip()
+    return note
 
 
 def _setup_page(error: str | None = None) -> gr.Blocks:

@@ -197,3 +197,32 @@ def load_info(model_id: str) -> BotInfo:
     if local and isinstance(repo_id, str) and re.fullmatch(r"[\w.\-]+/[\w.\-]+", repo_id):
         info.repo_url = f"{_endpoint()}/{repo_id}"
     return info
+
+
+# -- the measured quality (`hf-tweetbot eval`), for the footer -----------------------------------
+QUALITY_FILE = "quality.json"
+fetch = _fetch  # for `guard.py`: a file of the model repo, local or downloaded
+
+
+def load_quality(model_id: str) -> dict[str, Any] | None:
+    """The measured quality block (`quality.json` of the model repo), or None."""
+    path = _fetch(model_id, QUALITY_FILE)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def quality_summary(q: dict[str, Any] | None) -> str | None:
+    """One sentence on copies for the Space footer and the card; None before any was measured."""
+    mem = (q or {}).get("memorisation")
+    if not q or not mem:
+        return None
+    on = (q.get("guard") or {}).get("enabled", True)
+    where = "the copy guard draws those again" if on else "copies are allowed for this bot"
+    return (
+        f"Measured on {q.get('samples')} sample posts: {mem['copied_span_rate']:.0%} repeated "
+        f"{q.get('span_tokens', 10)} or more tokens of a real post ({where}); "
+        f"{mem['exact_copy_rate']:.0%} were a real post word for word."
+    )

@@ -266,6 +266,11 @@ class Route(LfsRoutes):
             repo.hardware = json.loads(self.body)["flavor"]
             hardware = {"current": "cpu-basic", "requested": repo.hardware}
             return Reply(200, {"stage": "BUILDING", "hardware": hardware})
+        if action == "secrets" and repo_type == "space" and self.method == "POST":
+            self.writable(repo)
+            body = json.loads(self.body)
+            repo.secrets[body["key"]] = body["value"]
+            return Reply(200, {})
         rev, _, sub = arg.partition("/")
         rev = unquote(rev) if rev else "main"
         if action in ("", "revision") and self.method == "GET":

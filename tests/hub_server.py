@@ -75,6 +75,7 @@ class Repo:
     hardware: str | None = None
     lfs: dict[str, bytes] = field(default_factory=dict)  # verified LFS objects by sha256
     staged: dict[str, bytes] = field(default_factory=dict)  # uploaded, not yet verified
+    secrets: dict[str, str] = field(default_factory=dict)  # Space secrets: written, never read back
 
 
 @dataclass

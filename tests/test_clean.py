@@ -96,6 +96,11 @@ def test_short_posts(text, short):
     assert is_short(text) is short
 
 
+def test_posts_in_scripts_without_spaces_count_each_character():
+    assert not is_short("今天早上又下雨了。") and not is_short("きょうはあめ")
+    assert is_short("好吃") and is_short("Ünïcode café")
+
+
 def test_short_test_runs_after_cleaning():
     # Three words plus a link: the link is gone before the test, three words remain.
     texts, counts = run("three good words https://t.co/x", "two words https://t.co/y")

@@ -150,7 +150,10 @@ def test_dataset_and_space_repos(hubs, bot, tmp_path, space_app):
     assert man.dataset_repo_id == man.space_repo_id == "alice/ada"
     assert hub_url("datasets/alice/ada") in (bot / "repo" / "README.md").read_text()
 
-    ds_dir = Path(snapshot_download("alice/ada", repo_type="dataset", cache_dir=tmp_path / "d"))
+    assert hubs.repo("dataset", "alice/ada").private, "a dataset of posts is private by default"
+    ds_dir = Path(
+        snapshot_download("alice/ada", repo_type="dataset", cache_dir=tmp_path / "d", token=SECRET)
+    )
     files = {
         s: str(ds_dir / "data" / f"{s}-00000-of-00001.parquet") for s in ("train", "validation")
     }

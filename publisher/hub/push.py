@@ -27,6 +27,7 @@ from .. import console
 from .. import manifest as mf
 from ..errors import HubError
 from . import files as hub_files
+from . import privacy
 from .access import (
     MAX_RETRY_AFTER,
     check_access,
@@ -61,6 +62,8 @@ class PushOptions:
     # Hardware flavor requested for the Space (e.g. "t4-small", paid); None: the free CPU.
     space_hardware: str | None = None
     gguf: bool = False  # also upload the GGUF export (`publisher.export.hub_files`)
+    public_ok: bool = False  # push a protected account's bot publicly anyway
+    public_dataset: bool = False  # the dataset repo of posts is private unless this is set
 
 
 @dataclass
@@ -214,7 +217,9 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
     man = mf.load(bot_dir)
     if not opts.repo_id and not opts.namespace and man.repo_id:
         opts = replace(opts, repo_id=man.repo_id)  # a re-push goes where the last one went
+    privacy.check(man, opts)  # before the Hub is asked anything
     repo_id = preflight(man.model_name, opts, token)
+    _check_remote_privacy(repo_id, opts, token, bot_dir)
     from .. import export
 
     extra = export.hub_files(bot_dir) if opts.gguf else {}
@@ -239,15 +244,25 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
     return PushResult(done["model"], done.get("dataset"), done.get("space"))
 
 
+def _check_remote_privacy(repo_id: str, opts: PushOptions, token: str, bot_dir: Path) -> None:
+    from huggingface_hub import HfApi
+
+    with hub_errors(f"repo {repo_id}", token, str(bot_dir)), client_timeout(PREFLIGHT_TIMEOUT):
+        privacy.check_remote(HfApi(token=token), repo_id, opts)
+
+
 def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
-    """Never upload a file holding the token (a log or config that captured it)."""
-    needle = token.encode()
+    """Never upload a file holding the token or the copy guard's key (a log that captured it)."""
+    from ..quality.guard import key_of
+
+    needles = [s.encode() for s in (token, key_of(bot_dir)) if s]
     for rel, path in local_files(folder).items():
-        if needle and needle in path.read_bytes():
+        data = path.read_bytes()
+        if any(n in data for n in needles):
             raise HubError(
-                f"{folder.name}/{rel} contains your Hugging Face token: refusing to upload; "
-                "nothing was committed",
-                hint=f"remove the token from that file, then `hf-tweetbot push {bot_dir}`",
+                f"{folder.name}/{rel} contains your Hugging Face token or copy guard key: "
+                "refusing to upload; nothing was committed",
+                hint=f"remove it from that file, then `hf-tweetbot push {bot_dir}`",
             )
 
 
@@ -263,7 +278,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
         api.create_repo(
             repo_id,
             repo_type=repo_type,
-            private=opts.private or None,
+            private=privacy.want_private(repo_type, opts) or None,
             exist_ok=True,
             space_sdk="gradio" if space else None,
             space_hardware=opts.space_hardware if space else None,  # type: ignore[arg-type]
@@ -300,6 +315,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             api.add_space_variable(repo_id, "MODEL_ID", model_id)
             if opts.space_hardware:
                 api.request_space_hardware(repo_id, opts.space_hardware)  # type: ignore[arg-type]
+            _space_guard_key(api, repo_id, bot_dir)
     return RepoPush(repo_type, repo_id, url, commit, changed + stale if commit else [], pr_url, size if commit else 0)  # fmt: skip
 
 
@@ -321,6 +337,17 @@ def _commit(api: Any, ops: list[Any], say: Callable[[str], None], **kw: Any) -> 
             say(f"The Hub asks to wait {wait:.0f} s (HTTP 429): committing again then")
             sleep(wait)
     raise AssertionError("unreachable")
+
+
+def _space_guard_key(api: Any, repo_id: str, bot_dir: Path) -> None:
+    """Hand the copy guard's key to the Space as a secret (never a file, never a variable)."""
+    from space.guard import KEY_ENV
+
+    from ..quality.guard import key_of
+
+    key = key_of(bot_dir)
+    if key:
+        api.add_space_secret(repo_id, KEY_ENV, key, description="hf-tweetbot copy guard key")
 
 
 def _message(repo_type: str, repo_id: str, changed: list[str]) -> str:

@@ -64,6 +64,8 @@ class Gathered:
     skipped: dict[str, int] = field(default_factory=dict)
     # Things the user should know that did not stop the run (an avatar left out, ...).
     warnings: list[str] = field(default_factory=list)
+    # Posts the source says were deleted (an archive's deleted-tweets files): left out, counted.
+    deleted: int = 0
 
 
 @dataclass

@@ -184,6 +184,43 @@ def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> No
     _avatar(reader, folder, info.get("avatarMediaUrl"), g)
 
 
+def protected(reader: Reader, folder: str) -> bool:
+    """Whether `protected-history.js` says the account is protected: its latest action decides.
+
+    Items look like `{"protectedHistory": {"protectedAt": ISO time, "action": "Protect"}}`
+    (or "Unprotect"). X lists only the last six months; no entry means not known protected.
+    """
+    data = _load(reader, folder + "protected-history.js")
+    events = []
+    for i, item in enumerate(data if isinstance(data, list) else []):
+        ev = item.get("protectedHistory", item) if isinstance(item, dict) else None
+        if isinstance(ev, dict) and isinstance(ev.get("action"), str):
+            events.append((str(ev.get("protectedAt") or ""), i, ev["action"].strip().lower()))
+    return bool(events) and max(events)[2] == "protect"
+
+
+def deleted_ids(reader: Reader, folder: str) -> set[str]:
+    """Ids of the posts the account deleted (`deleted-tweets.js`, `deleted-tweet-headers.js`).
+
+    `deleted-tweets.js` holds whole tweets like `tweets.js`; the headers file holds
+    `{"tweet": {"tweet_id", "user_id", "created_at", "deleted_at"}}`. Neither is ever a source
+    of posts: their ids are only used to leave such posts out wherever else they appear.
+    """
+    ids: set[str] = set()
+    present = set(reader.files(folder))
+    for name in ("deleted-tweets.js", "deleted-tweet-headers.js"):
+        if folder + name not in present:
+            continue
+        for item in iter_js_array(reader.chunks(folder + name), f"{reader.label}: {name}"):
+            obj = item.get("tweet", item) if isinstance(item, dict) else None
+            if isinstance(obj, dict):
+                for key in ("tweet_id", "tweetId", "id_str", "id"):
+                    if isinstance(obj.get(key), (str, int)) and obj[key] != "":
+                        ids.add(str(obj[key]))
+                        break
+    return ids
+
+
 def _open(path: Path) -> tuple[Reader, list[str]]:
     """A reader for a zip or folder, and the folders to look for tweets.js in."""
     if path.is_dir():
@@ -249,9 +286,15 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         for name in parts:
             label = f"{reader.label}: {name}"
             _posts(iter_js_array(reader.chunks(name), label), label, g)
-        _require_posts(g, raw)
         folder = parts[0].rpartition("/")[0] + "/" if "/" in parts[0] else ""
+        gone = deleted_ids(reader, folder)
+        if gone:
+            before = len(g.posts)
+            g.posts = [p for p in g.posts if p.id is None or p.id not in gone]
+            g.deleted = before - len(g.posts)
+        _require_posts(g, raw)
         _profile(reader, folder, handle, g)
+        g.profile.protected = protected(reader, folder)
         return g
     finally:
         reader.close()

@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from space.guard import KEY_FILE
+
 from .. import manifest, outdir
 from ..clean import Counts
 from ..errors import ManifestError
@@ -102,7 +104,7 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
     if result.nothing_new:
         say("Nothing new to train on: the bot is unchanged.")
         return result
-    from ..pipeline import finish
+    from ..pipeline import assess, finish
 
     # Killed midway, the stage is swept by the next run on this folder (outdir.sweep_bot).
     with outdir.staging_dir(bot_dir, outdir.UPDATE_PREFIX) as stage:
@@ -110,6 +112,7 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
         result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, say)
         _record(stage, result, cfg)
+        assess(stage, None, say)  # the quality block, and the copy guard over every post now
         finish(stage, say)
         _swap(stage, bot_dir)
     if push_opts is not None and token:
@@ -174,6 +177,8 @@ def _stage(bot_dir: Path, stage: Path, m: manifest.Manifest, news: list[UserNews
     manifest.save(m, stage)
     if (bot_dir / "avatars").is_dir():
         shutil.copytree(bot_dir / "avatars", stage / "avatars")
+    if (bot_dir / KEY_FILE).is_file():  # the copy guard's key: the Space's secret stays valid
+        shutil.copy2(bot_dir / KEY_FILE, stage / KEY_FILE)
     val = [r for r in rows if r["split"] == "validation"]
     return {"old": [r["text"] for r in val if not r.get("new")],
             "new": [r["text"] for r in val if r.get("new")]}  # fmt: skip
@@ -272,7 +277,7 @@ def _swap(stage: Path, bot_dir: Path) -> None:
 
     trash = stage / "old"  # the replaced items, removed with the stage
     trash.mkdir()
-    for item in ("data", "repo", "runs", manifest.MANIFEST_NAME):
+    for item in ("data", "repo", "runs", KEY_FILE, manifest.MANIFEST_NAME):
         if (stage / item).exists():
             _replace(stage / item, bot_dir / item, trash)
 

@@ -1,0 +1,83 @@
+"""Who may see a bot on the Hub: private by default wherever the posts were not public.
+
+- a protected (X) or locked (Mastodon) account's bot is refused for a public push: `--private`
+  pushes it privately, `--public-ok` pushes it publicly anyway, with a warning;
+- a dataset repo of the posts is private unless `--public-dataset`;
+- a repo that must be private but already exists publicly is refused before anything is
+  committed (the Hub keeps a repo's visibility when files are added to it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import PrivacyError
+from ..manifest import Manifest
+
+
+def protected_handles(man: Manifest) -> list[str]:
+    """The bot's users whose accounts are protected."""
+    return [u.handle for u in man.users if getattr(u, "protected", False)]
+
+
+def want_private(repo_type: str, opts: Any) -> bool:
+    """Whether a repo of this type is created private (False: the Hub's default)."""
+    if repo_type == "dataset":
+        return bool(opts.private or not getattr(opts, "public_dataset", False))
+    return bool(opts.private)
+
+
+def check(man: Manifest, opts: Any) -> list[str]:
+    """Refuse a push that would make a protected account's posts or bot public.
+
+    Args:
+        man: the bot's manifest (`users[].protected`).
+        opts: the `PushOptions` (`private`, `public_ok`, `dataset`, `public_dataset`).
+
+    Returns:
+        Warnings to print (a protected account pushed publicly with `--public-ok`).
+
+    Raises:
+        PrivacyError: a protected account and neither `--private` nor `--public-ok`.
+    """
+    who = ", ".join(f"@{h}" for h in protected_handles(man))
+    if not who:
+        return []
+    public = [
+        t for t in ("model", "dataset", "space") if _pushes(t, opts) and not want_private(t, opts)
+    ]
+    if not public:
+        return []
+    if not getattr(opts, "public_ok", False):
+        raise PrivacyError(
+            f"{who}: the account is protected, so its {'/'.join(public)} repo would make "
+            "posts that were never public visible to anyone; refusing to push publicly",
+            hint="add --private to push it privately (or --public-ok if they agreed to a public bot)",
+        )
+    return [f"{who}'s account is protected; pushing the {'/'.join(public)} repo publicly "
+            "because of --public-ok"]  # fmt: skip
+
+
+def _pushes(repo_type: str, opts: Any) -> bool:
+    return repo_type == "model" or bool(getattr(opts, repo_type, False))
+
+
+def check_remote(api: Any, repo_id: str, opts: Any) -> None:
+    """Refuse, before any commit, to add files to an existing public repo that must be private.
+
+    Raises:
+        PrivacyError: naming the repo; nothing was committed.
+    """
+    for repo_type in ("model", "dataset", "space"):
+        if not (_pushes(repo_type, opts) and want_private(repo_type, opts)):
+            continue
+        if not api.repo_exists(repo_id, repo_type=repo_type):
+            continue
+        if not api.repo_info(repo_id, repo_type=repo_type).private:
+            prefix = "" if repo_type == "model" else f"{repo_type}s/"
+            raise PrivacyError(
+                f"{repo_type} repo {repo_id} already exists and is public, but this push must "
+                "be private; nothing was committed",
+                hint=f"make {prefix}{repo_id} private in its Settings on the Hub, or push to "
+                "another --repo-id",
+            )

@@ -1,0 +1,236 @@
+"""`hf-tweetbot eval DIR`: measure how the bot writes, and write the copy guard.
+
+Everything is measured the way the bot is used. Perplexity scores each held-out post on its own
+from a bare EOS (posts attention, `train.evaluate` itself), for the base model and the bot.
+Samples come from a bare EOS with the Space's default sampling (temperature 1, top-p 0.95,
+top-k 50, 60 new tokens), in seeded batches, so the same bot gives the same figures. They are
+then compared with the training posts token by token (memorisation), word by word (variety) and
+passed through the copy guard that ships with the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from space import guard as space_guard
+from space import sampling
+from space.bot_info import QUALITY_FILE
+
+from .. import base_models, dataset, manifest
+from ..errors import BaseModelError, ManifestError
+from ..hub.files import is_adapter
+from .fit import TokenizerFit, tokenizer_fit
+from .guard import build_guard
+from .measures import Corpus, distinct_n, fold, longest_shared
+
+Say = Callable[[str], None]
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class QualityConfig:
+    """How the quality is measured (`hf-tweetbot eval` options)."""
+
+    samples: int = 100  # posts drawn from a bare EOS with the Space's default sampling
+    seed: int = 0  # the same seed gives the same samples and figures
+    max_new_tokens: int = 60  # the Space's default length
+    batch: int = 100  # posts sampled at once (one batch: fewer, larger steps are faster)
+    allow_copies: bool | None = None  # turn the copy guard off; None: as recorded in bot.json
+
+
+@dataclass
+class Quality:
+    """The `quality` block of bot.json and `DIR/repo/quality.json` (a stable contract)."""
+
+    samples: int
+    seed: int
+    max_new_tokens: int
+    span_tokens: int
+    perplexity: dict[str, Any]  # base, bot: per token, each held-out post from a bare EOS
+    memorisation: dict[str, Any]  # copied_span_rate, exact_copy_rate, longest_span
+    variety: dict[str, Any]  # distinct_2_samples, distinct_2_posts
+    tokenizer: dict[str, Any]  # TokenizerFit
+    guard: dict[str, Any]  # enabled, file, spans, short_posts, bytes, flagged_rate, copies_shown
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _OneProcess:
+    """What `train.evaluate` needs of an Accelerator, for this one process on the CPU/GPU."""
+
+    process_index, num_processes = 0, 1
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+
+    def reduce(self, tensor: Any, reduction: str = "sum") -> Any:
+        return tensor
+
+
+def perplexity(model: Any, tokenizer: Any, texts: list[str], block_size: int) -> float | None:
+    """exp(mean loss per token) over `texts`, each post scored alone from a bare EOS.
+
+    Runs under bf16 autocast where the hardware has it, as training's own evaluation does.
+    """
+    from ..train import evaluate as train_evaluate
+    from ..train.attention import setup, use_posts_attention
+    from ..train.loss import LossModel
+
+    if not texts:
+        return None
+    blocks = dataset.pack(texts, tokenizer, block_size)["input_ids"]
+    eos_id = setup(model, tokenizer, "posts")
+    device = next(model.parameters()).device
+    bf16 = sampling.bf16_supported(device.type)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss = train_evaluate(LossModel(model), blocks, _OneProcess(device), 1,
+                              tokenizer.pad_token_id, eos_id)  # fmt: skip
+    use_posts_attention(model, False)
+    return round(math.exp(min(loss, 50.0)), 3)
+
+
+def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], say: Say) -> dict[str, Any]:
+    block = int(m.data.get("block_size", 1024))
+    out: dict[str, Any] = {}
+    from ..train.loop import TrainConfig
+    from ..train.lora import load_start
+
+    for name, source in (("base", None), ("bot", repo)):
+        try:
+            if source is None:
+                model, tok = base_models.load_base(m.base_model)
+            else:  # full weights or an adapter (`--push-adapter`) on its base
+                model, tok = load_start(m.base_model, TrainConfig(init_from=source))
+        except BaseModelError as e:  # e.g. a Hub base model and no network: say so, go on
+            say(f"Warning: no base-model perplexity ({e.message})")
+            out[name] = None
+            continue
+        limit = getattr(model.config, "max_position_embeddings", None)
+        size = dataset.effective_block_size(tok, block, limit)
+        out[name] = perplexity(model, tok, val, size)
+        del model
+    return out
+
+
+def draw_samples(model: Any, tok: Any, cfg: QualityConfig) -> list[str]:
+    """`cfg.samples` posts from a bare EOS with the Space's defaults, seeded batch by batch."""
+    posts: list[str] = []
+    for b, start in enumerate(range(0, cfg.samples, cfg.batch)):
+        n = min(cfg.batch, cfg.samples - start)
+        posts += sampling.generate_posts(model, tok, "", n=n, max_new_tokens=cfg.max_new_tokens,
+                                         seed=cfg.seed + b)  # fmt: skip
+    return posts
+
+
+def memorisation(samples: list[str], train: list[str], tok: Any) -> dict[str, Any]:
+    """Share of samples holding a `SPAN`-token run of a training post, equal to one, longest run."""
+    span = space_guard.SPAN
+    corpus = Corpus(dataset.encode(tok, train))
+    ids = dataset.encode(tok, [fold(s) for s in samples])
+    copied = sum(corpus.shares(s, span) for s in ids)
+    folded = {fold(t) for t in train}
+    exact = sum(fold(s) in folded for s in samples)
+    n = max(len(samples), 1)
+    return {"copied_span_rate": round(copied / n, 4), "exact_copy_rate": round(exact / n, 4),
+            "longest_span": longest_shared(corpus, ids)}  # fmt: skip
+
+
+def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: QualityConfig,
+                   allow: bool) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """(memorisation, variety, guard figures) of `cfg.samples` posts, empty when there are none."""
+    if cfg.samples <= 0:
+        return {}, {}, {}
+    samples = draw_samples(model, tok, cfg)
+    flagged = sum(guard.copies(tok, s) for s in samples)
+    kept = space_guard.redraw(model, tok, "", None if allow else guard, samples,
+                              seed=cfg.seed + 10_000, max_new_tokens=cfg.max_new_tokens)  # fmt: skip
+    shown = sum(guard.copies(tok, s) for s in kept.posts)
+    real = random.Random(cfg.seed).sample(train, min(len(train), cfg.samples))
+    variety = {"distinct_2_samples": round(distinct_n(samples), 4),
+               "distinct_2_posts": round(distinct_n(real), 4)}  # fmt: skip
+    n = len(samples)
+    checked = {"flagged_rate": round(flagged / n, 4), "redrawn": kept.redrawn,
+               "copies_shown_rate": round(shown / n, 4)}  # fmt: skip
+    return memorisation(samples, train, tok), variety, checked
+
+
+def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = _stderr,
+             perplexities: dict[str, Any] | None = None) -> Quality:  # fmt: skip
+    """Measure a trained bot, write its copy guard, and record the figures.
+
+    Args:
+        bot_dir: a trained bot folder (`bot.json`, `data/`, `repo/`).
+        cfg: samples, seed, and whether copies are allowed (`samples=0`: no samples drawn).
+        say: where progress lines go.
+        perplexities: {"base", "bot"} already measured the same way (by training's own
+            post-by-post evaluation), so they are not measured twice.
+
+    Returns:
+        The figures, also written to `bot.json` (`quality`) and `DIR/repo/quality.json`.
+
+    Raises:
+        ManifestError: the bot is not trained yet.
+    """
+    cfg = cfg or QualityConfig()
+    bot_dir, start = Path(bot_dir), time.perf_counter()
+    m = manifest.load(bot_dir)
+    repo = bot_dir / "repo"
+    adapter = is_adapter(repo)
+    if not (repo / "config.json").is_file() and not adapter:
+        raise ManifestError(f"{bot_dir}: not trained yet", hint=f"hf-tweetbot train {bot_dir}")
+    allow = m.privacy.get("allow_copies", False) if cfg.allow_copies is None else cfg.allow_copies
+    train_posts, val_posts = dataset.load_posts(bot_dir / "data")
+    train = [t for ts in train_posts.values() for t in ts]
+    val = [t for ts in val_posts.values() for t in ts]
+    if cfg.samples > 0:
+        base = base_models.resolve(m.base_model) if adapter else None
+        model, tok = sampling.load_bot(str(repo), base=base)
+    else:  # nothing to sample: the tokenizer is all the guard needs
+        model, tok = None, base_models.load_tokenizer(str(repo))
+    guard_file = build_guard(bot_dir, tok)
+    key = space_guard.load_key(str(repo)) or b""
+    guard = space_guard.CopyGuard.read(repo / guard_file.file, key)
+    if cfg.samples > 0:
+        say(f"Drawing {cfg.samples} posts from a bare EOS (seed {cfg.seed})...")
+    t = time.perf_counter()
+    mem, variety, checked = _samples_block(model, tok, guard, train, cfg, allow)
+    sampling_s = time.perf_counter() - t
+    del model
+    if perplexities is None:
+        say("Held-out perplexity, post by post, of the base model and the bot...")
+        perplexities = _perplexities(m, repo, val, say)
+    fit: TokenizerFit = tokenizer_fit(train + val, tok, cfg.seed)
+    q = Quality(
+        samples=cfg.samples, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens,
+        span_tokens=space_guard.SPAN, perplexity={"held_out_posts": len(val), **perplexities},
+        memorisation=mem, variety=variety, tokenizer=asdict(fit),
+        guard={"enabled": not allow, **asdict(guard_file), **checked},
+        seconds={"sampling": round(sampling_s, 1), "total": round(time.perf_counter() - start, 1)},
+    )  # fmt: skip
+    save(bot_dir, q, allow)
+    return q
+
+
+def save(bot_dir: Path, q: Quality, allow_copies: bool) -> None:
+    """Write `DIR/repo/quality.json` and the `quality` and `privacy` blocks of bot.json."""
+    text = json.dumps(q.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    manifest.atomic_write_text(Path(bot_dir) / "repo" / QUALITY_FILE, text)
+    m = manifest.load(bot_dir)
+    m.quality = q.to_dict()
+    m.privacy["allow_copies"] = allow_copies
+    manifest.save(m, bot_dir)

@@ -1,0 +1,294 @@
+"""The copy guard: a post that repeats 10 or more tokens of a real post is drawn again.
+
+Stands alone like `sampling.py` (no import from `publisher`), so the Space enforces it without
+the person's posts. `publisher.quality.guard` writes `copy_guard.bin` into the model repo: the
+keyed 64-bit BLAKE2b hash of every 10-token span of every kept post (token ids under the bot's
+own tokenizer), sorted and de-duplicated, plus the hash of each post shorter than 10 tokens.
+The file holds no text and no token ids.
+
+Why the key is secret: anyone holding the key and the file can test a guessed span, and 10-token
+spans overlap by 9, so from 9 known tokens of a post the next one can be found by trying the
+vocabulary (49k hashes, milliseconds), and so on to the post's end. A salt stored in the file
+would not stop that. The key therefore stays in the bot folder (`copy_guard.key`, never
+uploaded) and reaches the Space as the secret `TWEETBOT_GUARD_KEY`; without it the file's
+hashes are outputs of a keyed PRF and cannot be tested against any text at all.
+
+A sample is checked as the user sees it: its text, whitespace folded, tokenized again. Spans that
+lie wholly inside the user's own prompt do not count: those words are the user's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:
+    from .bot_info import fetch, load_quality
+    from .sampling import generate_posts
+    from .streaming import stream_posts
+except ImportError:  # `python app.py` in a Space: the sibling modules are top-level
+    from bot_info import fetch, load_quality  # type: ignore[no-redef]
+    from sampling import generate_posts  # type: ignore[no-redef]
+    from streaming import stream_posts  # type: ignore[no-redef]
+
+SPAN = 10  # tokens: a sample sharing this many consecutive tokens with a real post is a copy
+GUARD_FILE = "copy_guard.bin"
+KEY_FILE = "copy_guard.key"  # in the bot folder beside repo/, never uploaded
+KEY_ENV = "TWEETBOT_GUARD_KEY"
+ALLOW_ENV = "TWEETBOT_ALLOW_COPIES"
+MAX_ROUNDS = 3  # redraws of the copies before one is shown with a notice
+_MAGIC = b"HFTBGRD1"
+_SPAN_TAG, _POST_TAG, _CHECK_TAG = b"span", b"post", b"key-check"
+
+
+class GuardError(ValueError):
+    """The guard file is unreadable, or the key is not the one it was written with."""
+
+
+def _hasher(key: bytes, tag: bytes) -> Any:
+    return hashlib.blake2b(key=key, digest_size=8, person=tag)
+
+
+def span_hashes(ids: Sequence[int], key: bytes, start: int = 0) -> list[int]:
+    """Keyed 64-bit hashes of the `SPAN`-token windows of `ids` that begin at `start` or later.
+
+    Args:
+        ids: token ids of one text.
+        key: the bot's guard key.
+        start: the first window to hash.
+
+    Returns:
+        One unsigned 64-bit integer per window.
+    """
+    raw = np.asarray(ids, dtype="<u4").tobytes()
+    base = _hasher(key, _SPAN_TAG)
+    out = []
+    for i in range(max(start, 0), len(ids) - SPAN + 1):
+        h = base.copy()
+        h.update(raw[4 * i : 4 * (i + SPAN)])
+        out.append(int.from_bytes(h.digest(), "little"))
+    return out
+
+
+def post_hash(ids: Sequence[int], key: bytes) -> int:
+    """Keyed hash of a whole (short) post's ids."""
+    h = _hasher(key, _POST_TAG)
+    h.update(np.asarray(ids, dtype="<u4").tobytes())
+    return int.from_bytes(h.digest(), "little")
+
+
+def key_check(key: bytes) -> str:
+    """A keyed hash of a constant: tells the right key from a wrong one, reveals nothing of it."""
+    return _hasher(key, _CHECK_TAG).hexdigest()
+
+
+def pack(spans: Any, posts: Any, key: bytes) -> bytes:
+    """The guard file's bytes: magic, a JSON header, then two sorted arrays of uint64 hashes."""
+    s = np.unique(np.asarray(spans, dtype=np.uint64))
+    p = np.unique(np.asarray(posts, dtype=np.uint64))
+    header = {"format": 1, "span_tokens": SPAN, "hash": "blake2b-64, keyed", "spans": len(s),
+              "short_posts": len(p), "key_check": key_check(key)}  # fmt: skip
+    head = json.dumps(header, sort_keys=True).encode()
+    return b"".join([_MAGIC, struct.pack("<I", len(head)), head,
+                     s.astype("<u8").tobytes(), p.astype("<u8").tobytes()])  # fmt: skip
+
+
+def unpack(data: bytes, label: str = "copy guard") -> tuple[dict[str, Any], np.ndarray]:
+    """The header and the hashes (spans, then short posts) of a guard file's bytes.
+
+    Raises:
+        GuardError: not a guard file of this version.
+    """
+    if not data.startswith(_MAGIC) or len(data) < 12:
+        raise GuardError(f"{label}: not a copy guard file")
+    (n,) = struct.unpack_from("<I", data, 8)
+    try:
+        header = json.loads(data[12 : 12 + n])
+        total = int(header["spans"]) + int(header["short_posts"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise GuardError(f"{label}: unreadable header ({e})") from None
+    if header.get("span_tokens") != SPAN or len(data) != 12 + n + 8 * total:
+        raise GuardError(f"{label}: unexpected size or span length")
+    return header, np.frombuffer(data, dtype="<u8", offset=12 + n).astype(np.uint64)
+
+
+@dataclass
+class CopyGuard:
+    """The sorted span and short-post hashes of a bot, and the key to compute them."""
+
+    spans: np.ndarray
+    posts: np.ndarray
+    key: bytes
+
+    @classmethod
+    def read(cls, path: Path, key: bytes) -> CopyGuard:
+        """Load a guard file written by `pack`.
+
+        Raises:
+            GuardError: not a guard file, or `key` is not the key it was written with.
+        """
+        header, arr = unpack(Path(path).read_bytes(), str(path))
+        if header.get("key_check") != key_check(key):
+            raise GuardError(f"{path}: the guard key does not match this file")
+        spans = int(header["spans"])
+        return cls(arr[:spans], arr[spans:], key)
+
+    def _hits(self, table: np.ndarray, values: list[int]) -> np.ndarray:
+        v = np.array(values, dtype=np.uint64)
+        if not len(v) or not len(table):
+            return np.zeros(len(v), dtype=bool)
+        return table[np.searchsorted(table, v).clip(max=len(table) - 1)] == v
+
+    def first_copy(
+        self, tokenizer: Any, text: str, prompt: str = ""
+    ) -> tuple[list[int], int] | None:
+        """Where `text` starts repeating a real post: (its token ids, the first copied id's index).
+
+        A run of `SPAN` tokens of a post counts, and so does the whole of a post shorter than
+        that. Runs lying wholly inside `prompt` (the user's own words) do not.
+        """
+        text, prompt = " ".join(text.split()), " ".join(prompt.split())
+        ids = tokenizer.encode(text, add_special_tokens=False)
+        start = (
+            max(len(tokenizer.encode(prompt, add_special_tokens=False)) - SPAN + 1, 0)
+            if prompt
+            else 0
+        )
+        hits = np.flatnonzero(self._hits(self.spans, span_hashes(ids, self.key, start)))
+        if len(hits):
+            return ids, start + int(hits[0])
+        short = 0 < len(ids) < SPAN and text != prompt
+        if short and self._hits(self.posts, [post_hash(ids, self.key)]).any():
+            return ids, 0
+        return None
+
+    def copies(self, tokenizer: Any, text: str, prompt: str = "") -> bool:
+        """Whether `text` repeats `SPAN` tokens (or the whole) of a real post."""
+        return self.first_copy(tokenizer, text, prompt) is not None
+
+    def cut(self, tokenizer: Any, text: str, prompt: str = "") -> str:
+        """`text` cut short before it would complete a copied run, ending with "…"."""
+        for _ in range(SPAN):
+            found = self.first_copy(tokenizer, text, prompt)
+            if found is None:
+                return text
+            ids, i = found
+            keep = ids[: i + SPAN - 1] if len(ids) >= SPAN else ids[:-1]
+            text = tokenizer.decode(keep, skip_special_tokens=True).rstrip() + "…"
+        return prompt.strip() + "…"
+
+
+def load_key(model_id: str) -> bytes | None:
+    """The guard key: `$TWEETBOT_GUARD_KEY` (hex), else `copy_guard.key` beside a local repo/."""
+    text = os.environ.get(KEY_ENV, "").strip()
+    path = Path(model_id).parent / KEY_FILE
+    if not text and Path(model_id).is_dir() and path.is_file():
+        text = path.read_text(encoding="utf-8").strip()
+    try:
+        return bytes.fromhex(text) if text else None
+    except ValueError:
+        return None
+
+
+def load_guard(model_id: str, allow_copies: bool = False) -> tuple[CopyGuard | None, str]:
+    """The bot's guard and a one-line status ("on", or why it is off).
+
+    Args:
+        model_id: a Hub repo id or a local model folder.
+        allow_copies: the caller turned the guard off (`--allow-copies`).
+    """
+    quality = load_quality(model_id) or {}
+    recorded = (quality.get("guard") or {}).get("enabled", True)
+    if allow_copies or os.environ.get(ALLOW_ENV) == "1" or recorded is False:
+        return None, "off: copies of real posts are allowed for this bot"
+    path = fetch(model_id, GUARD_FILE)
+    if path is None:
+        return None, f"unavailable: the model has no {GUARD_FILE}"
+    key = load_key(model_id)
+    if key is None:
+        return None, f"unavailable: no guard key (set {KEY_ENV})"
+    try:
+        return CopyGuard.read(path, key), "on"
+    except GuardError as e:
+        return None, f"unavailable: {e}"
+
+
+@dataclass
+class Guarded:
+    """Posts after the guard: how many were drawn again, which were cut short in the end."""
+
+    posts: list[str]
+    redrawn: int = 0
+    cut: list[int] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [f"Post {i + 1} was cut short: after {MAX_ROUNDS} new draws it still went on to "
+                "repeat a real post." for i in self.cut]  # fmt: skip
+
+
+def redraw(model: Any, tokenizer: Any, prompt: str, guard: CopyGuard | None, posts: list[str],
+           seed: int | None = None, **kw: Any) -> Guarded:  # fmt: skip
+    """Draw again every post that copies, up to `MAX_ROUNDS` times, in one batch per round.
+
+    A post still copying after that is cut short before its copied run: what is shown never
+    holds `SPAN` tokens of a real post.
+    """
+    out = Guarded(list(posts))
+    if guard is None:
+        return out
+    kw = {k: v for k, v in kw.items() if k not in ("streamer", "n")}
+    bad = [i for i, p in enumerate(out.posts) if guard.copies(tokenizer, p, prompt)]
+    for r in range(1, MAX_ROUNDS + 1):
+        if not bad:
+            break
+        s = None if seed is None else seed + 7919 * r  # reproducible, distinct per round
+        fresh = generate_posts(model, tokenizer, prompt, n=len(bad), seed=s, **kw)
+        out.redrawn += len(bad)
+        for i, post in zip(bad, fresh, strict=True):
+            out.posts[i] = post
+        bad = [i for i in bad if guard.copies(tokenizer, out.posts[i], prompt)]
+    for i in bad:
+        out.posts[i] = guard.cut(tokenizer, out.posts[i], prompt)
+    out.cut = bad
+    return out
+
+
+def guarded_posts(model: Any, tokenizer: Any, prompt: str, guard: CopyGuard | None,
+                  **kw: Any) -> Guarded:  # fmt: skip
+    """`generate_posts` with the guard: copies are dropped and drawn again.
+
+    Args:
+        model, tokenizer: the bot.
+        prompt: the beginning of every post.
+        guard: the bot's guard, or None for no guard.
+        **kw: `n`, `seed`, `max_new_tokens`, ... as for `generate_posts`.
+    """
+    posts = generate_posts(model, tokenizer, prompt, **kw)
+    return redraw(model, tokenizer, prompt, guard, posts, **kw)
+
+
+def stream_guarded(model: Any, tokenizer: Any, prompt: str, n: int, guard: CopyGuard | None,
+                   **kw: Any) -> Iterator[tuple[str, list[str] | None, list[str]]]:  # fmt: skip
+    """`stream_posts` with the guard: yields (first post so far, None, []) then (first, posts, notes).
+
+    The streamed first post stops growing as soon as it repeats a real post; once the batch is
+    done, copies are drawn again and the final posts replace it.
+    """
+    shown, frozen = "", False
+    for first, posts in stream_posts(model, tokenizer, prompt, n, **kw):
+        if posts is None:
+            frozen = frozen or (guard is not None and guard.copies(tokenizer, first, prompt))
+            shown = shown if frozen else first
+            yield shown, None, []
+            continue
+        done = redraw(model, tokenizer, prompt, guard, posts, **kw)
+        yield done.posts[0], done.posts, done.notes

@@ -69,7 +69,7 @@ def in_gradio_cache(name: str) -> list[Path]:
     return list(Path(get_upload_folder()).rglob(name))
 
 
-def test_create_on_a_space_publishes_with_the_callers_token(space_api, hub_server, monkeypatch):
+def test_create_on_a_space_publishes_with_the_callers_token(space_api, hub_server, monkeypatch, capfd):  # fmt: skip
     url, work, base = space_api
     monkeypatch.setenv("HF_TOKEN", SECRET)  # the Space owner's: never used for a visitor
     state = reset_hub(hub_server, **{BOB: "bob"})
@@ -87,7 +87,7 @@ def test_create_on_a_space_publishes_with_the_callers_token(space_api, hub_serve
     assert ("space", "bob/wren-api") in state.repos
     assert not any(repo_id.startswith("alice/") for _, repo_id in state.repos)
     assert files_under(work) == []  # the session's folder, upload included, is gone
-    assert_no_secret(work, *lines, secret=BOB)
+    assert_no_secret(work, *lines, *capfd.readouterr(), secret=BOB)  # nor in the server's log
 
 
 @pytest.mark.parametrize("bad", [not_a_zip, too_few_posts])

@@ -120,7 +120,7 @@ def shot(page, name: str, tmp_path: Path) -> None:
         shutil.copy(path, Path(SHOTS) / name)
 
 
-def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypatch, tmp_path):
+def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypatch, tmp_path, capfd):  # fmt: skip
     url, work = creator
     monkeypatch.setenv("HF_TOKEN", SECRET)
     state = reset_hub(hub_server)
@@ -173,7 +173,8 @@ def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypa
     model = state.repos[("model", "alice/wren-browser")]
     files = model.commits[model.refs["main"]].files
     assert {"config.json", "model.safetensors", "README.md", "predictions.png"} <= set(files)
-    assert_no_secret(work, page.content())
+    out, err = capfd.readouterr()  # the server's log (it runs in this process)
+    assert_no_secret(work, page.content(), out, err)
     assert not list(work.glob("*/uploads/*"))  # the archive was deleted once read
     page.context.close()
 
@@ -210,7 +211,7 @@ def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser,
 
 
 def test_on_a_space_people_sign_in_and_publish_to_their_own_account(
-    browser, hub_server, tiny_model, monkeypatch, tmp_path
+    browser, hub_server, tiny_model, monkeypatch, tmp_path, capfd
 ):
     # The Space owner's token is in the environment; visitors must never publish with it.
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -230,6 +231,6 @@ def test_on_a_space_people_sign_in_and_publish_to_their_own_account(
         link.wait_for()
         assert link.get_attribute("href") == f"{HUB_ENDPOINT}/bob/wrencalloway"
         assert not any(repo_id.startswith("alice/") for _, repo_id in state.repos)
-        assert_no_secret(tmp_path / "work", page.content(), secret=MOCK_OAUTH)
+        assert_no_secret(tmp_path / "work", page.content(), *capfd.readouterr(), secret=MOCK_OAUTH)
     finally:
         demo.close()

@@ -76,12 +76,12 @@ def _wire(cfg: WebConfig, demo: gr.Blocks, r: dict[str, Any], t: dict[str, Any],
         concurrency_limit=2,
     )
     # Said at once, before the queue; gradio then shows the place in it ("queue: 2/3").
-    in_line = t["button"].click(lambda: views.status_html(None, text=views.IN_LINE), None,
-                                t["status"], queue=False, api_visibility="private")  # fmt: skip
+    in_line = t["button"].click(lambda: (views.status_html(None, text=views.IN_LINE), gr.Button(interactive=False)),
+                                None, [t["status"], t["button"]], queue=False, api_visibility="private")  # fmt: skip
     in_line.then(
         train,
         [t["steps"]],
-        [t["error"], t["status"], t["loss"], t["posts"], t["thumb"], p["button"]],
+        [t["error"], t["status"], t["loss"], t["posts"], t["thumb"], p["button"], t["button"]],
         show_progress_on=t["status"],  # "queue: 2/3" there, not over every output
         api_visibility="private",
         concurrency_id=TRAIN_QUEUE,

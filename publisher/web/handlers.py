@@ -37,27 +37,30 @@ def read(cfg: WebConfig, files: list[str] | None, typed: str, base: str, session
 
 
 def train(cfg: WebConfig, steps: float, session: str) -> Iterator[tuple[Any, ...]]:
-    """Step 2 and 3: train, streaming progress; yields (error, status, loss, posts, thumb, publish)."""
+    """Steps 2 and 3: train, streaming progress.
+
+    Yields:
+        (error, status, loss curve, posts, thumbnail, publish button, train button).
+    """
     ws = find_workspace(session)
+    on, off = gr.Button(interactive=True), gr.Button(interactive=False)
     if ws is None or not (ws.bot_dir / "bot.json").exists():
         error = views.error_html(["Error: no posts read yet", "Hint: upload an archive first"])
-        yield error, "", gr.skip(), "", None, gr.Button(interactive=False)
+        yield error, "", gr.skip(), "", None, off, on
         return
-    idle = gr.Button(interactive=False)
     try:
         _, n = jobs.check_request(cfg.base_models[0], steps, cfg)
         job = Job(lambda j: _train_job(ws, n, cfg, j), cancel=ws.closed)
         for _kind, _ in job.events():
             p = job.progress
-            yield "", views.status_html(p), views.loss_frame(p), "", None, idle
+            yield "", views.status_html(p), views.loss_frame(p), "", None, off, off
     except Exception as e:
         error = views.error_html(jobs.message_lines(e, ws, None))
-        yield error, views.status_html(None, text="Stopped."), gr.skip(), "", None, idle
+        yield error, views.status_html(None, text="Stopped."), gr.skip(), "", None, off, on
         return
     p = job.progress
-    thumb = _thumbnail(ws)
     yield ("", views.status_html(p, done=True), views.loss_frame(p), views.posts_html(job.result),
-           thumb, gr.Button(interactive=True))  # fmt: skip
+           _thumbnail(ws), on, on)  # fmt: skip
 
 
 def _train_job(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:

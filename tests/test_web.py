@@ -90,16 +90,21 @@ def test_create_on_a_space_publishes_with_the_callers_token(space_api, hub_serve
     assert_no_secret(work, *lines, *capfd.readouterr(), secret=BOB)  # nor in the server's log
 
 
-@pytest.mark.parametrize("bad", [not_a_zip, too_few_posts])
+def four_accounts(root: Path) -> tuple[Path, str]:
+    return SAMPLE, "bsky:a.bsky.social bsky:b.bsky.social bsky:c.bsky.social"
+
+
+@pytest.mark.parametrize("bad", [not_a_zip, too_few_posts, four_accounts])
 def test_errors_are_the_clis_lines_and_the_app_keeps_working(api, bad, monkeypatch, tmp_path, capsys):  # fmt: skip
     url, work, base = api
     monkeypatch.setenv("HF_TOKEN", SECRET)
-    path = bad(tmp_path)
-    assert main(["prepare", str(path), "--base-model", base, "--out", str(tmp_path / "b")]) == 2
+    path, source = bad(tmp_path) if bad is four_accounts else (bad(tmp_path), "")
+    args = ["prepare", str(path), *source.split(), "--base-model", base, "--out", str(tmp_path / "b")]  # fmt: skip
+    assert main(args) == 2
     cli = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(("Error", "Hint"))]
     expected = [ln.replace(f"{path.parent}{os.sep}", "") for ln in cli]
     with pytest.raises(AppError) as e:
-        Client(url, verbose=False).predict(handle_file(path), "", base, 2, "", api_name="/create")
+        Client(url, verbose=False).predict(handle_file(path), source, base, 2, "", api_name="/create")  # fmt: skip
     assert str(e.value).splitlines() == expected
     assert len(expected) == 2 and str(path.parent) not in str(e.value)
     assert files_under(work) == [] and not in_gradio_cache(path.name)

@@ -233,3 +233,21 @@ def _wait_for_page(url: str, proc: subprocess.Popen, timeout: float = 120) -> st
             pass
         time.sleep(0.5)
     pytest.fail("app.py did not serve its page in time")
+
+
+def test_the_page_shows_what_strangers_wrote_as_text(tmp_path):
+    import json
+
+    from publisher.manifest import Manifest, UserStats
+
+    evil = "<img src=x onerror=alert(1)> Привет 🌊 &amp;"
+    (tmp_path / "data").mkdir()
+    row = {"handle": "w<b>", "text": evil, "split": "train"}
+    (tmp_path / "data" / "posts.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    m = Manifest(model_name="w", base_model="x", users=[UserStats("w<b>", evil, None, "archive", 1, 0, 0, 1)])  # fmt: skip
+    html = "".join(
+        [views.sample_html(tmp_path), views.counts_html(m), views.posts_html([evil]),
+         views.warnings_html([evil]), views.error_html([evil])]
+    )  # fmt: skip
+    assert "<img" not in html and "w<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt; Привет 🌊 &amp;amp;" in html

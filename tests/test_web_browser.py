@@ -63,7 +63,8 @@ def creator(tiny_model, tmp_path_factory, hub_server):
     """The local creator (`hf-tweetbot web`): (url, the sessions' work folder)."""
     work = tmp_path_factory.mktemp("web-work")
     base = REAL_BASE or str(tiny_model)
-    cfg = WebConfig(base_models=(base,), workdir=work, max_steps=100_000, on_space=False)
+    # HF_TWEETBOT_WEB_TIME_BUDGET (minutes) changes the budget, e.g. to time a whole run on a busy machine.
+    cfg = WebConfig.from_env(WebConfig(base_models=(base,), workdir=work, max_steps=100_000, on_space=False))  # fmt: skip
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_TOKEN", SECRET)  # this machine is logged in (the page says so)
         demo, url = launch(cfg)

@@ -180,6 +180,28 @@ def test_training_hook_reports_steps_and_can_stop(prepared_bot):
     assert train_cfg(train_cmd.make_context("train", ["x"]).params, None).on_step is None
 
 
+def test_a_job_stops_when_nobody_waits_for_it_and_not_when_it_ends():
+    import threading
+
+    def talk(job: jobs.Job) -> None:
+        for i in range(1000):
+            job.say(f"line {i}")
+            time.sleep(0.01)
+
+    gone = threading.Event()  # what the page's session sets when its tab closes
+    job = jobs.Job(talk, gone)
+    events = job.events()
+    assert next(events) == ("say", "line 0")
+    events.close()  # gradio closes the page's generator when the client goes away
+    job._thread.join(5)
+    assert gone.is_set() and isinstance(job.error, jobs.Cancelled)
+
+    kept = threading.Event()
+    done = jobs.Job(lambda j: 42, kept)
+    assert [k for k, _ in done.events(tick=0.05) if k != "tick"] == [] and done.result == 42
+    assert not kept.is_set()  # a finished job leaves its session open
+
+
 def test_time_budget_stops_training_and_keeps_the_bot(prepared_bot, tmp_path):
     ws = Workspace(tmp_path)
     shutil.copytree(prepared_bot, ws.bot_dir)

@@ -10,6 +10,8 @@ from typing import Any
 
 import gradio as gr
 
+from .. import hub
+from ..errors import UsageError
 from . import jobs, views
 from .jobs import Job
 from .session import WebConfig, Workspace, find_workspace, open_workspace
@@ -25,8 +27,7 @@ def read(cfg: WebConfig, files: list[str] | None, typed: str, base: str, session
             base, _ = jobs.check_request(base, 0, cfg)
             m = jobs.prepare(ws, list(files or []), typed or "", base, cfg, said.append)
             sample = views.sample_html(ws.bot_dir)
-    except Exception as e:
-        ws.clear_uploads()
+    except Exception as e:  # (uploads that were read are deleted by `jobs.prepare` already)
         error = views.error_html(jobs.message_lines(e, ws, None))
         return error, "", "", "", gr.skip(), gr.Button(interactive=False), None
     said = [ws.scrub(line) for line in said]
@@ -85,12 +86,11 @@ def publish(cfg: WebConfig, name: str, space: bool, dataset: bool, private: bool
     token = None
     try:
         if ws is None or not (ws.bot_dir / "repo" / "config.json").exists():
-            raise jobs.UsageError("no trained bot to publish yet", hint="train it first")
+            raise UsageError("no trained bot to publish yet", hint="train it first")
         token = jobs.publish_token(oauth_token, cfg)
         with ws.busy():
-            result = jobs.hub.push(
-                ws.bot_dir, jobs.push_options(name, space, dataset, private), token, progress=False
-            )
+            opts = jobs.push_options(name, space, dataset, private)
+            result = hub.push(ws.bot_dir, opts, token, progress=False)
     except Exception as e:
         return views.error_html(jobs.message_lines(e, ws, token)), ""
     return "", views.links_html(result)

@@ -111,17 +111,18 @@ class Job:
         Raises:
             The job's own exception, once it has ended.
         """
+        ended = False
         try:
-            while True:
+            while not ended:
                 try:
                     kind, value = self.queue.get(timeout=tick)
                 except queue.Empty:
                     kind, value = "tick", None
-                if kind == "end":
-                    break
-                yield kind, value
+                ended = kind == "end"
+                if not ended:
+                    yield kind, value
         finally:
-            if self._thread.is_alive():
+            if not ended:  # closed before the job's end: nobody is waiting for it any more
                 self.cancel.set()
         if self.error is not None:
             raise self.error

@@ -76,7 +76,7 @@ def creator(tiny_model, tmp_path_factory, hub_server):
 
 def open_page(browser, url: str):
     page = browser.new_context(viewport={"width": 1100, "height": 1000}).new_page()
-    page.set_default_timeout(600_000 if REAL_BASE else 60_000)
+    page.set_default_timeout(3_600_000 if REAL_BASE else 60_000)
     page.goto(url)
     page.wait_for_selector("#tw-read")
     return page

@@ -169,13 +169,14 @@ def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypa
     assert link.get_attribute("href") == f"{HUB_ENDPOINT}/alice/wren-browser"
     assert page.locator("#tw-links a.tw-link-space").count() == 1
     shot(page, "web_4_published.png", tmp_path)
-    print(f"\nupload to published bot: {seconds:.1f} s ({REAL_BASE or 'tiny model'})")
 
     model = state.repos[("model", "alice/wren-browser")]
     files = model.commits[model.refs["main"]].files
     assert {"config.json", "model.safetensors", "README.md", "predictions.png"} <= set(files)
     out, err = capfd.readouterr()  # the server's log (it runs in this process)
     assert_no_secret(work, page.content(), out, err)
+    with capfd.disabled():
+        print(f"\nupload to published bot: {seconds:.1f} s ({REAL_BASE or 'tiny model'}); {status}")
     assert not list(work.glob("*/uploads/*"))  # the archive was deleted once read
     page.context.close()
 

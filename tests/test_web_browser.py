@@ -223,7 +223,7 @@ def test_on_a_space_people_sign_in_and_publish_to_their_own_account(
     try:
         page = open_page(browser, url)
         page.click("#tw-login")  # gradio's sign-in (mocked off a Space: the same session flow)
-        page.wait_for_function("document.querySelector('#tw-login').innerText.includes('Logout')")
+        page.wait_for_function("document.querySelector('#tw-login')?.innerText.includes('Logout')")
         read_posts(page, SAMPLE)
         counts_of(page, "wrencalloway")
         train(page, 2)

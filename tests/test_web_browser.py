@@ -183,12 +183,13 @@ def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypa
 
 def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser, tmp_path):
     url, work = creator
+    earlier = set(work.iterdir())  # a closed session of another test may still be going
     first = open_page(browser, url)
     read_posts(first, SAMPLE)
     counts_of(first, "wrencalloway")
     train(first, 100_000)  # far longer than the test: only closing the tab ends it
     first.wait_for_selector('#tw-status .tw-status[data-step="2"]')
-    [first_folder] = list(work.iterdir())
+    [first_folder] = set(work.iterdir()) - earlier
 
     second = open_page(browser, url)
     read_posts(second, SAMPLE)

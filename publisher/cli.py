@@ -346,6 +346,33 @@ def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
     build_demo(model_id).launch(server_port=port, share=share)
 
 
+@cli.command()
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves other machines too.")  # fmt: skip
+@click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
+@click.option("--base-model", "base_models", multiple=True, help="A base model to offer (repeatable; the first is the default). Default: smollm2, openai-community/gpt2.")  # fmt: skip
+@click.option("--time-budget", type=click.FloatRange(0.1), default=None, help="Minutes of training per bot before it stops and keeps what it learned (default 10).")  # fmt: skip
+@click.option("--space-folder", type=click.Path(path_type=Path), default=None, help="Write a Space running this app into the folder instead of serving it.")  # fmt: skip
+def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_budget: float | None, space_folder: Path | None) -> None:  # fmt: skip
+    """Serve the bot creator in the browser: upload posts, train, publish."""
+    from .web import WebConfig
+
+    cfg = WebConfig.from_env()
+    if base_models:
+        cfg.base_models = base_models
+    if time_budget:
+        cfg.time_budget = time_budget * 60
+    if space_folder is not None:
+        from .web.space_folder import write_space_folder
+
+        write_space_folder(space_folder, cfg)
+        click.echo(f"Wrote the creator Space to {space_folder}. Try it: cd {space_folder} && python app.py")  # fmt: skip
+        return
+    from .web import build_app, launch_options
+
+    build_app(cfg).launch(server_name=host, server_port=port, share=share, **launch_options(cfg))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn domain errors into one line with a hint."""
     from . import console
@@ -358,9 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     except TweetbotError as e:
         if debug:
             raise
-        click.echo(f"Error: {e.message}", err=True)
-        if e.hint:
-            click.echo(f"Hint: {e.hint}", err=True)
+        for line in error_lines(e):
+            click.echo(line, err=True)
         return e.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
@@ -380,13 +406,30 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the last line of defence: still one line, unless debugging
         if debug:
             raise
-        click.echo(
-            f"Error: unexpected {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}",
-            err=True,
-        )
-        click.echo(f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it", err=True)
+        for line in error_lines(e):
+            click.echo(line, err=True)
         return 1
     return 0
+
+
+def error_lines(e: BaseException) -> list[str]:
+    """What a person is told about an error: `Error: ...` and, when there is one, `Hint: ...`.
+
+    The CLI prints these lines on stderr; the web app shows the same ones.
+
+    Args:
+        e: a `TweetbotError`, or anything else (reported as unexpected).
+
+    Returns:
+        One or two lines.
+    """
+    if isinstance(e, TweetbotError):
+        return [f"Error: {e.message}"] + ([f"Hint: {e.hint}"] if e.hint else [])
+    detail = str(e).splitlines()[0][:300] if str(e) else ""
+    return [
+        f"Error: unexpected {type(e).__name__}: {detail}",
+        f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it",
+    ]
 
 
 if __name__ == "__main__":

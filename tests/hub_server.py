@@ -268,6 +268,7 @@ class HubState:
             "id": hashlib.md5(tok.user.encode()).hexdigest()[:24],
             "name": tok.user,
             "fullname": tok.user.title(),
+            "avatarUrl": f"/avatars/{tok.user}.svg",  # as the Hub's (gradio's mocked sign-in reads it)
             "isPro": False,
             "orgs": orgs,
             "auth": {"type": "access_token", "accessToken": access},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,10 @@ class TrainConfig:
     # on this split of DIR/data/tokenized/: how `hf-tweetbot update` continues a bot.
     init_from: Path | None = None
     train_split: str = "train"
+    # Called after every optimizer step with (step, total steps, loss); returning True stops
+    # training there and keeps what was learned, raising aborts it. For callers that draw
+    # progress or enforce a time budget (the web app); not a command-line flag.
+    on_step: Callable[[int, int, float], bool | None] | None = None
 
 
 def learning_rate(cfg: TrainConfig) -> float:
@@ -208,7 +213,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     net.train()
     start = last = time.perf_counter()
     epoch = step // steps_per_epoch
-    while step < total_steps:
+    stopped = False
+    while step < total_steps and not stopped:
         loader.set_epoch(epoch)
         # On resume, skip the micro-batches of this epoch that the checkpoint already saw.
         skip = (step - epoch * steps_per_epoch) * cfg.grad_accum
@@ -240,7 +246,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
             )
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
                 ckpt.save(accelerator, step)
-            if step >= total_steps:
+            stopped = bool(cfg.on_step and cfg.on_step(step, total_steps, value))
+            if stopped or step >= total_steps:
                 break
         epoch += 1
     seconds = time.perf_counter() - start

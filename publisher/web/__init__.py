@@ -1,0 +1,14 @@
+"""The bot creator in the browser (`hf-tweetbot web`), locally or as a Hugging Face Space.
+
+- `app.py`: the page (`build_app(cfg) -> gr.Blocks`) and its `/create` API endpoint;
+- `jobs.py`: prepare, train and publish through `publisher.pipeline` in worker threads, one
+  training at a time, with progress, cancellation and a time budget;
+- `session.py`: the limits (`WebConfig`), each session's private work folder, typed sources;
+- `views.py`: the HTML it shows (escaped);
+- `space_folder.py`: `write_space_folder(dir)`, a Space running this app (`--space-folder`).
+"""
+
+from .app import build_app, launch_options
+from .session import WebConfig
+
+__all__ = ["WebConfig", "build_app", "launch_options"]

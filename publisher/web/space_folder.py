@@ -1,0 +1,120 @@
+"""`hf-tweetbot web --space-folder DIR`: a Hugging Face Space that runs the bot creator.
+
+The folder holds copies of the installed `publisher`, `space` and `templates` packages beside a
+three-line `app.py`, so it runs with `python app.py` anywhere its requirements are installed and
+needs nothing from PyPI that is not public. Requirements are hf-tweetbot's own dependencies,
+pinned to the versions installed here; torch comes from PyTorch's CPU index, as a CPU Space has
+no GPU for a CUDA build to use. The README's front matter turns on "Sign in with Hugging Face"
+with the one scope the app needs: creating repos and writing to the repos it created.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib import metadata, resources
+from pathlib import Path
+
+from .session import WebConfig
+
+PACKAGES = {"publisher": (".py",), "space": (".py", ".txt", ".css", ".md"), "templates": (".py", ".j2")}  # fmt: skip
+# `contribute-repos`: create repos and write to those this app created (the bot's model, Space
+# and dataset); `manage-repos` would also reach every other repo and allow deleting them.
+OAUTH_SCOPES = ("contribute-repos",)
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+
+APP = '''"""Make a bot that writes like you: hf-tweetbot's creator (written by `hf-tweetbot web --space-folder`).
+
+The Space's variables HF_TWEETBOT_WEB_BASE_MODELS (comma-separated) and HF_TWEETBOT_WEB_TIME_BUDGET
+(minutes) override the values below; an X_BEARER_TOKEN secret lets people type X handles.
+"""
+
+from publisher.web import WebConfig, build_app, launch_options
+
+cfg = WebConfig.from_env(WebConfig(base_models={base_models!r}, time_budget={time_budget!r}))
+demo = build_app(cfg)
+
+if __name__ == "__main__":
+    demo.launch(**launch_options(cfg))
+'''
+
+README = """---
+title: Make a bot that writes like you
+emoji: 🐦
+colorFrom: blue
+colorTo: indigo
+sdk: gradio
+sdk_version: {gradio_version}
+app_file: app.py
+pinned: false
+license: apache-2.0
+hf_oauth: true
+hf_oauth_expiration_minutes: 480
+hf_oauth_scopes:
+{scopes}
+---
+
+# Make a bot that writes like you
+
+Upload your X archive (or type `bsky:` / `mastodon:` accounts), watch it train, read what it
+writes, and publish it to **your** Hugging Face account, with a model card and a Space to play
+with it. Written by `hf-tweetbot web --space-folder`.
+
+People sign in with Hugging Face and their bot is pushed with their own token to their own
+namespace; the Space never uses its owner's token for them. One training runs at a time (the
+page shows each person's place in the queue), for at most {minutes:g} minutes on this hardware;
+uploads are deleted once read, and a session's files when its tab closes.
+
+Settings (Space variables): `HF_TWEETBOT_WEB_BASE_MODELS` (comma-separated, the first is the
+default), `HF_TWEETBOT_WEB_TIME_BUDGET` (minutes); secret `X_BEARER_TOKEN` to read X accounts.
+"""
+
+
+def requirements() -> str:
+    """hf-tweetbot's dependencies, pinned to the installed versions (local tags dropped)."""
+    from packaging.requirements import Requirement
+
+    pins = [f"--extra-index-url {CPU_TORCH_INDEX}"]
+    for line in metadata.requires("hf-tweetbot") or []:
+        req = Requirement(line)
+        if req.marker is not None and "extra" in str(req.marker):
+            continue  # dev and optional extras
+        extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+        pins.append(f"{req.name}{extras}=={metadata.version(req.name).split('+')[0]}")
+    return "\n".join(pins) + "\n"
+
+
+def write_space_folder(out: Path, cfg: WebConfig) -> Path:
+    """Write a Space running the creator into `out` (files already there are replaced).
+
+    Args:
+        out: the folder (created if needed); push it with `hf upload` or git.
+        cfg: the base models and time budget baked into its `app.py`.
+
+    Returns:
+        `out`.
+    """
+    import gradio
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for package, suffixes in PACKAGES.items():
+        _copy_package(Path(str(resources.files(package))), out / package, suffixes)
+    app = APP.format(base_models=tuple(cfg.base_models), time_budget=cfg.time_budget)
+    (out / "app.py").write_text(app, encoding="utf-8")
+    (out / "requirements.txt").write_text(requirements(), encoding="utf-8")
+    scopes = "\n".join(f"  - {s}" for s in OAUTH_SCOPES)
+    readme = README.format(
+        gradio_version=gradio.__version__, scopes=scopes, minutes=cfg.time_budget / 60
+    )
+    (out / "README.md").write_text(readme, encoding="utf-8")
+    return out
+
+
+def _copy_package(src: Path, dest: Path, suffixes: tuple[str, ...]) -> None:
+    """The package's source files, sub-packages included, without caches."""
+    shutil.rmtree(dest, ignore_errors=True)
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if path.is_file() and path.suffix in suffixes and "__pycache__" not in rel.parts:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest / rel)

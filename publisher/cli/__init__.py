@@ -1,0 +1,83 @@
+"""The `hf-tweetbot` command: parse, call the stage, print. Errors become one line here.
+
+The commands that make and publish a bot are in `make.py`, those that use one in `use.py`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..errors import TweetbotError, os_reason
+from .group import cli, say
+
+DEBUG_ENV = "HF_TWEETBOT_DEBUG"
+VERBOSE_ENV = "HF_TWEETBOT_VERBOSE"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn domain errors into one line with a hint."""
+    from .. import console
+
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    # Before any library is imported: their bars and warnings are not for the user (--verbose).
+    console.setup(verbose=os.environ.get(VERBOSE_ENV) == "1")
+    try:
+        cli.main(args=argv, prog_name="hf-tweetbot", standalone_mode=False)
+    except TweetbotError as e:
+        if debug:
+            raise
+        for line in error_lines(e):
+            click.echo(line, err=True)
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted; finished outputs were kept, nothing was half-written.", err=True)
+        return 130
+    except OSError as e:  # the machine, not the code: a full disk, a read-only folder, ...
+        if debug:
+            raise
+        click.echo(f"Error: {os_reason(e)}", err=True)
+        click.echo("Hint: check the free space and permissions there, then run it again", err=True)
+        return 2
+    except Exception as e:  # the last line of defence: still one line, unless debugging
+        if debug:
+            raise
+        for line in error_lines(e):
+            click.echo(line, err=True)
+        return 1
+    return 0
+
+
+def error_lines(e: BaseException) -> list[str]:
+    """What a person is told about an error: `Error: ...` and, when there is one, `Hint: ...`.
+
+    The CLI prints these lines on stderr; the web app shows the same ones.
+
+    Args:
+        e: a `TweetbotError`, or anything else (reported as unexpected).
+
+    Returns:
+        One or two lines.
+    """
+    if isinstance(e, TweetbotError):
+        return [f"Error: {e.message}"] + ([f"Hint: {e.hint}"] if e.hint else [])
+    detail = str(e).splitlines()[0][:300] if str(e) else ""
+    return [
+        f"Error: unexpected {type(e).__name__}: {detail}",
+        f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it",
+    ]
+
+
+# The commands register themselves on `cli` when imported.
+from .make import prepare, publish, push, train, update  # noqa: E402
+from .use import card, eval_, export, generate, space, web  # noqa: E402
+
+__all__ = ["card", "cli", "error_lines", "say", "eval_", "export", "generate", "main", "prepare", "publish",
+           "push", "space", "train", "update", "web"]  # fmt: skip

@@ -1,0 +1,116 @@
+"""Commands that make and publish a bot: prepare, train, publish, update, push."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli_options import (
+    prepare_opts,
+    push_options,
+    push_opts,
+    quality_cfg,
+    quality_options,
+    source_options,
+    train_cfg,
+    train_options,
+)
+from .group import cli
+from .group import say as _say
+
+
+@cli.command()
+@click.argument("users", nargs=-1, required=True)
+@source_options
+def prepare(users: tuple[str, ...], **kw: Any) -> None:
+    """Gather, clean and tokenize the posts of 1 to 3 USERs into DIR/bot.json and DIR/data/."""
+    from ..pipeline import prepare as run
+
+    out, _ = run(list(users), prepare_opts(kw), _say)
+    click.echo(f"Next: hf-tweetbot train {out}")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--base-model",
+    default=None,
+    help="Train another base model than `prepare` recorded (re-tokenizes).",
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+@train_options
+@quality_options
+def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
+    """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
+    from ..pipeline import is_main_process, train_bot
+
+    train_bot(bot_dir, train_cfg(kw, base_model), _say, quality_cfg(kw))
+    if is_main_process():
+        click.echo(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
+
+
+@cli.command()
+@click.argument("users", nargs=-1, required=True)
+@source_options
+@train_options
+@push_options
+@quality_options
+@click.option("--no-push", is_flag=True, help="Keep everything local.")
+def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
+    """Gather, clean, fine-tune, write the card and push a bot of 1 to 3 USERs."""
+    from ..pipeline import publish as run
+
+    bot_dir = run(list(users), prepare_opts(kw), train_cfg(kw, None),
+                  None if no_push else push_opts(kw), _say, quality_cfg(kw))  # fmt: skip
+    click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.argument("users", nargs=-1)
+@click.option(
+    "--from-scratch",
+    is_flag=True,
+    help="Retrain from the base model on every post instead of continuing.",
+)
+@click.option(
+    "--max-posts",
+    default=3200,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most new posts fetched per user from a live API.",
+)
+@train_options
+@push_options
+@click.option("--no-push", is_flag=True, help="Keep the update local.")
+def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts: int, no_push: bool, **kw: Any) -> None:  # fmt: skip
+    """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
+    from ..sources import SourceOptions
+    from ..update import UpdateOptions
+    from ..update import update as run
+
+    opts = UpdateOptions(from_scratch, SourceOptions(raw_dir=bot_dir / "raw", max_posts=max_posts),
+                         train_cfg(kw, None), None if no_push else push_opts(kw))  # fmt: skip
+    result = run(bot_dir, list(users), opts, _say)
+    if not result.nothing_new:
+        click.echo(f"Bot updated: +{result.added} posts. Try: hf-tweetbot generate {bot_dir}")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@push_options
+def push(bot_dir: Path, **kw: Any) -> None:
+    """Upload BOT_DIR/repo/ (and optionally a dataset and a Space) to the Hub."""
+    from .. import hub, manifest
+    from ..errors import AuthError
+
+    token = hub.get_token()
+    if token is None:
+        raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
+    opts = push_opts(kw)
+    for warning in hub.privacy.check(manifest.load(bot_dir), opts):
+        _say(f"Warning: {warning}")
+    result = hub.push(bot_dir, opts, token)
+    click.echo(str(result))

@@ -1,0 +1,175 @@
+"""Commands that use a bot: generate, eval, card, export, space, and the creator: web."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..locate import loading, locate
+from .group import cli
+from .group import say as _say
+
+
+@cli.command()
+@click.argument("bot")
+@click.argument("prompt", required=False, default=None)
+@click.option(
+    "-n", "num", default=5, show_default=True, type=click.IntRange(1, 200), help="How many posts."
+)
+@click.option("--max-new-tokens", default=60, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.01, 5))
+@click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.01, 1))
+@click.option("--seed", default=None, type=int)
+@click.option(
+    "--allow-copies", is_flag=True, help="Show posts that repeat 10+ tokens of a real post."
+)
+def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float, top_p: float, seed: int | None, allow_copies: bool) -> None:  # fmt: skip
+    """Write posts with a bot (a bot folder, its repo/ folder, or a Hub repo id)."""
+    from space.guard import guarded_posts, load_guard
+    from space.sampling import load_bot
+
+    where = locate(bot)
+    model_id, widget = where.model_id, where.widget_text
+    with loading(model_id):
+        model, tok = load_bot(model_id, base=where.base)
+    guard, status = load_guard(model_id, allow_copies)
+    if guard is None:
+        _say(f"Copy guard {status}")
+    text = widget if prompt is None else prompt
+    out = guarded_posts(model, tok, text, guard, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    for i, post in enumerate(out.posts, 1):
+        click.echo(f"{i}. {post}")
+    if out.redrawn:
+        _say(f"The copy guard drew {out.redrawn} post(s) again: they repeated a real post")
+    for note in out.notes:
+        _say(f"Notice: {note}")
+
+
+@cli.command(name="eval")
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--samples",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Posts drawn from a bare EOS (0: none).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--allow-copies/--no-allow-copies",
+    default=None,
+    help="Record the copy guard off (on). Default: as recorded.",
+)
+def eval_(bot_dir: Path, samples: int, seed: int, allow_copies: bool | None) -> None:  # fmt: skip
+    """Measure BOT_DIR (perplexity, copies of real posts, variety, tokenizer fit) and write its copy guard."""
+    from ..pipeline import assess
+    from ..quality import QualityConfig
+
+    assess(
+        bot_dir, QualityConfig(samples=samples, seed=seed, allow_copies=allow_copies), click.echo
+    )
+    click.echo(
+        f"Wrote {bot_dir / 'repo' / 'quality.json'} and the quality block of {bot_dir / 'bot.json'}"
+    )
+
+
+@cli.command()
+@click.argument("bot", type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the card to FILE instead of standard output.",
+)
+@click.option(
+    "--card-metadata",
+    type=click.Choice(["exact", "full"]),
+    default=None,
+    help="Default: as recorded in bot.json.",
+)
+def card(bot: Path, output: Path | None, card_metadata: str | None) -> None:
+    """Print the model card of BOT (a bot folder or its bot.json)."""
+    from .. import card as cards
+    from .. import manifest
+
+    text = cards.render_bot_card(bot, None if card_metadata is None else card_metadata == "full")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        manifest.atomic_write_text(output, text)
+        _say(f"Wrote {output}")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--gguf",
+    is_flag=True,
+    help="Write a GGUF file (llama.cpp, Ollama, LM Studio) and an Ollama Modelfile.",
+)
+@click.option("--quant", type=click.Choice(["q8_0", "f16"]), default="q8_0", show_default=True, help="GGUF tensor type.")  # fmt: skip
+def export(bot_dir: Path, gguf: bool, quant: str) -> None:
+    """Export the bot in BOT_DIR for local runners into BOT_DIR/export/."""
+    from ..errors import UsageError
+    from ..export import ExportOptions
+    from ..export import export as run
+
+    if not gguf:
+        raise UsageError("choose what to export", hint=f"hf-tweetbot export {bot_dir} --gguf")
+    path = run(bot_dir, ExportOptions(quant=quant), _say)
+    name = path.name.split(".")[0]
+    click.echo(
+        f'Next: ollama create {name} -f {path.parent}/Modelfile && ollama run {name} "My dream is"'
+    )
+
+
+@cli.command()
+@click.argument("bot")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
+@click.option("--allow-copies", is_flag=True, help="Turn the copy guard off for this run.")
+def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
+    """Serve the Gradio app locally on a bot folder or a Hub repo id."""
+    from space.guard import ALLOW_ENV
+
+    where = locate(bot)
+    model_id = where.model_id
+    os.environ["MODEL_ID"] = model_id
+    if where.base:  # an adapter bot on an offline base: the app loads the base from here
+        os.environ["TWEETBOT_BASE_MODEL"] = where.base
+    if allow_copies:
+        os.environ[ALLOW_ENV] = "1"
+    from space.app import build_demo
+
+    build_demo(model_id).launch(server_port=port, share=share)
+
+
+@cli.command()
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves other machines too.")  # fmt: skip
+@click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
+@click.option("--base-model", "base_models", multiple=True, help="A base model to offer (repeatable; the first is the default). Default: smollm2, openai-community/gpt2.")  # fmt: skip
+@click.option("--time-budget", type=click.FloatRange(0.1), default=None, help="Minutes of training per bot before it stops and keeps what it learned (default 10).")  # fmt: skip
+@click.option("--space-folder", type=click.Path(path_type=Path), default=None, help="Write a Space running this app into the folder instead of serving it.")  # fmt: skip
+def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_budget: float | None, space_folder: Path | None) -> None:  # fmt: skip
+    """Serve the bot creator in the browser: upload posts, train, publish."""
+    from ..web import WebConfig
+
+    cfg = WebConfig.from_env()
+    if base_models:
+        cfg.base_models = base_models
+    if time_budget:
+        cfg.time_budget = time_budget * 60
+    if space_folder is not None:
+        from ..web.space_folder import write_space_folder
+
+        write_space_folder(space_folder, cfg)
+        click.echo(f"Wrote the creator Space to {space_folder}. Try it: cd {space_folder} && python app.py")  # fmt: skip
+        return
+    from ..web import build_app, launch_options
+
+    build_app(cfg).launch(server_name=host, server_port=port, share=share, **launch_options(cfg))

@@ -22,7 +22,11 @@ def test_a_trained_bot_folder_is_its_repo_with_its_widget_text(tmp_path):
     (bot / "repo").mkdir()
     (bot / "repo" / "config.json").write_text("{}")
     where = locate(str(bot))
-    assert (where.model_id, where.widget_text, where.base) == (str(bot / "repo"), "Hello there", None)
+    assert (where.model_id, where.widget_text, where.base) == (
+        str(bot / "repo"),
+        "Hello there",
+        None,
+    )
 
 
 def test_an_adapter_bot_loads_its_base_from_where_it_is_here(tmp_path, tiny_model):

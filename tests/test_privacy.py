@@ -11,8 +11,7 @@ from urllib.parse import unquote
 
 import pytest
 from archives import write_archive
-from conftest import EXAMPLES
-from hub_server import Token
+from conftest import EXAMPLES, HUB_TOKEN
 
 from publisher import clean, cli, manifest
 from publisher.sources import archive
@@ -21,17 +20,13 @@ from space import guard, ui
 sys.path.insert(0, str(EXAMPLES))
 from wrencalloway_posts import POSTS  # noqa: E402
 
-TOKEN = "hf_PrivacyToken0123456789abcdef"
+TOKEN = HUB_TOKEN  # conftest's hub_env signs alice in with it
 DELETED = ["I never meant to post this, deleting it now.", "Another post I took back within the hour."]  # fmt: skip
 
 
 @pytest.fixture
-def hubs(hub_server, monkeypatch):
-    hub_server.state.reset()
-    hub_server.state.tokens[TOKEN] = Token("alice")
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
-    yield hub_server.state
-    hub_server.state.reset()
+def hubs(hub_env):
+    return hub_env
 
 
 @pytest.fixture(scope="module")

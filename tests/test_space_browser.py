@@ -14,18 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM
 from test_space import _free_port, make_bot_repo
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PROMPT = "Tea with"
 
 pytestmark = [
@@ -51,18 +42,6 @@ def app_url(tiny_model, tmp_path_factory):
         yield demo.local_url
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HUB_ENDPOINT, write_posts_jsonl
-from test_space_browser import CHROMIUM, CHROMIUM_ARGS
+from conftest import CHROMIUM, HUB_ENDPOINT, write_posts_jsonl
 from web_helpers import (
     MOCK_OAUTH,
     SAMPLE,
@@ -44,18 +43,6 @@ pytestmark = [
         not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make chromium`"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")

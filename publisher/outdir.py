@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import manifest
-from .errors import OutputExistsError
+from .errors import ManifestError, OutputExistsError
 from .sources import split_spec
 
 # Everything a bot folder may hold; `--overwrite` removes these and refuses a folder with more.
@@ -199,3 +199,18 @@ def _age(path: Path) -> float:
         return time.time() - path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def holds_another_bot(out: Path, model_name: str) -> bool:
+    """Whether `out` holds a bot.json of another bot (or one that cannot be read)."""
+    try:
+        return manifest.load(out).model_name != model_name
+    except ManifestError:  # no bot.json, or one we cannot read: not this bot's either way
+        return (out / manifest.MANIFEST_NAME).exists()
+
+
+def swap_in(new: Path, target: Path, stage: Path) -> None:
+    """Swap `new` in for `target` with renames; the old one goes into `stage`, removed with it."""
+    if target.exists():
+        os.replace(target, stage / f"old-{target.name}")
+    os.replace(new, target)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import base_models, clean, console, dataset, manifest, outdir
-from .errors import ManifestError, OutputError, UsageError, os_reason
+from .errors import OutputError, UsageError, os_reason
 from .manifest import Manifest, UserStats
 from .outdir import check_out_dir
 from .sources import Gathered, SourceOptions, gather, split_spec
@@ -199,8 +199,8 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
                 f"nothing in {out} was changed",
                 hint="free some disk space (or make the folder writable) and run the same command",
             ) from None
-        if overwrite and _holds_another_bot(out, m.model_name):
-            _replace(new, out, stage)  # another bot: replace the whole folder
+        if overwrite and outdir.holds_another_bot(out, m.model_name):
+            outdir.swap_in(new, out, stage)  # another bot: replace the whole folder
             return
         out.mkdir(exist_ok=True)
         for stale in ("avatars", "checkpoints"):  # the old bot's, if any; into the stage's bin
@@ -208,21 +208,7 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
                 os.replace(out / stale, stage / f"old-{stale}")
         for item in ("data", "avatars", manifest.MANIFEST_NAME):  # bot.json last
             if (new / item).exists():
-                _replace(new / item, out / item, stage)
-
-
-def _holds_another_bot(out: Path, model_name: str) -> bool:
-    try:
-        return manifest.load(out).model_name != model_name
-    except ManifestError:  # no bot.json, or one we cannot read: not this bot's either way
-        return (out / manifest.MANIFEST_NAME).exists()
-
-
-def _replace(new: Path, target: Path, stage: Path) -> None:
-    """Swap `new` in for `target` with renames; the old one goes into `stage`, removed with it."""
-    if target.exists():
-        os.replace(target, stage / f"old-{target.name}")
-    os.replace(new, target)
+                outdir.swap_in(new / item, out / item, stage)
 
 
 def finish(bot_dir: Path, say: Say = print) -> None:

@@ -290,3 +290,11 @@ def same_as_remote(path: Path, remote: Any) -> bool:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest() == want
+
+
+def human_size(n: int) -> str:
+    """1.2 MB, 340 KB, 12 B."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"

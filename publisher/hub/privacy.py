@@ -4,15 +4,19 @@
   pushes it privately, `--public-ok` pushes it publicly anyway, with a warning;
 - a dataset repo of the posts is private unless `--public-dataset`;
 - a repo that must be private but already exists publicly is refused before anything is
-  committed (the Hub keeps a repo's visibility when files are added to it).
+  committed (the Hub keeps a repo's visibility when files are added to it);
+- no uploaded file holds the token or the copy guard's key, which reaches a Space only as a
+  secret.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from ..errors import PrivacyError
+from ..errors import HubError, PrivacyError
 from ..manifest import Manifest
+from .files import local_files
 
 
 def protected_handles(man: Manifest) -> list[str]:
@@ -81,3 +85,29 @@ def check_remote(api: Any, repo_id: str, opts: Any) -> None:
                 hint=f"make {prefix}{repo_id} private in its Settings on the Hub, or push to "
                 "another --repo-id",
             )
+
+
+def refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
+    """Never upload a file holding the token or the copy guard's key (a log that captured it)."""
+    from ..quality.guard import key_of
+
+    needles = [s.encode() for s in (token, key_of(bot_dir)) if s]
+    for rel, path in local_files(folder).items():
+        data = path.read_bytes()
+        if any(n in data for n in needles):
+            raise HubError(
+                f"{folder.name}/{rel} contains your Hugging Face token or copy guard key: "
+                "refusing to upload; nothing was committed",
+                hint=f"remove it from that file, then `hf-tweetbot push {bot_dir}`",
+            )
+
+
+def give_space_guard_key(api: Any, repo_id: str, bot_dir: Path) -> None:
+    """Hand the copy guard's key to the Space as a secret (never a file, never a variable)."""
+    from space.guard import KEY_ENV
+
+    from ..quality.guard import key_of
+
+    key = key_of(bot_dir)
+    if key:
+        api.add_space_secret(repo_id, KEY_ENV, key, description="hf-tweetbot copy guard key")

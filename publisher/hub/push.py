@@ -38,7 +38,7 @@ from .access import (
     repo_url,
     retry_after,
 )
-from .files import is_adapter, local_files, same_as_remote, stale_on_hub
+from .files import human_size, is_adapter, local_files, same_as_remote, stale_on_hub
 
 # huggingface_hub's shared client waits forever by default; a dead network must fail fast.
 PREFLIGHT_TIMEOUT = 10.0
@@ -90,14 +90,6 @@ class RepoPush:
         return (
             f"{self.repo_type} {where}: {len(self.files)} file(s){size} in commit {self.commit[:7]}"  # type: ignore[index]
         )
-
-
-def human_size(n: int) -> str:
-    """1.2 MB, 340 KB, 12 B."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
 
 
 @dataclass
@@ -235,7 +227,7 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
             gpu = hub_files.is_gpu(opts.space_hardware)
             folders["space"] = hub_files.stage_space(man, bot_dir / "repo", Path(tmp) / "space", gpu)  # fmt: skip
         for folder in folders.values():
-            _refuse_secrets(folder, token, bot_dir)
+            privacy.refuse_secrets(folder, token, bot_dir)
         with client_timeout(PUSH_TIMEOUT):
             done = {
                 t: _push_folder(f, t, repo_id, opts, token, bot_dir, say)
@@ -249,21 +241,6 @@ def _check_remote_privacy(repo_id: str, opts: PushOptions, token: str, bot_dir: 
 
     with hub_errors(f"repo {repo_id}", token, str(bot_dir)), client_timeout(PREFLIGHT_TIMEOUT):
         privacy.check_remote(HfApi(token=token), repo_id, opts)
-
-
-def _refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
-    """Never upload a file holding the token or the copy guard's key (a log that captured it)."""
-    from ..quality.guard import key_of
-
-    needles = [s.encode() for s in (token, key_of(bot_dir)) if s]
-    for rel, path in local_files(folder).items():
-        data = path.read_bytes()
-        if any(n in data for n in needles):
-            raise HubError(
-                f"{folder.name}/{rel} contains your Hugging Face token or copy guard key: "
-                "refusing to upload; nothing was committed",
-                hint=f"remove it from that file, then `hf-tweetbot push {bot_dir}`",
-            )
 
 
 def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, token: str, bot_dir: Path, say: Callable[[str], None]) -> RepoPush:  # fmt: skip
@@ -315,7 +292,7 @@ def _push_folder(folder: Path, repo_type: str, repo_id: str, opts: PushOptions, 
             api.add_space_variable(repo_id, "MODEL_ID", model_id)
             if opts.space_hardware:
                 api.request_space_hardware(repo_id, opts.space_hardware)  # type: ignore[arg-type]
-            _space_guard_key(api, repo_id, bot_dir)
+            privacy.give_space_guard_key(api, repo_id, bot_dir)
     return RepoPush(repo_type, repo_id, url, commit, changed + stale if commit else [], pr_url, size if commit else 0)  # fmt: skip
 
 
@@ -337,17 +314,6 @@ def _commit(api: Any, ops: list[Any], say: Callable[[str], None], **kw: Any) -> 
             say(f"The Hub asks to wait {wait:.0f} s (HTTP 429): committing again then")
             sleep(wait)
     raise AssertionError("unreachable")
-
-
-def _space_guard_key(api: Any, repo_id: str, bot_dir: Path) -> None:
-    """Hand the copy guard's key to the Space as a secret (never a file, never a variable)."""
-    from space.guard import KEY_ENV
-
-    from ..quality.guard import key_of
-
-    key = key_of(bot_dir)
-    if key:
-        api.add_space_secret(repo_id, KEY_ENV, key, description="hf-tweetbot copy guard key")
 
 
 def _message(repo_type: str, repo_id: str, changed: list[str]) -> str:

@@ -273,13 +273,11 @@ def _record(stage: Path, result: UpdateResult, cfg: Any) -> None:
 
 def _swap(stage: Path, bot_dir: Path) -> None:
     """Move the staged data/, repo/, runs/ and bot.json into the bot folder, bot.json last."""
-    from ..pipeline import _replace
-
     trash = stage / "old"  # the replaced items, removed with the stage
     trash.mkdir()
     for item in ("data", "repo", "runs", KEY_FILE, manifest.MANIFEST_NAME):
         if (stage / item).exists():
-            _replace(stage / item, bot_dir / item, trash)
+            outdir.swap_in(stage / item, bot_dir / item, trash)
 
 
 def commit_message(result: UpdateResult) -> str:

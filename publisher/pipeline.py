@@ -217,13 +217,12 @@ def finish(bot_dir: Path, say: Say = print) -> None:
     from space.sampling import load_bot
 
     from . import card, thumbnail
-    from .hub.files import is_adapter
+    from .locate import locate
 
     m = manifest.load(bot_dir)
     repo = bot_dir / "repo"
-    # An adapter's base is loaded from where it is here (the offline smollm2 has no Hub access).
-    base = base_models.resolve(m.base_model) if is_adapter(repo) else None
-    model, tok = load_bot(str(repo), base=base)
+    where = locate(str(bot_dir))  # an adapter bot: its base as it is here (smollm2 offline)
+    model, tok = load_bot(where.model_id, base=where.base)
     guard, _ = load_guard(str(repo), allow_copies=bool(m.privacy.get("allow_copies")))
     posts = guarded_posts(model, tok, m.widget_text, guard, n=3, max_new_tokens=40, seed=0).posts
     thumbnail.make_thumbnail(m, posts, repo)

@@ -27,8 +27,8 @@ from space import sampling
 from space.bot_info import QUALITY_FILE
 
 from .. import base_models, dataset, manifest
-from ..errors import BaseModelError, ManifestError
-from ..hub.files import is_adapter
+from ..errors import BaseModelError
+from ..locate import locate
 from .fit import TokenizerFit, tokenizer_fit
 from .guard import build_guard
 from .measures import Corpus, distinct_n, fold, longest_shared
@@ -190,16 +190,13 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = _stderr
     bot_dir, start = Path(bot_dir), time.perf_counter()
     m = manifest.load(bot_dir)
     repo = bot_dir / "repo"
-    adapter = is_adapter(repo)
-    if not (repo / "config.json").is_file() and not adapter:
-        raise ManifestError(f"{bot_dir}: not trained yet", hint=f"hf-tweetbot train {bot_dir}")
+    where = locate(str(bot_dir))  # full weights or an adapter; ManifestError when untrained
     allow = m.privacy.get("allow_copies", False) if cfg.allow_copies is None else cfg.allow_copies
     train_posts, val_posts = dataset.load_posts(bot_dir / "data")
     train = [t for ts in train_posts.values() for t in ts]
     val = [t for ts in val_posts.values() for t in ts]
     if cfg.samples > 0:
-        base = base_models.resolve(m.base_model) if adapter else None
-        model, tok = sampling.load_bot(str(repo), base=base)
+        model, tok = sampling.load_bot(where.model_id, base=where.base)
     else:  # nothing to sample: the tokenizer is all the guard needs
         model, tok = None, base_models.load_tokenizer(str(repo))
     guard_file = build_guard(bot_dir, tok)

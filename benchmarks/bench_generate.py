@@ -12,17 +12,24 @@ Methods are interleaved run by run, so load from elsewhere hits all of them alik
 `--runs` runs after one warm-up each; the time to fuse and pack the weights at load is reported
 beside. `--guard BOT_DIR` measures instead what the copy guard adds to the
 Space's request (5 posts x 60 tokens, streamed), with and without it, interleaved run by run,
-each pair with the same seed. Usage:
+each pair with the same seed. `--where` compares where the sampling runs: on the thread that
+loaded the model (the Space's model thread, now) or on a fresh thread per request while the
+model was loaded on the main thread (before); each is a process of its own, as the OpenMP
+thread teams it measures belong to a process, alternated run by run. Usage:
 
     python -m benchmarks.bench_generate [--model FOLDER_OR_ID] [--runs 3] [--threads N]
     python -m benchmarks.bench_generate --guard bots/wrencalloway [--runs 10]
+    python -m benchmarks.bench_generate --where [--runs 5] [--fp32]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from space import decode, sampling, streaming  # noqa: E402
+from space import decode, model_thread, sampling, streaming  # noqa: E402
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
@@ -58,7 +65,14 @@ def streamed(model: Any, tok: Any) -> tuple[float, float]:
 
 
 def load(model_id: str, method: str) -> tuple[Any, Any, float]:
-    """The model of one method, and the seconds its fast path took to build (0 for plain)."""
+    """The model of one method, and the seconds its fast path took to build (0 for plain).
+
+    Loaded on the model thread, where the requests sample, as the Space does.
+    """
+    return model_thread.run(_load, model_id, method)
+
+
+def _load(model_id: str, method: str) -> tuple[Any, Any, float]:
     dtype, path = method.split("_")
     model, tok = sampling.load_bot(model_id, bf16=dtype == "bf16")
     t = time.perf_counter()
@@ -136,7 +150,7 @@ def guard_cost(bot_dir: str, runs: int, say: Any = print) -> dict[str, Any]:
     from space import guard
 
     repo = str(Path(bot_dir) / "repo")
-    model, tok = sampling.load_bot(repo)
+    model, tok = model_thread.run(sampling.load_bot, repo)  # where the Space loads and samples
     copy_guard, status = guard.load_guard(repo)
     if copy_guard is None:
         raise SystemExit(f"{bot_dir}: copy guard {status}")
@@ -163,6 +177,48 @@ def guard_cost(bot_dir: str, runs: int, say: Any = print) -> dict[str, Any]:
     return out
 
 
+def where_cost(model_id: str, runs: int, bf16: bool, say: Any = print) -> dict[str, list[float]]:
+    """Seconds of the Space's request, sampled on the model thread vs on a fresh request thread.
+
+    Args:
+        model_id: model folder.
+        runs: processes of each kind, alternated; each times 3 requests after a warm-up.
+        bf16: the model's dtype.
+        say: where the result lines go.
+
+    Returns:
+        {"model_thread": [...], "request_thread": [...]}: each process's median request.
+    """
+    out: dict[str, list[float]] = {"model_thread": [], "request_thread": []}
+    for _ in range(runs):
+        for where in out:
+            cmd = [sys.executable, "-m", "benchmarks.bench_generate", "--model", model_id, "--one", where]  # fmt: skip
+            res = subprocess.run(cmd + ([] if bf16 else ["--fp32"]), capture_output=True, text=True, check=True)  # fmt: skip
+            out[where].append(json.loads(res.stdout.strip().splitlines()[-1])["median"])
+    for where, times in out.items():
+        say(f"{N} posts x {TOKENS} tokens, {'bf16' if bf16 else 'fp32'}, sampled on the {where.replace('_', ' ')}: median {statistics.median(times):.3f} s")  # fmt: skip
+    return out
+
+
+def one_process(model_id: str, where: str, bf16: bool) -> None:
+    """One process of `where_cost`: print {"median": s} over 3 requests after a warm-up."""
+    if where == "model_thread":  # now: loading and sampling on the model thread
+        model, tok = model_thread.run(sampling.load_bot, model_id, bf16=bf16)
+        request = lambda: streamed(model, tok)  # noqa: E731
+    else:  # before: loaded on the main thread, sampled on a thread started for the request
+        model, tok = sampling.load_bot(model_id, bf16=bf16)
+
+        def request() -> tuple[float, float]:
+            out: list[tuple[float, float]] = []
+            th = threading.Thread(target=lambda: out.append(streamed(model, tok)))
+            th.start()
+            th.join()
+            return out[0]
+
+    times = [request()[1] for _ in range(4)][1:]
+    print(json.dumps({"median": statistics.median(times)}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="model folder or Hub id (default: SmolLM2)")
@@ -170,6 +226,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-pipeline", action="store_true", help="skip the slow fp32 baseline")
     ap.add_argument("--guard", metavar="BOT_DIR", help="measure the copy guard's cost instead")
+    ap.add_argument("--where", action="store_true", help="compare the thread sampling runs on")
+    ap.add_argument("--fp32", action="store_true", help="--where: an fp32 model (default bf16)")
+    ap.add_argument("--one", choices=["model_thread", "request_thread"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -177,6 +236,12 @@ def main() -> None:
         guard_cost(args.guard, args.runs)
         return
     model_id = args.model or default_model()
+    if args.one:
+        one_process(model_id, args.one, bf16=not args.fp32)
+        return
+    if args.where:
+        where_cost(model_id, args.runs, bf16=not args.fp32)
+        return
     print(f"model {model_id}, {torch.get_num_threads()} threads, {args.runs} runs, interleaved")
     print(f"{N} posts x {TOKENS} new tokens, prompt {PROMPT!r}; medians in seconds\n")
     res = bench(model_id, args.runs, say=lambda _: None, sequential=not args.skip_pipeline)

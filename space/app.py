@@ -22,7 +22,7 @@ import gradio as gr
 
 HERE = Path(__file__).resolve().parent
 try:
-    from . import guard, sampling, ui
+    from . import guard, model_thread, sampling, ui
     from .bot_info import (
         MODEL_ID_FILE,
         BotInfo,
@@ -34,6 +34,7 @@ try:
 except ImportError:  # `python app.py`: the sibling modules are top-level
     sys.path.insert(0, str(HERE))
     import guard  # type: ignore[no-redef]
+    import model_thread  # type: ignore[no-redef]
     import sampling  # type: ignore[no-redef]
     import ui  # type: ignore[no-redef]
     from bot_info import (  # type: ignore[no-redef]
@@ -82,13 +83,19 @@ def load(model_id: str) -> Bot:
     """
     with _LOCK:
         if model_id not in _BOTS:
-            model, tok = sampling.load_bot(model_id)
-            info = load_info(model_id)
-            # Warm-up: builds the stop-token table and touches every kernel once.
-            sampling.generate_posts(model, tok, info.widget_text, n=2, max_new_tokens=2)
-            copy_guard, status = guard.load_guard(model_id)
-            _BOTS[model_id] = Bot(model, tok, info, copy_guard, status)
+            # On the model thread, where every request samples (`model_thread.py` says why).
+            _BOTS[model_id] = model_thread.run(_load, model_id)
         return _BOTS[model_id]
+
+
+def _load(model_id: str) -> Bot:
+    model_thread.fit_threads()  # a Space sees its host's cores, not its 2-CPU quota
+    model, tok = sampling.load_bot(model_id)
+    info = load_info(model_id)
+    # Warm-up: builds the stop-token table and touches every kernel once.
+    sampling.generate_posts(model, tok, info.widget_text, n=2, max_new_tokens=2)
+    copy_guard, status = guard.load_guard(model_id)
+    return Bot(model, tok, info, copy_guard, status)
 
 
 def clamp(prompt: str | None, n: float, max_new_tokens: float) -> tuple[str, int, int, list[str]]:

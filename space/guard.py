@@ -31,10 +31,12 @@ from typing import Any
 import numpy as np
 
 try:
+    from . import model_thread
     from .bot_info import fetch, load_quality
     from .sampling import generate_posts
     from .streaming import stream_posts
 except ImportError:  # `python app.py` in a Space: the sibling modules are top-level
+    import model_thread  # type: ignore[no-redef]
     from bot_info import fetch, load_quality  # type: ignore[no-redef]
     from sampling import generate_posts  # type: ignore[no-redef]
     from streaming import stream_posts  # type: ignore[no-redef]
@@ -290,5 +292,5 @@ def stream_guarded(model: Any, tokenizer: Any, prompt: str, n: int, guard: CopyG
             shown = shown if frozen else first
             yield shown, None, []
             continue
-        done = redraw(model, tokenizer, prompt, guard, posts, **kw)
+        done = model_thread.run(redraw, model, tokenizer, prompt, guard, posts, **kw)
         yield done.posts[0], done.posts, done.notes

@@ -6,7 +6,6 @@ Stands alone like `sampling.py` (no import from `publisher`), so the Space ships
 from __future__ import annotations
 
 import queue
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +13,10 @@ import torch
 from transformers.generation.streamers import BaseStreamer
 
 try:
+    from . import model_thread
     from .sampling import generate_posts, post_text
 except ImportError:  # `python app.py` in a Space: the sibling modules are top-level
+    import model_thread  # type: ignore[no-redef]
     from sampling import generate_posts, post_text  # type: ignore[no-redef]
 
 
@@ -68,7 +69,7 @@ class FirstPostStreamer(BaseStreamer):
 def stream_posts(
     model: Any, tokenizer: Any, prompt: str = "", n: int = 5, **kwargs: Any
 ) -> Iterator[tuple[str, list[str] | None]]:
-    """Sample `n` posts in one batch on a background thread, streaming the first one.
+    """Sample `n` posts in one batch on the model thread (`model_thread.py`), streaming the first.
 
     Args:
         model: a causal LM from `load_bot`.
@@ -93,14 +94,13 @@ def stream_posts(
             result["error"] = e
             streamer.end()
 
-    thread = threading.Thread(target=work, name="tweetbot-sample", daemon=True)
-    thread.start()
+    job = model_thread.submit(work)
     try:
         for text in streamer:
             yield text, None
-    finally:  # also when the consumer stops early: let the sampling thread end too
+    finally:  # also when the consumer stops early: let the sampling end too
         streamer.cancelled = True
-        thread.join()
+        job.result()
     if "error" in result:
         raise result["error"]
     posts = result["posts"]

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from .. import console
 
     debug = os.environ.get(DEBUG_ENV) == "1"
+    fit_threads()
     # Before any library is imported: their bars and warnings are not for the user (--verbose).
     console.setup(verbose=os.environ.get(VERBOSE_ENV) == "1")
     try:
@@ -53,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(line, err=True)
         return 1
     return 0
+
+
+def fit_threads() -> None:
+    """Size PyTorch's threads to a container's CPU quota (it would size them to the host's cores).
+
+    Runs before torch is imported, so `OMP_NUM_THREADS` still decides; one set already is kept.
+    """
+    from space.model_thread import cpu_budget
+
+    budget = cpu_budget()
+    if "OMP_NUM_THREADS" not in os.environ and budget < (os.cpu_count() or 1):
+        os.environ["OMP_NUM_THREADS"] = str(budget)
 
 
 def error_lines(e: BaseException) -> list[str]:

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from space import decode, model_thread, sampling, streaming  # noqa: E402
+from space import decode, fast_decode, model_thread, sampling, streaming  # noqa: E402
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
@@ -90,24 +90,49 @@ def bench(model_id: str, repeats: int, say: Any = print, sequential: bool = True
         sequential: also time five sequential fp32 pipeline calls (~12 s a run for SmolLM2).
 
     Returns:
-        {"methods": {method: {"first_token": [...], "total": [...], "prepare": s}},
-        "sequential": [...], "native_bf16": bool}, in seconds per run.
+        {"methods": {method: {"first_token": [...], "total": [...], "prepare": s,
+        "products": [...]}}, "sequential": [...], "native_bf16": bool}, in seconds per run
+        ("products": the fast methods' matrix products alone, see `products`).
     """
     models = {m: load(model_id, m) for m in METHODS}
     runs: dict[str, dict[str, Any]] = {
-        m: {"first_token": [], "total": [], "prepare": models[m][2]} for m in METHODS
+        m: {"first_token": [], "total": [], "prepare": models[m][2], "products": []}
+        for m in METHODS
     }
     for i in range(repeats + 1):
         for m in METHODS:  # interleaved: each run of each method meets the same load
             first, total = streamed(*models[m][:2])
+            floor = model_thread.run(products, models[m][0]) if m.endswith("fast") else None
             if i:  # run 0 warms up
                 runs[m]["first_token"].append(first)
                 runs[m]["total"].append(total)
+                if floor is not None:
+                    runs[m]["products"].append(floor)
     tok = models[METHODS[0]][1]
     del models
     seq = timed(sequential_pipeline(model_id, tok), repeats) if sequential else []
     say("  generate: " + ", ".join(f"{m} {statistics.median(r['total']):.2f} s" for m, r in runs.items()))  # fmt: skip
     return {"methods": runs, "sequential": seq, "native_bf16": sampling.bf16_supported()}
+
+
+def products(model: Any) -> float | None:
+    """Seconds of the matrix products alone of a request's decoding steps (N rows, TOKENS steps).
+
+    Each step reads every weight once; this is that reading at the bandwidth the machine gives,
+    with nothing else, the floor under the fast steps' total. None for a model without them.
+    """
+    state = decode.stepper(model)
+    if not isinstance(state, fast_decode.StaticStepper):
+        return None
+    linears = [x for layer in state.layers for x in layer if isinstance(x, fast_decode.Linear)]
+    linears.append(state.head)
+    inputs = [torch.randn(N, lin.weight.shape[1], dtype=lin.weight.dtype) for lin in linears]
+    t = time.perf_counter()
+    with torch.inference_mode():
+        for _ in range(TOKENS):
+            for lin, x in zip(linears, inputs, strict=True):
+                lin(x)
+    return time.perf_counter() - t
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -250,6 +275,8 @@ def main() -> None:
         aim = AIMS[m.split("_")[0]] if m.endswith("fast") else None
         row(m.replace("_", ", "), statistics.median(r["first_token"]),
             statistics.median(r["total"]), aim, r["prepare"])  # fmt: skip
+        if r["products"]:
+            row(f"  {m.split('_')[0]}: products alone", None, statistics.median(r["products"]))
     if res["sequential"]:
         row("5 sequential pipeline calls (fp32)", None, statistics.median(res["sequential"]))
 

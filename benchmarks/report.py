@@ -51,6 +51,10 @@ def generate_table(r: dict[str, Any]) -> str:
         aim = f"< {aims[m.split('_')[0]]:g} s" if m.endswith("fast") else ""
         lines.append(f"| {GEN_LABELS.get(m, m)} | {_s(x['first_token'], '{:.3f}')} | "
                      f"{_s(x['total'], '{:.2f}')} | {aim} |")  # fmt: skip
+    for m, x in r["methods"].items():
+        if "products" in x:
+            lines.append(f"| its matrix products alone: {GEN_LABELS.get(m, m)} | - | "
+                         f"{_s(x['products'], '{:.2f}')} | |")  # fmt: skip
     s = r["seconds"]
     lines += [
         f"| 5 sequential pipeline calls (fp32) | - | {_s(s['sequential'], '{:.2f}')} | |",
@@ -129,6 +133,9 @@ def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:
     if name == "generate":
         rows = [(GEN_LABELS.get(m, m), x["total"]["median"], x["total"]["min"], x["total"]["max"])
                 for m, x in r["methods"].items()]  # fmt: skip
+        rows += [(f"its products alone: {GEN_LABELS.get(m, m)}", x["products"]["median"],
+                  x["products"]["min"], x["products"]["max"])
+                 for m, x in r["methods"].items() if "products" in x]  # fmt: skip
         s = r["seconds"]["sequential"]
         rows.append(("5 sequential pipelines, fp32", s["median"], s["min"], s["max"]))
         return plots.bars("5 posts × 60 new tokens", "seconds (lower is better)", rows, out)

@@ -17,7 +17,19 @@ and GPT-2) with ~20 operations per layer:
 
 Measured side by side, `make bench`, in the README. Anything else (another architecture, RoPE
 scaling, a GPU) runs through transformers (`HFStepper`), as does everything when
-`HF_TWEETBOT_FAST_DECODE=0`. Every stepper has the same four methods.
+`HF_TWEETBOT_FAST_DECODE=0`. Every stepper has the same four methods. Where the steps run
+matters as much as what they compute: `model_thread.py`.
+
+Tried on SmolLM2 and not kept (2-core CPU, 2026-12-02):
+
+- int8 dynamic quantization of the linear layers (fbgemm, per-channel weights): far faster
+  products (the head 0.6 ms instead of 5.4 in fp32) but not the same bot. Activations are
+  quantized per tensor, and SmolLM2's outliers make the next-token distribution drift from the
+  fp32 model's by a mean KL of 0.11 per position (p99 1.0), against 0.0016 (p99 0.008) for
+  transformers' own bf16 forward; each kind of layer alone already exceeds that, except o_proj.
+- `torch.compile` (inductor, frozen weights, static shapes) of the decode step: 64-68 s to
+  compile, then 71 ms a step in bf16 and 111 ms in fp32 where these steps take 22 and 32 ms,
+  and a new compile for each batch size and cache length.
 """
 
 from __future__ import annotations

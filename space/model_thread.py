@@ -4,10 +4,10 @@ PyTorch's CPU kernels run on OpenMP, whose worker threads belong to the thread t
 them: every Python thread that runs a tensor operation gets its own team. Once a second team
 exists, more OpenMP threads exist than cores, and libgomp stops letting idle workers spin and
 puts them to sleep between operations; a decoding step is hundreds of small operations, and
-waking the workers for each costs a third of a request. Measured on this project's 2-core CPU
-(SmolLM2, bf16, 5 posts x 60 tokens): 1.33 s when the thread that loaded the model samples,
-1.77-1.80 s when a request thread samples, as a Gradio request (or a fresh thread per request)
-did. Running everything on one thread keeps a single team: 1.31 s.
+waking the workers for each costs a third of a request. Measured side by side on this
+project's 2-core CPU (SmolLM2, 5 posts x 60 tokens, `python -m benchmarks.bench_generate
+--where`): loaded on the main thread and sampled on a thread of the request, as the Space did,
+2.59 s in bf16 and 3.03 s in fp32; loaded and sampled here, 1.65 s and 2.20 s.
 
 The CLI loads and samples on its main thread and needs none of this; the Space's page, whose
 requests arrive on Gradio's worker threads, sends its model work here. Requests then run one
@@ -15,8 +15,9 @@ after the other, which on a couple of cores is also the faster way to serve two 
 
 How many threads that team has matters as much. A container limited to 2 CPUs by a CPU quota
 still sees every core of its host (a 2-CPU Space saw 16: huggingface/chat-ui#57), and PyTorch
-sizes its team from what it sees: 8 threads on 2 cores took 3.38 s for the request above
-instead of 1.4-1.7 s. `fit_threads` sizes the team to the quota (`cpu_budget`).
+sizes its team from what it sees: 8 threads on 2 cores took 3.53 s for the request above
+instead of 1.51 s with 2 (bf16, medians of 3 processes each, alternated). `fit_threads` sizes
+the team to the quota (`cpu_budget`).
 """
 
 from __future__ import annotations

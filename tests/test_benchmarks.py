@@ -33,6 +33,9 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     assert gen["seconds"]["first_token"]["median"] <= gen["seconds"]["batched"]["median"]
     assert set(gen["methods"]) == {"bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain"}
     assert "| fast decode, fp32 |" in printed and "< 1.5 s" in printed
+    floor = gen["methods"]["fp32_fast"]["products"]["median"]
+    assert 0 < floor < gen["methods"]["fp32_fast"]["total"]["median"]
+    assert "| its matrix products alone: fast decode, bf16 |" in printed
     prep = json.loads((out / "prepare.json").read_text())
     assert prep["sizes"][0]["posts"] == 300 and prep["sizes"][0]["seconds"]["median"] > 0
     for name in ("train", "generate", "prepare", "lora"):

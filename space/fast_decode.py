@@ -55,6 +55,8 @@ class StaticStepper:
     """The static cache and the three cache-level methods shared by the fast steppers."""
 
     n_layers: int
+    layers: list[tuple[Any, ...]]  # per layer: its norms' weights and `Linear`s, in order of use
+    head: Linear
     n_kv: int  # key/value heads
     head_dim: int
     dtype: torch.dtype

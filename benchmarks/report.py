@@ -133,7 +133,7 @@ def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:
     if name == "generate":
         rows = [(GEN_LABELS.get(m, m), x["total"]["median"], x["total"]["min"], x["total"]["max"])
                 for m, x in r["methods"].items()]  # fmt: skip
-        rows += [(f"its products alone: {GEN_LABELS.get(m, m)}", x["products"]["median"],
+        rows += [(f"products alone, {m.split('_')[0]}", x["products"]["median"],
                   x["products"]["min"], x["products"]["max"])
                  for m, x in r["methods"].items() if "products" in x]  # fmt: skip
         s = r["seconds"]["sequential"]

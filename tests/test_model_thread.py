@@ -139,7 +139,9 @@ def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path, monkeypatch):
     """`hf-tweetbot` in a 1-CPU container: torch, imported later, gets one thread."""
     (tmp_path / "cpu.max").write_text("100000 100000\n")
     monkeypatch.setattr(model_thread, "CGROUP", str(tmp_path))
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    # set, then deleted: monkeypatch then removes what `fit_threads` sets when the test ends
+    monkeypatch.setenv("OMP_NUM_THREADS", "")
+    monkeypatch.delenv("OMP_NUM_THREADS")
     from publisher import cli
 
     cli.fit_threads()

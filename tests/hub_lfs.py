@@ -1,4 +1,4 @@
-"""Git LFS as the Hub speaks it, for the test Hub (hub_server.py, hub_handler.py).
+"""Git LFS as the Hub speaks it, for the test Hub (hub_server.py, hub_handler.py, hub_files.py).
 
 The Hub decides per file at `preupload`: LFS for what its `.gitattributes` routes to LFS, for
 binary files (a NUL byte in the first 512 bytes the client sends as `sample`) and for files of
@@ -19,6 +19,8 @@ import hmac
 import json
 from typing import Any
 from urllib.parse import urlencode
+
+from hub_reply import BAD_TOKEN, Reply, err
 
 LFS_MIN_SIZE = 10 * 1000 * 1000  # the Hub's "10 MB": larger files must go through LFS
 STORAGE_HOST = "localhost"  # another origin than 127.0.0.1: the client strips the token there
@@ -109,8 +111,6 @@ class LfsRoutes:
 
     def lfs_api(self, repo_type: str, repo_id: str, op: str) -> Any:
         """POST `{repo}.git/info/lfs/objects/batch` and `.../verify`."""
-        from hub_handler import BAD_TOKEN, Reply, err
-
         if self.method != "POST":
             raise err(405, "method not allowed")
         if self.tok is None:
@@ -143,8 +143,6 @@ class LfsRoutes:
 
     def storage(self) -> Any:
         """The storage host (S3's role): PUT and GET of objects by signed URL, never a token."""
-        from hub_handler import Reply, err
-
         parts = self.path.split("/")
         if len(parts) != 6 or self.headers.get("Authorization"):
             raise err(400, "Only one auth mechanism allowed: the signed URL, no Authorization")
@@ -177,8 +175,7 @@ class LfsRoutes:
 
     def lfs_redirect(self, repo: Any, commit_oid: str, data: bytes) -> Any:
         """`resolve` of an LFS file: 302 to the storage host, the file's metadata in headers."""
-        from hub_handler import Reply
-        from hub_server import git_blob_sha
+        from hub_server import git_blob_sha  # hub_server imports this module
 
         oid = hashlib.sha256(data).hexdigest()
         url = storage_url(self.port, self.s.secret, "get", f"{repo.type}/{repo.id}", oid, len(data))

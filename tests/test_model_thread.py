@@ -1,7 +1,7 @@
 """The Space's model work runs on one thread: loading, warm-up, streamed and redrawn posts.
 
 Why it matters is measured, not tested here (`python -m benchmarks.bench_generate --where`):
-sampling on a thread other than the one that loaded the model was 1.3-1.5x slower.
+sampling on a thread other than the one that loaded the model was 1.4-1.6x slower.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -74,13 +75,21 @@ def _quota(cgroup: str) -> int | None:
 def fit_threads() -> int:
     """Give PyTorch no more threads than `cpu_budget()`, unless `OMP_NUM_THREADS` says how many.
 
+    Before torch is imported (`hf-tweetbot` calls this first) it sets `OMP_NUM_THREADS`, which
+    torch then reads; after, it sets torch's thread count (the Space, on its model thread).
+
     Returns:
-        The number of threads PyTorch now uses.
+        The number of threads PyTorch uses, or at most will use once imported.
     """
+    budget = cpu_budget()
+    user_set = bool(os.environ.get("OMP_NUM_THREADS"))
+    if "torch" not in sys.modules:
+        if not user_set and budget < (os.cpu_count() or 1):
+            os.environ["OMP_NUM_THREADS"] = str(budget)
+        return int(os.environ.get("OMP_NUM_THREADS") or budget)
     import torch
 
-    budget = cpu_budget()
-    if not os.environ.get("OMP_NUM_THREADS") and torch.get_num_threads() > budget:
+    if not user_set and torch.get_num_threads() > budget:
         torch.set_num_threads(budget)
     return torch.get_num_threads()
 

@@ -135,23 +135,20 @@ def test_cpu_budget_follows_the_cgroup_quota(tmp_path, files, cpus):
     assert model_thread.cpu_budget(str(tmp_path)) == min(affinity, cpus or affinity)
 
 
-def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path, monkeypatch):
+def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path):
     """`hf-tweetbot` in a 1-CPU container: torch, imported later, gets one thread."""
     (tmp_path / "cpu.max").write_text("100000 100000\n")
-    monkeypatch.setattr(model_thread, "CGROUP", str(tmp_path))
-    # set, then deleted: monkeypatch then removes what `fit_threads` sets when the test ends
-    monkeypatch.setenv("OMP_NUM_THREADS", "")
-    monkeypatch.delenv("OMP_NUM_THREADS")
-    from publisher import cli
+    code = (f"import os; from space import model_thread; model_thread.CGROUP = {str(tmp_path)!r}; "
+            "from publisher import cli; cli.main(['--help']); "
+            "print(os.environ['OMP_NUM_THREADS']); import torch; print(torch.get_num_threads())")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
 
-    cli.fit_threads()
-    assert os.environ["OMP_NUM_THREADS"] == "1"
-    code = "import torch; print(torch.get_num_threads())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "1"
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # one the user set is kept
-    cli.fit_threads()
-    assert os.environ["OMP_NUM_THREADS"] == "2"
+    def run(**extra: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**env, **extra}, cwd=REPO_ROOT)  # fmt: skip
+        return out.stdout.split()[-2:]
+
+    assert run() == ["1", "1"]
+    assert run(OMP_NUM_THREADS="2")[0] == "2"  # one the user set is kept
 
 
 def test_the_space_sizes_torch_threads_to_the_quota(tmp_path):

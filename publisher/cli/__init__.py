@@ -18,10 +18,12 @@ VERBOSE_ENV = "HF_TWEETBOT_VERBOSE"
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn domain errors into one line with a hint."""
+    from space.model_thread import fit_threads
+
     from .. import console
 
     debug = os.environ.get(DEBUG_ENV) == "1"
-    fit_threads()
+    fit_threads()  # before torch is imported: size its threads to a container's CPU quota
     # Before any library is imported: their bars and warnings are not for the user (--verbose).
     console.setup(verbose=os.environ.get(VERBOSE_ENV) == "1")
     try:
@@ -54,18 +56,6 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(line, err=True)
         return 1
     return 0
-
-
-def fit_threads() -> None:
-    """Size PyTorch's threads to a container's CPU quota (it would size them to the host's cores).
-
-    Runs before torch is imported, so `OMP_NUM_THREADS` still decides; one set already is kept.
-    """
-    from space.model_thread import cpu_budget
-
-    budget = cpu_budget()
-    if "OMP_NUM_THREADS" not in os.environ and budget < (os.cpu_count() or 1):
-        os.environ["OMP_NUM_THREADS"] = str(budget)
 
 
 def error_lines(e: BaseException) -> list[str]:

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from space import decode, fast_decode, model_thread, sampling, streaming  # noqa: E402
+from publisher.space import decode, fast_decode, model_thread, sampling, streaming  # noqa: E402
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
@@ -172,7 +172,7 @@ def guard_cost(bot_dir: str, runs: int, say: Any = print) -> dict[str, Any]:
     Returns:
         {"plain": [...], "guarded": [...] seconds per run, "redrawn": posts drawn again}.
     """
-    from space import guard
+    from publisher.space import guard
 
     repo = str(Path(bot_dir) / "repo")
     model, tok = model_thread.run(sampling.load_bot, repo)  # where the Space loads and samples

@@ -42,7 +42,7 @@ def val_loss(model: Any, blocks: list[list[int]], pad_id: int, eos_id: int | Non
     import torch
 
     from publisher.train.attention import use_posts_attention
-    from publisher.train.io import collate
+    from publisher.train.checkpoints import collate
 
     model = model.float().eval()
     if not use_posts_attention(model, eos_id is not None):
@@ -77,8 +77,9 @@ def run_ours(bot: Path, steps: int, attention: str, lora: bool = False,
              batch_size: int = 1) -> dict[str, Any]:  # fmt: skip
     import torch
 
-    from publisher import dataset, manifest
+    from publisher import dataset
     from publisher.base_models import is_local
+    from publisher.bot import manifest
     from publisher.train import TrainConfig, resolve_precision, train
     from publisher.train.lora import load_start
 
@@ -112,7 +113,7 @@ def run_trainer(
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from publisher import base_models, dataset
-    from publisher.train.io import collate
+    from publisher.train.checkpoints import collate
 
     model, tok = base_models.load_base(base)
     dd = dataset.load_tokenized(bot / "data")

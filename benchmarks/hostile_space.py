@@ -46,7 +46,7 @@ def serve(model_id: str, **env: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     full = {**os.environ, "MODEL_ID": model_id, "GRADIO_SERVER_NAME": "127.0.0.1",
             "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", **env}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "space.app"], cwd=ROOT, env=full,
+    proc = subprocess.Popen([sys.executable, "-m", "publisher.space.app"], cwd=ROOT, env=full,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 300

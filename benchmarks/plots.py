@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from publisher.plots import _font
+from publisher.train.plots import _font
 
 COLORS = ["#9aa5b1", "#5b8def", "#f28c28", "#3fb27f"]
 W, H, M = 900, 500, 80  # line charts: width, height, margin around the plot area

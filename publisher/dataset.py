@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import random
 from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-T = TypeVar("T")
+from .bot import layout, posts
 
-POSTS_FILE = "posts.jsonl"
-TOKENIZED_DIR = "tokenized"
+T = TypeVar("T")
 
 
 @dataclass
@@ -202,16 +200,8 @@ def save(
     `hf-tweetbot update` merges new posts by.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    dd.save_to_disk(str(data_dir / TOKENIZED_DIR))
-    with open(data_dir / POSTS_FILE, "w", encoding="utf-8") as f:
-        for side, (split, per_user) in enumerate((("train", train), ("validation", val))):
-            for handle, texts in per_user.items():
-                known = ids[side].get(handle, []) if ids else []
-                for i, text in enumerate(texts):
-                    row: dict[str, Any] = {"handle": handle, "text": text, "split": split}
-                    if i < len(known) and known[i] is not None:
-                        row["id"] = known[i]
-                    f.write(json.dumps(row) + "\n")
+    dd.save_to_disk(str(data_dir / layout.TOKENIZED))
+    posts.write(data_dir, train, val, ids)
     return {
         **asdict(cfg),
         "tokenizer": tokenizer_name,
@@ -228,20 +218,8 @@ def _count_tokens(ds: Any) -> int:
     return int(pc.sum(pc.list_value_length(ds.data.column("input_ids"))).as_py() or 0)
 
 
-def load_posts(data_dir: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Read back the train/validation posts per user from `posts.jsonl` (for re-tokenizing)."""
-    train: dict[str, list[str]] = {}
-    val: dict[str, list[str]] = {}
-    with open(data_dir / POSTS_FILE, encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            target = train if row["split"] == "train" else val
-            target.setdefault(row["handle"], []).append(row["text"])
-    return train, val
-
-
 def load_tokenized(data_dir: Path) -> Any:
     """The saved DatasetDict of token blocks."""
     from datasets import load_from_disk
 
-    return load_from_disk(str(data_dir / TOKENIZED_DIR))
+    return load_from_disk(str(data_dir / layout.TOKENIZED))

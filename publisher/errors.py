@@ -1,11 +1,16 @@
-"""Typed domain errors.
+"""Typed domain errors, and how any error becomes what a person reads.
 
 Every error a user can cause is a subclass of `TweetbotError`. Modules raise them with a
-message that names the problem; `cli.py` alone turns them into one line on stderr, adds the
-`hint` (the next command to try) and exits with `exit_code`.
+message that names the problem; `error_lines` turns any error into `Error: ...` and `Hint: ...`
+(the next command to try), which the CLI prints on stderr (exiting with `exit_code`) and the
+web creator shows on its page.
 """
 
 from __future__ import annotations
+
+import importlib.util
+
+DEBUG_ENV = "HF_TWEETBOT_DEBUG"  # =1: tracebacks instead of one line
 
 
 class TweetbotError(Exception):
@@ -90,3 +95,40 @@ class ExportError(TweetbotError):
 
 class PrivacyError(TweetbotError):
     """A push would make private posts or a protected account's bot public. Nothing was sent."""
+
+
+class MissingPackageError(TweetbotError):
+    """A command needs an optional part of hf-tweetbot that is not installed."""
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise `MissingPackageError` naming the extra to install when `module` is missing.
+
+    Args:
+        module: the import name the feature needs (`gradio`, `gguf`, ...).
+        extra: the hf-tweetbot extra that installs it (`web`, `gguf`, ...).
+        what: the feature, as the message names it ("the bot creator").
+    """
+    if importlib.util.find_spec(module) is None:
+        raise MissingPackageError(
+            f"{what} needs the `{module}` package, which is not installed",
+            hint=f"pip install 'hf-tweetbot[{extra}]'",
+        )
+
+
+def error_lines(e: BaseException) -> list[str]:
+    """What a person is told about an error: `Error: ...` and, when there is one, `Hint: ...`.
+
+    Args:
+        e: a `TweetbotError`, or anything else (reported as unexpected).
+
+    Returns:
+        One or two lines.
+    """
+    if isinstance(e, TweetbotError):
+        return [f"Error: {e.message}"] + ([f"Hint: {e.hint}"] if e.hint else [])
+    detail = str(e).splitlines()[0][:300] if str(e) else ""
+    return [
+        f"Error: unexpected {type(e).__name__}: {detail}",
+        f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it",
+    ]

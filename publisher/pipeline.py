@@ -1,4 +1,9 @@
-"""The stages in order: gather → clean → dataset → train → thumbnail + card → push."""
+"""The stages in order: gather → clean → dataset → train → evaluate and guard → card and
+thumbnail → push (with the GGUF export when asked).
+
+`prepare`, `train_bot` and `publish` are what the commands run; `update` and the web creator
+drive the same functions.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import base_models, clean, console, dataset, manifest, outdir
+from . import base_models, clean, console, dataset
+from .bot import layout, manifest, outdir
+from .bot.manifest import Manifest, UserStats
+from .bot.outdir import check_out_dir
 from .errors import OutputError, UsageError, os_reason
-from .manifest import Manifest, UserStats
-from .outdir import check_out_dir
 from .sources import Gathered, SourceOptions, gather, split_spec
 from .sources.since import newest, record_spec
 
@@ -80,7 +86,7 @@ def default_out(specs: list[str]) -> Path | None:
     return DEFAULT_ROOT / manifest.model_name_for(handles) if handles else None
 
 
-def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[Path, Manifest]:
+def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say) -> tuple[Path, Manifest]:  # fmt: skip
     """Gather, clean and tokenize the users' posts into `DIR/bot.json` and `DIR/data/`.
 
     Args:
@@ -91,7 +97,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
     Returns:
         (the bot folder, its manifest).
     """
-    from .quality.fit import language_warning
+    from .quality.tokenizer_fit import language_warning
 
     check_specs(specs)
     start = time.perf_counter()
@@ -99,7 +105,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = print) -> tuple[P
     tokenizer = base_models.load_tokenizer(base)
     guessed = opts.out or default_out(specs)
     if opts.sources.raw_dir is None:
-        opts.sources.raw_dir = (guessed or DEFAULT_ROOT) / "raw"
+        opts.sources.raw_dir = layout.raw_dir(guessed or DEFAULT_ROOT)
 
     users: list[UserStats] = []
     posts: dict[str, list[tuple[str, str | None]]] = {}  # (text, source id) per user
@@ -187,11 +193,11 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
     with outdir.staging_dir(out.parent, outdir.prefix_beside(out)) as stage:
         new = stage / "bot"
         try:
-            m.data = dataset.save(new / "data", dd, train_posts, val_posts, cfg, m.base_model, ids)
+            m.data = dataset.save(layout.data_dir(new), dd, train_posts, val_posts, cfg, m.base_model, ids)  # fmt: skip
             if avatars:
-                (new / "avatars").mkdir()
+                layout.avatars_dir(new).mkdir()
                 for name, data in avatars.items():
-                    (new / "avatars" / name).write_bytes(data)
+                    (layout.avatars_dir(new) / name).write_bytes(data)
             manifest.save(m, new)
         except OSError as e:
             raise OutputError(
@@ -203,24 +209,24 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
             outdir.swap_in(new, out, stage)  # another bot: replace the whole folder
             return
         out.mkdir(exist_ok=True)
-        for stale in ("avatars", "checkpoints"):  # the old bot's, if any; into the stage's bin
+        for stale in (layout.AVATARS, layout.CHECKPOINTS):  # the old bot's; into the stage's bin
             if (out / stale).exists():
                 os.replace(out / stale, stage / f"old-{stale}")
-        for item in ("data", "avatars", manifest.MANIFEST_NAME):  # bot.json last
+        for item in (layout.DATA, layout.AVATARS, layout.MANIFEST):  # bot.json last
             if (new / item).exists():
                 outdir.swap_in(new / item, out / item, stage)
 
 
-def finish(bot_dir: Path, say: Say = print) -> None:
+def write_card_and_thumbnail(bot_dir: Path, say: Say = console.say) -> None:
     """Render the thumbnail (three sample posts, through the copy guard) and the model card."""
-    from space.guard import guarded_posts, load_guard
-    from space.sampling import load_bot
-
-    from . import card, thumbnail
-    from .locate import locate
+    from . import card
+    from .bot.locate import locate
+    from .card import thumbnail
+    from .space.guard import guarded_posts, load_guard
+    from .space.sampling import load_bot
 
     m = manifest.load(bot_dir)
-    repo = bot_dir / "repo"
+    repo = layout.repo_dir(bot_dir)
     where = locate(str(bot_dir))  # an adapter bot: its base as it is here (smollm2 offline)
     model, tok = load_bot(where.model_id, base=where.base)
     guard, _ = load_guard(str(repo), allow_copies=bool(m.privacy.get("allow_copies")))
@@ -232,7 +238,8 @@ def finish(bot_dir: Path, say: Say = print) -> None:
     say(f"Wrote {repo / 'README.md'} and {repo / 'predictions.png'}")
 
 
-def assess(bot_dir: Path, qcfg: Any = None, say: Say = print, metrics: Any = None) -> Any:
+def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
+                       metrics: Any = None) -> Any:  # fmt: skip
     """Write the copy guard and measure the bot (`hf-tweetbot eval`); print the quality block.
 
     Args:
@@ -257,7 +264,7 @@ def assess(bot_dir: Path, qcfg: Any = None, say: Say = print, metrics: Any = Non
     return q
 
 
-def train_bot(bot_dir: Path, cfg: Any, say: Say = print, quality: Any = None) -> manifest.Metrics:
+def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = None) -> manifest.Metrics:  # fmt: skip
     """Fine-tune, measure, then write the card and thumbnail: `DIR/repo/` is then complete.
 
     Args:
@@ -278,8 +285,8 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = print, quality: Any = None) ->
             f"{metrics.train_tokens} tokens in {metrics.train_seconds:.0f} s "
             f"({metrics.tokens_per_second:.0f} tokens/s)"
         )
-        assess(bot_dir, quality, say, metrics if cfg.attention == "posts" else None)
-        finish(bot_dir, say)
+        evaluate_and_guard(bot_dir, quality, say, metrics if cfg.attention == "posts" else None)
+        write_card_and_thumbnail(bot_dir, say)
     return metrics
 
 
@@ -289,7 +296,7 @@ def is_main_process() -> bool:
 
 
 def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: Any | None,
-            say: Say = print, quality: Any = None) -> Path:  # fmt: skip
+            say: Say = console.say, quality: Any = None) -> Path:  # fmt: skip
     """Run every stage; push when `push_opts` is given (preflight before anything is read).
 
     A protected account meant for a public push is refused right after `prepare`, before
@@ -318,6 +325,20 @@ def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: A
         say(f"Preflight OK: will push to {push_opts.repo_id}")
     train_bot(bot_dir, train_cfg, say, quality)
     if push_opts is not None and token and is_main_process():
-        result = hub.push(bot_dir, push_opts, token)
+        result = push_bot(bot_dir, push_opts, token, say)
         say(str(result))
     return bot_dir
+
+
+def push_bot(bot_dir: Path, opts: Any, token: str, say: Say = console.say) -> Any:
+    """Push a finished bot (`hub.push`), its GGUF export too with `opts.gguf`.
+
+    The export is written first when `DIR/export/` has none, or only one older than the model.
+
+    Returns:
+        The `PushResult`.
+    """
+    from . import export, hub
+
+    extra = export.hub_files(bot_dir, say) if opts.gguf else None
+    return hub.push(bot_dir, opts, token, say, extra)

@@ -13,9 +13,9 @@ from huggingface_hub import ModelCard, constants
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from publisher import card
+from publisher.card import render as card
+from publisher.bot.manifest import Manifest, Tracking, UserStats, load
 from publisher.errors import ManifestError
-from publisher.manifest import Manifest, Tracking, UserStats, load
 
 DATA = Path(__file__).parent / "data"
 SEED_NAME = "000_4fe22a7311179551.txt"
@@ -212,7 +212,7 @@ def test_local_base_model_is_named_without_a_link(tmp_path):
 
 
 def make_bot_dir(tmp_path: Path, m: Manifest) -> Path:
-    from publisher.manifest import save
+    from publisher.bot.manifest import save
 
     save(m, tmp_path / "bot")
     (tmp_path / "bot" / "repo").mkdir()

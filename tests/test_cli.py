@@ -8,7 +8,8 @@ import pytest
 from conftest import write_posts_jsonl
 
 from benchmarks.hostile_cases import CASES, SUITE_CAPS
-from publisher import cli, manifest
+from publisher import cli
+from publisher.bot import manifest
 from publisher.sources import limits
 
 

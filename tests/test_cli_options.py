@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from publisher.cli import publish
-from publisher.cli_options import push_opts, train_cfg
+from publisher.cli.options import push_opts, train_cfg
 
 
 def test_every_publish_flag_reaches_the_stage_it_belongs_to():

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from publisher import base_models, dataset
+from publisher.bot import layout
+from publisher.bot.posts import read_texts
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +76,11 @@ def test_save_and_reload_round_trip(tmp_path, tok):
     train, val = dataset.split_posts(texts, 0.1, seed=0)
     cfg = dataset.DataConfig(block_size=32)
     dd = dataset.build_datasets(train, val, tok, cfg)
-    info = dataset.save(tmp_path, dd, train, val, cfg, "tiny")
+    info = dataset.save(layout.data_dir(tmp_path), dd, train, val, cfg, "tiny")
     assert info["train_blocks"] == len(dd["train"]) and info["tokenizer"] == "tiny"
-    assert dataset.load_posts(tmp_path) == (train, val)
-    assert dataset.load_tokenized(tmp_path)["train"]["input_ids"] == dd["train"]["input_ids"]
+    assert read_texts(tmp_path) == (train, val)
+    loaded = dataset.load_tokenized(layout.data_dir(tmp_path))
+    assert loaded["train"]["input_ids"] == dd["train"]["input_ids"]
 
 
 @pytest.mark.parametrize("length", [0, 1, 2, 7, 8, 9, 16, 17])

@@ -14,7 +14,7 @@ import pytest
 import torch
 from conftest import build_tiny_model
 
-from space import decode, sampling
+from publisher.space import decode, sampling
 
 # fp32: the same arithmetic in another order; bf16: one rounding of the last bit here and there.
 TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 0.05}

@@ -11,7 +11,7 @@ from conftest import TINY_CORPUS
 
 from publisher import dataset
 from publisher.quality import guard as build
-from space import guard
+from publisher.space import guard
 
 POSTS = sorted(set(TINY_CORPUS))
 

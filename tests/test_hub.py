@@ -18,7 +18,7 @@ import yaml
 from hub_server import Token
 
 from publisher import hub
-from publisher import manifest as mf
+from publisher.bot import manifest as mf
 from publisher.errors import AuthError, HubError
 
 SECRET = "hf_SecretToken0123456789abcdef"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from publisher import manifest
+from publisher.bot import manifest
+from publisher.bot.locate import locate
+from publisher.bot.manifest import Manifest, UserStats
 from publisher.errors import ManifestError
-from publisher.locate import locate
-from publisher.manifest import Manifest, UserStats
 
 
 def bot_folder(tmp_path, base: str, widget: str = "Hello there"):

@@ -11,7 +11,8 @@ import yaml
 from conftest import HUB_TOKEN, write_posts_jsonl
 from safetensors.torch import load_file
 
-from publisher import cli, manifest, train
+from publisher import cli, train
+from publisher.bot import manifest
 from publisher.errors import TrainingError
 from publisher.train import TrainConfig
 
@@ -68,7 +69,7 @@ def generate_both_ways(repo_id: str, tmp_path) -> None:
     """`transformers.pipeline()` and the Space's loader both write from the pushed repo."""
     from transformers import pipeline
 
-    from space.sampling import generate_posts, load_bot
+    from publisher.space.sampling import generate_posts, load_bot
 
     gen = pipeline("text-generation", model=repo_id,
                    model_kwargs={"cache_dir": str(tmp_path / "tf")})  # fmt: skip

@@ -6,7 +6,7 @@ import json
 
 from conftest import REPO_ROOT
 
-from publisher import manifest
+from publisher.bot import manifest
 
 SEED = REPO_ROOT / "tests" / "data" / "seed_bot.json"
 

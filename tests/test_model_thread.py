@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO_ROOT
 from test_space import PROMPT, make_bot_repo
 
-from space import app, decode, guard, model_thread, streaming
+from publisher.space import app, decode, guard, model_thread, streaming
 
 
 def test_run_returns_raises_and_nests():
@@ -138,7 +138,7 @@ def test_cpu_budget_follows_the_cgroup_quota(tmp_path, files, cpus):
 def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path):
     """`hf-tweetbot` in a 1-CPU container: torch, imported later, gets one thread."""
     (tmp_path / "cpu.max").write_text("100000 100000\n")
-    code = (f"import os; from space import model_thread; model_thread.CGROUP = {str(tmp_path)!r}; "
+    code = (f"import os; from publisher.space import model_thread; model_thread.CGROUP = {str(tmp_path)!r}; "
             "from publisher import cli; cli.main(['--help']); "
             "print(os.environ['OMP_NUM_THREADS']); import torch; print(torch.get_num_threads())")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
@@ -153,7 +153,7 @@ def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path):
 
 def test_the_space_sizes_torch_threads_to_the_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("100000 100000\n")
-    code = (f"from space import model_thread; model_thread.CGROUP = {str(tmp_path)!r}; "
+    code = (f"from publisher.space import model_thread; model_thread.CGROUP = {str(tmp_path)!r}; "
             "import torch; torch.set_num_threads(8); print(model_thread.fit_threads())")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=REPO_ROOT)  # fmt: skip

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, REPO_ROOT
 
-from publisher import cli, manifest, outdir
+from publisher import cli
+from publisher.bot import manifest, outdir
 from publisher.errors import OutputExistsError
 
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
@@ -99,7 +100,7 @@ def test_hidden_names_of_our_own_runs_are_part_of_a_bot(tmp_path):
 _HOLD = """
 import sys, time
 from pathlib import Path
-from publisher import outdir
+from publisher.bot import outdir
 with outdir.staging_dir(Path(sys.argv[1]), sys.argv[2]) as stage:
     print(stage, flush=True)
     time.sleep(600)

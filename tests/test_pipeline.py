@@ -9,7 +9,8 @@ from conftest import EXAMPLES
 from huggingface_hub import ModelCard
 from PIL import Image
 
-from publisher import cli, manifest
+from publisher import cli
+from publisher.bot import manifest
 
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
 

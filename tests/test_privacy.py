@@ -13,9 +13,10 @@ import pytest
 from archives import write_archive
 from conftest import EXAMPLES, HUB_TOKEN
 
-from publisher import clean, cli, manifest
+from publisher import clean, cli
+from publisher.bot import manifest
 from publisher.sources import archive
-from space import guard, ui
+from publisher.space import guard, ui
 
 sys.path.insert(0, str(EXAMPLES))
 from wrencalloway_posts import POSTS  # noqa: E402
@@ -163,7 +164,7 @@ def test_mask_mentions_keeps_the_bots_own_handles_and_e_mails():
 
 
 def test_post_this_never_prefills_a_mention():
-    from space.bot_info import BotInfo
+    from publisher.space.bot_info import BotInfo
 
     card = ui.post_card(BotInfo("m", "m"), "@marisol_tides the ferry, mail me@x.org")
     href = unquote(card.split('href="', 1)[1].split('"', 1)[0])

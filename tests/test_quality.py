@@ -10,9 +10,13 @@ import pytest
 from archives import CHINESE, UKRAINIAN, combos, write_archive
 from conftest import EXAMPLES, TINY_CORPUS
 
-from publisher import cli, dataset, manifest
-from publisher.quality import fit, measures
-from space import guard
+from publisher import cli, dataset
+from publisher.bot import manifest
+from publisher.bot.posts import read_texts
+from publisher.quality import measures
+from publisher.quality import tokenizer_fit as fit
+from publisher.quality import tokenizer_fit as fit
+from publisher.space import guard
 
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
 
@@ -43,7 +47,7 @@ def independent_copies(bot, texts: list[str]) -> list[str]:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(bot / "repo")
-    train, _ = dataset.load_posts(bot / "data")
+    train, _ = read_texts(bot)
     corpus = measures.Corpus(dataset.encode(tok, [t for ts in train.values() for t in ts]))
     ids = dataset.encode(tok, [measures.fold(t) for t in texts])
     return [t for t, i in zip(texts, ids, strict=True) if corpus.shares(i, guard.SPAN)]
@@ -77,7 +81,7 @@ def test_generate_shows_no_copies_with_the_guard(copier, capsys):
 
 
 def test_the_space_shows_no_copies_streamed_or_final(copier, monkeypatch):
-    from space import app
+    from publisher.space import app
 
     monkeypatch.delenv("MODEL_ID", raising=False)
     bot = app.load(str(copier / "repo"))

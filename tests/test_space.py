@@ -14,7 +14,7 @@ import httpx
 import pytest
 from conftest import REPO_ROOT
 
-from space import bot_info, sampling, streaming, ui
+from publisher.space import bot_info, sampling, streaming, ui
 
 PROMPT = "Tea with"
 
@@ -52,7 +52,7 @@ def tiny(tiny_model):
 @pytest.fixture(scope="module")
 def server(bot_dir):
     """The app on the bot folder, launched on a free loopback port."""
-    from space.app import build_demo
+    from publisher.space.app import build_demo
 
     demo = build_demo(str(bot_dir), strict=True)
     demo.launch(
@@ -99,7 +99,7 @@ def test_same_seed_same_posts(tiny):
 
 def spy_forwards(monkeypatch) -> list[tuple[int, ...]]:
     """The shape of what each model pass of `sampling` gets: (1, P) prompt, then (batch,) tokens."""
-    from space import decode
+    from publisher.space import decode
 
     shapes: list[tuple[int, ...]] = []
     make = decode.stepper
@@ -309,7 +309,7 @@ def test_app_refuses_too_much(client, n, tokens, limit):
 
 
 def test_clamp_names_every_change():
-    from space.app import clamp
+    from publisher.space.app import clamp
 
     prompt, n, tokens, notes = clamp("x" * 501, 50, 1000)
     assert (len(prompt), n, tokens) == (500, 10, 200)
@@ -327,7 +327,7 @@ def test_page_shows_bot_and_prefilled_prompt(server):
 
 
 def test_page_without_model_says_what_to_set(monkeypatch):
-    from space.app import build_demo
+    from publisher.space.app import build_demo
 
     monkeypatch.delenv("MODEL_ID", raising=False)
     demo = build_demo()

@@ -29,7 +29,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def app_url(tiny_model, tmp_path_factory):
-    from space.app import build_demo
+    from publisher.space.app import build_demo
 
     model = os.environ.get("HF_TWEETBOT_SPACE_MODEL") or str(
         make_bot_repo(tiny_model, tmp_path_factory.mktemp("bot"), name="Ada Lovelace")

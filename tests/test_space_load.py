@@ -16,7 +16,7 @@ from conftest import REPO_ROOT
 from test_space import make_bot_repo
 
 from benchmarks import hostile_space
-from space import app
+from publisher.space import app
 
 ASK = ("Tea with", 3, 1.0, 0.95, 20)  # prompt, posts, temperature, top-p, max new tokens
 BOUND_S = 90.0  # every request is answered, or told the queue is full, within this

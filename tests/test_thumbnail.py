@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from publisher import thumbnail as tn
-from publisher.manifest import Manifest, UserStats
+from publisher.bot.manifest import Manifest, UserStats
+from publisher.card import thumbnail as tn
 
 DATA = Path(__file__).parent / "data"
 GREEN = (10, 200, 30)

@@ -9,9 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
-from publisher import manifest, train
+from publisher import train
+from publisher.bot import manifest
 from publisher.train import TrainConfig
-from publisher.train import io as train_io
+from publisher.train import checkpoints as train_io
 
 
 def cfg(**kw):
@@ -69,7 +70,7 @@ def test_another_base_model_retokenizes(prepared_bot, tiny_llama):
 
 def test_auto_precision_picks_bf16_only_where_supported(monkeypatch):
     monkeypatch.setenv("HF_TWEETBOT_NO_BF16", "1")
-    from space.sampling import bf16_supported
+    from publisher.space.sampling import bf16_supported
 
     bf16_supported.cache_clear()
     assert train.resolve_precision("auto") == "no"

@@ -11,7 +11,8 @@ from api_server import serve
 from live_standins import Timeline, serve_bsky, serve_mastodon, serve_x
 
 from benchmarks.bench_prepare import make_archive
-from publisher import cli, manifest
+from publisher import cli
+from publisher.bot import manifest
 from publisher.errors import UsageError
 
 X_TWEETS = "/2/users/42/tweets"

@@ -162,7 +162,7 @@ def test_typed_sources_are_live_accounts_only():
 
 def test_training_hook_reports_steps_and_can_stop(prepared_bot):
     from publisher.cli import train as train_cmd
-    from publisher.cli_options import train_cfg
+    from publisher.cli.options import train_cfg
     from publisher.train import TrainConfig, train
 
     seen = []
@@ -226,7 +226,7 @@ def test_space_folder_starts_with_python_app_py(tiny_model, tmp_path):
     assert f"gradio[oauth]=={gradio.__version__}" in reqs and "hf-tweetbot" not in reqs
     # The folder's own copies are what runs, not this checkout's packages.
     where = subprocess.run(
-        [sys.executable, "-c", "import publisher, space, templates as t; print(publisher.__file__, space.__file__, t.__file__)"],
+        [sys.executable, "-c", "import publisher, publisher.space as s, publisher.templates as t; print(publisher.__file__, s.__file__, t.__file__)"],
         cwd=out, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert all(Path(p).is_relative_to(out) for p in where)
@@ -260,7 +260,7 @@ def _wait_for_page(url: str, proc: subprocess.Popen, timeout: float = 120) -> st
 def test_the_page_shows_what_strangers_wrote_as_text(tmp_path):
     import json
 
-    from publisher.manifest import Manifest, UserStats
+    from publisher.bot.manifest import Manifest, UserStats
 
     evil = "<img src=x onerror=alert(1)> Привет 🌊 &amp;"
     (tmp_path / "data").mkdir()

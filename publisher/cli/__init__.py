@@ -1,6 +1,8 @@
-"""The `hf-tweetbot` command: parse, call the stage, print. Errors become one line here.
+"""The `hf-tweetbot` command: parse, call the stage, print. Errors are printed here as the one
+line (and hint) that `publisher.errors.error_lines` makes of them.
 
-The commands that make and publish a bot are in `make.py`, those that use one in `use.py`.
+The commands that make and publish a bot are in `make.py`, those that use one in `use.py`; the
+options they share, and the stage options built from them, in `options.py`.
 """
 
 from __future__ import annotations
@@ -9,19 +11,16 @@ import os
 
 import click
 
-from ..errors import TweetbotError, os_reason
-from .group import cli, say
+from .. import console
+from ..errors import DEBUG_ENV, TweetbotError, error_lines, os_reason
+from ..space.model_thread import fit_threads
+from .group import cli
 
-DEBUG_ENV = "HF_TWEETBOT_DEBUG"
 VERBOSE_ENV = "HF_TWEETBOT_VERBOSE"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn domain errors into one line with a hint."""
-    from space.model_thread import fit_threads
-
-    from .. import console
-
     debug = os.environ.get(DEBUG_ENV) == "1"
     fit_threads()  # before torch is imported: size its threads to a container's CPU quota
     # Before any library is imported: their bars and warnings are not for the user (--verbose).
@@ -58,29 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def error_lines(e: BaseException) -> list[str]:
-    """What a person is told about an error: `Error: ...` and, when there is one, `Hint: ...`.
-
-    The CLI prints these lines on stderr; the web app shows the same ones.
-
-    Args:
-        e: a `TweetbotError`, or anything else (reported as unexpected).
-
-    Returns:
-        One or two lines.
-    """
-    if isinstance(e, TweetbotError):
-        return [f"Error: {e.message}"] + ([f"Hint: {e.hint}"] if e.hint else [])
-    detail = str(e).splitlines()[0][:300] if str(e) else ""
-    return [
-        f"Error: unexpected {type(e).__name__}: {detail}",
-        f"Hint: set {DEBUG_ENV}=1 for the traceback, and report it",
-    ]
-
-
 # The commands register themselves on `cli` when imported.
 from .make import prepare, publish, push, train, update  # noqa: E402
 from .use import card, eval_, export, generate, space, web  # noqa: E402
 
-__all__ = ["card", "cli", "error_lines", "say", "eval_", "export", "generate", "main", "prepare", "publish",
+__all__ = ["card", "cli", "eval_", "export", "generate", "main", "prepare", "publish",
            "push", "space", "train", "update", "web"]  # fmt: skip

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import click
 
-
-def say(msg: str) -> None:
-    """A progress line or notice, on stderr."""
-    click.echo(msg, err=True)
+from .. import console
 
 
 def _verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
-        from .. import console
-
         console.setup(verbose=True)
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 import click
 
-from ..cli_options import (
+from ..bot import layout
+from ..console import say
+from .group import cli
+from .options import (
     prepare_opts,
     push_options,
     push_opts,
@@ -17,8 +20,6 @@ from ..cli_options import (
     train_cfg,
     train_options,
 )
-from .group import cli
-from .group import say as _say
 
 
 @cli.command()
@@ -28,7 +29,7 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
     """Gather, clean and tokenize the posts of 1 to 3 USERs into DIR/bot.json and DIR/data/."""
     from ..pipeline import prepare as run
 
-    out, _ = run(list(users), prepare_opts(kw), _say)
+    out, _ = run(list(users), prepare_opts(kw), say)
     click.echo(f"Next: hf-tweetbot train {out}")
 
 
@@ -46,7 +47,7 @@ def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
     """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
     from ..pipeline import is_main_process, train_bot
 
-    train_bot(bot_dir, train_cfg(kw, base_model), _say, quality_cfg(kw))
+    train_bot(bot_dir, train_cfg(kw, base_model), say, quality_cfg(kw))
     if is_main_process():
         click.echo(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
 
@@ -63,7 +64,7 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
     from ..pipeline import publish as run
 
     bot_dir = run(list(users), prepare_opts(kw), train_cfg(kw, None),
-                  None if no_push else push_opts(kw), _say, quality_cfg(kw))  # fmt: skip
+                  None if no_push else push_opts(kw), say, quality_cfg(kw))  # fmt: skip
     click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
 
 
@@ -91,9 +92,10 @@ def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts:
     from ..update import UpdateOptions
     from ..update import update as run
 
-    opts = UpdateOptions(from_scratch, SourceOptions(raw_dir=bot_dir / "raw", max_posts=max_posts),
-                         train_cfg(kw, None), None if no_push else push_opts(kw))  # fmt: skip
-    result = run(bot_dir, list(users), opts, _say)
+    sources = SourceOptions(raw_dir=layout.raw_dir(bot_dir), max_posts=max_posts)
+    opts = UpdateOptions(from_scratch, sources, train_cfg(kw, None),
+                         None if no_push else push_opts(kw))  # fmt: skip
+    result = run(bot_dir, list(users), opts, say)
     if not result.nothing_new:
         click.echo(f"Bot updated: +{result.added} posts. Try: hf-tweetbot generate {bot_dir}")
 
@@ -103,14 +105,16 @@ def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts:
 @push_options
 def push(bot_dir: Path, **kw: Any) -> None:
     """Upload BOT_DIR/repo/ (and optionally a dataset and a Space) to the Hub."""
-    from .. import hub, manifest
+    from .. import hub
+    from ..bot import manifest
     from ..errors import AuthError
+    from ..pipeline import push_bot
 
     token = hub.get_token()
     if token is None:
         raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
     opts = push_opts(kw)
     for warning in hub.privacy.check(manifest.load(bot_dir), opts):
-        _say(f"Warning: {warning}")
-    result = hub.push(bot_dir, opts, token)
+        say(f"Warning: {warning}")
+    result = push_bot(bot_dir, opts, token, say)
     click.echo(str(result))

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import click
 
-from ..locate import loading, locate
+from .. import atomic
+from ..bot import layout
+from ..bot.locate import loading, locate
+from ..console import say
+from ..errors import require
 from .group import cli
-from .group import say as _say
 
 
 @cli.command()
@@ -27,8 +30,8 @@ from .group import say as _say
 )
 def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float, top_p: float, seed: int | None, allow_copies: bool) -> None:  # fmt: skip
     """Write posts with a bot (a bot folder, its repo/ folder, or a Hub repo id)."""
-    from space.guard import guarded_posts, load_guard
-    from space.sampling import load_bot
+    from ..space.guard import guarded_posts, load_guard
+    from ..space.sampling import load_bot
 
     where = locate(bot)
     model_id, widget = where.model_id, where.widget_text
@@ -36,15 +39,15 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
         model, tok = load_bot(model_id, base=where.base)
     guard, status = load_guard(model_id, allow_copies)
     if guard is None:
-        _say(f"Copy guard {status}")
+        say(f"Copy guard {status}")
     text = widget if prompt is None else prompt
     out = guarded_posts(model, tok, text, guard, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
     for i, post in enumerate(out.posts, 1):
         click.echo(f"{i}. {post}")
     if out.redrawn:
-        _say(f"The copy guard drew {out.redrawn} post(s) again: they repeated a real post")
+        say(f"The copy guard drew {out.redrawn} post(s) again: they repeated a real post")
     for note in out.notes:
-        _say(f"Notice: {note}")
+        say(f"Notice: {note}")
 
 
 @cli.command(name="eval")
@@ -64,15 +67,13 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
 )
 def eval_(bot_dir: Path, samples: int, seed: int, allow_copies: bool | None) -> None:  # fmt: skip
     """Measure BOT_DIR (perplexity, copies of real posts, variety, tokenizer fit) and write its copy guard."""
-    from ..pipeline import assess
-    from ..quality import QualityConfig
+    from ..pipeline import evaluate_and_guard
+    from ..quality import QUALITY_FILE, QualityConfig
 
-    assess(
-        bot_dir, QualityConfig(samples=samples, seed=seed, allow_copies=allow_copies), click.echo
-    )
-    click.echo(
-        f"Wrote {bot_dir / 'repo' / 'quality.json'} and the quality block of {bot_dir / 'bot.json'}"
-    )
+    qcfg = QualityConfig(samples=samples, seed=seed, allow_copies=allow_copies)
+    evaluate_and_guard(bot_dir, qcfg, click.echo)
+    where = layout.repo_dir(bot_dir) / QUALITY_FILE
+    click.echo(f"Wrote {where} and the quality block of {layout.manifest_file(bot_dir)}")
 
 
 @cli.command()
@@ -93,15 +94,14 @@ def eval_(bot_dir: Path, samples: int, seed: int, allow_copies: bool | None) -> 
 def card(bot: Path, output: Path | None, card_metadata: str | None) -> None:
     """Print the model card of BOT (a bot folder or its bot.json)."""
     from .. import card as cards
-    from .. import manifest
 
     text = cards.render_bot_card(bot, None if card_metadata is None else card_metadata == "full")
     if output is None:
         click.echo(text, nl=False)
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
-        manifest.atomic_write_text(output, text)
-        _say(f"Wrote {output}")
+        atomic.write_text(output, text)
+        say(f"Wrote {output}")
 
 
 @cli.command()
@@ -120,7 +120,8 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
 
     if not gguf:
         raise UsageError("choose what to export", hint=f"hf-tweetbot export {bot_dir} --gguf")
-    path = run(bot_dir, ExportOptions(quant=quant), _say)
+    require("gguf", "gguf", "GGUF export")
+    path = run(bot_dir, ExportOptions(quant=quant), say)
     name = path.name.split(".")[0]
     click.echo(
         f'Next: ollama create {name} -f {path.parent}/Modelfile && ollama run {name} "My dream is"'
@@ -134,7 +135,9 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
 @click.option("--allow-copies", is_flag=True, help="Turn the copy guard off for this run.")
 def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
     """Serve the Gradio app locally on a bot folder or a Hub repo id."""
-    from space.guard import ALLOW_ENV
+    from ..space.guard import ALLOW_ENV
+
+    require("gradio", "web", "The Space app")
 
     where = locate(bot)
     model_id = where.model_id
@@ -143,7 +146,7 @@ def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
         os.environ["TWEETBOT_BASE_MODEL"] = where.base
     if allow_copies:
         os.environ[ALLOW_ENV] = "1"
-    from space.app import build_demo
+    from ..space.app import build_demo
 
     build_demo(model_id).launch(server_port=port, share=share)
 
@@ -157,6 +160,7 @@ def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
 @click.option("--space-folder", type=click.Path(path_type=Path), default=None, help="Write a Space running this app into the folder instead of serving it.")  # fmt: skip
 def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_budget: float | None, space_folder: Path | None) -> None:  # fmt: skip
     """Serve the bot creator in the browser: upload posts, train, publish."""
+    require("gradio", "web", "The bot creator")
     from ..web import WebConfig
 
     cfg = WebConfig.from_env()

@@ -8,7 +8,8 @@
     template, params            what the Hub hands to `ollama run hf.co/NS/NAME`
 
 Everything is written beside its final name and renamed into place, so an earlier export is
-never half-overwritten. `push --gguf` uploads these files to the model repo (`hub_files`).
+never half-overwritten. `push --gguf` uploads these files to the model repo (`hub_files`
+names them; `publisher.pipeline.push_bot` hands them to the push).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import manifest as mf
+from .. import atomic, console
+from ..bot import layout
+from ..bot import manifest as mf
 from ..errors import ExportError
 from . import modelfile as mfile
 
-EXPORT_DIR = "export"
 MODELFILE = "Modelfile"
 # File names the Hub's Ollama integration reads from a model repo.
 HUB_TEMPLATE, HUB_PARAMS = "template", "params"
@@ -39,10 +41,10 @@ class ExportOptions:
 
 def gguf_path(bot_dir: Path, model_name: str, quant: str) -> Path:
     """Where the GGUF of a bot goes: `DIR/export/<model_name>.<quant>.gguf`."""
-    return Path(bot_dir) / EXPORT_DIR / f"{model_name}.{quant}.gguf"
+    return layout.export_dir(bot_dir) / f"{model_name}.{quant}.gguf"
 
 
-def export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None] = print) -> Path:
+def export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None] = console.say) -> Path:
     """Write the bot's GGUF file, Ollama Modelfile and Hub Ollama files into `DIR/export/`.
 
     Args:
@@ -65,8 +67,8 @@ def export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None] = prin
         raise ExportError(f"unknown quantization {opts.quant!r} (choose {', '.join(QUANTS)})")
     bot_dir = Path(bot_dir)
     man = mf.load(bot_dir)
-    repo = bot_dir / "repo"
-    if not (repo / "config.json").is_file() or not any(repo.glob("*.safetensors")):
+    repo = layout.repo_dir(bot_dir)
+    if not (repo / layout.MODEL_CONFIG).is_file() or not any(repo.glob("*.safetensors")):
         raise ExportError(
             f"{repo}: no trained model to export", hint=f"hf-tweetbot train {bot_dir}"
         )
@@ -89,9 +91,9 @@ def export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None] = prin
     say(f"Writing {path} ({opts.quant}) ...")
     write_gguf(model, tok, path, opts.quant, info)
     out = path.parent
-    mf.atomic_write_text(out / MODELFILE, mfile.modelfile(path.name, eos, sampling))
-    mf.atomic_write_text(out / HUB_TEMPLATE, mfile.ollama_template(eos))
-    mf.atomic_write_text(out / HUB_PARAMS, mfile.params_json(eos, sampling))
+    atomic.write_text(out / MODELFILE, mfile.modelfile(path.name, eos, sampling))
+    atomic.write_text(out / HUB_TEMPLATE, mfile.ollama_template(eos))
+    atomic.write_text(out / HUB_PARAMS, mfile.params_json(eos, sampling))
     size = path.stat().st_size / 2**20
     say(f"Wrote {path} ({size:.1f} MiB) and {out / MODELFILE} in {time.perf_counter() - t0:.1f} s")
     return path
@@ -116,7 +118,7 @@ def _hub_id(base_model: str) -> str | None:
     return name if len(parts) == 2 and all(parts) and not looks_local else None
 
 
-def hub_files(bot_dir: Path, say: Callable[[str], None] = print) -> dict[str, Path]:
+def hub_files(bot_dir: Path, say: Callable[[str], None] = console.say) -> dict[str, Path]:
     """The exported files `push --gguf` adds to the model repo, by repo path.
 
     Exports first (`DEFAULT_QUANT`) when `DIR/export/` has no GGUF file, or only files older
@@ -129,26 +131,11 @@ def hub_files(bot_dir: Path, say: Callable[[str], None] = print) -> dict[str, Pa
     Returns:
         {repo path: local file} for the GGUF files and the Hub's Ollama `template` and `params`.
     """
-    out = Path(bot_dir) / EXPORT_DIR
-    weights = [p.stat().st_mtime for p in (Path(bot_dir) / "repo").glob("*.safetensors")]
+    out = layout.export_dir(bot_dir)
+    weights = [p.stat().st_mtime for p in layout.repo_dir(bot_dir).glob("*.safetensors")]
     fresh = [p for p in sorted(out.glob("*.gguf")) if p.stat().st_mtime >= max(weights, default=0)]
     if not fresh:
         fresh = [export(bot_dir, ExportOptions(), say)]
     files = {p.name: p for p in fresh}
     files.update({n: out / n for n in (HUB_TEMPLATE, HUB_PARAMS)})
     return files
-
-
-def stage_links(repo_dir: Path, extra: dict[str, Path], out: Path) -> Path:
-    """A folder of links to `repo_dir`'s files plus `extra`: the model repo with the export in it.
-
-    Links, not copies: the GGUF is as large as the model, and nothing here is modified.
-    """
-    from ..hub.files import local_files
-
-    files = {**local_files(repo_dir), **extra}
-    for rel, src in files.items():
-        dst = out / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        dst.symlink_to(src.resolve())
-    return out

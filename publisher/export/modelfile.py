@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from space.sampling import DEFAULTS, TOP_K
+from ..space.sampling import DEFAULTS, TOP_K
 
 # The `generate` command's and the Space's default length of a post, in new tokens.
 NUM_PREDICT = 60

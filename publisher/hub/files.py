@@ -15,22 +15,18 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from .. import card
+from ..bot.layout import ADAPTER_CONFIG, ADAPTER_WEIGHTS, FULL_MODEL_FILES, is_adapter
+from ..bot.manifest import Manifest
+from ..bot.posts import SPLITS, read_rows
 from ..errors import HubError
-from ..manifest import Manifest
 
-POSTS_FILE = "posts.jsonl"
-SPLITS = ("train", "validation")
 # Files of the `space/` package that are not shipped: packaging only, or generated here.
 SPACE_SKIP = {"__init__.py", "requirements.txt", "README.md"}
 SPACE_SUFFIXES = (".py", ".css", ".txt", ".md", ".json")
 # Always pinned: the Space cannot load a bot without them, whatever app.py imports lazily.
 SPACE_ALWAYS = ("gradio", "transformers", "torch", "huggingface_hub")
 MODEL_ID_FILE = "model_id.txt"
-ADAPTER_CONFIG = "adapter_config.json"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
-# What makes a folder a full model, which an adapter repo must not also hold: a local folder
-# with config.json would be loaded as a full model with the adapter applied on top.
-FULL_MODEL_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json")
 # Imported by the app only for some bots: peft for a LoRA adapter repo (space/sampling.py).
 SPACE_ONLY_IF_NEEDED = {"peft"}
 # A free Space runs on CPUs: torch from PyPI is the CUDA build (several GB of CUDA libraries
@@ -45,37 +41,17 @@ def is_gpu(hardware: str | None) -> bool:
 
 
 def read_posts(bot_dir: Path) -> dict[str, list[dict[str, str]]]:
-    """The cleaned posts of `DIR/data/posts.jsonl`, by split.
-
-    Args:
-        bot_dir: the bot folder.
+    """The cleaned posts of `DIR/data/posts.jsonl` as dataset rows, by split.
 
     Returns:
         {"train": [{"handle", "text"}...], "validation": [...]}.
 
     Raises:
-        HubError: the file is missing or unreadable (the bot was never prepared).
+        ManifestError: the file is missing (the bot was never prepared) or unreadable.
     """
-    path = Path(bot_dir) / "data" / POSTS_FILE
     rows: dict[str, list[dict[str, str]]] = {s: [] for s in SPLITS}
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    row = json.loads(line)
-                    rows.setdefault(row["split"], []).append(
-                        {"handle": row["handle"], "text": row["text"]}
-                    )
-    except FileNotFoundError:
-        raise HubError(
-            f"{path}: no cleaned posts to publish as a dataset; nothing was committed",
-            hint=f"run `hf-tweetbot prepare USER --out {bot_dir}` first, or push without --dataset",
-        ) from None
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise HubError(
-            f"{path}: unreadable posts file ({e}); nothing was committed",
-            hint=f"run `hf-tweetbot prepare USER --out {bot_dir}` again",
-        ) from e
+    for row in read_rows(bot_dir):
+        rows[row["split"]].append({"handle": row["handle"], "text": row["text"]})
     return rows
 
 
@@ -89,8 +65,6 @@ def size_category(n: int) -> str:
 
 def dataset_card(man: Manifest, counts: dict[str, int]) -> str:
     """A short dataset card: where the posts come from, what was removed, the counts."""
-    from ..card import hub_url
-
     handles = ", ".join(f"@{h}" for h in man.handles)
     total = sum(counts.values())
     lines = [
@@ -105,7 +79,7 @@ def dataset_card(man: Manifest, counts: dict[str, int]) -> str:
         "",
         f"# Posts of {handles}",
         "",
-        f"The cleaned posts the bot [{man.repo_id}]({hub_url(str(man.repo_id))}) was fine-tuned "
+        f"The cleaned posts the bot [{man.repo_id}]({card.hub_url(str(man.repo_id))}) was fine-tuned "
         "on, cleaned with huggingtweets' rules by hf-tweetbot.",
         "",
         "Removed: retweets and reposts; short posts (fewer than 3 words that are not links, "
@@ -186,12 +160,12 @@ def requirements(sources: list[Path], gpu: bool = False, extra: tuple[str, ...] 
 
 
 def space_root() -> Path:
-    """The folder of the installed `space` package (the Space app and its modules)."""
-    return Path(str(resources.files("space")))
+    """The folder of the installed `publisher.space` package (the Space app and its modules)."""
+    return Path(str(resources.files("publisher.space")))
 
 
 def space_sources() -> list[Path]:
-    """The files of the installed `space` package that make up the Space app."""
+    """The files of the installed `publisher.space` package that make up the Space app."""
     root = space_root()
     files = sorted(
         p
@@ -208,8 +182,6 @@ def space_sources() -> list[Path]:
 
 def space_readme(man: Manifest, repo_dir: Path, gradio_version: str) -> str:
     """The Space card from publisher.card, with its config front matter."""
-    from .. import card
-
     return card.render_space_readme(man, gradio_version, repo_dir=repo_dir)
 
 
@@ -240,11 +212,6 @@ def stage_space(man: Manifest, repo_dir: Path, out: Path, gpu: bool = False) -> 
     return out
 
 
-def is_adapter(folder: Path | str) -> bool:
-    """Whether a model folder holds a LoRA adapter (`--push-adapter`) instead of full weights."""
-    return (Path(folder) / ADAPTER_CONFIG).is_file()
-
-
 def stale_on_hub(local: set[str], remote: set[str]) -> list[str]:
     """Files of the other repo form that a push must delete (merged <-> adapter switch).
 
@@ -265,6 +232,19 @@ def stale_on_hub(local: set[str], remote: set[str]) -> list[str]:
     else:
         other = set()
     return sorted(other - local)
+
+
+def stage_model_with(repo_dir: Path, extra: dict[str, Path], out: Path) -> Path:
+    """A folder of links to `repo_dir`'s files plus `extra`: the model repo with the export in it.
+
+    Links, not copies: a GGUF is as large as the model, and nothing here is modified.
+    """
+    files = {**local_files(repo_dir), **extra}
+    for rel, src in files.items():
+        dst = out / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.symlink_to(src.resolve())
+    return out
 
 
 def local_files(folder: Path) -> dict[str, Path]:

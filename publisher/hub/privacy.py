@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..bot.manifest import Manifest
 from ..errors import HubError, PrivacyError
-from ..manifest import Manifest
 from .files import local_files
 
 
@@ -104,9 +104,8 @@ def refuse_secrets(folder: Path, token: str, bot_dir: Path) -> None:
 
 def give_space_guard_key(api: Any, repo_id: str, bot_dir: Path) -> None:
     """Hand the copy guard's key to the Space as a secret (never a file, never a variable)."""
-    from space.guard import KEY_ENV
-
     from ..quality.guard import key_of
+    from ..space.guard import KEY_ENV
 
     key = key_of(bot_dir)
     if key:

@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import console
-from .. import manifest as mf
+from .. import card, console
+from ..bot import layout
+from ..bot import manifest as mf
 from ..errors import HubError
 from . import files as hub_files
 from . import privacy
@@ -38,12 +39,11 @@ from .access import (
     repo_url,
     retry_after,
 )
-from .files import human_size, is_adapter, local_files, same_as_remote, stale_on_hub
+from .files import human_size, local_files, same_as_remote, stale_on_hub
 
 # huggingface_hub's shared client waits forever by default; a dead network must fail fast.
 PREFLIGHT_TIMEOUT = 10.0
 PUSH_TIMEOUT = 120.0
-_REQUIRED = ("config.json", "README.md")
 COMMIT_ATTEMPTS = 3  # a commit refused with 429 is sent again after its Retry-After
 sleep: Callable[[float], None] = time.sleep  # module-level so tests can record the waits
 
@@ -61,7 +61,7 @@ class PushOptions:
     commit_message: str | None = None
     # Hardware flavor requested for the Space (e.g. "t4-small", paid); None: the free CPU.
     space_hardware: str | None = None
-    gguf: bool = False  # also upload the GGUF export (`publisher.export.hub_files`)
+    gguf: bool = False  # also upload the GGUF export (`publisher.pipeline.push_bot` adds it)
     public_ok: bool = False  # push a protected account's bot publicly anyway
     public_dataset: bool = False  # the dataset repo of posts is private unless this is set
 
@@ -155,9 +155,10 @@ def _repo_types(opts: PushOptions) -> list[str]:
 
 
 def _check_complete(bot_dir: Path) -> None:
-    repo = bot_dir / "repo"
+    repo = layout.repo_dir(bot_dir)
     # A LoRA adapter repo (`--push-adapter`) has adapter_config.json instead of config.json.
-    required = ("adapter_config.json", "README.md") if is_adapter(repo) else _REQUIRED
+    config = layout.ADAPTER_CONFIG if layout.is_adapter(repo) else layout.MODEL_CONFIG
+    required = (config, layout.CARD)
     missing = [n for n in required if not (repo / n).is_file()]
     if not any(repo.glob("*.safetensors")):
         missing.append("*.safetensors weights")
@@ -170,8 +171,6 @@ def _check_complete(bot_dir: Path) -> None:
 
 def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions, gguf: list[str]) -> mf.Manifest:  # fmt: skip
     """Record where the bot lives in bot.json and re-render the card so its links point there."""
-    from .. import card
-
     man = mf.load(bot_dir)
     man.repo_id = repo_id
     if gguf:
@@ -180,14 +179,15 @@ def _update_manifest(bot_dir: Path, repo_id: str, opts: PushOptions, gguf: list[
         man.dataset_repo_id = repo_id
     if opts.space:
         man.space_repo_id = repo_id
-    if (bot_dir / "repo" / card.THUMBNAIL_FILE).is_file():
+    if (layout.repo_dir(bot_dir) / card.THUMBNAIL_FILE).is_file():
         man.thumbnail = card.resolve_url(repo_id, card.THUMBNAIL_FILE)
     mf.save(man, bot_dir)
     card.write_card(bot_dir)
     return man
 
 
-def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None] = console.say) -> PushResult:  # fmt: skip
+def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None] = console.say,
+         extra: dict[str, Path] | None = None) -> PushResult:  # fmt: skip
     """Publish a finished bot folder: one commit per repo, only files that changed.
 
     Args:
@@ -195,6 +195,7 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
         opts: where and what to publish.
         token: the Hugging Face token (never written anywhere).
         say: where progress lines go (what each repo is sent, waits for the Hub).
+        extra: more files for the model repo, by repo path (the GGUF export of `--gguf`).
 
     Returns:
         The URL, new commit (or None: nothing changed) and files sent for each repo.
@@ -212,20 +213,19 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
     privacy.check(man, opts)  # before the Hub is asked anything
     repo_id = preflight(man.model_name, opts, token)
     _check_remote_privacy(repo_id, opts, token, bot_dir)
-    from .. import export
-
-    extra = export.hub_files(bot_dir) if opts.gguf else {}
+    extra = extra or {}
     man = _update_manifest(bot_dir, repo_id, opts, sorted(n for n in extra if n.endswith(".gguf")))
     with tempfile.TemporaryDirectory(prefix="hf-tweetbot-push-") as tmp:
         # Everything is staged before the first upload: a failure cannot leave DIR half-made.
-        folders = {"model": bot_dir / "repo"}
+        repo = layout.repo_dir(bot_dir)
+        folders = {"model": repo}
         if extra:
-            folders["model"] = export.stage_links(bot_dir / "repo", extra, Path(tmp) / "model")
+            folders["model"] = hub_files.stage_model_with(repo, extra, Path(tmp) / "model")
         if opts.dataset:
             folders["dataset"] = hub_files.stage_dataset(bot_dir, man, Path(tmp) / "dataset")
         if opts.space:
             gpu = hub_files.is_gpu(opts.space_hardware)
-            folders["space"] = hub_files.stage_space(man, bot_dir / "repo", Path(tmp) / "space", gpu)  # fmt: skip
+            folders["space"] = hub_files.stage_space(man, repo, Path(tmp) / "space", gpu)
         for folder in folders.values():
             privacy.refuse_secrets(folder, token, bot_dir)
         with client_timeout(PUSH_TIMEOUT):

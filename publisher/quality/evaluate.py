@@ -22,16 +22,17 @@ from typing import Any
 
 import torch
 
-from space import guard as space_guard
-from space import sampling
-from space.bot_info import QUALITY_FILE
-
-from .. import base_models, dataset, manifest
+from .. import atomic, base_models, dataset
+from ..bot import layout, manifest
+from ..bot.locate import locate
+from ..bot.posts import read_texts
 from ..errors import BaseModelError
-from ..locate import locate
-from .fit import TokenizerFit, tokenizer_fit
+from ..space import guard as space_guard
+from ..space import sampling
+from ..space.bot_info import QUALITY_FILE
 from .guard import build_guard
 from .measures import Corpus, distinct_n, fold, longest_shared
+from .tokenizer_fit import TokenizerFit, tokenizer_fit
 
 Say = Callable[[str], None]
 
@@ -189,10 +190,10 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = _stderr
     cfg = cfg or QualityConfig()
     bot_dir, start = Path(bot_dir), time.perf_counter()
     m = manifest.load(bot_dir)
-    repo = bot_dir / "repo"
+    repo = layout.repo_dir(bot_dir)
     where = locate(str(bot_dir))  # full weights or an adapter; ManifestError when untrained
     allow = m.privacy.get("allow_copies", False) if cfg.allow_copies is None else cfg.allow_copies
-    train_posts, val_posts = dataset.load_posts(bot_dir / "data")
+    train_posts, val_posts = read_texts(bot_dir)
     train = [t for ts in train_posts.values() for t in ts]
     val = [t for ts in val_posts.values() for t in ts]
     if cfg.samples > 0:
@@ -226,7 +227,7 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = _stderr
 def save(bot_dir: Path, q: Quality, allow_copies: bool) -> None:
     """Write `DIR/repo/quality.json` and the `quality` and `privacy` blocks of bot.json."""
     text = json.dumps(q.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    manifest.atomic_write_text(Path(bot_dir) / "repo" / QUALITY_FILE, text)
+    atomic.write_text(layout.repo_dir(bot_dir) / QUALITY_FILE, text)
     m = manifest.load(bot_dir)
     m.quality = q.to_dict()
     m.privacy["allow_copies"] = allow_copies

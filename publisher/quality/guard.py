@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from space import guard as space_guard
-
-from .. import dataset
-from ..manifest import atomic_write_bytes
+from .. import atomic, dataset
+from ..bot import layout
+from ..bot.posts import read_texts
+from ..space import guard as space_guard
 
 CHUNK = 20_000  # posts hashed at a time: spans go into uint64 arrays, never a list of ints
 
@@ -42,13 +42,13 @@ def guard_key(bot_dir: Path) -> bytes:
         except ValueError:
             pass  # a damaged key is replaced: the guard file is rewritten with the new one
     new = secrets.token_bytes(32)
-    atomic_write_bytes(Path(bot_dir) / space_guard.KEY_FILE, new.hex().encode() + b"\n", 0o600)
+    atomic.write_bytes(layout.guard_key_file(bot_dir), new.hex().encode() + b"\n", 0o600)
     return new
 
 
 def key_of(bot_dir: Path) -> str | None:
     """The hex guard key of a bot folder, or None (for the Space's secret)."""
-    path = Path(bot_dir) / space_guard.KEY_FILE
+    path = layout.guard_key_file(bot_dir)
     text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
     return text or None
 
@@ -88,10 +88,10 @@ def build_guard(bot_dir: Path, tokenizer: Any) -> GuardFile:
         What was written.
     """
     bot_dir = Path(bot_dir)
-    train, val = dataset.load_posts(bot_dir / "data")
+    train, val = read_texts(bot_dir)
     texts = [t for per_user in (train, val) for ts in per_user.values() for t in ts]
     key = guard_key(bot_dir)
     data = space_guard.pack(*hashes(texts, tokenizer, key), key)
-    atomic_write_bytes(bot_dir / "repo" / space_guard.GUARD_FILE, data)
+    atomic.write_bytes(layout.repo_dir(bot_dir) / space_guard.GUARD_FILE, data)
     header, _ = space_guard.unpack(data)
     return GuardFile(space_guard.GUARD_FILE, header["spans"], header["short_posts"], len(data))

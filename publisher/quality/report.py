@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from space.bot_info import quality_summary as summary  # one sentence, shared with the Space
+from ..space.bot_info import quality_summary as summary  # one sentence, shared with the Space
 
 __all__ = ["lines", "summary"]
 

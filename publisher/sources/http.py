@@ -20,9 +20,8 @@ from typing import Any
 
 import httpx
 
-from .. import console
+from .. import atomic, console
 from ..errors import FetchError, RateLimitError
-from ..manifest import atomic_write_text
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRIES = 3  # extra tries after a 5xx or a connection error
@@ -233,7 +232,7 @@ class PageCache:
         """Save the next raw page."""
         self.count += 1
         if self.dir is not None:
-            atomic_write_text(self._page(self.count), json.dumps(page, ensure_ascii=False))
+            atomic.write_text(self._page(self.count), json.dumps(page, ensure_ascii=False))
 
     def finish(self, profile: Any, *, exhausted: bool, max_posts: int) -> None:
         """Mark the download complete, recording the raw profile."""
@@ -246,7 +245,7 @@ class PageCache:
             "max_posts": max_posts,
             "fetched_at": utc_text(now()),
         }
-        atomic_write_text(self.dir / "done.json", json.dumps(done, ensure_ascii=False, indent=1))
+        atomic.write_text(self.dir / "done.json", json.dumps(done, ensure_ascii=False, indent=1))
 
     def _page(self, i: int) -> Path:
         assert self.dir is not None

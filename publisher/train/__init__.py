@@ -1,9 +1,10 @@
 """Fine-tune: the Accelerate loop and what it is built from.
 
-- `loop.py`: `train(bot_dir, cfg) -> Metrics`, the loop that reads top to bottom, and `TrainConfig`;
+- `loop.py`: `train(bot_dir, cfg) -> Metrics`, the loop that reads top to bottom (batches built by
+  `collate`), and `TrainConfig`;
 - `attention.py`: posts attention (each post of a packed block attends only to itself);
 - `loss.py`: the LM head and cross-entropy in chunks, never a full fp32 copy of the logits;
-- `io.py`: batches in, checkpoints and the finished `DIR/repo/` out;
+- `checkpoints.py`: checkpoints to resume from, and the finished `DIR/repo/`; `plots.py`: the loss curve;
 - `accel.py`: the Accelerator (precision, trackers);
 - `lora.py`: LoRA adapters through peft, and the weights a run starts from.
 """

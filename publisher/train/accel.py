@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ..bot import layout
 from ..errors import TrainingError
 
 
@@ -18,7 +19,7 @@ def resolve_precision(requested: str) -> str:
     """
     if requested != "auto":
         return requested
-    from space.sampling import bf16_supported
+    from ..space.sampling import bf16_supported
 
     return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
 
@@ -54,7 +55,7 @@ def make_accelerator(bot_dir: Path, cfg: Any) -> Any:
         log_with=log_with,
         # Trackers write under DIR/runs/; the folder is copied into DIR/repo/runs/ at the end.
         project_config=ProjectConfiguration(
-            project_dir=str(bot_dir), logging_dir=str(bot_dir / "runs")
+            project_dir=str(bot_dir), logging_dir=str(layout.runs_dir(bot_dir))
         ),
     )
 

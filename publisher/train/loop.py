@@ -17,12 +17,14 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from .. import base_models, console, dataset, manifest, outdir
+from .. import base_models, console, dataset
+from ..bot import layout, manifest, outdir
+from ..bot.manifest import Metrics
+from ..bot.posts import read_texts
 from ..errors import TrainingError
-from ..manifest import Metrics
 from . import attention, lora
 from .accel import make_accelerator, wandb_url
-from .io import Checkpoints, collate, log, write_repo
+from .checkpoints import Checkpoints, log, write_repo
 from .loss import LossModel, causal_lm
 
 DEFAULT_LR = 1.372e-4  # huggingtweets' sweep winner (full fine-tuning)
@@ -83,7 +85,7 @@ def load_data(
     accelerator: Any,
 ) -> Any:
     """The prepared token blocks, re-tokenized when the base model or block size changed."""
-    data_dir = bot_dir / "data"
+    data_dir = layout.data_dir(bot_dir)
     info = m.data
     block = dataset.effective_block_size(
         tokenizer,
@@ -93,19 +95,41 @@ def load_data(
     if (
         info.get("tokenizer") == base
         and info.get("block_size") == block
-        and (data_dir / dataset.TOKENIZED_DIR).exists()
+        and layout.tokenized_dir(bot_dir).exists()
     ):
         return dataset.load_tokenized(data_dir)
     dcfg = dataset.DataConfig(
         block_size=block, val_fraction=info.get("val_fraction", 0.1), seed=info.get("seed", 42)
     )
-    train_posts, val_posts = dataset.load_posts(data_dir)
+    train_posts, val_posts = read_texts(bot_dir)
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, dcfg)
     if accelerator.is_main_process:
         log(accelerator, f"Re-tokenized the posts for {base} (block size {block})")
         m.data = dataset.save(data_dir, dd, train_posts, val_posts, dcfg, base)
     accelerator.wait_for_everyone()
     return dd
+
+
+def collate(
+    rows: list[dict[str, Any]], pad_id: int, eos_id: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Pad blocks to the longest in the batch; padding is masked out of attention and loss.
+
+    With `eos_id`, the batch also carries `position_ids` restarting at every post, which
+    post-by-post attention (`publisher.attention`) reads as the posts' boundaries.
+    """
+    longest = max(len(r["input_ids"]) for r in rows)
+    ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), longest), dtype=torch.long)
+    for i, r in enumerate(rows):
+        n = len(r["input_ids"])
+        ids[i, :n] = torch.as_tensor(r["input_ids"])
+        mask[i, :n] = 1
+    labels = ids.masked_fill(mask == 0, -100)
+    batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    if eos_id is not None:
+        batch["position_ids"] = attention.post_positions(ids, mask, eos_id)
+    return batch
 
 
 @torch.no_grad()
@@ -148,7 +172,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     m = manifest.load(bot_dir)
     base = base_models.canonical_name(cfg.base_model or m.base_model)
     if not cfg.resume:
-        shutil.rmtree(bot_dir / "runs", ignore_errors=True)  # logs of an earlier run
+        shutil.rmtree(layout.runs_dir(bot_dir), ignore_errors=True)  # logs of an earlier run
     accelerator = make_accelerator(bot_dir, cfg)
     if accelerator.is_main_process:
         outdir.sweep_bot(bot_dir)  # staging folders of runs that were killed
@@ -188,7 +212,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     net, optimizer, loader, scheduler = accelerator.prepare(net, optimizer, loader, scheduler)
 
     ckpt = Checkpoints(
-        bot_dir / "checkpoints", {"base_model": base, "data": m.data.get("train_tokens")}
+        layout.checkpoints_dir(bot_dir), {"base_model": base, "data": m.data.get("train_tokens")}
     )
     step = ckpt.resume(accelerator) if cfg.resume else 0
     if cfg.report_to != "none":

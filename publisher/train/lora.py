@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import base_models
+from ..bot.layout import ADAPTER_CONFIG, is_adapter
 from ..errors import TrainingError
-from ..hub.files import ADAPTER_CONFIG, is_adapter
 
 DEFAULT_TARGETS = "all-linear"  # every linear layer of attention and MLP; never the LM head
 LR_SCALE = 10  # LoRA's learning rate over full fine-tuning's (module docstring)

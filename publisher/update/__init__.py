@@ -27,14 +27,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from space.guard import KEY_FILE
-
-from .. import manifest, outdir
+from ..bot import layout, manifest, outdir
+from ..bot.posts import read_rows
 from ..clean import Counts
 from ..errors import ManifestError
 from ..sources import SourceOptions
 from .measure import losses, ppl
-from .news import UserNews, gather_news, read_rows, split_news
+from .news import UserNews, gather_news, split_news
 
 REPLAY = 1.0  # old training posts replayed per new training post (1:1)
 MIN_LR_SCALE = 0.25  # even a handful of new posts trains at a quarter of the full rate
@@ -94,8 +93,7 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
 
     bot_dir = Path(bot_dir)
     m = manifest.load(bot_dir)
-    repo = bot_dir / "repo"
-    if not any((repo / n).is_file() for n in ("config.json", "adapter_config.json")):
+    if not layout.is_trained(bot_dir):
         raise ManifestError(f"{bot_dir}: not trained yet", hint=f"hf-tweetbot train {bot_dir}")
     opts.train = opts.train or TrainConfig()
     token, push_opts = _preflight(m, opts, say)
@@ -104,7 +102,7 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
     if result.nothing_new:
         say("Nothing new to train on: the bot is unchanged.")
         return result
-    from ..pipeline import assess, finish
+    from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
 
     # Killed midway, the stage is swept by the next run on this folder (outdir.sweep_bot).
     with outdir.staging_dir(bot_dir, outdir.UPDATE_PREFIX) as stage:
@@ -112,14 +110,12 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
         result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, say)
         _record(stage, result, cfg)
-        assess(stage, None, say)  # the quality block, and the copy guard over every post now
-        finish(stage, say)
+        evaluate_and_guard(stage, None, say)  # the quality block; the guard over every post now
+        write_card_and_thumbnail(stage, say)
         _swap(stage, bot_dir)
     if push_opts is not None and token:
-        from .. import hub
-
         push_opts.commit_message = push_opts.commit_message or commit_message(result)
-        result.push = hub.push(bot_dir, push_opts, token)
+        result.push = push_bot(bot_dir, push_opts, token, say)
         say(str(result.push))
     return result
 
@@ -164,21 +160,24 @@ def _stage(bot_dir: Path, stage: Path, m: manifest.Manifest, news: list[UserNews
     for r in rows:
         per[r["split"]][r["handle"]].append(r["text"])
         per[r["split"] + "_id"][r["handle"]].append(r.get("id"))
-    tok = AutoTokenizer.from_pretrained(bot_dir / "repo")
+    tok = AutoTokenizer.from_pretrained(layout.repo_dir(bot_dir))
     dd = dataset.build_datasets(per["train"], per["validation"], tok, dcfg)
     dd["update"] = dataset.pack(replay_mix(rows, dcfg.seed), tok, dcfg.block_size)
     ids = (per["train_id"], per["validation_id"])
     name = m.data.get("tokenizer", m.base_model)
-    info = dataset.save(stage / "data", dd, per["train"], per["validation"], dcfg, name, ids)
+    info = dataset.save(
+        layout.data_dir(stage), dd, per["train"], per["validation"], dcfg, name, ids
+    )
     m.data = {**info, "seed": m.data.get("seed", 42), "update_blocks": len(dd["update"])}
     for u, n in zip(m.users, news, strict=True):
         _add_counts(u, n.counts, n.skipped)
         u.newest_id, u.newest_at = n.since.id, n.since.at
     manifest.save(m, stage)
-    if (bot_dir / "avatars").is_dir():
-        shutil.copytree(bot_dir / "avatars", stage / "avatars")
-    if (bot_dir / KEY_FILE).is_file():  # the copy guard's key: the Space's secret stays valid
-        shutil.copy2(bot_dir / KEY_FILE, stage / KEY_FILE)
+    if layout.avatars_dir(bot_dir).is_dir():
+        shutil.copytree(layout.avatars_dir(bot_dir), layout.avatars_dir(stage))
+    key = layout.guard_key_file(bot_dir)
+    if key.is_file():  # the copy guard's key: the Space's secret stays valid
+        shutil.copy2(key, layout.guard_key_file(stage))
     val = [r for r in rows if r["split"] == "validation"]
     return {"old": [r["text"] for r in val if not r.get("new")],
             "new": [r["text"] for r in val if r.get("new")]}  # fmt: skip
@@ -227,7 +226,7 @@ def train_config(bot_dir: Path, m: manifest.Manifest, added: int, opts: UpdateOp
         cfg = replace(cfg, lora=True, lora_r=a["r"], lora_alpha=a["alpha"],
                       lora_targets=a["targets"], push_adapter=a.get("repo") == "adapter")  # fmt: skip
     lr = learning_rate(cfg) * lr_scale(added, sum(u.tweets_kept for u in m.users))
-    return replace(cfg, init_from=bot_dir / "repo", train_split="update", learning_rate=lr)
+    return replace(cfg, init_from=layout.repo_dir(bot_dir), train_split="update", learning_rate=lr)
 
 
 def _train_and_measure(bot_dir: Path, stage: Path, cfg: Any, val: dict, say: Any) -> dict:
@@ -236,7 +235,7 @@ def _train_and_measure(bot_dir: Path, stage: Path, cfg: Any, val: dict, say: Any
 
     m = manifest.load(stage)
     block = m.data["block_size"]
-    before = losses(bot_dir / "repo", m.base_model, val, block)
+    before = losses(layout.repo_dir(bot_dir), m.base_model, val, block)
     base = losses(None, m.base_model, {"all": val["old"] + val["new"]}, block)["all"]
     if cfg.train_split == "update":
         say(f"Training from the bot's weights on {m.data['update_blocks']} blocks (the new "
@@ -244,7 +243,7 @@ def _train_and_measure(bot_dir: Path, stage: Path, cfg: Any, val: dict, say: Any
     else:
         say("Training from the base model on every post (--from-scratch)")
     train(stage, cfg)
-    after = losses(stage / "repo", m.base_model, val, block)
+    after = losses(layout.repo_dir(stage), m.base_model, val, block)
     out = {k: {"before": ppl(before[k]), "after": ppl(after[k])} for k in ("old", "new")}
     say("Per-post validation perplexity: " + "; ".join(
         f"{k} posts {v['before']} → {v['after']}" for k, v in out.items()))  # fmt: skip
@@ -275,7 +274,7 @@ def _swap(stage: Path, bot_dir: Path) -> None:
     """Move the staged data/, repo/, runs/ and bot.json into the bot folder, bot.json last."""
     trash = stage / "old"  # the replaced items, removed with the stage
     trash.mkdir()
-    for item in ("data", "repo", "runs", KEY_FILE, manifest.MANIFEST_NAME):
+    for item in (layout.DATA, layout.REPO, layout.RUNS, layout.GUARD_KEY, layout.MANIFEST):
         if (stage / item).exists():
             outdir.swap_in(stage / item, bot_dir / item, trash)
 

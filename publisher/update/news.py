@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import dataset
+from ..bot import layout
+from ..bot.manifest import Manifest, UserStats
+from ..bot.posts import read_rows
 from ..clean import Counts, clean
 from ..errors import UsageError
-from ..manifest import Manifest, UserStats
 from ..sources import Gathered, SourceOptions, gather, source_kind
 from ..sources.since import Since, is_newer, newest
 
@@ -41,13 +42,6 @@ class UserNews:
                 f"{c.retweets} retweets, {c.short_tweets} short, {c.tweets_kept} kept")  # fmt: skip
 
 
-def read_rows(bot_dir: Path) -> list[dict[str, Any]]:
-    """The rows of `DIR/data/posts.jsonl` (handle, text, split, and id where known)."""
-    path = Path(bot_dir) / "data" / dataset.POSTS_FILE
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def gather_news(bot_dir: Path, m: Manifest, specs: list[str], opts: SourceOptions,
                 say: Any = print) -> list[UserNews]:  # fmt: skip
     """Gather each user's posts after the newest one the bot has.
@@ -63,7 +57,7 @@ def gather_news(bot_dir: Path, m: Manifest, specs: list[str], opts: SourceOption
         One `UserNews` per user, in the bot's order. With nothing new anywhere, the raw pages
         fetched are removed again, so the bot folder is as it was.
     """
-    raw = Path(opts.raw_dir or bot_dir / "raw")
+    raw = Path(opts.raw_dir or layout.raw_dir(bot_dir))
     opts = replace(opts, raw_dir=raw)
     had = set(raw.iterdir()) if raw.is_dir() else None
     given = _given(m, specs, opts)

@@ -10,7 +10,9 @@ from typing import Any
 
 import gradio as gr
 
-from .. import hub
+from .. import pipeline
+from ..bot import layout
+from ..card import THUMBNAIL_FILE
 from ..errors import UsageError
 from . import jobs, views
 from .jobs import Job
@@ -73,7 +75,7 @@ def _thumbnail(ws: Workspace) -> Any:
     """The card's thumbnail as an image (not a path: nothing of the workspace is served)."""
     from PIL import Image
 
-    path = ws.bot_dir / "repo" / "predictions.png"
+    path = layout.repo_dir(ws.bot_dir) / THUMBNAIL_FILE
     if not path.exists():
         return None
     with Image.open(path) as im:
@@ -85,12 +87,12 @@ def publish(cfg: WebConfig, name: str, space: bool, dataset: bool, private: bool
     ws = find_workspace(session)
     token = None
     try:
-        if ws is None or not (ws.bot_dir / "repo" / "config.json").exists():
+        if ws is None or not layout.is_trained(ws.bot_dir):
             raise UsageError("no trained bot to publish yet", hint="train it first")
         token = jobs.publish_token(oauth_token, cfg)
         with ws.busy():
             opts = jobs.push_options(name, space, dataset, private)
-            result = hub.push(ws.bot_dir, opts, token, say=lambda _: None)
+            result = pipeline.push_bot(ws.bot_dir, opts, token, lambda _: None)
     except Exception as e:
         return views.error_html(jobs.message_lines(e, ws, token)), ""
     return "", views.links_html(result)

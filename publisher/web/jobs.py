@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import hub, manifest, pipeline
-from ..errors import AuthError, TweetbotError, UsageError
+from .. import hub, pipeline
+from ..bot import layout, manifest
+from ..errors import DEBUG_ENV, AuthError, TweetbotError, UsageError, error_lines
 from ..sources import SourceOptions
 from .session import WebConfig, Workspace, typed_sources
 
@@ -177,7 +178,9 @@ def prepare(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: WebCo
             out=ws.bot_dir,
             base_model=base,
             overwrite=True,
-            sources=SourceOptions(raw_dir=ws.path / "raw", max_posts=cfg.max_posts, progress=False),
+            sources=SourceOptions(
+                raw_dir=layout.raw_dir(ws.path), max_posts=cfg.max_posts, progress=False
+            ),
         )
         _, m = pipeline.prepare(specs, opts, say)
     finally:
@@ -191,8 +194,7 @@ def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
     Returns:
         Posts written by the new bot from its widget prompt.
     """
-    from space.sampling import generate_posts, load_bot
-
+    from ..space.sampling import generate_posts, load_bot
     from ..train import TrainConfig
 
     with TRAINING:
@@ -201,7 +203,7 @@ def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
             max_steps=steps or None, checkpoint_every=0, progress=False, on_step=job.on_step
         )
         pipeline.train_bot(ws.bot_dir, tcfg, job.say)
-        model, tok = load_bot(str(ws.bot_dir / "repo"))
+        model, tok = load_bot(str(layout.repo_dir(ws.bot_dir)))
         prompt = manifest.load(ws.bot_dir).widget_text
         return generate_posts(model, tok, prompt, n=POSTS_SHOWN, max_new_tokens=40)
 
@@ -220,7 +222,7 @@ def create(ws: Workspace, uploads: list[str], typed: str, base: str, steps: int,
         job.say(f"Will publish to {opts.repo_id}")
         train(ws, steps, cfg, job)
         job.say("Publishing…")
-        return hub.push(ws.bot_dir, opts, token, say=job.say).model.url
+        return pipeline.push_bot(ws.bot_dir, opts, token, job.say).model.url
 
 
 def publish_token(oauth_token: Any, cfg: WebConfig) -> str:
@@ -255,14 +257,12 @@ def push_options(repo_name: str | None, space: bool = True, dataset: bool = Fals
 
 def message_lines(e: BaseException, ws: Workspace | None, token: str | None) -> list[str]:
     """The CLI's `Error:`/`Hint:` lines for `e`, without the server's paths or the token."""
-    from ..cli import error_lines
-
     if isinstance(e, Cancelled):
         return ["Error: stopped: the page was closed"]
     lines = [ws.scrub(line) if ws else line for line in error_lines(e)]
     lines = [line.replace(token, "***") for line in lines] if token else lines
     if not isinstance(e, TweetbotError):  # a bug: the server's log gets it (the traceback only
         # when debugging, as an exception's text could quote a secret the message scrubs)
-        debug = os.environ.get("HF_TWEETBOT_DEBUG") == "1"
+        debug = os.environ.get(DEBUG_ENV) == "1"
         log.error("unexpected error in the creator: %s", lines[0], exc_info=e if debug else None)
     return lines

@@ -1,7 +1,7 @@
 """`hf-tweetbot web --space-folder DIR`: a Hugging Face Space that runs the bot creator.
 
-The folder holds copies of the installed `publisher`, `space` and `templates` packages beside a
-three-line `app.py`, so it runs with `python app.py` anywhere its requirements are installed and
+The folder holds a copy of the installed `publisher` package (its Space app and templates
+included) beside a three-line `app.py`, so it runs with `python app.py` anywhere its requirements are installed and
 needs nothing from PyPI that is not public. Requirements are hf-tweetbot's own dependencies,
 pinned to the versions installed here; torch comes from PyTorch's CPU index, as a CPU Space has
 no GPU for a CUDA build to use. The README's front matter turns on "Sign in with Hugging Face"
@@ -16,7 +16,9 @@ from pathlib import Path
 
 from .session import WebConfig
 
-PACKAGES = {"publisher": (".py",), "space": (".py", ".txt", ".css", ".md"), "templates": (".py", ".j2")}  # fmt: skip
+# The package, then its data-carrying subpackages (from a source checkout they live outside it).
+PACKAGES = {"publisher": (".py", ".typed"), "publisher.space": (".py", ".txt", ".css", ".md"),
+            "publisher.templates": (".py", ".j2")}  # fmt: skip
 # `contribute-repos`: create repos and write to those this app created (the bot's model, Space
 # and dataset); `manage-repos` would also reach every other repo and allow deleting them.
 OAUTH_SCOPES = ("contribute-repos",)
@@ -98,7 +100,8 @@ def write_space_folder(out: Path, cfg: WebConfig) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for package, suffixes in PACKAGES.items():
-        _copy_package(Path(str(resources.files(package))), out / package, suffixes)
+        dest = out.joinpath(*package.split("."))
+        _copy_package(Path(str(resources.files(package))), dest, suffixes)
     app = APP.format(base_models=tuple(cfg.base_models), time_budget=cfg.time_budget)
     (out / "app.py").write_text(app, encoding="utf-8")
     (out / "requirements.txt").write_text(requirements(), encoding="utf-8")

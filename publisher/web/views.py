@@ -12,7 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..manifest import Manifest
+from ..bot.manifest import Manifest
+from ..bot.posts import read_rows
 from .jobs import TrainProgress
 from .session import WebConfig
 
@@ -94,9 +95,7 @@ def warnings_of(lines: list[str]) -> list[str]:
 
 def sample_html(bot_dir: Path, n: int = SAMPLE_POSTS) -> str:
     """A few kept posts, as the model will learn them."""
-    from ..hub.files import read_posts
-
-    posts = read_posts(bot_dir)["train"]
+    posts = [r for r in read_rows(bot_dir) if r["split"] == "train"]
     picked = random.Random(0).sample(posts, min(n, len(posts)))
     items = "".join(
         f'<div class="tw-post"><b>@{escape(p["handle"])}</b> {escape(p["text"])}</div>'

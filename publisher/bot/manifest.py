@@ -1,21 +1,22 @@
 """`bot.json`: the manifest every stage reads and writes.
 
-It is a stable contract (issue "Foundation"): keys are only ever added, never renamed.
-It never holds a secret.
+It is a stable contract: keys are only ever added, never renamed. A `bot.json` written by a
+newer version loads here, and the keys this version does not know are written back unchanged,
+wherever they are (top level, `metrics`, `users[]`, ...). It never holds a secret.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ManifestError
+from .. import atomic
+from ..errors import ManifestError
+from . import layout
 
-MANIFEST_NAME = "bot.json"
+MANIFEST_NAME = layout.MANIFEST
 DEFAULT_WIDGET_TEXT = "My dream is"
 # Why entries were not trained on (`users[].skipped`), beside huggingtweets' four counts.
 SKIP_REASONS = ("malformed", "too_long", "unencodable", "duplicate")
@@ -48,6 +49,8 @@ class UserStats:
     # The account is protected (archive protected-history, X `protected`, Mastodon `locked`):
     # its bot is pushed privately unless `--public-ok`.
     protected: bool = False
+    # Keys of a newer version's bot.json, kept as they were.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Tracking:
 
     preprocess_run: str | None = None
     train_run: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -69,6 +73,7 @@ class Metrics:
     train_tokens: int | None = None
     train_seconds: float | None = None
     tokens_per_second: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -105,42 +110,38 @@ class Manifest:
     quality: dict[str, Any] | None = None
     # mask_mentions, mentions_masked (prepare); allow_copies (the copy guard is off).
     privacy: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Manifest:
         try:
             # bot.json files written before `skipped` existed load with zeros.
-            users = [
-                UserStats(**{**u, "skipped": {**_no_skips(), **(u.get("skipped") or {})}})
-                for u in d["users"]
-            ]
-            return cls(
-                model_name=d["model_name"],
-                base_model=d["base_model"],
+            users = []
+            for u in d["users"]:
+                known, extra = _split(UserStats, u)
+                known["skipped"] = {**_no_skips(), **(known.get("skipped") or {})}
+                users.append(UserStats(**known, extra=extra))
+            known, extra = _split(cls, d)
+            known.update(
                 users=users,
-                repo_id=d.get("repo_id"),
                 widget_text=d.get("widget_text") or DEFAULT_WIDGET_TEXT,
-                thumbnail=d.get("thumbnail"),
-                tracking=Tracking(**(d.get("tracking") or {})),
-                metrics=Metrics(**(d.get("metrics") or {})),
-                dataset_repo_id=d.get("dataset_repo_id"),
-                space_repo_id=d.get("space_repo_id"),
+                tracking=_load(Tracking, d.get("tracking") or {}),
+                metrics=_load(Metrics, d.get("metrics") or {}),
                 card_metadata=d.get("card_metadata") or "exact",
                 data=d.get("data") or {},
                 predictions=[str(p) for p in d.get("predictions") or []],
-                adapter=d.get("adapter"),
                 base_is_chat=bool(d.get("base_is_chat")),
                 updates=d.get("updates") or [],
                 gguf_files=list(d.get("gguf_files") or []),
-                quality=d.get("quality"),
                 privacy=d.get("privacy") or {},
             )
-        except (KeyError, TypeError) as e:
+            return cls(**known, extra=extra)
+        except (KeyError, TypeError, AttributeError) as e:
             raise ManifestError(
-                f"bot.json is incomplete or has unknown keys: {e}",
+                f"bot.json is incomplete: {e}",
                 hint="it is written by `hf-tweetbot prepare USER --out DIR`; run that again",
             ) from e
 
@@ -157,7 +158,7 @@ def model_name_for(handles: list[str]) -> str:
 def manifest_path(bot: Path) -> Path:
     """Accept a bot folder or a path to its bot.json."""
     bot = Path(bot)
-    return bot if bot.suffix == ".json" else bot / MANIFEST_NAME
+    return bot if bot.suffix == ".json" else layout.manifest_file(bot)
 
 
 def load(bot: Path) -> Manifest:
@@ -183,33 +184,33 @@ def load(bot: Path) -> Manifest:
 def save(manifest: Manifest, bot: Path) -> Path:
     """Write `bot.json` atomically (temp file + rename), so a crash never leaves half a file."""
     path = manifest_path(bot)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    atomic_write_text(path, text)
+    atomic.write_text(path, text)
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temp file in the same folder, then rename."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def _split(cls: type, d: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`d`'s keys that are fields of dataclass `cls`, and the others (a newer version's)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"expected an object, got {type(d).__name__}")
+    names = {f.name for f in fields(cls)} - {"extra"}
+    return ({k: v for k, v in d.items() if k in names},
+            {k: v for k, v in d.items() if k not in names})  # fmt: skip
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write `data` to `path` through a temp file in the same folder, then rename.
+def _load(cls: Any, d: dict[str, Any]) -> Any:
+    known, extra = _split(cls, d)
+    return cls(**known, extra=extra)
 
-    Args:
-        path: the file to write.
-        data: its new content.
-        mode: permission bits of the new file; None keeps mkstemp's (owner only).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+def _plain(obj: Any) -> Any:
+    """A dataclass as JSON-ready dicts: its fields in order, then the unknown keys it kept."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        out = {f.name: _plain(getattr(obj, f.name)) for f in fields(obj) if f.name != "extra"}
+        out.update({k: v for k, v in getattr(obj, "extra", {}).items() if k not in out})
+        return out
+    if isinstance(obj, list):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj

@@ -20,8 +20,11 @@ from urllib.parse import quote
 import jinja2
 from huggingface_hub import constants
 
-from .base_models import OFFLINE_ALIASES
-from .errors import ManifestError
+from .. import atomic
+from ..base_models import OFFLINE_ALIASES
+from ..bot import layout
+from ..bot.manifest import Manifest, UserStats, load
+from ..errors import ManifestError
 from .escape import (
     attr_url,
     html_text,
@@ -34,7 +37,6 @@ from .escape import (
     yaml_str,
     yaml_url,
 )
-from .manifest import Manifest, UserStats, atomic_write_text, load
 
 GPT2_IDS = {"gpt2", "openai-community/gpt2"}
 WANDB_REPORT = (
@@ -54,7 +56,7 @@ def environment() -> jinja2.Environment:
     """
 
     def read(name: str) -> str:
-        return files("templates").joinpath(name).read_text(encoding="utf-8")
+        return files("publisher.templates").joinpath(name).read_text(encoding="utf-8")
 
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(read),
@@ -243,7 +245,7 @@ def render_bot_card(bot: Path, full_metadata: bool | None = None) -> str:
     m = load(bot)
     if full_metadata is None:
         full_metadata = m.card_metadata == "full"
-    return render_card(m, full_metadata, repo_dir=bot_dir / "repo")
+    return render_card(m, full_metadata, repo_dir=layout.repo_dir(bot_dir))
 
 
 def write_card(bot_dir: Path, full_metadata: bool | None = None) -> Path:
@@ -257,9 +259,9 @@ def write_card(bot_dir: Path, full_metadata: bool | None = None) -> Path:
         The path written.
     """
     text = render_bot_card(bot_dir, full_metadata)
-    path = Path(bot_dir) / "repo" / "README.md"
+    path = layout.repo_dir(bot_dir) / layout.CARD
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, text)
+    atomic.write_text(path, text)
     return path
 
 

@@ -79,16 +79,16 @@ def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def quality_cfg(kw: dict[str, Any]) -> Any:
     """The `QualityConfig` of `--eval-samples` and `--allow-copies`."""
-    from .quality import QualityConfig
+    from ..quality import QualityConfig
 
     return QualityConfig(samples=kw["eval_samples"], allow_copies=kw["allow_copies"])
 
 
 def prepare_opts(kw: dict[str, Any]) -> Any:
-    from . import base_models
-    from .dataset import DataConfig
-    from .pipeline import PrepareOptions
-    from .sources import SourceOptions
+    from .. import base_models
+    from ..dataset import DataConfig
+    from ..pipeline import PrepareOptions
+    from ..sources import SourceOptions
 
     out = kw["out"]
     return PrepareOptions(
@@ -105,7 +105,7 @@ def prepare_opts(kw: dict[str, Any]) -> Any:
 
 def train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
     """The `TrainConfig` of a command's options (`base_model` None: the one `prepare` recorded)."""
-    from .train import TrainConfig
+    from ..train import TrainConfig
 
     # `publish` shares --base-model and --block-size with `prepare`: training takes both from
     # the prepared bot, so they are not training options here.
@@ -115,7 +115,7 @@ def train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
 
 def push_opts(kw: dict[str, Any]) -> Any:
     """The `PushOptions` of a command's options."""
-    from .hub import PushOptions
+    from ..hub import PushOptions
 
     return PushOptions(**_fields_of(PushOptions, kw))
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from .card import http_url, is_repo_file, one_line
-from .manifest import Manifest, UserStats
+from ..bot.manifest import Manifest, UserStats
+from .escape import http_url, is_repo_file, one_line
 
 THUMBNAIL_NAME = "predictions.png"
 WIDTH, HEIGHT = 1200, 628

@@ -24,15 +24,12 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import manifest
-from .errors import ManifestError, OutputExistsError
-from .sources import split_spec
+from ..errors import ManifestError, OutputExistsError
+from ..sources import split_spec
+from . import layout, manifest
 
 # Everything a bot folder may hold; `--overwrite` removes these and refuses a folder with more.
-BOT_ENTRIES = frozenset(
-    {manifest.MANIFEST_NAME, "data", "repo", "checkpoints", "raw", "avatars", "export", "runs",
-     "copy_guard.key"}  # space.guard.KEY_FILE
-)  # fmt: skip
+BOT_ENTRIES = layout.ENTRIES
 LOCK_SUFFIX = ".lock"
 # A lock file whose folder is gone is removed once this old: a live run creates its folder a
 # moment after its lock file, never a minute later.

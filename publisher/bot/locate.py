@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import base_models, manifest
-from .errors import ManifestError
-from .hub.files import ADAPTER_CONFIG, is_adapter
+from .. import base_models
+from ..errors import ManifestError
+from . import layout, manifest
 
 
 @dataclass
@@ -35,13 +35,13 @@ def locate(bot: str) -> Location:
     path = Path(bot)
     if (path / manifest.MANIFEST_NAME).exists():
         m = manifest.load(path)
-        repo = path / "repo"
-        if not (repo / "config.json").exists() and not is_adapter(repo):
+        repo = layout.repo_dir(path)
+        if not layout.holds_model(repo):
             raise ManifestError(f"{path}: not trained yet", hint=f"hf-tweetbot train {path}")
-        base = base_models.resolve(m.base_model) if is_adapter(repo) else None
+        base = base_models.resolve(m.base_model) if layout.is_adapter(repo) else None
         return Location(str(repo), m.widget_text, base)
     if path.exists() or bot.startswith((".", "/", "~")):
-        if not (path / "config.json").exists() and not (path / ADAPTER_CONFIG).exists():
+        if not layout.holds_model(path):
             raise ManifestError(
                 f"{bot}: neither a bot folder nor a model folder",
                 hint="pass the folder `publish` wrote",

@@ -1,4 +1,4 @@
-"""What the training loop reads and writes: batches, checkpoints and the model repo folder."""
+"""What the training loop writes: checkpoints to resume from, and the finished `DIR/repo/`."""
 
 from __future__ import annotations
 
@@ -9,16 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors import SafetensorError
 
-# huggingtweets' sampling defaults, shared with the Space.
-from space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
-
-from .. import manifest
+from ..bot import layout, manifest
+from ..bot.outdir import REPO_PREFIX, staging_dir
 from ..errors import OutputError, os_reason
-from ..outdir import REPO_PREFIX, staging_dir
-from ..plots import loss_curve
+
+# huggingtweets' sampling defaults, shared with the Space.
+from ..space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
+from .plots import loss_curve
 
 # What a full disk, a read-only folder or a missing permission raises while saving weights:
 # safetensors reports its own I/O errors.
@@ -34,30 +33,6 @@ def log(accelerator: Any, msg: str) -> None:
     """A progress line on stderr from the main process (stdout is for results)."""
     if accelerator.is_main_process:
         print(msg, file=sys.stderr, flush=True)
-
-
-def collate(
-    rows: list[dict[str, Any]], pad_id: int, eos_id: int | None = None
-) -> dict[str, torch.Tensor]:
-    """Pad blocks to the longest in the batch; padding is masked out of attention and loss.
-
-    With `eos_id`, the batch also carries `position_ids` restarting at every post, which
-    post-by-post attention (`publisher.attention`) reads as the posts' boundaries.
-    """
-    longest = max(len(r["input_ids"]) for r in rows)
-    ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), longest), dtype=torch.long)
-    for i, r in enumerate(rows):
-        n = len(r["input_ids"])
-        ids[i, :n] = torch.as_tensor(r["input_ids"])
-        mask[i, :n] = 1
-    labels = ids.masked_fill(mask == 0, -100)
-    batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
-    if eos_id is not None:
-        from .attention import post_positions
-
-        batch["position_ids"] = post_positions(ids, mask, eos_id)
-    return batch
 
 
 class Checkpoints:
@@ -141,20 +116,21 @@ def write_repo(
     Raises:
         OutputError: something could not be written (disk full, ...); `DIR/repo/` is as it was.
     """
+    repo = layout.repo_dir(bot_dir)
     try:
         with staging_dir(bot_dir, REPO_PREFIX) as staged:
-            stage = staged / "repo"
+            stage = staged / layout.REPO
             _write_files(stage, bot_dir, model, tokenizer, m, history, timing)
-            if (bot_dir / "repo").exists():  # into the stage, removed with it
-                os.replace(bot_dir / "repo", staged / "old-repo")
-            os.replace(stage, bot_dir / "repo")
+            if repo.exists():  # into the stage, removed with it
+                os.replace(repo, staged / "old-repo")
+            os.replace(stage, repo)
     except WRITE_ERRORS as e:
         raise OutputError(
             f"{bot_dir}: could not write the trained model ({write_reason(e)}); "
-            f"{bot_dir / 'repo'} is as it was",
+            f"{repo} is as it was",
             hint=f"free some disk space, then: hf-tweetbot train {bot_dir} --resume",
         ) from None
-    return bot_dir / "repo"
+    return repo
 
 
 def _write_files(
@@ -182,7 +158,7 @@ def _write_files(
     tokenizer.save_pretrained(stage)
     # Only the avatars bot.json names, as regular files `prepare` wrote: never a link.
     for u in m.users:
-        avatar = bot_dir / "avatars" / (u.avatar_url or "")
+        avatar = layout.avatars_dir(bot_dir) / (u.avatar_url or "")
         if (
             u.avatar_url
             and "/" not in u.avatar_url
@@ -190,8 +166,8 @@ def _write_files(
             and not avatar.is_symlink()
         ):
             shutil.copyfile(avatar, stage / u.avatar_url)
-    if (bot_dir / "runs").exists():
-        shutil.copytree(bot_dir / "runs", stage / "runs", symlinks=True)
+    if layout.runs_dir(bot_dir).exists():
+        shutil.copytree(layout.runs_dir(bot_dir), stage / layout.RUNS, symlinks=True)
     info = {
         "model_name": m.model_name,
         "widget_text": m.widget_text,

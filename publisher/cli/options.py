@@ -40,7 +40,7 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
         click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
         click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
-        click.option("--report-to", type=click.Choice(["tensorboard", "wandb", "none"]), default="tensorboard", show_default=True),
+        click.option("--report-to", type=click.Choice(["auto", "tensorboard", "wandb", "none"]), default="auto", show_default=True, help="Where training metrics go; auto: TensorBoard when installed (hf-tweetbot[tensorboard])."),
         click.option("--lora", is_flag=True, help="Train LoRA adapters (peft) instead of every weight."),
         click.option("--lora-r", default=16, show_default=True, type=click.IntRange(1), help="Rank of the LoRA matrices."),
         click.option("--lora-alpha", default=32, show_default=True, type=click.IntRange(1), help="LoRA scaling: updates are scaled by alpha / r."),

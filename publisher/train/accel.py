@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..bot import layout
-from ..errors import TrainingError
+from ..errors import require
 
 
 def resolve_precision(requested: str) -> str:
@@ -24,18 +25,25 @@ def resolve_precision(requested: str) -> str:
     return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
 
 
+def tracker(report_to: str) -> str | None:
+    """The experiment tracker of `--report-to`: `auto` is TensorBoard when it is installed.
+
+    Raises:
+        MissingPackageError: `tensorboard` or `wandb` asked for by name and not installed.
+    """
+    if report_to == "auto":
+        return "tensorboard" if importlib.util.find_spec("tensorboard") else None
+    if report_to in ("tensorboard", "wandb"):
+        require(report_to, report_to, f"--report-to {report_to}")
+        return report_to
+    return None
+
+
 def make_accelerator(bot_dir: Path, cfg: Any) -> Any:
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration
 
-    log_with = None if cfg.report_to == "none" else cfg.report_to
-    if log_with == "wandb":
-        try:
-            import wandb  # noqa: F401
-        except ImportError:
-            raise TrainingError(
-                "--report-to wandb needs the wandb package", hint="pip install 'hf-tweetbot[wandb]'"
-            ) from None
+    log_with = tracker(cfg.report_to)
     # Accelerate keeps its state in process-wide singletons: a second training in the same
     # process (tests, notebooks) with another precision would be refused without this reset.
     # The process group (PartialState) is kept, so `accelerate launch` runs are unaffected.

@@ -50,7 +50,8 @@ class TrainConfig:
     seed: int = 42
     checkpoint_every: int = 50  # optimizer steps between checkpoints; 0 = never
     resume: bool = False  # continue from the latest checkpoint in DIR/checkpoints/
-    report_to: str = "tensorboard"  # tensorboard (into DIR/repo/runs/), wandb, or none
+    # tensorboard (into DIR/repo/runs/), wandb, none, or auto: tensorboard when installed
+    report_to: str = "auto"
     progress: bool = True
     # LoRA (publisher/train/lora.py): train low-rank adapters instead of every weight.
     lora: bool = False

@@ -97,7 +97,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say) -> t
     Returns:
         (the bot folder, its manifest).
     """
-    from .quality.tokenizer_fit import language_warning
+    from .quality.language_fit import language_warning
 
     check_specs(specs)
     start = time.perf_counter()

@@ -256,6 +256,7 @@ def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server,
     from hub_server import Token
 
     from publisher import card, hub
+    from publisher.pipeline import push_bot
 
     secret = "hf_ExportToken0123456789abcdef"
     hub_server.state.reset()
@@ -263,7 +264,7 @@ def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server,
     bot = make_bot(tmp_path, tiny_llama_1024)
     card.write_card(bot)
 
-    result = hub.push(bot, hub.PushOptions(gguf=True), secret)  # exports first: none yet
+    result = push_bot(bot, hub.PushOptions(gguf=True), secret)  # exports first: none yet
 
     files = hub_server.state.files("model", "alice/ada")
     gguf = bot / "export" / "ada.q8_0.gguf"
@@ -282,6 +283,6 @@ def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server,
     tags = card.render_card(man, full_metadata=True).split("widget:")[0]
     assert "- huggingtweets\n- gguf\n" in tags and "gguf" not in card.render_card(without, True)
 
-    again = hub.push(bot, hub.PushOptions(gguf=True), secret)
+    again = push_bot(bot, hub.PushOptions(gguf=True), secret)
     assert not again.changed, str(again)
     hub_server.state.reset()

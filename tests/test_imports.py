@@ -146,8 +146,9 @@ LAYOUT_NAMES = {
 
 def test_only_the_layout_spells_out_paths_inside_a_bot_folder():
     found = []
+    # The sources read other layouts (an X archive has its own `data/`).
     for path in (ROOT / "publisher").rglob("*.py"):
-        if path == ROOT / "publisher" / "bot" / "layout.py":
+        if path == ROOT / "publisher" / "bot" / "layout.py" or "sources" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (

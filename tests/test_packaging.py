@@ -68,7 +68,7 @@ def test_the_wheel_holds_one_import_package(wheel):
     packages = {str(p.parent.relative_to(ROOT / "publisher")) for p in (ROOT / "publisher").rglob("__init__.py")}  # fmt: skip
     for package in packages - {"."}:
         assert f"publisher/{package}/__init__.py" in names
-    assert {"publisher/space/app.py", "publisher/space/requirements.txt",
+    assert {"publisher/space/app.py", "publisher/space/guard.py",
             "publisher/templates/model_card.md.j2", "publisher/py.typed"} <= set(names)  # fmt: skip
     assert "LICENSE" in {Path(n).name for n in names if ".dist-info/" in n}
 

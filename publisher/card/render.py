@@ -118,7 +118,7 @@ def _fmt(x: float | None) -> str | None:
 
 def _links(m: Manifest, repo_dir: Path | None) -> dict[str, Any]:
     """W&B run URLs when tracked there, else what this tool published (never a dead link)."""
-    has_logs = repo_dir is not None and (repo_dir / "runs").is_dir()
+    has_logs = repo_dir is not None and (repo_dir / layout.RUNS).is_dir()
     repo_url = hub_url(m.repo_id) if m.repo_id else None
     return {
         "preprocess_run": http_url(m.tracking.preprocess_run),

@@ -86,6 +86,7 @@ def quality_cfg(kw: dict[str, Any]) -> Any:
 
 def prepare_opts(kw: dict[str, Any]) -> Any:
     from .. import base_models
+    from ..bot import layout
     from ..dataset import DataConfig
     from ..pipeline import PrepareOptions
     from ..sources import SourceOptions
@@ -98,7 +99,7 @@ def prepare_opts(kw: dict[str, Any]) -> Any:
         widget_text=kw["widget_text"],
         card_metadata=kw["card_metadata"],
         mask_mentions=kw["mask_mentions"],
-        sources=SourceOptions(raw_dir=out / "raw" if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
+        sources=SourceOptions(raw_dir=layout.raw_dir(out) if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
         data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
     )  # fmt: skip
 

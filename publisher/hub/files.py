@@ -19,7 +19,7 @@ from .. import card
 from ..bot.layout import ADAPTER_CONFIG, ADAPTER_WEIGHTS, FULL_MODEL_FILES, is_adapter
 from ..bot.manifest import Manifest
 from ..bot.posts import SPLITS, read_rows
-from ..errors import HubError
+from ..errors import HubError, ManifestError
 
 # Files of the `space/` package that are not shipped: packaging only, or generated here.
 SPACE_SKIP = {"__init__.py", "requirements.txt", "README.md"}
@@ -27,6 +27,7 @@ SPACE_SUFFIXES = (".py", ".css", ".txt", ".md", ".json")
 # Always pinned: the Space cannot load a bot without them, whatever app.py imports lazily.
 SPACE_ALWAYS = ("gradio", "transformers", "torch", "huggingface_hub")
 MODEL_ID_FILE = "model_id.txt"
+DATASET_FILES = "data"  # the dataset repo's folder of Parquet files, as its card's configs name
 # Imported by the app only for some bots: peft for a LoRA adapter repo (space/sampling.py).
 SPACE_ONLY_IF_NEEDED = {"peft"}
 # A free Space runs on CPUs: torch from PyPI is the CUDA build (several GB of CUDA libraries
@@ -74,7 +75,7 @@ def dataset_card(man: Manifest, counts: dict[str, int]) -> str:
         "tags:\n- huggingtweets\n- hf-tweetbot",
         f"size_categories:\n- {size_category(total)}",
         "configs:\n- config_name: default\n  data_files:",
-        *(f"  - split: {s}\n    path: data/{s}-*.parquet" for s in SPLITS),
+        *(f"  - split: {s}\n    path: {DATASET_FILES}/{s}-*.parquet" for s in SPLITS),
         "---",
         "",
         f"# Posts of {handles}",
@@ -112,12 +113,17 @@ def stage_dataset(bot_dir: Path, man: Manifest, out: Path) -> Path:
     """
     from datasets import Dataset, Features, Value
 
-    rows = read_posts(bot_dir)
+    try:
+        rows = read_posts(bot_dir)
+    except ManifestError as e:
+        raise HubError(f"{e.message}: no posts to publish as a dataset; nothing was committed",
+                       hint=e.hint) from e  # fmt: skip
     features = Features({"handle": Value("string"), "text": Value("string")})
-    (out / "data").mkdir(parents=True, exist_ok=True)
+    parquet = out / DATASET_FILES
+    parquet.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         ds = Dataset.from_list(rows[split], features=features)
-        ds.to_parquet(str(out / "data" / f"{split}-00000-of-00001.parquet"))
+        ds.to_parquet(str(parquet / f"{split}-00000-of-00001.parquet"))
     counts = {s: len(rows[s]) for s in SPLITS}
     (out / "README.md").write_text(dataset_card(man, counts), encoding="utf-8")
     return out

@@ -205,6 +205,8 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
             repo named in the message.
         AuthError: invalid token or no write access.
     """
+    if opts.gguf and extra is None:
+        raise ValueError("push(gguf=True) needs the export's files: publisher.pipeline.push_bot")
     bot_dir = Path(bot_dir)
     _check_complete(bot_dir)
     man = mf.load(bot_dir)

@@ -32,7 +32,7 @@ from ..space import sampling
 from ..space.bot_info import QUALITY_FILE
 from .guard import build_guard
 from .measures import Corpus, distinct_n, fold, longest_shared
-from .tokenizer_fit import TokenizerFit, tokenizer_fit
+from .language_fit import TokenizerFit, tokenizer_fit
 
 Say = Callable[[str], None]
 

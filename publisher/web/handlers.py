@@ -47,7 +47,7 @@ def train(cfg: WebConfig, steps: float, session: str) -> Iterator[tuple[Any, ...
     """
     ws = find_workspace(session)
     on, off = gr.Button(interactive=True), gr.Button(interactive=False)
-    if ws is None or not (ws.bot_dir / "bot.json").exists():
+    if ws is None or not layout.manifest_file(ws.bot_dir).exists():
         error = views.error_html(["Error: no posts read yet", "Hint: upload an archive first"])
         yield error, "", gr.skip(), "", None, off, on
         return

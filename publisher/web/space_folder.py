@@ -23,6 +23,8 @@ PACKAGES = {"publisher": (".py", ".typed"), "publisher.space": (".py", ".txt", "
 # and dataset); `manage-repos` would also reach every other repo and allow deleting them.
 OAUTH_SCOPES = ("contribute-repos",)
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+# hf-tweetbot's extras the creator needs: gradio (web), and gguf for the offline base model.
+EXTRAS = ("web", "gguf")
 
 APP = '''"""Make a bot that writes like you: hf-tweetbot's creator (written by `hf-tweetbot web --space-folder`).
 
@@ -72,14 +74,14 @@ default), `HF_TWEETBOT_WEB_TIME_BUDGET` (minutes); secret `X_BEARER_TOKEN` to re
 
 
 def requirements() -> str:
-    """hf-tweetbot's dependencies, pinned to the installed versions (local tags dropped)."""
+    """hf-tweetbot's dependencies and `EXTRAS`, pinned to the installed versions (local tags dropped)."""
     from packaging.requirements import Requirement
 
     pins = [f"--extra-index-url {CPU_TORCH_INDEX}"]
     for line in metadata.requires("hf-tweetbot") or []:
         req = Requirement(line)
-        if req.marker is not None and "extra" in str(req.marker):
-            continue  # dev and optional extras
+        if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in EXTRAS):
+            continue  # dev and the extras the creator does not use
         extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
         pins.append(f"{req.name}{extras}=={metadata.version(req.name).split('+')[0]}")
     return "\n".join(pins) + "\n"

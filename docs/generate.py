@@ -1,7 +1,7 @@
 """Write the generated parts of the docs: every command's `--help`, as the CLI prints it.
 
-    python docs/generate.py          # rewrite docs/reference.md's generated section
-    python docs/generate.py --check  # exit 1 if it is out of date (tests/test_docs.py does this)
+python docs/generate.py          # rewrite docs/reference.md's generated section
+python docs/generate.py --check  # exit 1 if it is out of date (tests/test_docs.py does this)
 """
 
 from __future__ import annotations

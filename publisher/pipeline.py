@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import base_models, clean, console, dataset
+from . import base_models, card, clean, console, dataset
 from .bot import layout, manifest, outdir
+from .bot.locate import locate
 from .bot.manifest import Manifest, UserStats
 from .bot.outdir import check_out_dir
 from .errors import OutputError, UsageError, os_reason
-from .sources import Gathered, SourceOptions, gather, split_spec
+from .sources import Gathered, SourceOptions, gather, source_kind, split_spec
 from .sources.since import newest, record_spec
 
 DEFAULT_ROOT = Path("bots")
@@ -66,8 +67,6 @@ def _spec_key(spec: str) -> str:
 
 def guess_handles(specs: list[str]) -> list[str] | None:
     """Handles known without reading anything (HANDLE=PATH and live forms), else None."""
-    from .sources import source_kind
-
     out = []
     for spec in specs:
         handle, _ = split_spec(spec)
@@ -219,8 +218,6 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
 
 def write_card_and_thumbnail(bot_dir: Path, say: Say = console.say) -> None:
     """Render the thumbnail (three sample posts, through the copy guard) and the model card."""
-    from . import card
-    from .bot.locate import locate
     from .card import thumbnail
     from .space.guard import guarded_posts, load_guard
     from .space.sampling import load_bot
@@ -239,15 +236,16 @@ def write_card_and_thumbnail(bot_dir: Path, say: Say = console.say) -> None:
 
 
 def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
-                       metrics: Any = None) -> Any:  # fmt: skip
+                       metrics: Any = None, report: Say | None = None) -> Any:  # fmt: skip
     """Write the copy guard and measure the bot (`hf-tweetbot eval`); print the quality block.
 
     Args:
         bot_dir: a trained bot folder.
         qcfg: a `QualityConfig` (default: 100 samples, seed 0).
-        say: where the lines go.
+        say: where progress lines go.
         metrics: training's metrics when they were measured post by post (posts attention):
             their perplexities are reused rather than measured again.
+        report: where the quality block goes (default: `say`; `hf-tweetbot eval`: stdout).
 
     Returns:
         The `Quality` measured.
@@ -260,7 +258,7 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
         ppl = {"base": metrics.perplexity_before, "bot": metrics.perplexity_after}
     q = evaluate(bot_dir, qcfg or QualityConfig(), say, perplexities=ppl)
     for line in lines(q.to_dict()):
-        say(line)
+        (report or say)(line)
     return q
 
 

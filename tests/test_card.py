@@ -13,8 +13,8 @@ from huggingface_hub import ModelCard, constants
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from publisher.card import render as card
 from publisher.bot.manifest import Manifest, Tracking, UserStats, load
+from publisher.card import render as card
 from publisher.errors import ManifestError
 
 DATA = Path(__file__).parent / "data"

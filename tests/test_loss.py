@@ -6,8 +6,7 @@ from conftest import ARCHS
 
 from publisher import base_models
 from publisher.train import lora, loss
-from publisher.train.loop import collate
-from publisher.train.loop import TrainConfig
+from publisher.train.loop import TrainConfig, collate
 from publisher.train.loss import LossModel
 
 

@@ -13,8 +13,8 @@ from conftest import EXAMPLES, TINY_CORPUS
 from publisher import cli, dataset
 from publisher.bot import manifest
 from publisher.bot.posts import read_texts
-from publisher.quality import measures
 from publisher.quality import language_fit as fit
+from publisher.quality import measures
 from publisher.space import guard
 
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"

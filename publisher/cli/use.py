@@ -71,7 +71,7 @@ def eval_(bot_dir: Path, samples: int, seed: int, allow_copies: bool | None) -> 
     from ..quality import QUALITY_FILE, QualityConfig
 
     qcfg = QualityConfig(samples=samples, seed=seed, allow_copies=allow_copies)
-    evaluate_and_guard(bot_dir, qcfg, click.echo)
+    evaluate_and_guard(bot_dir, qcfg, say, report=click.echo)
     where = layout.repo_dir(bot_dir) / QUALITY_FILE
     click.echo(f"Wrote {where} and the quality block of {layout.manifest_file(bot_dir)}")
 

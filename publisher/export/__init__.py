@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import atomic, console
+from ..base_models import canonical_name
 from ..bot import layout
 from ..bot import manifest as mf
 from ..errors import ExportError
@@ -110,8 +111,6 @@ def _load(repo: Path) -> tuple[Any, Any]:
 
 def _hub_id(base_model: str) -> str | None:
     """The base model's Hub id, or None for a local folder."""
-    from ..base_models import canonical_name
-
     name = canonical_name(base_model)
     parts = name.split("/")
     looks_local = name.startswith((".", "/", "~")) or Path(name).expanduser().exists()

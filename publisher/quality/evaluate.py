@@ -30,9 +30,14 @@ from ..errors import BaseModelError
 from ..space import guard as space_guard
 from ..space import sampling
 from ..space.bot_info import QUALITY_FILE
+from ..train import evaluate as train_evaluate
+from ..train.attention import setup, use_posts_attention
+from ..train.loop import TrainConfig
+from ..train.lora import load_start
+from ..train.loss import LossModel
 from .guard import build_guard
-from .measures import Corpus, distinct_n, fold, longest_shared
 from .language_fit import TokenizerFit, tokenizer_fit
+from .measures import Corpus, distinct_n, fold, longest_shared
 
 Say = Callable[[str], None]
 
@@ -88,10 +93,6 @@ def perplexity(model: Any, tokenizer: Any, texts: list[str], block_size: int) ->
 
     Runs under bf16 autocast where the hardware has it, as training's own evaluation does.
     """
-    from ..train import evaluate as train_evaluate
-    from ..train.attention import setup, use_posts_attention
-    from ..train.loss import LossModel
-
     if not texts:
         return None
     blocks = dataset.pack(texts, tokenizer, block_size)["input_ids"]
@@ -108,9 +109,6 @@ def perplexity(model: Any, tokenizer: Any, texts: list[str], block_size: int) ->
 def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], say: Say) -> dict[str, Any]:
     block = int(m.data.get("block_size", 1024))
     out: dict[str, Any] = {}
-    from ..train.loop import TrainConfig
-    from ..train.lora import load_start
-
     for name, source in (("base", None), ("bot", repo)):
         try:
             if source is None:

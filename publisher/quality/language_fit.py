@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..dataset import encode
+
 MULTILINGUAL_BASE = "Qwen/Qwen2.5-0.5B"
 MAX_TOKENS_PER_WORD = 3.0  # English ~1.2-1.4 on GPT-2/SmolLM2; Ukrainian on SmolLM2: 4.1
 RARE_SCRIPT = 0.005  # a script under 0.5% of the vocabulary was barely trained on
@@ -91,8 +93,6 @@ def tokenizer_fit(texts: list[str], tokenizer: Any, seed: int = 0) -> TokenizerF
         tokenizer: the base model's tokenizer.
         seed: which posts are measured when there are more than `SAMPLE`.
     """
-    from ..dataset import encode
-
     pick = texts if len(texts) <= SAMPLE else random.Random(seed).sample(texts, SAMPLE)
     tokens = sum(len(ids) for ids in encode(tokenizer, pick))
     words = sum(count_words(t) for t in pick)

@@ -10,6 +10,7 @@ import torch
 
 from ..bot import layout
 from ..errors import require
+from ..space.sampling import bf16_supported
 
 
 def resolve_precision(requested: str) -> str:
@@ -20,8 +21,6 @@ def resolve_precision(requested: str) -> str:
     """
     if requested != "auto":
         return requested
-    from ..space.sampling import bf16_supported
-
     return "bf16" if bf16_supported("cuda" if torch.cuda.is_available() else "cpu") else "no"
 
 

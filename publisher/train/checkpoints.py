@@ -13,7 +13,7 @@ from safetensors import SafetensorError
 
 from ..bot import layout, manifest
 from ..bot.outdir import REPO_PREFIX, staging_dir
-from ..errors import OutputError, os_reason
+from ..errors import OutputError, TrainingError, os_reason
 
 # huggingtweets' sampling defaults, shared with the Space.
 from ..space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
@@ -75,8 +75,6 @@ class Checkpoints:
 
     def resume(self, accelerator: Any) -> int:
         """Load the latest checkpoint; return its optimizer step (0 when there is none)."""
-        from ..errors import TrainingError
-
         path = self.latest()
         if path is None:
             log(accelerator, "No checkpoint to resume from; training from the start.")

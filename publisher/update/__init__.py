@@ -27,10 +27,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import dataset, hub
 from ..bot import layout, manifest, outdir
 from ..bot.posts import read_rows
 from ..clean import Counts
 from ..errors import ManifestError
+from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
 from ..sources import SourceOptions
 from .measure import losses, ppl
 from .news import UserNews, gather_news, split_news
@@ -102,8 +104,6 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
     if result.nothing_new:
         say("Nothing new to train on: the bot is unchanged.")
         return result
-    from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
-
     # Killed midway, the stage is swept by the next run on this folder (outdir.sweep_bot).
     with outdir.staging_dir(bot_dir, outdir.UPDATE_PREFIX) as stage:
         val = _stage(bot_dir, stage, m, news)
@@ -122,8 +122,6 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
 
 def _preflight(m: manifest.Manifest, opts: UpdateOptions, say: Any) -> tuple[str | None, Any]:
     """Check the push can succeed before anything is gathered (a bot never pushed stays local)."""
-    from .. import hub
-
     if opts.push is None:
         return None, None
     push_opts = replace(opts.push, repo_id=opts.push.repo_id or m.repo_id)
@@ -147,8 +145,6 @@ def _stage(bot_dir: Path, stage: Path, m: manifest.Manifest, news: list[UserNews
         The old and the new validation posts (texts), for measuring.
     """
     from transformers import AutoTokenizer
-
-    from .. import dataset
 
     dcfg = dataset.DataConfig(block_size=m.data.get("block_size", 1024),
                               val_fraction=m.data.get("val_fraction", 0.1),

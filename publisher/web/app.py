@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from .. import hub
 from . import handlers, views
 from .session import WebConfig, close_workspace
 
@@ -109,8 +110,6 @@ def _account(cfg: WebConfig) -> None:
             gr.Markdown("Sign in so your bot is published to **your** Hugging Face account:")
             gr.LoginButton(elem_id="tw-login")
         return
-    from .. import hub
-
     if hub.get_token():
         text = "Bots are published with this machine's Hugging Face token (HF_TOKEN or `hf auth login`)."  # fmt: skip
     else:

@@ -1,5 +1,5 @@
 """`make hostile`: every hostile input and fault tried on hf-tweetbot; what the user sees, how long
-it took and the peak memory. It fills the README's "Reliability" table.
+it took and the peak memory. It fills the table of docs/reliability.md.
 
     python -m benchmarks.hostile                       # inputs, faults, the Space (~15 min)
     python -m benchmarks.hostile --fuzz-minutes 10     # ... and a 10-minute fuzz run
@@ -75,7 +75,7 @@ RUNNERS = {"inputs": do_inputs, "faults": hostile_faults.run, "space": hostile_s
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    """The README's Markdown table."""
+    """The Markdown table of docs/reliability.md."""
     out = ["| what was tried | what the user sees | exit | seconds | peak RSS MiB |",
            "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for r in rows:

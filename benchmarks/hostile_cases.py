@@ -28,7 +28,7 @@ WORDS = "lighthouse stars bread radio gulls wind night lamp tide fog kettle come
 class Case:
     """One hostile input: how to build it, and what the user sees."""
 
-    name: str  # what was tried, for the README table
+    name: str  # what was tried, for the table of docs/reliability.md
     build: Callable[[Path, int], list[str]]  # (folder, scale) -> extra command-line arguments
     outcome: str  # "refused" (exit 2, one line) or "counted" (exit 0, a summary line)
     expect: str  # a fragment of the Error line, or of the output

@@ -108,7 +108,7 @@ def full_disk(base: str, work: Path, stage: str) -> dict[str, Any]:
 
 
 def run(a: Any, say: Any) -> list[dict[str, Any]]:
-    """Every fault, each in a fresh folder; rows for the README table."""
+    """Every fault, each in a fresh folder; rows for the table of docs/reliability.md."""
     import tempfile
 
     rows = []

@@ -60,6 +60,6 @@ def sees(text: str, work: Path) -> str:
 
 
 def row(what: str, kind: str, seen: str, ok: bool, res: dict[str, Any]) -> dict[str, Any]:
-    """One line of the README table."""
+    """One line of the table of docs/reliability.md."""
     return {"what": what, "kind": kind, "sees": seen, "ok": ok, "exit": res.get("exit"),
             "seconds": res.get("seconds"), "peak_rss_mib": res.get("peak_rss_mib")}  # fmt: skip

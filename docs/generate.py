@@ -20,7 +20,7 @@ WIDTH = 100
 def help_text(command: click.Command, name: str, parent: click.Context | None = None) -> str:
     """What `hf-tweetbot NAME --help` prints, at a fixed width."""
     ctx = click.Context(command, info_name=name, parent=parent, terminal_width=WIDTH,
-                        max_content_width=WIDTH)  # fmt: skip
+                        max_content_width=WIDTH, **command.context_settings)  # fmt: skip
     return command.get_help(ctx)
 
 
@@ -28,7 +28,8 @@ def commands_section() -> str:
     """Markdown: the group's help, then each command's, in the order `--help` lists them."""
     from publisher.cli import cli
 
-    root = click.Context(cli, info_name="hf-tweetbot", terminal_width=WIDTH, max_content_width=WIDTH)  # fmt: skip
+    root = click.Context(cli, info_name="hf-tweetbot", terminal_width=WIDTH,
+                         max_content_width=WIDTH, **cli.context_settings)  # fmt: skip
     parts = ["### `hf-tweetbot --help`", "", "```text", cli.get_help(root), "```", ""]
     for name in cli.list_commands(root):
         command = cli.get_command(root, name)

@@ -1,7 +1,7 @@
 """The caps on what one input may make us read: documented as they are, and enforced.
 
 Each cap is enforced in the tests of the reader it guards (test_archive*.py, test_file_source.py,
-test_clean.py, and every hostile case in test_cli.py under lowered caps); here, the README states
+test_clean.py, and every hostile case in test_cli.py under lowered caps); here, docs/reliability.md states
 them as limits.py sets them, and the one cap no other test reaches.
 """
 
@@ -14,10 +14,10 @@ from PIL import Image
 
 from publisher.sources import SourceOptions, archive, limits
 
-README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+RELIABILITY = (REPO_ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
 
 
-def test_the_readme_states_every_cap_as_limits_py_sets_it():
+def test_the_docs_state_every_cap_as_limits_py_sets_it():
     rows = {
         "one archive member (uncompressed), one `.jsonl`/`.csv` file": f"{limits.MAX_MEMBER_BYTES >> 30} GiB",
         "all members of one archive": f"{limits.MAX_TOTAL_BYTES >> 30} GiB",
@@ -29,7 +29,7 @@ def test_the_readme_states_every_cap_as_limits_py_sets_it():
         f"{int(limits.MAX_AVATAR_PIXELS**0.5)} × {int(limits.MAX_AVATAR_PIXELS**0.5)} pixels",
     }  # fmt: skip
     for cap, value in rows.items():
-        assert f"| {cap} | {value} |" in README, cap
+        assert f"| {cap} | {value} |" in RELIABILITY, cap
 
 
 def test_an_avatar_over_the_byte_cap_is_left_out(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """The Space in a real browser: Debian's headless Chromium driven by Python playwright.
 
 `HF_TWEETBOT_SPACE_MODEL` points the test at another bot (a bot folder or its repo/), e.g. the
-demo bot for the README screenshot; `HF_TWEETBOT_SCREENSHOT` saves the screenshot there too:
+demo bot for the screenshot in the README; `HF_TWEETBOT_SCREENSHOT` saves the screenshot there too:
 
     HF_TWEETBOT_SPACE_MODEL=bots/wrencalloway HF_TWEETBOT_SCREENSHOT=docs/img/space_screenshot.png \
         pytest tests/test_space_browser.py

@@ -1,7 +1,7 @@
 """The bot creator in a real browser: Debian's Chromium driven by playwright, against the test Hub.
 
 By default the bot is a tiny random model trained a few steps. `HF_TWEETBOT_WEB_BASE_MODEL=smollm2`
-trains the real offline SmolLM2 with the page's default steps instead (how the README's
+trains the real offline SmolLM2 with the page's default steps instead (how docs/web.md's
 screenshots and the upload-to-published time are made), and `HF_TWEETBOT_SCREENSHOTS=DIR` saves
 each step's screenshot there:
 

@@ -17,7 +17,7 @@ def resolve_precision(requested: str) -> str:
     """bf16 wherever the hardware runs it natively (AVX512-BF16/AMX CPUs, CUDA), else fp32.
 
     Measured side by side on this project's 2-core AVX512-BF16 CPU with SmolLM2 and 1024-token
-    blocks: bf16 autocast trains about 2.5x faster than fp32 (README, Performance).
+    blocks: bf16 autocast trains about 2.5x faster than fp32 (docs/performance.md).
     """
     if requested != "auto":
         return requested

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ from typing import Any
 
 import torch
 
-from .. import atomic, base_models, dataset
+from .. import atomic, base_models, console, dataset
 from ..bot import layout, manifest
 from ..bot.locate import locate
 from ..bot.posts import read_texts
@@ -40,10 +39,6 @@ from .language_fit import TokenizerFit, tokenizer_fit
 from .measures import Corpus, distinct_n, fold, longest_shared
 
 Say = Callable[[str], None]
-
-
-def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -168,7 +163,7 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
     return memorisation(samples, train, tok), variety, checked
 
 
-def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = _stderr,
+def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console.say,
              perplexities: dict[str, Any] | None = None) -> Quality:  # fmt: skip
     """Measure a trained bot, write its copy guard, and record the figures.
 

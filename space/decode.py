@@ -106,7 +106,7 @@ _BUILT: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _BUILDING = threading.Lock()  # two first requests at once must not fuse the weights twice
 
 
-def prepare(model: Any, fast: bool | None = None) -> bool:
+def build_fast_path(model: Any, fast: bool | None = None) -> bool:
     """Build the model's fast decoding path once (fused and packed weights: ~1 s for 135M).
 
     `load_bot` calls it, so the first request does not pay for it.
@@ -132,6 +132,6 @@ def stepper(model: Any) -> Any:
     The fast stepper of a model is built once; each request gets a shallow copy that shares the
     weights and holds its own cache, so concurrent requests never mix.
     """
-    prepare(model)
+    build_fast_path(model)
     fast = _BUILT[model]
     return HFStepper(model) if fast is None else copy.copy(fast)

@@ -89,7 +89,7 @@ def load_bot(
     else:
         model = _merged_adapter(model_id, base or os.environ.get(BASE_ENV) or named_base, dtype)
     model = model.to(device).eval()
-    decode.prepare(model)  # fuse and pack the weights now, not in the first request
+    decode.build_fast_path(model)  # fuse and pack the weights now, not in the first request
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -228,6 +228,11 @@ class TrainingLine:
                 self._waiting.remove(ticket)
             self._advance()
 
+    def waiting(self) -> int:
+        """How many trainings wait for their turn."""
+        with self._cond:
+            return len(self._waiting)
+
     def running(self) -> Visitor | None:
         """Whose training runs now."""
         with self._cond:

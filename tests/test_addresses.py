@@ -205,3 +205,25 @@ def test_a_transport_error_stays_an_httpx_error_for_the_retries(monkeypatch):
     monkeypatch.setattr(addresses, "getaddrinfo", unresolvable)
     with guarded(PUBLIC), http.client() as c, pytest.raises(httpx.ConnectError, match="resolve"):
         c.get("http://nowhere.example/")
+
+
+def test_tls_still_names_the_host_while_the_connection_is_pinned(monkeypatch):
+    """What the pinned request carries to httpx's connection layer (a mock: nothing is sent)."""
+    seen: list[httpx.Request] = []
+
+    def resolver(host, port, *args, **kw):
+        assert host == "public.example"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="ok")
+
+    monkeypatch.setattr(addresses, "getaddrinfo", resolver)
+    with guarded(PUBLIC), http.client(transport=httpx.MockTransport(answer)) as c:
+        response = c.get("https://public.example/api/v1/instance")
+    [pinned] = seen
+    assert str(pinned.url) == "https://93.184.215.14/api/v1/instance"
+    assert pinned.headers["host"] == "public.example"
+    assert pinned.extensions["sni_hostname"] == "public.example"  # SNI and certificate check
+    assert str(response.url) == "https://public.example/api/v1/instance"  # callers see the name

@@ -67,7 +67,13 @@ def train(cfg: WebConfig, visitors: Visitors, steps: float, who: Visitor) -> Ite
         return
     p = job.progress
     yield ("", views.status_html(p, done=True), views.loss_frame(p), views.posts_html(job.result),
-           views.thumbnail_html(ws.bot_dir / "repo" / "predictions.png"), on, on)  # fmt: skip
+           _thumbnail(ws), on, on)  # fmt: skip
+
+
+def _thumbnail(ws: Workspace) -> str:
+    """The card's thumbnail, inline (not a path: nothing of the workspace is served)."""
+    path = ws.bot_dir / "repo" / "predictions.png"
+    return views.thumbnail_html(path)
 
 
 def publish(cfg: WebConfig, name: str, space: bool, dataset: bool, private: bool, oauth_token: Any, who: Visitor) -> tuple[str, str]:  # fmt: skip

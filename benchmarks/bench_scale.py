@@ -1,7 +1,8 @@
 """Scaling out: the same training as 1 process and as 2 processes under `accelerate launch`.
 
 Two processes each train one block per step (global batch 2); the single process runs
-`--grad-accum 2`, the same global batch, so the loss curves should match within noise.
+`--grad-accum 2`, the same global batch, so the loss curves should match within noise, and the
+learning rate each logged at every optimizer step (TensorBoard's `train/lr`) must be the same.
 accelerate 1.15 runs `--cpu --num_processes 2` as one process on a machine without CUDA, so
 `--multi_gpu` is what starts two gloo-joined CPU processes here (one thread each).
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 
 def _train(bot: Path, steps: int, two: bool) -> dict[str, Any]:
-    args = ["train", str(bot), "--max-steps", str(steps), "--report-to", "none",
+    args = ["train", str(bot), "--max-steps", str(steps), "--report-to", "tensorboard",
             "--checkpoint-every", "0"]  # fmt: skip
     if two:
         cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
@@ -40,7 +41,17 @@ def _train(bot: Path, steps: int, two: bool) -> dict[str, Any]:
         "eval_loss_before": info["metrics"]["eval_loss_before"],
         "eval_loss_after": info["metrics"]["eval_loss_after"],
         "tokens_per_second": info["metrics"]["tokens_per_second"],
+        "lr_history": logged(bot, "train/lr"),
     }
+
+
+def logged(bot: Path, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of a scalar the run logged to TensorBoard (DIR/repo/runs/train/)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(bot / "repo" / "runs" / "train"))
+    events.Reload()
+    return [(e.step, e.value) for e in events.Scalars(tag)]
 
 
 def bench(bot: Path, steps: int, work: Path, say: Any = print) -> dict[str, Any]:
@@ -53,7 +64,8 @@ def bench(bot: Path, steps: int, work: Path, say: Any = print) -> dict[str, Any]
         say: where progress lines go.
 
     Returns:
-        {"one_process": {...}, "two_processes": {...}}: loss history, validation losses, speed.
+        {"one_process": {...}, "two_processes": {...}}: loss and learning rate per step,
+        validation losses, speed.
     """
     out = {}
     for name, two in (("one_process", False), ("two_processes", True)):

@@ -1,9 +1,9 @@
 """`make hostile`: every hostile input and fault tried on hf-tweetbot; what the user sees, how long
 it took and the peak memory. It fills the table of docs/reliability.md.
 
-    python -m benchmarks.hostile                       # inputs, faults, the Space (~15 min)
+    python -m benchmarks.hostile                       # inputs, faults, the Space, the creator
     python -m benchmarks.hostile --fuzz-minutes 10     # ... and a 10-minute fuzz run
-    python -m benchmarks.hostile --only inputs faults  # a part: inputs, faults, space, fuzz
+    python -m benchmarks.hostile --only inputs faults  # a part: inputs, faults, space, web, fuzz
 
 Each hostile input (`hostile_cases.py`, at full size: a 1.1 GB zip bomb, a 300 MB post, 2 million
 posts) is prepared by `hf-tweetbot prepare` in its own process, under the real caps; its seconds
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import hostile_faults, hostile_space
+from . import hostile_faults, hostile_space, hostile_web
 from .hostile_cases import CASES, Case
 from .hostile_run import row, run_cli, sees
 from .run import RESULTS, ROOT, machine
@@ -69,9 +69,9 @@ def do_fuzz(a: argparse.Namespace, say: Any) -> list[dict[str, Any]]:
     return rows
 
 
-ORDER = {"input": 0, "fault": 1, "space": 2, "fuzz": 3}
+ORDER = {"input": 0, "fault": 1, "space": 2, "web": 3, "fuzz": 4}
 RUNNERS = {"inputs": do_inputs, "faults": hostile_faults.run, "space": hostile_space.run,
-           "fuzz": do_fuzz}  # fmt: skip
+           "web": hostile_web.run, "fuzz": do_fuzz}  # fmt: skip
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -91,7 +91,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
-        "--only", nargs="+", choices=list(RUNNERS), default=["inputs", "faults", "space"]
+        "--only", nargs="+", choices=list(RUNNERS), default=["inputs", "faults", "space", "web"]
     )
     ap.add_argument("--fuzz-minutes", type=float, default=0, help="also fuzz this long (0: no)")
     ap.add_argument(

@@ -75,13 +75,14 @@ def prepare_table(r: dict[str, Any]) -> str:
 
 
 def scale_table(r: dict[str, Any]) -> str:
-    lines = ["| run | val loss before → after | tokens/s | train loss per step |",
-             "| --- | --- | --- | --- |"]  # fmt: skip
+    lines = ["| run | val loss before → after | tokens/s | train loss per step | learning rate per step |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for name in ("one_process", "two_processes"):
         x = r[name]
         curve = ", ".join(f"{v:.3f}" for _, v in x["loss_history"])
+        lrs = ", ".join(f"{v:.2e}" for _, v in x.get("lr_history", [])) or "–"
         lines.append(f"| {name.replace('_', ' ')} | {x['eval_loss_before']} → "
-                     f"{x['eval_loss_after']} | {x['tokens_per_second']} | {curve} |")  # fmt: skip
+                     f"{x['eval_loss_after']} | {x['tokens_per_second']} | {curve} | {lrs} |")  # fmt: skip
     return "\n".join(lines)
 
 

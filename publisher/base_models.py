@@ -7,13 +7,17 @@ bot can be trained on a machine that cannot reach the Hub.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import console
 from .errors import BaseModelError, require
 
 DEFAULT_BASE_MODEL = "openai-community/gpt2"
@@ -22,6 +26,7 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Names that resolve to the offline copy. The Hub id is what bot.json and the card record,
 # so the card links to the real model page.
 OFFLINE_ALIASES = {"smollm2": SMOLLM2_ID, SMOLLM2_ID.lower(): SMOLLM2_ID}
+_GGUF_LOCK = threading.Lock()  # one conversion at a time swaps the loader's progress display
 
 
 def canonical_name(name: str) -> str:
@@ -119,16 +124,17 @@ def smollm2_folder() -> Path:
 
 
 def _convert_gguf(gguf_dir: Path, gguf_file: str, target: Path) -> None:
-    """Dequantize a GGUF checkpoint into a plain safetensors folder.
+    """Dequantize a GGUF checkpoint into a plain safetensors folder, with our progress line.
 
     A GGUF-loaded model refuses `save_pretrained`, so we rebuild the architecture from its config
     without `quantization_config` and load the dequantized state dict into it.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    print(f"Converting {gguf_file} to safetensors (once; cached in {target})", flush=True)
+    console.say(f"Converting {gguf_file} to safetensors (once; cached in {target})")
     tok = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_file)
-    gguf_model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=gguf_file)
+    with _tensors_counted(f"Dequantizing {gguf_file}"):
+        gguf_model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=gguf_file)
     config = gguf_model.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -151,6 +157,31 @@ def _convert_gguf(gguf_dir: Path, gguf_file: str, target: Path) -> None:
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _tensors_counted(desc: str) -> Iterator[None]:
+    """transformers' GGUF loader counts the tensors it dequantizes on a tqdm bar of its own that no
+    switch turns off: inside the block, its loop counts them on our `Progress` line instead
+    (under `--verbose`, its bar is left as it is)."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    def counted(iterable: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with console.Progress(len(iterable), desc, unit="tensor") as bar:
+            for item in iterable:
+                yield item
+                bar.update(1)
+
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is None or console.is_verbose():
+        yield
+        return
+    with _GGUF_LOCK:
+        gguf_utils.tqdm = counted
+        try:
+            yield
+        finally:
+            gguf_utils.tqdm = original
 
 
 def is_local(name: str) -> bool:

@@ -52,6 +52,15 @@ class RateLimitError(FetchError):
     """A live API asked us to wait longer than we are willing to."""
 
 
+class AddressError(FetchError):
+    """A server that strangers drive was asked to reach an address it keeps out of reach
+    (loopback, private, link-local, ...): nothing was sent there."""
+
+
+class LimitError(TweetbotError):
+    """A visitor of the web creator reached one of its limits (shown on its page)."""
+
+
 class NotEnoughPostsError(TweetbotError):
     """After cleaning, a user has too little text to fine-tune on."""
 

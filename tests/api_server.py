@@ -7,6 +7,7 @@ Every request is recorded, so a test can check what was sent and how often.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -121,3 +122,54 @@ def serve() -> Iterator[ApiServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+class Listener:
+    """A loopback TCP listener that records every connection made to it (and answers HTTP 200).
+
+    The SSRF tests point forbidden addresses at it: a refusal made before any connection leaves
+    `connections` empty.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        import socket
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[bytes] = []  # what each connection sent first
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    data = b""
+                self.connections.append(data)
+                body = b"listener"
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                )
+                with contextlib.suppress(OSError):
+                    conn.sendall(head.encode() + body)
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()

@@ -52,6 +52,32 @@ def test_smollm2_converts_once_and_loads_offline():
     assert 130e6 < sum(p.numel() for p in model.parameters()) < 140e6
 
 
+@pytest.mark.slow
+def test_the_first_conversion_shows_our_progress_line_only(tmp_path):
+    """`make demo` on a fresh machine: stderr is a pipe, the conversion cache is empty."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import EXAMPLES
+
+    env = {**os.environ, "HF_TWEETBOT_CACHE": str(tmp_path / "cache")}
+    args = ["prepare", str(EXAMPLES / "wrencalloway_archive.zip"), "--base-model", "smollm2",
+            "--out", str(tmp_path / "bot")]  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "publisher.cli", *args], env=env,
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "cache" / "smollm2-135m-instruct" / "model.safetensors").is_file()
+    lines = run.stderr.splitlines()
+    assert "\r" not in run.stderr and "de-quantizing" not in run.stderr.lower()
+    assert lines[0].startswith("Converting SmolLM2-135M-Instruct.Q4_1.gguf to safetensors (once;")
+    counted = [
+        ln for ln in lines if ln.startswith("Dequantizing SmolLM2-135M-Instruct.Q4_1.gguf: ")
+    ]
+    assert counted and counted[-1].split(": ")[1].startswith("272/272 tensors")
+    assert lines[len(counted) + 1].startswith("@wrencalloway: 404 posts downloaded")
+
+
 def _save_config(path, config):
     path.mkdir(parents=True, exist_ok=True)
     config.save_pretrained(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import write_posts_jsonl
 from PIL import Image
 
@@ -57,10 +58,13 @@ def test_the_scaling_run_is_drawn_as_two_loss_curves(tmp_path):
 
     run = {"loss_history": [[1, 4.9], [2, 4.5], [3, 4.4]], "eval_loss_before": 5.0,
            "eval_loss_after": 4.4, "tokens_per_second": 100.0, "wall_seconds": 9.0}  # fmt: skip
-    res = {"one_process": run, "two_processes": {**run, "eval_loss_after": 4.5}}
+    lrs = [[1, 1.17e-4], [2, 6.86e-5], [3, 2.01e-5]]
+    res = {"one_process": {**run, "lr_history": lrs},
+           "two_processes": {**run, "eval_loss_after": 4.5, "lr_history": lrs}}  # fmt: skip
     out = report.draw("scale", res, tmp_path / "scale.png")
     assert out is not None and Image.open(out).size == (900, 500)
     assert "| two processes | 5.0 → 4.5 |" in report.scale_table(res)
+    assert report.scale_table(res).endswith("| 1.17e-04, 6.86e-05, 2.01e-05 |")
 
 
 def test_update_bench_compares_update_with_retraining(tmp_path, tiny_model, capsys):
@@ -129,3 +133,19 @@ def test_make_hostile_tries_cases_in_their_own_process_and_prints_the_table(
     assert (
         "| symlink loop | Error: extracted: data/tweets.js is a symbolic link loop | 2 |" in printed
     )
+
+
+@pytest.mark.slow
+def test_make_hostile_tries_the_creator_as_a_hostile_visitor(tmp_path, tiny_model, capsys):
+    from benchmarks import hostile
+
+    out = tmp_path / "results"
+    assert hostile.main(["--only", "web", "--base-model", str(tiny_model), "--out", str(out)]) == 0
+    rows = json.loads((out / "hostile.json").read_text())["rows"]
+    assert {r["kind"] for r in rows} == {"web"} and all(r["ok"] for r in rows)
+    seen = {r["what"].split(":")[0]: r["sees"] for r in rows}
+    assert "loopback address (127.0.0.1)" in seen["/create with a source on a loopback address (decimal)"]  # fmt: skip
+    assert "the other address: 'Waiting for your turn: 2 trainings before yours" in next(
+        s for w, s in seen.items() if w.startswith("20 /create at once")
+    )
+    assert "| 10 accounts typed in one request | Error: 10 sources typed" in capsys.readouterr().out

@@ -269,6 +269,31 @@ def test_preflight_network_failures_are_quick(hubs, monkeypatch):
     assert time.monotonic() - start < 2.5
 
 
+def test_pushes_and_downloads_at_once_all_succeed(hubs, tmp_path, tiny_model):
+    """The creator publishes, downloads and evaluates side by side: one shared Hub client."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from huggingface_hub import snapshot_download
+
+    hub.push(make_bot(tmp_path / "seed", tiny_model, "seed"), hub.PushOptions(), SECRET)
+    bots = [make_bot(tmp_path / f"b{i}", tiny_model, f"bot{i}") for i in range(4)]
+
+    def download(i: int) -> Path:
+        return Path(snapshot_download("alice/seed", cache_dir=tmp_path / f"dl{i}", token=SECRET))
+
+    with ThreadPoolExecutor(8) as pool:
+        pushes = [pool.submit(hub.push, b, hub.PushOptions(space=i % 2 == 0), SECRET)
+                  for i, b in enumerate(bots)]  # fmt: skip
+        downloads = [pool.submit(download, i) for i in range(8)]
+        results = [f.result() for f in pushes]
+        folders = [f.result() for f in downloads]
+    assert [r.model.repo_id for r in results] == [f"alice/bot{i}" for i in range(4)]
+    assert all(r.model.commit for r in results)
+    assert [r.space is not None for r in results] == [True, False, True, False]
+    weights = (tmp_path / "seed" / "seed" / "repo" / "model.safetensors").read_bytes()
+    assert all((f / "model.safetensors").read_bytes() == weights for f in folders)
+
+
 # -- failures during push keep the work and retry ---------------------------------------------------
 @pytest.mark.parametrize(
     ("fault", "error", "words"),

@@ -63,6 +63,33 @@ def test_pages_by_max_id_until_an_empty_page(api, tmp_path):
     assert got.posts[0].created_at == PAGES[0][0]["created_at"]
 
 
+def test_pages_by_the_cursor_of_the_link_header_on_the_instances_host(api, tmp_path):
+    """Mastodon's `Link: rel="next"` knows about statuses it filtered out: its cursor wins."""
+    serve_all(api)
+    first, cursor = PAGES[0], "109999999999999999"
+    link = f'<{api.url}{STATUSES_PATH}?max_id={cursor}>; rel="next", <{api.url}/x>; rel="prev"'
+    api.add(STATUSES_PATH, Reply(first, headers={"Link": link}), Reply([]))
+    got = gather(spec(api), opts(tmp_path))
+    assert [r.query.get("max_id") for r in api.hits(STATUSES_PATH)] == [None, cursor]
+    assert len(got.posts) == len(first)
+
+
+def test_a_next_page_on_another_host_is_refused_unvisited(api, tmp_path):
+    from api_server import Listener
+
+    serve_all(api)
+    with Listener() as other:  # the same machine, named another way: another host
+        link = f'<http://localhost:{other.port}{STATUSES_PATH}?max_id=1>; rel="next"'
+        api.add(STATUSES_PATH, Reply(PAGES[0], headers={"Link": link}))
+        with pytest.raises(FetchError) as e:
+            gather(spec(api), opts(tmp_path))
+    assert e.value.message == (
+        f"@wren@{api.url.split('//')[1]}: its next page is on another host "
+        f"(localhost:{other.port}): refused"
+    )
+    assert other.connections == [] and len(api.hits(STATUSES_PATH)) == 1
+
+
 def test_html_becomes_the_text_a_reader_sees(api, tmp_path):
     serve_all(api)
     texts = [p.text for p in gather(spec(api), opts(tmp_path)).posts]

@@ -113,6 +113,18 @@ def test_unreachable_avatar_url_falls_back(tmp_path):
         assert not close(img.getpixel(ONE_USER_CENTRE), GREEN)
 
 
+def test_inside_the_web_creators_guard_a_private_avatar_is_never_fetched(tmp_path):
+    from api_server import Listener
+
+    from publisher.sources.addresses import AddressPolicy, guarded
+
+    with Listener() as listener, guarded(AddressPolicy()):
+        url = f"http://127.0.0.1:{listener.port}/latest/meta-data/a.png"
+        with Image.open(tn.make_thumbnail(one(url), ["hi"], tmp_path)) as img:
+            assert not close(img.getpixel(ONE_USER_CENTRE), GREEN)  # initials instead
+    assert listener.connections == []
+
+
 def test_drawable_turns_fancy_letters_plain_and_drops_what_the_font_lacks():
     if not isinstance(tn.font(20), tn.ImageFont.FreeTypeFont) or not tn.FONT_DIR.exists():
         pytest.skip("DejaVu fonts not installed (make chromium installs fonts-dejavu-core)")

@@ -96,6 +96,42 @@ def test_runs_unchanged_under_accelerate_launch_with_two_processes(prepared_bot)
         assert manifest.load(prepared_bot).metrics.eval_loss_after is not None
 
 
+def logged(bot, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of a scalar the run logged to TensorBoard (DIR/repo/runs/)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(bot / "repo" / "runs" / "train"))
+    events.Reload()
+    return [(e.step, e.value) for e in events.Scalars(tag)]
+
+
+def test_two_processes_follow_the_single_process_learning_rate(prepared_bot, tmp_path):
+    import math
+    import shutil
+
+    # The same global batch: 2 processes x 1 block, or 1 process accumulating 2 blocks.
+    steps, lr = 8, 2e-3
+    two = tmp_path / "two"
+    shutil.copytree(prepared_bot, two)
+    one = train.train(prepared_bot, cfg(max_steps=steps, learning_rate=lr, grad_accum=2))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+           "-m", "publisher.cli", "train", str(two), "--max-steps", str(steps),
+           "--lr", str(lr), "--checkpoint-every", "0"]  # fmt: skip
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    cosine = [lr * 0.5 * (1 + math.cos(math.pi * k / steps)) for k in range(1, steps + 1)]
+    for bot in (prepared_bot, two):
+        assert [s for s, _ in logged(bot, "train/lr")] == list(range(1, steps + 1))
+        assert [v for _, v in logged(bot, "train/lr")] == pytest.approx(cosine, rel=1e-5, abs=1e-9)
+    drop_one = one.eval_loss_before - one.eval_loss_after
+    after_two = manifest.load(two).metrics
+    drop_two = after_two.eval_loss_before - after_two.eval_loss_after
+    assert drop_one > 0.1 and drop_two == pytest.approx(drop_one, rel=0.15)
+
+
 def test_attention_mode_changes_what_the_model_is_trained_and_scored_on(prepared_bot):
     posts = train.train(prepared_bot, cfg(max_steps=2))
     config = (prepared_bot / "repo" / "config.json").read_text()

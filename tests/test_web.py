@@ -4,11 +4,14 @@ training hook, and the Space folder started with `python app.py`."""
 
 from __future__ import annotations
 
+import html
+import ipaddress
 import os
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -17,7 +20,6 @@ import yaml
 from conftest import HUB_ENDPOINT, _free_port, write_posts_jsonl
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from gradio_client.utils import Status
 from web_helpers import (
     SAMPLE,
     SECRET,
@@ -33,19 +35,23 @@ from publisher.cli import main
 from publisher.errors import UsageError
 from publisher.web import WebConfig, jobs, views
 from publisher.web.session import Workspace, typed_sources
+from publisher.web.visitors import Visitor, Visitors
 
 BOB = "hf_BobVisitorToken0123456789abcdef"
+CAROL = "hf_CarolVisitorToken0123456789abcd"
 # Off a Space, gradio mocks "Sign in with Hugging Face" and says so; that is what these tests use.
 pytestmark = pytest.mark.filterwarnings("ignore:Gradio does not support OAuth")
 
 
 @pytest.fixture(scope="module")
 def api(tiny_model, tmp_path_factory, hub_server):
-    """The local creator: (url, the sessions' work folder, the base model)."""
+    """The local creator: (url, the sessions' work folder, the base model, its config, its
+    visitors' state)."""
     work = tmp_path_factory.mktemp("web-api")
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=work, on_space=False)
-    demo, url = launch(cfg)
-    yield url, work, str(tiny_model)
+    visitors = Visitors()
+    demo, url = launch(cfg, visitors)
+    yield url, work, str(tiny_model), cfg, visitors
     demo.close()
 
 
@@ -96,7 +102,7 @@ def four_accounts(root: Path) -> tuple[Path, str]:
 
 @pytest.mark.parametrize("bad", [not_a_zip, too_few_posts, four_accounts])
 def test_errors_are_the_clis_lines_and_the_app_keeps_working(api, bad, monkeypatch, tmp_path, capsys):  # fmt: skip
-    url, work, base = api
+    url, work, base, *_ = api
     monkeypatch.setenv("HF_TOKEN", SECRET)
     path, source = bad(tmp_path) if bad is four_accounts else (bad(tmp_path), "")
     args = ["prepare", str(path), *source.split(), "--base-model", base, "--out", str(tmp_path / "b")]  # fmt: skip
@@ -110,32 +116,35 @@ def test_errors_are_the_clis_lines_and_the_app_keeps_working(api, bad, monkeypat
     assert files_under(work) == [] and not in_gradio_cache(path.name)
 
 
-def test_two_sessions_queue_and_keep_their_files_apart(api, hub_server, monkeypatch, tmp_path):
-    url, work, base = api
+def wait_for(condition, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_two_sessions_take_turns_and_keep_their_files_apart(api, hub_server, monkeypatch, tmp_path):  # fmt: skip
+    url, work, base, cfg, visitors = api
     monkeypatch.setenv("HF_TOKEN", SECRET)
     state = reset_hub(hub_server)
     mine = tmp_path / f"a_{os.getpid()}_archive.zip"
     shutil.copy(SAMPLE, mine)
     theirs = write_posts_jsonl(tmp_path / f"ada_{os.getpid()}.jsonl")
+    someone = visitors.join(Visitor("192.0.2.1", "elsewhere"), cfg)  # another visitor's training
     a, b = Client(url, verbose=False), Client(url, verbose=False)
     job_a = a.submit(handle_file(mine), "", base, 8, "bot-a", api_name="/create")
-    while jobs.TRAINING.locked() is False and not job_a.done():
-        time.sleep(0.05)
+    wait_for(lambda: "Waiting for your turn: 1 training before yours" in " ".join(job_a.outputs()))
     job_b = b.submit(handle_file(theirs), "", base, 2, "bot-b", api_name="/create")
-    ranks = []
-    while not job_a.done():
-        status = job_b.status()
-        if status.code == Status.IN_QUEUE and status.rank is not None:
-            ranks.append(status.rank)
-        folders = list(work.iterdir())
-        assert len(folders) <= 1  # B has no folder before its turn; A's is private
-        for folder in folders:  # and gradio serves nothing of it to anyone
-            bot_json = folder / "bot" / "bot.json"
-            r = httpx.get(f"{url.rstrip('/')}/gradio_api/file={bot_json}")
-            assert r.status_code in (403, 404), r.text
-        time.sleep(0.1)
-    assert ranks and ranks[0] == 0  # B was told it is next while A trained
-    assert job_a.result() == f"{HUB_ENDPOINT}/alice/bot-a"
+    wait_for(lambda: "Waiting for your turn: 2 trainings before yours" in " ".join(job_b.outputs()))
+    folders = list(work.iterdir())
+    assert len(folders) == 2  # each its own, and gradio serves nothing of either to anyone
+    for folder in folders:
+        for target in (folder / "bot" / "bot.json", folder):
+            for route in ("/gradio_api/file=", "/file=", "/gradio_api/file/"):
+                r = httpx.get(f"{url.rstrip('/')}{route}{target}")
+                assert r.status_code == 404 and "wren" not in r.text, r.text
+    visitors.line.leave(someone)
+    assert job_a.result(timeout=300) == f"{HUB_ENDPOINT}/alice/bot-a"
     assert job_b.result(timeout=300) == f"{HUB_ENDPOINT}/alice/bot-b"
     cards = {}
     for name in ("bot-a", "bot-b"):
@@ -144,6 +153,130 @@ def test_two_sessions_queue_and_keep_their_files_apart(api, hub_server, monkeypa
     assert "wrencalloway" in cards["bot-a"] and "@ada" not in cards["bot-a"]
     assert "@ada" in cards["bot-b"] and "wrencalloway" not in cards["bot-b"]
     assert files_under(work) == [] and not in_gradio_cache(mine.name)
+    assert visitors.line.running() is None
+
+
+# -- what a visitor's sources may reach -------------------------------------------------------------
+def read_as_visitor(cfg, typed: str) -> str:
+    """Step 1 of the page for a visitor typing `typed`; the error box, or the counts."""
+    import warnings
+
+    from publisher.web import handlers
+
+    who = Visitor("198.51.100.7", f"s{time.monotonic_ns()}")
+    with warnings.catch_warnings():  # the page's warnings (few posts), said outside a page here
+        warnings.simplefilter("ignore")
+        error, counts, *_ = handlers.read(cfg, Visitors(), None, typed, cfg.base_models[0], who)
+    return error or counts
+
+
+@pytest.mark.parametrize(
+    ("form", "shown"),
+    [
+        ("mastodon:http://127.0.0.1:{port}/@x", "127.0.0.1: a loopback address,"),
+        ("mastodon:http://2130706433:{port}/@x", "2130706433: a loopback address (127.0.0.1)"),
+        ("mastodon:http://0x7f.1:{port}/@x", "0x7f.1: a loopback address (127.0.0.1)"),
+        ("mastodon:http://0x7f000001:{port}/@x", "0x7f000001: a loopback address (127.0.0.1)"),
+        ("mastodon:@x@127.1:{port}", "127.1: a loopback address (127.0.0.1)"),
+        ("mastodon:http://localhost:{port}/@x", "localhost: a loopback address"),
+        ("mastodon:http://0.0.0.0:{port}/@x", "0.0.0.0: an unspecified address"),
+    ],
+)
+def test_a_typed_source_on_a_private_address_is_refused_unvisited(tiny_model, tmp_path, form, shown):  # fmt: skip
+    from api_server import Listener
+
+    cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=True)
+    with Listener() as listener:
+        page = read_as_visitor(cfg, form.format(port=listener.port))
+    assert f"Error: refused to reach {shown}" in html.unescape(page)
+    assert "Hint: name a server on the internet" in html.unescape(page)
+    assert listener.connections == []
+
+
+def test_redirects_and_next_pages_are_checked_and_the_allow_list_opens_a_lan(tiny_model, tmp_path):  # fmt: skip
+    from api_server import Listener, Reply, serve
+    from live_standins import Timeline, serve_mastodon
+
+    lan = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "w", on_space=True,
+                    allow_networks=("127.0.0.1/32",))  # fmt: skip
+    with serve() as api, Listener("::1") as inside, Listener() as other:
+        tl = Timeline(seed=3)
+        tl.post(120)
+        serve_mastodon(api, "wren", tl)
+        typed = f"mastodon:{api.url}/@wren"
+        assert "@wren" in read_as_visitor(lan, typed)  # allowed: the instance on the "LAN"
+        assert "Error: refused" in read_as_visitor(replace(lan, allow_networks=()), typed)
+
+        api.add("/api/v1/accounts/lookup",  # the instance answers with a redirect inside
+                Reply(status=302, headers={"Location": f"http://[::1]:{inside.port}/latest/meta-data/"}))  # fmt: skip
+        assert "Error: refused to reach ::1: a loopback address" in read_as_visitor(lan, typed)
+
+        serve_mastodon(api, "wren", tl)
+        link = f'<http://localhost:{other.port}/api/v1/accounts/7/statuses?max_id=1>; rel="next"'
+        first = api.routes["/api/v1/accounts/7/statuses"]
+        api.route("/api/v1/accounts/7/statuses", lambda req: replace(first(req), headers={"Link": link}))  # fmt: skip
+        page = html.unescape(read_as_visitor(lan, typed))
+        assert f"its next page is on another host (localhost:{other.port}): refused" in page
+    assert inside.connections == [] and other.connections == []
+
+
+def test_the_command_line_still_reads_a_local_instance(tmp_path, tiny_model, capsys):
+    from api_server import serve
+    from live_standins import Timeline, serve_mastodon
+
+    with serve() as api:
+        tl = Timeline(seed=4)
+        tl.post(120)
+        serve_mastodon(api, "wren", tl)
+        args = ["prepare", f"mastodon:{api.url}/@wren", "--base-model", str(tiny_model),
+                "--out", str(tmp_path / "bot")]  # fmt: skip
+        assert main(args) == 0
+    assert "@wren: 120 posts downloaded" in capsys.readouterr().err
+
+
+def test_create_refuses_a_private_address_before_any_connection(api, monkeypatch):
+    from api_server import Listener
+
+    url, work, base, *_ = api
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    with Listener() as listener:
+        source = f"mastodon:http://2130706433:{listener.port}/@x"
+        with pytest.raises(AppError) as e:
+            Client(url, verbose=False).predict(None, source, base, 0, "", api_name="/create")
+    assert str(e.value).startswith(
+        "Error: refused to reach 2130706433: a loopback address (127.0.0.1), and this server "
+        "reaches public addresses only\nHint: name a server on the internet"
+    )
+    assert listener.connections == [] and files_under(work) == []
+
+
+# -- tokens ------------------------------------------------------------------------------------------
+def test_two_signed_in_visitors_each_publish_to_their_own_namespace(space_api, hub_server, monkeypatch, tmp_path, capfd):  # fmt: skip
+    from gradio.utils import get_upload_folder
+    from huggingface_hub import constants
+
+    url, work, base = space_api
+    monkeypatch.setenv("HF_TOKEN", SECRET)  # the Space owner's
+    state = reset_hub(hub_server, **{BOB: "bob", CAROL: "carol"})
+    bob, carol = (Client(url, verbose=False, oauth_token=t) for t in (BOB, CAROL))
+    files = [write_posts_jsonl(tmp_path / f"{n}_{os.getpid()}.jsonl", seed=i)
+             for i, n in enumerate(("bob", "carol"))]  # fmt: skip
+    jobs_ = [c.submit(handle_file(f), "", base, 2, "", api_name="/create")
+             for c, f in zip((bob, carol), files, strict=True)]  # fmt: skip
+    urls = [j.result(timeout=300) for j in jobs_]
+    assert urls == [f"{HUB_ENDPOINT}/bob/{files[0].stem}", f"{HUB_ENDPOINT}/carol/{files[1].stem}"]
+    assert sorted(repo_id for _, repo_id in state.repos) == sorted(
+        [f"bob/{files[0].stem}"] * 2 + [f"carol/{files[1].stem}"] * 2  # model and Space each
+    )
+    seen_by = {"bob": " ".join(jobs_[0].outputs()), "carol": " ".join(jobs_[1].outputs())}
+    assert CAROL not in seen_by["bob"] and BOB not in seen_by["carol"]
+    assert "carol" not in seen_by["bob"] and "bob/" not in seen_by["carol"]
+    out = capfd.readouterr()
+    for token in (BOB, CAROL):  # nowhere on disk, in no log
+        assert_no_secret(work, out.out, out.err, secret=token)
+        assert_no_secret(Path(get_upload_folder()), secret=token)
+        assert_no_secret(Path(constants.HF_HOME), secret=token)
+    assert os.environ["HF_TOKEN"] == SECRET  # the process's own token untouched
 
 
 def test_typed_sources_are_live_accounts_only():
@@ -212,6 +345,19 @@ def test_time_budget_stops_training_and_keeps_the_bot(prepared_bot, tmp_path):
     assert len(job.result) == jobs.POSTS_SHOWN
     assert "stopped by the time budget" in views.status_html(job.progress, done=True)
     assert (ws.bot_dir / "repo" / "README.md").exists()
+
+
+def test_the_allow_list_comes_from_the_flag_or_the_spaces_variable(tmp_path, monkeypatch, capsys):
+    assert main(["web", "--allow-network", "10.0.0.0/33"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == "Error: '10.0.0.0/33' is not an IP network"
+    monkeypatch.setenv("HF_TWEETBOT_WEB_ALLOW_NETWORKS", "192.168.1.0/24, fd00::/8")
+    cfg = WebConfig.from_env()
+    assert cfg.allow_networks == ("192.168.1.0/24", "fd00::/8")
+    assert cfg.address_policy().allows(ipaddress.ip_address("192.168.1.20"))
+    out = tmp_path / "creator"
+    assert main(["web", "--space-folder", str(out), "--allow-network", "10.1.0.0/16"]) == 0
+    assert "allow_networks=('10.1.0.0/16',)" in (out / "app.py").read_text()
+    assert "HF_TWEETBOT_WEB_ALLOW_NETWORKS" in (out / "README.md").read_text()
 
 
 def test_space_folder_starts_with_python_app_py(tiny_model, tmp_path):

@@ -31,6 +31,7 @@ from web_helpers import (
 )
 
 from publisher.web import WebConfig, jobs
+from publisher.web.visitors import Visitors
 
 REAL_BASE = os.environ.get("HF_TWEETBOT_WEB_BASE_MODEL")
 STEPS = 0 if REAL_BASE else 12  # 0: the page's default (4 epochs)
@@ -52,11 +53,12 @@ def creator(tiny_model, tmp_path_factory, hub_server):
     base = REAL_BASE or str(tiny_model)
     # HF_TWEETBOT_WEB_TIME_BUDGET (minutes) changes the budget, e.g. to time a whole run on a busy machine.
     cfg = WebConfig.from_env(WebConfig(base_models=(base,), workdir=work, max_steps=100_000, on_space=False))  # fmt: skip
+    visitors = Visitors()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_TOKEN", SECRET)  # this machine is logged in (the page says so)
-        demo, url = launch(cfg)
+        demo, url = launch(cfg, visitors)
     try:
-        yield url, work
+        yield url, work, visitors
     finally:
         demo.close()
 
@@ -109,7 +111,7 @@ def shot(page, name: str, tmp_path: Path) -> None:
 
 
 def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypatch, tmp_path, capfd):  # fmt: skip
-    url, work = creator
+    url, work, _ = creator
     monkeypatch.setenv("HF_TOKEN", SECRET)
     state = reset_hub(hub_server)
     page = open_page(browser, url)
@@ -175,7 +177,7 @@ def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypa
 
 
 def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser, tmp_path):
-    url, work = creator
+    url, work, visitors = creator
     earlier = set(work.iterdir())  # a closed session of another test may still be going
     first = open_page(browser, url)
     read_posts(first, SAMPLE)
@@ -192,9 +194,9 @@ def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser,
     read_posts(second, SAMPLE)
     counts_of(second, "wrencalloway")
     train(second, 2)
-    # The second person waits, and sees their place in the queue.
+    # The second person waits, and sees their place in line.
     second.wait_for_function(
-        "document.querySelector('#tw-status').innerText.includes('queue: 1/1')"
+        "document.querySelector('#tw-status').innerText.includes('1 training before yours')"
     )
     shot(second, "web_queue.png", tmp_path)
 
@@ -207,7 +209,7 @@ def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser,
     while files_under(work) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert files_under(work) == []  # every session's files are gone with its tab
-    assert not jobs.TRAINING.locked()
+    assert visitors.line.running() is None
 
 
 def test_on_a_space_people_sign_in_and_publish_to_their_own_account(

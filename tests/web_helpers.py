@@ -26,11 +26,11 @@ def reset_hub(hub_server, **users: str) -> object:
     return state
 
 
-def launch(cfg) -> tuple[object, str]:
+def launch(cfg, visitors=None) -> tuple[object, str]:
     """The creator app for `cfg` on a free loopback port; returns (demo, url)."""
     from publisher.web import build_app, launch_options
 
-    demo = build_app(cfg)
+    demo = build_app(cfg, visitors)
     demo.launch(
         prevent_thread_lock=True,
         server_name="127.0.0.1",

@@ -19,6 +19,8 @@ import httpx
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from ..bot.manifest import Manifest, UserStats
+from ..errors import FetchError
+from ..sources import http
 from .escape import http_url, is_repo_file, one_line
 
 THUMBNAIL_NAME = "predictions.png"
@@ -133,10 +135,11 @@ def load_avatar(user: UserStats, repo_dir: Path) -> Image.Image | None:
         if not is_repo_file(ref) or not path.is_file() or path.stat().st_size > MAX_AVATAR_BYTES:
             return None
         return _open_image(path.read_bytes())
-    try:
-        r = httpx.get(url, timeout=5, follow_redirects=True)
+    try:  # the sources' client: inside the web creator, the avatar's address is checked too
+        with http.client(timeout=httpx.Timeout(5.0)) as c:
+            r = http.read_capped(c, url)
         r.raise_for_status()
-    except (httpx.HTTPError, ValueError):
+    except (httpx.HTTPError, ValueError, FetchError):
         return None
     return _open_image(r.content[:MAX_AVATAR_BYTES]) if len(r.content) <= MAX_AVATAR_BYTES else None
 

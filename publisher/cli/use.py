@@ -158,7 +158,8 @@ def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
 @click.option("--base-model", "base_models", multiple=True, help="A base model to offer (repeatable; the first is the default). Default: smollm2, openai-community/gpt2.")  # fmt: skip
 @click.option("--time-budget", type=click.FloatRange(0.1), default=None, help="Minutes of training per bot before it stops and keeps what it learned (default 10).")  # fmt: skip
 @click.option("--space-folder", type=click.Path(path_type=Path), default=None, help="Write a Space running this app into the folder instead of serving it.")  # fmt: skip
-def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_budget: float | None, space_folder: Path | None) -> None:  # fmt: skip
+@click.option("--allow-network", "allow_networks", multiple=True, metavar="CIDR", help="Let visitors' sources reach this network too (repeatable), e.g. a Mastodon instance on your LAN. Default: public addresses only.")  # fmt: skip
+def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_budget: float | None, space_folder: Path | None, allow_networks: tuple[str, ...]) -> None:  # fmt: skip
     """Serve the bot creator in the browser: upload posts, train, publish."""
     require("gradio", "web", "The bot creator")
     from ..web import WebConfig
@@ -168,6 +169,9 @@ def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_bu
         cfg.base_models = base_models
     if time_budget:
         cfg.time_budget = time_budget * 60
+    if allow_networks:
+        cfg.allow_networks = allow_networks
+    cfg.address_policy()  # a network that is not a CIDR: one line, before anything starts
     if space_folder is not None:
         from ..web.space_folder import write_space_folder
 

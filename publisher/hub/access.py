@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from ..errors import AuthError, HubError, TweetbotError
@@ -60,42 +62,76 @@ def retry_after(headers: Any) -> float | None:
     return float(value) if value.isdigit() else None
 
 
+# The timeout of the Hub calls made inside `client_timeout` (None: outside any such block).
+_CALL_TIMEOUT: ContextVar[float | None] = ContextVar("hub_call_timeout", default=None)
+# Requests huggingface_hub sends from its own worker threads (LFS uploads) carry no context;
+# any request sent without a timeout of its own gets this one instead of waiting forever.
+UNSCOPED_TIMEOUT = 120.0
+_HOOKS_LOCK = threading.Lock()
+_active = [0]  # `client_timeout` blocks running now, in any thread
+
+
+def _set_timeout(request: Any) -> None:
+    """httpx request hook: a request sent without a timeout gets its call's (or the unscoped one).
+
+    A timeout the caller chose (huggingface_hub's download timeouts) is left as it is.
+    """
+    chosen = request.extensions.get("timeout") or {}
+    if any(v is not None for v in chosen.values()):
+        return
+    seconds = _CALL_TIMEOUT.get() or UNSCOPED_TIMEOUT
+    limits = {"connect": min(seconds, 10.0), "read": seconds, "write": seconds, "pool": seconds}
+    request.extensions = {**request.extensions, "timeout": limits}
+
+
 def _stop_long_waits(response: Any) -> None:
-    """httpx response hook: a 429 with a long or missing `Retry-After` ends the push now.
+    """httpx response hook: a 429 with a long or missing `Retry-After` ends our call now.
 
     huggingface_hub waits `Retry-After` + 1 s and retries up to 5 times: fine for seconds, not
-    for an hour in silence. Short waits are left to it (and to `push` for the commit).
+    for an hour in silence. Short waits are left to it (and to `push` for the commit). Its LFS
+    uploads run in its own worker threads, which carry no context: while any of our calls runs,
+    every request of the shared client stops so; when none runs, waits are left to it.
     """
-    if response.status_code == 429:
+    if response.status_code == 429 and (_CALL_TIMEOUT.get() is not None or _active[0]):
         wait = retry_after(response.headers)
         if wait is None or wait > MAX_RETRY_AFTER:
             raise RateLimited(wait)
 
 
+def _hook_shared_client() -> None:
+    """Add our two hooks to huggingface_hub's shared client, once (the client is never replaced).
+
+    huggingface_hub builds a new client after closing its own on a connection error; the next
+    `client_timeout` block hooks that one too.
+    """
+    from huggingface_hub.utils import get_session
+
+    hooks = get_session().event_hooks
+    with _HOOKS_LOCK:
+        for kind, hook in (("request", _set_timeout), ("response", _stop_long_waits)):
+            if hook not in hooks[kind]:
+                hooks[kind].append(hook)
+
+
 @contextlib.contextmanager
 def client_timeout(seconds: float) -> Iterator[None]:
-    """Give huggingface_hub's shared HTTP client a timeout for the duration of the block.
+    """Give the Hub requests made in this block (this thread) a timeout of `seconds`.
 
-    Its default client waits forever; a dead network must fail within seconds instead. The
-    client also stops at once on a 429 whose `Retry-After` is over `MAX_RETRY_AFTER`.
+    huggingface_hub's shared client waits forever by default; a dead network must fail within
+    seconds instead. The timeout travels with each request, so publishes, downloads and
+    evaluations running side by side in other threads keep their own; inside the block the client
+    also stops at once on a 429 whose `Retry-After` is over `MAX_RETRY_AFTER`.
     """
-    from huggingface_hub.utils import _http
-
-    http = _http_modules()[0]
-
-    previous = getattr(_http, "_GLOBAL_CLIENT_FACTORY", _http.default_client_factory)
-
-    def factory() -> Any:
-        client = previous()
-        client.timeout = http.Timeout(seconds, connect=min(seconds, 10.0))
-        client.event_hooks["response"] = [*client.event_hooks["response"], _stop_long_waits]
-        return client
-
-    _http.set_client_factory(factory)
+    _hook_shared_client()
+    token = _CALL_TIMEOUT.set(seconds)
+    with _HOOKS_LOCK:
+        _active[0] += 1
     try:
         yield
     finally:
-        _http.set_client_factory(previous)
+        with _HOOKS_LOCK:
+            _active[0] -= 1
+        _CALL_TIMEOUT.reset(token)
 
 
 def _http_status(e: BaseException) -> tuple[int | None, str]:

@@ -3,7 +3,9 @@
 Polite means: timeouts on every request, a few retries with exponential backoff on 5xx answers
 and connection errors, and on HTTP 429 a countdown until the service's reset time when that is
 under a minute (else a clean `RateLimitError` naming the reset time). Tokens live only in the
-request headers: no message, log line or cache file ever holds them.
+request headers: no message, log line or cache file ever holds them. Guarded: inside
+`addresses.guarded` (the web creator) every request, redirects included, goes through the
+address check of `addresses.py`; one answer is read up to `limits.MAX_RESPONSE_BYTES`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import httpx
 
 from .. import atomic, console
 from ..errors import FetchError, RateLimitError
+from . import addresses, limits
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRIES = 3  # extra tries after a 5xx or a connection error
@@ -29,6 +32,8 @@ BACKOFF_S = 1.0  # first backoff; doubles each try
 MAX_WAIT_S = 60.0  # longest 429 wait we sit through before giving up
 MAX_RATE_WAITS = 5  # 429 waits per request, so a misbehaving server cannot keep us forever
 MAX_PAGES = 10_000  # hard stop for paging, whatever a server says
+MAX_REDIRECTS = 5  # redirects followed per request
+_BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 USER_AGENT = "hf-tweetbot (+https://github.com/huggingface/hf-tweetbot)"
 
 # Module-level so tests can monkeypatch them instead of really sleeping.
@@ -68,6 +73,55 @@ def json_body(resp: httpx.Response) -> Any:
         return None
 
 
+def client(
+    transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = TIMEOUT, **kw: Any
+) -> httpx.Client:
+    """An httpx client that follows a few redirects; inside `addresses.guarded`, every request it
+    sends (each redirect too) is checked and pinned, and no proxy from the environment is used.
+
+    Args:
+        transport: an httpx transport, for tests (wrapped by the guard when one is on).
+        timeout: per request.
+        **kw: more `httpx.Client` arguments (base_url, headers).
+    """
+    policy = addresses.current()
+    if policy is not None:
+        transport = addresses.GuardedTransport(policy, transport)
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        trust_env=policy is None,
+        **kw,
+    )
+
+
+def read_capped(
+    http: httpx.Client, url: str, params: dict[str, Any] | None = None
+) -> httpx.Response:
+    """GET `url`, its body read up to `limits.MAX_RESPONSE_BYTES`.
+
+    Raises:
+        FetchError: the server sent more than that.
+    """
+    with http.stream("GET", url, params=params) as resp:
+        body = bytearray()
+        for chunk in resp.iter_bytes():
+            body += chunk
+            if len(body) > limits.MAX_RESPONSE_BYTES:
+                raise FetchError(
+                    f"{resp.url.host} sent more than {limits.MAX_RESPONSE_BYTES >> 20} MB for "
+                    "one answer: refused",
+                    hint="check the server's address",
+                )
+    # The body is decoded already: the new response must not decode it a second time.
+    headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+    return httpx.Response(
+        resp.status_code, headers=headers, content=bytes(body), request=resp.request
+    )
+
+
 class Api:
     """An httpx client for one service, with timeouts, retries and 429 handling.
 
@@ -97,12 +151,10 @@ class Api:
         self.reset_header = reset_header
         self.parse_reset = parse_reset
         self.progress = progress
-        self._client = httpx.Client(
+        self._client = client(
             base_url=base_url.rstrip("/"),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
-            timeout=TIMEOUT,
             transport=transport,
-            follow_redirects=True,
         )
 
     def __enter__(self) -> Api:
@@ -127,7 +179,7 @@ class Api:
         failures = rate_waits = 0
         while True:
             try:
-                resp = self._client.get(path, params=params)
+                resp = read_capped(self._client, path, params)
             except httpx.HTTPError as e:
                 # Only the exception's type: its text may echo request details.
                 problem = f"cannot reach {self.host} ({type(e).__name__})"

@@ -24,6 +24,8 @@ MAX_DEPTH = 100
 # Posts per user. More is refused: a bot of millions of posts is no longer one person's voice
 # and would need several GB of memory to prepare.
 MAX_POSTS = 2_000_000
+# One answer of a live API (a page of posts is a few hundred kB): more is refused unread.
+MAX_RESPONSE_BYTES = 32 << 20
 # An avatar inside an archive (X's are 400x400 JPEGs of a few tens of kB).
 MAX_AVATAR_BYTES = 5 << 20
 MAX_AVATAR_PIXELS = 4096 * 4096

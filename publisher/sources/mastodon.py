@@ -2,7 +2,8 @@
 
 `mastodon:@user@instance` (https) or `mastodon:https://instance/@user` (the URL's scheme and
 port are kept, so self-hosted and test servers work). Calls `GET /api/v1/accounts/lookup?acct=`,
-then `GET /api/v1/accounts/:id/statuses` paged with `max_id` until a page comes back empty.
+then `GET /api/v1/accounts/:id/statuses` until a page comes back empty, paged by the cursor of
+its `Link: rel="next"` header (on the instance's own host only), else by `max_id`.
 Status `content` is HTML; it becomes the plain text a reader sees.
 """
 
@@ -12,6 +13,8 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from ..errors import FetchError, SourceError
 from . import Gathered, Post, Profile, SourceOptions
@@ -84,18 +87,24 @@ def _download(
             raise FetchError(f"{who}: this Mastodon account is suspended")
         cache.start()
         path = f"/api/v1/accounts/{account['id']}/statuses"
+        link: dict[str, Any] = {}  # the cursor of the last page's `Link: <...>; rel="next"`
 
         def get_page(params: dict[str, Any]) -> Any:
             # `since_id` (update): newest first, as the first fetch pages, down to the known post.
             extra = {"since_id": since_id} if since_id else {}
-            page = _check(api.get(path, params={"limit": 40, **extra, **params}), who)
+            resp = api.get(path, params={"limit": 40, **extra, **params})
+            page = _check(resp, who)
             if not isinstance(page, list):
                 raise _not_mastodon(who, host)
+            link["next"] = _next_link(resp, base, who)
             return page
+
+        def next_params(page: list[dict[str, Any]]) -> dict[str, Any] | None:
+            return link["next"] if link["next"] is not None else _next(page)
 
         with progress_bar(f"Mastodon {who}", max_posts, progress) as bar:
             pages, exhausted = fetch_pages(
-                get_page, _next, len, cache=cache, max_posts=max_posts, bar=bar
+                get_page, next_params, len, cache=cache, max_posts=max_posts, bar=bar
             )
     cache.finish(account, exhausted=exhausted, max_posts=max_posts)
     return account, pages
@@ -103,6 +112,28 @@ def _download(
 
 def _next(page: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"max_id": page[-1]["id"]} if page and "id" in page[-1] else None
+
+
+def _next_link(resp: Any, base: str, who: str) -> dict[str, Any] | None:
+    """The query of the answer's `Link: <URL>; rel="next"` (Mastodon's own paging, which knows
+    about statuses it filtered out), or None without one.
+
+    Only the cursor is taken (the statuses path stays ours), and only from a link on the
+    instance's own scheme, host and port.
+
+    Raises:
+        FetchError: the next page is on another host (nothing is sent there).
+    """
+    target = (resp.links.get("next") or {}).get("url")
+    if not target:
+        return None
+    url, home = resp.url.join(target), httpx.URL(base)
+    if (url.scheme, url.host, url.port) != (home.scheme, home.host, home.port):
+        raise FetchError(
+            f"{who}: its next page is on another host ({url.netloc.decode()}): refused",
+            hint="a Mastodon instance pages on its own host; check the instance's address",
+        )
+    return dict(url.params.multi_items())
 
 
 def _not_mastodon(who: str, host: str) -> FetchError:

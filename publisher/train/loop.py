@@ -209,7 +209,11 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     # Steps per epoch count optimizer steps: a partial accumulation at an epoch's end still steps.
     steps_per_epoch = math.ceil(math.ceil(len(loader) / accelerator.num_processes) / cfg.grad_accum)
     total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
-    scheduler = get_cosine_schedule_with_warmup(optimizer, 0, total_steps)
+    # Once prepared, the scheduler steps once per process at each optimizer step: sized so, the
+    # learning rate is the same function of the optimizer step whatever the number of processes.
+    scheduler = get_cosine_schedule_with_warmup(
+        optimizer, 0, total_steps * accelerator.num_processes
+    )
     net, optimizer, loader, scheduler = accelerator.prepare(net, optimizer, loader, scheduler)
 
     ckpt = Checkpoints(

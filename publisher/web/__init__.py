@@ -4,11 +4,14 @@
 - `jobs.py`: prepare, train and publish through `publisher.pipeline` in worker threads, one
   training at a time, with progress, cancellation and a time budget;
 - `session.py`: the limits (`WebConfig`), each session's private work folder, typed sources;
+- `visitors.py`: what one visitor may make it do, and the fair line of trainings;
+- `file_routes.py`: what gradio's file routes serve (gradio's own assets only), `launch_options`;
 - `views.py`: the HTML it shows (escaped);
 - `space_folder.py`: `write_space_folder(dir)`, a Space running this app (`--space-folder`).
 """
 
-from .app import build_app, launch_options
+from .app import build_app
+from .file_routes import launch_options
 from .session import WebConfig
 
 __all__ = ["WebConfig", "build_app", "launch_options"]

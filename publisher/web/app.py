@@ -7,7 +7,7 @@
 
 Here is the layout and its wiring; `handlers.py` does what the buttons ask through `jobs.py`,
 which calls `publisher.pipeline`: nothing here knows how posts are cleaned or models trained. `/create` does all four in one call for scripts
-(gradio_client), with the same one-line errors as the CLI.
+(gradio_client), with the same one-line errors as the CLI. Launch it with `file_routes.launch_options`.
 """
 
 from collections.abc import Iterator
@@ -18,8 +18,11 @@ import gradio as gr
 from .. import hub
 from . import handlers, views
 from .session import WebConfig, close_workspace
+from .visitors import Visitors, visitor_of
 
-TRAIN_QUEUE = "train"  # every training event shares it: one at a time, a visible place in line
+# Every training event shares it; gradio lets `line_size` of them in, and the fair line of
+# `visitors.py` runs them one at a time, showing each its place.
+TRAIN_QUEUE = "train"
 MAX_QUEUE = 50
 INTRO = (
     "# 🐦 Make a bot that writes like you\n"
@@ -28,16 +31,22 @@ INTRO = (
 )
 
 
-def build_app(cfg: WebConfig | None = None) -> gr.Blocks:
+def build_app(cfg: WebConfig | None = None, visitors: Visitors | None = None) -> gr.Blocks:
     """The creator page.
 
     Args:
         cfg: limits and base models (default: `WebConfig.from_env()`).
+        visitors: the state of its visitors' limits and training line (default: a new one).
 
     Returns:
         The Blocks, queued; launch with `demo.launch(**launch_options(cfg))`.
+
+    Raises:
+        UsageError: an allowed network is not a CIDR.
     """
     cfg = cfg or WebConfig.from_env()
+    cfg.address_policy()  # a bad --allow-network fails now, not at a visitor's first request
+    visitors = visitors or Visitors()
     with gr.Blocks(
         title="hf-tweetbot: make a bot that writes like you",
         analytics_enabled=False,
@@ -50,22 +59,22 @@ def build_app(cfg: WebConfig | None = None) -> gr.Blocks:
         r = _read_section(cfg)
         t = _train_section(cfg)
         p = _publish_section()
-        _api(cfg)
-        _wire(cfg, demo, r, t, p)
+        _api(cfg, visitors)
+        _wire(cfg, visitors, demo, r, t, p)
     return demo.queue(max_size=MAX_QUEUE)
 
 
-def _wire(cfg: WebConfig, demo: gr.Blocks, r: dict[str, Any], t: dict[str, Any], p: dict[str, Any]) -> None:  # fmt: skip
+def _wire(cfg: WebConfig, visitors: Visitors, demo: gr.Blocks, r: dict[str, Any], t: dict[str, Any], p: dict[str, Any]) -> None:  # fmt: skip
     """Connect the buttons of the read (`r`), train (`t`) and publish (`p`) sections."""
 
     def read(files: list[str] | None, typed: str, base: str, request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
-        return handlers.read(cfg, files, typed, base, request.session_hash or "")
+        return handlers.read(cfg, visitors, files, typed, base, visitor_of(request, cfg))
 
     def train(steps: float, request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        yield from handlers.train(cfg, steps, request.session_hash or "")
+        yield from handlers.train(cfg, visitors, steps, visitor_of(request, cfg))
 
     def publish(name: str, space: bool, dataset: bool, private: bool, oauth_token: gr.OAuthToken | None, request: gr.Request) -> tuple[str, str]:  # fmt: skip
-        return handlers.publish(cfg, name, space, dataset, private, oauth_token, request.session_hash or "")  # fmt: skip
+        return handlers.publish(cfg, name, space, dataset, private, oauth_token, visitor_of(request, cfg))  # fmt: skip
 
     r["button"].click(
         read,
@@ -76,17 +85,17 @@ def _wire(cfg: WebConfig, demo: gr.Blocks, r: dict[str, Any], t: dict[str, Any],
         concurrency_id="read",
         concurrency_limit=2,
     )
-    # Said at once, before the queue; gradio then shows the place in it ("queue: 2/3").
+    # Said at once; the training's own updates then say the place in line.
     in_line = t["button"].click(lambda: (views.status_html(None, text=views.IN_LINE), gr.Button(interactive=False)),
                                 None, [t["status"], t["button"]], queue=False, api_visibility="private")  # fmt: skip
     in_line.then(
         train,
         [t["steps"]],
         [t["error"], t["status"], t["loss"], t["posts"], t["thumb"], p["button"], t["button"]],
-        show_progress_on=t["status"],  # "queue: 2/3" there, not over every output
+        show_progress="hidden",  # the status box shows the place in line and the progress
         api_visibility="private",
         concurrency_id=TRAIN_QUEUE,
-        concurrency_limit=1,
+        concurrency_limit=cfg.line_size,
     )
     p["button"].click(
         publish,
@@ -166,8 +175,7 @@ def _train_section(cfg: WebConfig) -> dict[str, Any]:
     gr.Markdown("## 3. Read what it writes")
     with gr.Row():
         posts = gr.HTML(elem_id="tw-posts", padding=False)
-        thumb = gr.Image(label="The model card's thumbnail", type="pil", interactive=False,
-                         elem_id="tw-thumb", buttons=[])  # fmt: skip
+        thumb = gr.HTML(elem_id="tw-thumb", padding=False)  # inline: no file route serves it
     return dict(steps=steps, button=button, error=error, status=status, loss=loss, posts=posts,
                 thumb=thumb)  # fmt: skip
 
@@ -187,7 +195,7 @@ def _publish_section() -> dict[str, Any]:
                 error=error, links=links)  # fmt: skip
 
 
-def _api(cfg: WebConfig) -> None:
+def _api(cfg: WebConfig, visitors: Visitors) -> None:
     """`/create` (archive, source, base model, steps, repo name) -> model URL, for scripts."""
     with gr.Group(visible=False):
         archive = gr.File(label="archive", file_count="single")
@@ -198,19 +206,15 @@ def _api(cfg: WebConfig) -> None:
         url = gr.Textbox(label="model_url")
         button = gr.Button()
 
-    def create(archive: str | None, source: str, base_model: str, steps: float, repo_name: str, oauth_token: gr.OAuthToken | None) -> Iterator[str]:  # fmt: skip
-        yield from handlers.create(cfg, archive, source, base_model, steps, repo_name, oauth_token)
+    def create(archive: str | None, source: str, base_model: str, steps: float, repo_name: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[str]:  # fmt: skip
+        who = visitor_of(request, cfg)
+        yield from handlers.create(cfg, visitors, archive, source, base_model, steps, repo_name, oauth_token, who)  # fmt: skip
 
     button.click(create, [archive, source, base, steps, repo], url, api_name="create",
-                 concurrency_id=TRAIN_QUEUE, concurrency_limit=1)  # fmt: skip
+                 concurrency_id=TRAIN_QUEUE, concurrency_limit=cfg.line_size)  # fmt: skip
 
 
 def _x_api() -> bool:
     import os
 
     return bool(os.environ.get("X_BEARER_TOKEN"))
-
-
-def launch_options(cfg: WebConfig) -> dict[str, Any]:
-    """`launch()` keywords that enforce the limits (gradio refuses bigger uploads itself)."""
-    return {"max_file_size": f"{cfg.max_upload_mb}mb", "show_error": False}

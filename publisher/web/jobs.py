@@ -1,12 +1,14 @@
 """The creator's work: prepare, train and publish through `publisher.pipeline`, in a worker thread.
 
-Gradio's queue runs one training at a time and shows people their place in line (every training
-event shares `concurrency_id="train"`, limit 1); `TRAINING` also keeps a cancelled training that
-is still winding down from overlapping the next. Each job runs in a thread and reports through a
-queue of events, so the page's generator can yield every second (elapsed time, the loss curve)
-and gradio can close it when the tab goes away: closing sets the job's `cancel`, and the
-training loop's `on_step` hook raises at its next step. The time budget stops training early and
-keeps what it learned, so a bot is still published.
+Trainings run one at a time, in the fair line of `visitors.py`: a job waits for its turn in its
+own thread and reports its place, and hands the turn on only once its training has really
+ended (a cancelled one that is still winding down included). Each job runs in a thread and
+reports through a queue of events, so the page's generator can yield every second (elapsed time,
+the loss curve, the place in line) and gradio can close it when the tab goes away: closing sets
+the job's `cancel`, and the training loop's `on_step` hook raises at its next step. The time
+budget stops training early and keeps what it learned, so a bot is still published. Whatever a
+job fetches for a visitor (live sources, an avatar) goes through the address guard of
+`publisher/sources/addresses.py`.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from .. import hub, pipeline
 from ..bot import layout, manifest
 from ..errors import DEBUG_ENV, AuthError, TweetbotError, UsageError, error_lines
 from ..sources import SourceOptions
+from ..sources.addresses import guarded
 from .session import WebConfig, Workspace, typed_sources
+from .visitors import Visitor, Visitors
 
 log = logging.getLogger(__name__)
-TRAINING = threading.Lock()
 POSTS_SHOWN = 5
 
 
@@ -91,6 +94,12 @@ class Job:
             raise Cancelled()
         self.queue.put(("say", line))
 
+    def in_line(self, ahead: int) -> None:
+        """The job waits for its turn to train, `ahead` trainings before it."""
+        if self.cancel.is_set():
+            raise Cancelled()
+        self.queue.put(("line", ahead))
+
     def on_step(self, step: int, total: int, loss: float) -> bool:
         """The training loop's hook: record the step; True (stop) once over the time budget."""
         if self.cancel.is_set():
@@ -105,7 +114,8 @@ class Job:
         return p.stopped_early
 
     def events(self, tick: float = 1.0) -> Iterator[tuple[str, Any]]:
-        """Yield ("say", line), ("step", (n, loss)) and, every `tick` seconds, ("tick", None).
+        """Yield ("say", line), ("line", trainings ahead), ("step", (n, loss)) and, every `tick`
+        seconds, ("tick", None).
 
         Closing this iterator (gradio does when the client goes away) cancels the job.
 
@@ -182,14 +192,15 @@ def prepare(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: WebCo
                 raw_dir=layout.raw_dir(ws.path), max_posts=cfg.max_posts, progress=False
             ),
         )
-        _, m = pipeline.prepare(specs, opts, say)
+        with guarded(cfg.address_policy()):
+            _, m = pipeline.prepare(specs, opts, say)
     finally:
         ws.clear_uploads()  # read once: the person's archive does not outlive this step
     return m
 
 
 def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
-    """Fine-tune the prepared bot (one training at a time), write its card; sample a few posts.
+    """Fine-tune the prepared bot, write its card; sample a few posts (the caller holds the turn).
 
     Returns:
         Posts written by the new bot from its widget prompt.
@@ -197,30 +208,50 @@ def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
     from ..space.sampling import generate_posts, load_bot
     from ..train import TrainConfig
 
-    with TRAINING:
-        job.progress = TrainProgress(budget=cfg.time_budget)
-        tcfg = TrainConfig(
-            max_steps=steps or None, checkpoint_every=0, progress=False, on_step=job.on_step
-        )
+    job.progress = TrainProgress(budget=cfg.time_budget)
+    tcfg = TrainConfig(
+        max_steps=steps or None, checkpoint_every=0, progress=False, on_step=job.on_step
+    )
+    with guarded(cfg.address_policy()):  # the card's thumbnail downloads the avatars
         pipeline.train_bot(ws.bot_dir, tcfg, job.say)
-        model, tok = load_bot(str(layout.repo_dir(ws.bot_dir)))
-        prompt = manifest.load(ws.bot_dir).widget_text
-        return generate_posts(model, tok, prompt, n=POSTS_SHOWN, max_new_tokens=40)
+    model, tok = load_bot(str(layout.repo_dir(ws.bot_dir)))
+    prompt = manifest.load(ws.bot_dir).widget_text
+    return generate_posts(model, tok, prompt, n=POSTS_SHOWN, max_new_tokens=40)
 
 
-def create(ws: Workspace, uploads: list[str], typed: str, base: str, steps: int, repo_name: str | None, token: str, cfg: WebConfig, job: Job) -> str:  # fmt: skip
+def train_in_line(visitors: Visitors, who: Visitor, ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:  # fmt: skip
+    """The page's step 2: wait for the turn in the training line, then `train`.
+
+    Raises:
+        LimitError: the visitor may not queue another training now.
+    """
+    with ws.busy(), visitors.training(who, cfg, job.in_line):
+        return train(ws, steps, cfg, job)
+
+
+def create(visitors: Visitors, who: Visitor, ws: Workspace, uploads: list[str], typed: str, base: str, steps: int, repo_name: str | None, token: str, cfg: WebConfig, job: Job) -> str:  # fmt: skip
     """The whole job for `/create`: prepare, check the Hub, train, push model and Space.
+
+    The place in the training line is taken first, so a request past the visitor's limits is
+    refused before any work; the posts are read while it waits.
 
     Returns:
         The model repo's URL.
     """
     with ws.busy():
-        m = prepare(ws, uploads, typed, base, cfg, job.say)
-        opts = push_options(repo_name)
-        # Before the slow part, as `hf-tweetbot publish` does: a bad token fails in seconds.
-        opts.repo_id = hub.preflight(m.model_name, opts, token)
-        job.say(f"Will publish to {opts.repo_id}")
-        train(ws, steps, cfg, job)
+        ticket = visitors.join(who, cfg, ready=False)
+        try:
+            with visitors.reading(who, cfg, wait=True, cancel=job.cancel):
+                m = prepare(ws, uploads, typed, base, cfg, job.say)
+            opts = push_options(repo_name)
+            # Before the slow part, as `hf-tweetbot publish` does: a bad token fails in seconds.
+            opts.repo_id = hub.preflight(m.model_name, opts, token)
+            job.say(f"Will publish to {opts.repo_id}")
+            visitors.ready(ticket, cfg)
+            visitors.wait_turn(ticket, job.in_line)
+            train(ws, steps, cfg, job)
+        finally:
+            visitors.line.leave(ticket)
         job.say("Publishing…")
         return pipeline.push_bot(ws.bot_dir, opts, token, job.say).model.url
 

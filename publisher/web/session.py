@@ -23,9 +23,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import SourceError, UsageError
+from ..errors import LimitError, SourceError, UsageError
+from ..pipeline import MAX_USERS
+from ..sources.addresses import AddressPolicy
 
 UPLOAD_SUFFIXES = (".zip", ".jsonl", ".csv")
+MAX_TYPED_CHARS = 1000  # what the live-sources box takes (three accounts need far less)
 _X_HANDLE = re.compile(r"^(?:x:)?@?([A-Za-z0-9_]{1,15})$")
 
 
@@ -47,22 +50,44 @@ class WebConfig:
     max_upload_mb: int = 100  # per uploaded file (an archive of ~300k posts)
     max_steps: int = 2000  # the most optimizer steps one may ask for (0 = 4 epochs)
     max_posts: int = 3200  # per account from a live API, as huggingtweets
+    uploads_per_hour: int = 30  # files uploaded per client address
+    reads_per_hour: int = 20  # readings of posts per client address (the page and /create)
+    concurrent_reads: int = 2  # readings at once, all visitors; one per client address
+    trainings_per_hour: int = 4  # trainings per client address, whether they ran or waited
+    line_per_address: int = 2  # trainings of one client address in line or training at once
+    line_size: int = 20  # trainings waiting at once, all visitors
     session_ttl: float = 3600.0  # an idle session's files are deleted after this many seconds
     workdir: Path | None = None  # where sessions' folders go (default: a private temp folder)
+    # Networks (CIDR) the sources a visitor names may reach besides public addresses, e.g. a
+    # Mastodon instance on the operator's LAN; by default loopback, private, link-local and other
+    # non-public addresses are refused (`publisher/sources/addresses.py`).
+    allow_networks: tuple[str, ...] = ()
     # On a Hugging Face Space people sign in and publish with their own token; the Space's
     # own HF_TOKEN, if any, is never used for them.
     on_space: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
+    # The client address is the last public one in X-Forwarded-For (a Space's proxy appends it).
+    trust_forwarded: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
 
     @classmethod
     def from_env(cls, base: WebConfig | None = None) -> WebConfig:
-        """`base` (or the defaults), changed by `HF_TWEETBOT_WEB_BASE_MODELS` (comma-separated)
-        and `HF_TWEETBOT_WEB_TIME_BUDGET` (minutes): how a Space's variables configure it."""
+        """`base` (or the defaults), changed by `HF_TWEETBOT_WEB_BASE_MODELS` (comma-separated),
+        `HF_TWEETBOT_WEB_TIME_BUDGET` (minutes) and `HF_TWEETBOT_WEB_ALLOW_NETWORKS`
+        (comma-separated CIDRs): how a Space's variables configure it."""
         cfg = replace(base) if base is not None else cls()
         cfg.base_models = _env_list("HF_TWEETBOT_WEB_BASE_MODELS", cfg.base_models)
+        cfg.allow_networks = _env_list("HF_TWEETBOT_WEB_ALLOW_NETWORKS", cfg.allow_networks)
         budget = os.environ.get("HF_TWEETBOT_WEB_TIME_BUDGET")
         if budget:
             cfg.time_budget = float(budget) * 60
         return cfg
+
+    def address_policy(self) -> AddressPolicy:
+        """What the sources a visitor names may reach: public addresses and `allow_networks`.
+
+        Raises:
+            UsageError: an allowed network is not a CIDR.
+        """
+        return AddressPolicy.parse(self.allow_networks)
 
     def root(self) -> Path:
         """The folder holding every session's folder (created private, removed at exit)."""
@@ -168,6 +193,15 @@ class Workspace:
                 self.lock.release()
 
 
+def discard_uploads(files: list[str]) -> None:
+    """Delete uploads a refused request never read (each from its folder in gradio's cache)."""
+    for name in files:
+        path = Path(name)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        _remove_empty(path.parent)
+
+
 def _remove_empty(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not empty or already gone: gradio's cleaner owns it
         folder.rmdir()
@@ -211,12 +245,13 @@ def close_workspace(session: str) -> None:
         ws.close()
 
 
-def typed_sources(text: str, x_api: bool) -> list[str]:
+def typed_sources(text: str, x_api: bool, limit: int = MAX_USERS) -> list[str]:
     """The live sources typed in the page, each made explicit; anything else is refused.
 
     Args:
         text: sources separated by commas, spaces or new lines.
         x_api: whether this server has an X API bearer token (`X_BEARER_TOKEN`).
+        limit: the most sources one request may name.
 
     Returns:
         `bsky:...`, `mastodon:...` and `x:HANDLE` specs, as the CLI takes them.
@@ -224,11 +259,23 @@ def typed_sources(text: str, x_api: bool) -> list[str]:
     Raises:
         UsageError: a path or `HANDLE=PATH` form (never read from a page), or an X handle
             without a bearer token.
+        LimitError: more than `limit` sources, or more text than `MAX_TYPED_CHARS`.
     """
+    hint = "type up to three accounts, separated by spaces or commas"
+    text = text.strip()
+    if len(text) > MAX_TYPED_CHARS:
+        raise LimitError(
+            f"{len(text):,} characters typed as live sources, over this page's {MAX_TYPED_CHARS:,}",
+            hint=hint,
+        )
+    items = [item for item in re.split(r"[\s,]+", text) if item]
+    if len(items) > limit:
+        raise LimitError(
+            f"{len(items)} sources typed; this page reads at most {limit} accounts for one bot",
+            hint=hint,
+        )
     specs = []
-    for item in re.split(r"[\s,]+", text.strip()):
-        if not item:
-            continue
+    for item in items:
         if item.startswith(("bsky:", "mastodon:")):
             specs.append(item)
             continue

@@ -28,13 +28,16 @@ EXTRAS = ("web", "gguf")
 
 APP = '''"""Make a bot that writes like you: hf-tweetbot's creator (written by `hf-tweetbot web --space-folder`).
 
-The Space's variables HF_TWEETBOT_WEB_BASE_MODELS (comma-separated) and HF_TWEETBOT_WEB_TIME_BUDGET
-(minutes) override the values below; an X_BEARER_TOKEN secret lets people type X handles.
+The Space's variables HF_TWEETBOT_WEB_BASE_MODELS (comma-separated), HF_TWEETBOT_WEB_TIME_BUDGET
+(minutes) and HF_TWEETBOT_WEB_ALLOW_NETWORKS (comma-separated CIDRs) override the values below;
+an X_BEARER_TOKEN secret lets people type X handles.
 """
 
 from publisher.web import WebConfig, build_app, launch_options
 
-cfg = WebConfig.from_env(WebConfig(base_models={base_models!r}, time_budget={time_budget!r}))
+cfg = WebConfig.from_env(
+    WebConfig(base_models={base_models!r}, time_budget={time_budget!r}, allow_networks={allow_networks!r})
+)
 demo = build_app(cfg)
 
 if __name__ == "__main__":
@@ -64,12 +67,16 @@ writes, and publish it to **your** Hugging Face account, with a model card and a
 with it. Written by `hf-tweetbot web --space-folder`.
 
 People sign in with Hugging Face and their bot is pushed with their own token to their own
-namespace; the Space never uses its owner's token for them. One training runs at a time (the
-page shows each person's place in the queue), for at most {minutes:g} minutes on this hardware;
-uploads are deleted once read, and a session's files when its tab closes.
+namespace; the Space never uses its owner's token for them. One training runs at a time, taking
+turns between visitors (the page shows each person's place in line), for at most {minutes:g}
+minutes on this hardware; each visitor's readings, uploads and trainings per hour are limited,
+and the page lists the limits. Live sources are read from public addresses only. Uploads are
+deleted once read, and a session's files when its tab closes; no file of theirs is served.
 
 Settings (Space variables): `HF_TWEETBOT_WEB_BASE_MODELS` (comma-separated, the first is the
-default), `HF_TWEETBOT_WEB_TIME_BUDGET` (minutes); secret `X_BEARER_TOKEN` to read X accounts.
+default), `HF_TWEETBOT_WEB_TIME_BUDGET` (minutes), `HF_TWEETBOT_WEB_ALLOW_NETWORKS`
+(comma-separated CIDRs the live sources may reach besides public addresses); secret
+`X_BEARER_TOKEN` to read X accounts.
 """
 
 
@@ -92,7 +99,7 @@ def write_space_folder(out: Path, cfg: WebConfig) -> Path:
 
     Args:
         out: the folder (created if needed); push it with `hf upload` or git.
-        cfg: the base models and time budget baked into its `app.py`.
+        cfg: the base models, time budget and allowed networks baked into its `app.py`.
 
     Returns:
         `out`.
@@ -104,7 +111,11 @@ def write_space_folder(out: Path, cfg: WebConfig) -> Path:
     for package, suffixes in PACKAGES.items():
         dest = out.joinpath(*package.split("."))
         _copy_package(Path(str(resources.files(package))), dest, suffixes)
-    app = APP.format(base_models=tuple(cfg.base_models), time_budget=cfg.time_budget)
+    app = APP.format(
+        base_models=tuple(cfg.base_models),
+        time_budget=cfg.time_budget,
+        allow_networks=tuple(cfg.allow_networks),
+    )
     (out / "app.py").write_text(app, encoding="utf-8")
     (out / "requirements.txt").write_text(requirements(), encoding="utf-8")
     scopes = "\n".join(f"  - {s}" for s in OAUTH_SCOPES)

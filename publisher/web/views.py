@@ -6,6 +6,7 @@ never as HTML.
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 from html import escape
@@ -18,9 +19,8 @@ from .jobs import TrainProgress
 from .session import WebConfig
 
 SAMPLE_POSTS = 8
-IN_LINE = (
-    "Waiting for your turn: one training runs at a time (your place in the queue is on the right)…"
-)
+IN_LINE = "Waiting for your turn: one training runs at a time…"
+MAX_THUMBNAIL_BYTES = 2 << 20  # the card's thumbnail is a 1200x628 PNG of ~100 kB
 # `prepare`'s own progress lines; everything else it says is a warning worth showing.
 _INFO_LINE = re.compile(r"^(@\S+: \d+ posts downloaded|Prepared )")
 
@@ -36,6 +36,7 @@ CSS = """
 .tw-counts th:first-child, .tw-counts td:first-child {text-align: left;}
 .tw-post {border-left: 3px solid #1d9bf0; padding: 4px 10px; margin: 6px 0; white-space: pre-wrap;}
 .tw-status progress {width: 100%; height: 14px;}
+.tw-thumb {max-width: 100%; border-radius: 8px;}
 """
 
 
@@ -48,15 +49,21 @@ def fmt_seconds(s: float | None) -> str:
 
 def limits_html(cfg: WebConfig) -> str:
     """The limits, shown before anyone starts."""
+    reach = "servers on public addresses" + (
+        " and on networks this server's operator allowed" if cfg.allow_networks else ""
+    )
     items = [
         f"Archives up to {cfg.max_upload_mb} MB (X's “Download an archive of your data” .zip, "
-        "or a .jsonl/.csv with a <code>text</code> column); 1 to 3 accounts per bot",
-        f"Live sources: the {cfg.max_posts:,} most recent posts per account",
+        "or a .jsonl/.csv with a <code>text</code> column); 1 to 3 accounts per bot, uploaded "
+        f"or typed; {cfg.uploads_per_hour} uploads an hour",
+        f"Live sources: the {cfg.max_posts:,} most recent posts per account, from {reach} only; "
+        f"{cfg.reads_per_hour} readings an hour, one at a time",
         f"Training stops after {cfg.time_budget / 60:g} minutes on this machine and keeps "
         f"what it learned; at most {cfg.max_steps:,} steps",
         f"Base model: {escape(cfg.base_models[0])} by default, small enough for a CPU",
-        "One training at a time: you see your place in the queue. Your files are deleted when "
-        "you close the page",
+        f"One training at a time, taking turns: you see your place in line. Up to "
+        f"{cfg.trainings_per_hour} trainings an hour and {cfg.line_per_address} in line at once "
+        "from one address. Your files are deleted when you close the page",
     ]
     return (
         '<ul class="tw-box" id="tw-limits-list">'
@@ -102,6 +109,25 @@ def sample_html(bot_dir: Path, n: int = SAMPLE_POSTS) -> str:
         for p in picked
     )
     return f"<p>A few of the posts it will learn from:</p>{items}"
+
+
+def in_line(ahead: int) -> str:
+    """What a visitor waiting for the turn to train reads."""
+    if ahead <= 0:
+        return "Your turn: starting the training…"
+    before = "1 training" if ahead == 1 else f"{ahead} trainings"
+    return f"Waiting for your turn: {before} before yours (one training runs at a time)…"
+
+
+def thumbnail_html(path: Path) -> str:
+    """The card's thumbnail inline (a data URL): nothing of the session's folder is served."""
+    if not path.is_file() or path.stat().st_size > MAX_THUMBNAIL_BYTES:
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        '<img class="tw-thumb" alt="The model card\'s thumbnail" '
+        f'src="data:image/png;base64,{data}">'
+    )
 
 
 def status_html(p: TrainProgress | None, done: bool = False, text: str = "") -> str:

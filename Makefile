@@ -9,6 +9,8 @@ DEMO_OUT := bots/wrencalloway
 
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+# Python arguments that exit 0 where that index answers.
+CPU_INDEX_ANSWERS := -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)"
 
 # The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build: from
 # PyTorch's own CPU index where it answers, else from the default index (whose Linux wheel
@@ -16,7 +18,7 @@ TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	@if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)" 2>/dev/null; then \
+	@if $(BIN)/python $(CPU_INDEX_ANSWERS) 2>/dev/null; then \
 	  echo "torch $(TORCH_VERSION): CPU build from $(TORCH_CPU_INDEX)"; \
 	  $(BIN)/python -m pip install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); \
 	else \
@@ -66,7 +68,7 @@ VENV_MIN := .venv-min
 test-min:
 	test -x $(VENV_MIN)/bin/python || $(PYTHON) -m venv $(VENV_MIN)
 	$(VENV_MIN)/bin/python -m pip install -q uv
-	@if $(VENV_MIN)/bin/python -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)" 2>/dev/null; then \
+	@if $(VENV_MIN)/bin/python $(CPU_INDEX_ANSWERS) 2>/dev/null; then \
 	  echo "torch: CPU build from $(TORCH_CPU_INDEX)"; backend="--torch-backend cpu"; \
 	else \
 	  echo "torch: $(TORCH_CPU_INDEX) does not answer; from the default index"; backend=""; \

@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := bots/wrencalloway
 
-.PHONY: setup demo test lint bench bench-gpu hostile chromium clean
+.PHONY: setup demo test test-min lint bench bench-gpu hostile chromium clean
 
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+# Python arguments that exit 0 where that index answers.
+CPU_INDEX_ANSWERS := -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)"
 
 # The CPU build of torch goes in first, so no later step can pull a multi-GB CUDA build: from
 # PyTorch's own CPU index where it answers, else from the default index (whose Linux wheel
@@ -16,7 +18,7 @@ TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	@if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_CPU_INDEX)/torch/', timeout=10)" 2>/dev/null; then \
+	@if $(BIN)/python $(CPU_INDEX_ANSWERS) 2>/dev/null; then \
 	  echo "torch $(TORCH_VERSION): CPU build from $(TORCH_CPU_INDEX)"; \
 	  $(BIN)/python -m pip install -q torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); \
 	else \
@@ -54,6 +56,28 @@ lint: setup
 test: setup chromium lint
 	$(BIN)/python -m pytest -q -rs
 
+# The lowest versions pyproject.toml declares, in a separate .venv-min (works from a clean clone):
+# uv's `--resolution lowest-direct` installs every direct dependency (core, [web], [gguf],
+# [tensorboard] and [dev]) at its lower bound and their own dependencies at their newest;
+# tests/lowest_versions.py fails if a bound could not be installed as written; then the unit
+# tests run: all but the `slow` ones (the real SmolLM2, a browser). torch comes from PyTorch's
+# CPU index where it answers, else from the default index, whose Linux x86-64 wheel is the CUDA
+# build (about 2.6 GB with its libraries, downloaded once, then cached by uv).
+# Not part of `make test` or CI: 9 to 17 minutes on 2 busy cores (7 minutes of CPU) once installed.
+VENV_MIN := .venv-min
+test-min:
+	test -x $(VENV_MIN)/bin/python || $(PYTHON) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install -q uv
+	@if $(VENV_MIN)/bin/python $(CPU_INDEX_ANSWERS) 2>/dev/null; then \
+	  echo "torch: CPU build from $(TORCH_CPU_INDEX)"; backend="--torch-backend cpu"; \
+	else \
+	  echo "torch: $(TORCH_CPU_INDEX) does not answer; from the default index"; backend=""; \
+	fi; \
+	$(VENV_MIN)/bin/uv pip install -q --python $(VENV_MIN)/bin/python --resolution lowest-direct --upgrade \
+	  $$backend -e '.[dev]'
+	$(VENV_MIN)/bin/python tests/lowest_versions.py
+	$(VENV_MIN)/bin/python -m pytest -q -rs -m "not slow" -p no:cacheprovider
+
 bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
@@ -67,4 +91,4 @@ hostile: setup
 	nice -n 10 $(BIN)/python -m benchmarks.hostile --fuzz-minutes $(FUZZ_MINUTES) $(HOSTILE_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

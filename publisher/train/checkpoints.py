@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -26,7 +27,13 @@ WRITE_ERRORS = (OSError, SafetensorError)
 
 def write_reason(e: BaseException) -> str:
     """'File too large: PATH' for an error of WRITE_ERRORS."""
-    return os_reason(e) if isinstance(e, OSError) else str(e).rpartition("I/O error: ")[2]
+    if isinstance(e, OSError):
+        return os_reason(e)
+    # safetensors says "I/O error: File too large (os error 27)"; before 0.6, "Error while
+    # serializing: IoError(Os { code: 27, kind: FileTooLarge, message: "File too large" })".
+    text = str(e)
+    older = re.search(r'IoError\(Os \{.*message: "([^"]*)"', text)
+    return older.group(1) if older else text.rpartition("I/O error: ")[2]
 
 
 def log(accelerator: Any, msg: str) -> None:

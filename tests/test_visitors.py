@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -134,7 +135,9 @@ def test_a_flood_from_one_address_never_starves_another(tiny_model, hub_server, 
         job = other.submit(handle_file(write_posts_jsonl(tmp_path / "o.jsonl", seed=9)), "",
                            str(tiny_model), 2, "other", api_name="/create")  # fmt: skip
         _wait_said(job, "Waiting for your turn: 2 trainings before yours")
-        _wait_said(placed[1], "Waiting for your turn: 3 trainings before yours")
+        # The flood's two places, in the order they joined the line (not the order sent).
+        second = _wait_any_said(placed, "Waiting for your turn: 3 trainings before yours")
+        placed = [j for j in placed if j is not second] + [second]
         starts = _record_starts([*placed, job])
         v.line.leave(holder)
         results = [j.result(timeout=300) for j in (*placed, job)]
@@ -157,6 +160,16 @@ def _wait_said(job, text: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while text not in " ".join(job.outputs()):
         assert time.monotonic() < deadline and not job.done(), (text, job.outputs())
+        time.sleep(0.05)
+
+
+def _wait_any_said(jobs: list, text: str, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        for job in jobs:
+            if text in " ".join(job.outputs()):
+                return job
+        assert time.monotonic() < deadline, (text, [j.outputs() for j in jobs])
         time.sleep(0.05)
 
 

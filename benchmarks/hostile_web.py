@@ -26,8 +26,8 @@ ROUTES = ("/gradio_api/file=", "/file=", "/gradio_api/file/", "/file/")
 
 
 def _fakes() -> None:
-    """Make the test Hub and the API stand-ins importable (they live with the tests)."""
-    folder = next(ROOT.glob("tests/**/hub_server.py")).parent
+    """Make the test Hub and the API stand-ins importable (`fakes`, beside the tests)."""
+    folder = ROOT / "tests"
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
@@ -69,8 +69,7 @@ def _refusal(job: Any) -> str:
 
 def ssrf_rows(base: str, work: Path, add: Any) -> None:
     """Typed sources on the server's own addresses, then redirects and next pages that go there."""
-    from api_server import Listener, Reply, serve
-    from live_standins import Timeline, serve_mastodon
+    from fakes.api_server import Listener, Reply, Timeline, serve, serve_mastodon
 
     forms = [
         ("dotted", "mastodon:http://127.0.0.1:{p}/@x"),
@@ -121,7 +120,7 @@ def file_rows(base: str, work: Path, add: Any) -> None:
     """Files asked for by path and by guessed name: a session's, another visitor's upload, the
     bot folders, the server's own; a URL for gradio to fetch; too many uploads."""
     import httpx
-    from api_server import Listener
+    from fakes.api_server import Listener
 
     from publisher.web.visitors import Visitor
 
@@ -233,7 +232,7 @@ def _posts(path: Path, seed: int, n: int = 300) -> Path:
 @contextmanager
 def _test_hub() -> Iterator[None]:
     """The project's test Hub on loopback, knowing `TOKEN`, as this process's Hub and token."""
-    from hub_server import HubServer, Token
+    from fakes.hub_server import HubServer, Token
     from huggingface_hub import constants
 
     from .hostile_space import free_port

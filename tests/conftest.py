@@ -20,7 +20,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-# The Hub-compatible test server (tests/hub_server.py) listens here; nothing else is reachable.
+# The Hub-compatible test server (tests/fakes/hub_server.py) listens here; nothing else is reachable.
 HUB_PORT = _free_port()
 HUB_ENDPOINT = f"http://127.0.0.1:{HUB_PORT}"
 SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "X_BEARER_TOKEN", "WANDB_API_KEY")
@@ -170,11 +170,11 @@ ARCHS = ["tiny_model", "tiny_llama", "tiny_qwen2", "tiny_neox"]
 
 @pytest.fixture(scope="session")
 def hub_server():
-    """The Hub-compatible test server (tests/hub_server.py) listening on HUB_ENDPOINT.
+    """The Hub-compatible test server (tests/fakes/hub_server.py) listening on HUB_ENDPOINT.
 
     Session-wide; tests call `hub_server.state.reset()` (or use a fixture that does) first.
     """
-    from hub_server import HubServer
+    from fakes.hub_server import HubServer
     from huggingface_hub.utils._runtime import is_xet_available
 
     # HF_HUB_DISABLE_XET is read when huggingface_hub is imported: fail loudly if it was too late.
@@ -190,7 +190,7 @@ HUB_TOKEN = "hf_HubEnvToken0123456789abcdef0"
 @pytest.fixture
 def hub_env(hub_server, monkeypatch):
     """The test Hub, reset, with alice's write token `HUB_TOKEN` in HF_TOKEN."""
-    from hub_server import Token
+    from fakes.hub_server import Token
 
     hub_server.state.reset()
     hub_server.state.tokens[HUB_TOKEN] = Token("alice")

@@ -13,7 +13,7 @@ import socket
 
 import httpx
 import pytest
-from api_server import Listener, Reply, serve
+from fakes.api_server import Listener, Reply, serve
 
 from publisher.errors import AddressError, UsageError
 from publisher.sources import addresses, http

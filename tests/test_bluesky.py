@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from api_server import Reply, load, serve
+from fakes.api_server import Reply, load, serve
 
 from publisher.clean import clean
 from publisher.errors import FetchError, RateLimitError, SourceError

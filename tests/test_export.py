@@ -253,7 +253,7 @@ def test_smollm2_bot_round_trips_and_matches_llama_cpps_own_file(tmp_path):
 
 
 def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server, tiny_llama_1024, tmp_path):  # fmt: skip
-    from hub_server import Token
+    from fakes.hub_server import Token
 
     from publisher import card, hub
     from publisher.pipeline import push_bot

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_server import Listener
 from conftest import REPO_ROOT
+from fakes.api_server import Listener
 from gradio_client import Client, handle_file
 from web_helpers import SAMPLE, SECRET, launch, reset_hub
 

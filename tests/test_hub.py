@@ -1,4 +1,4 @@
-"""Publishing to the Hub, against the Hub-compatible server of tests/hub_server.py.
+"""Publishing to the Hub, against the Hub-compatible server of tests/fakes/hub_server.py.
 
 Everything goes through the real huggingface_hub client over real HTTP on 127.0.0.1.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hub_server import Token
+from fakes.hub_server import Token
 
 from publisher import hub
 from publisher.bot import manifest as mf

@@ -6,7 +6,7 @@ import html
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from api_server import Reply, load, serve
+from fakes.api_server import Reply, load, serve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,7 +75,7 @@ def test_pages_by_the_cursor_of_the_link_header_on_the_instances_host(api, tmp_p
 
 
 def test_a_next_page_on_another_host_is_refused_unvisited(api, tmp_path):
-    from api_server import Listener
+    from fakes.api_server import Listener
 
     serve_all(api)
     with Listener() as other:  # the same machine, named another way: another host

@@ -83,7 +83,7 @@ GOOD = "hf_PipelineToken0123456789abcdef"
 
 @pytest.fixture
 def hub(hub_server, monkeypatch):
-    from hub_server import Token
+    from fakes.hub_server import Token
 
     hub_server.state.reset()
     hub_server.state.tokens[GOOD] = Token("alice")
@@ -136,7 +136,7 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     """`publish bsky:HANDLE` end to end against a server speaking the AppView API."""
     import copy
 
-    from api_server import Reply, load, serve
+    from fakes.api_server import Reply, load, serve
 
     from publisher.sources import archive
 

@@ -1,6 +1,6 @@
 """Privacy defaults end to end: protected archives, deleted posts, dataset repos, mentions.
 
-Pushes go to the Hub-compatible server of tests/hub_server.py through the real client.
+Pushes go to the Hub-compatible server of tests/fakes/hub_server.py through the real client.
 """
 
 from __future__ import annotations

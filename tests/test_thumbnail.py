@@ -114,7 +114,7 @@ def test_unreachable_avatar_url_falls_back(tmp_path):
 
 
 def test_inside_the_web_creators_guard_a_private_avatar_is_never_fetched(tmp_path):
-    from api_server import Listener
+    from fakes.api_server import Listener
 
     from publisher.sources.addresses import AddressPolicy, guarded
 

@@ -7,8 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from api_server import serve
-from live_standins import Timeline, serve_bsky, serve_mastodon, serve_x
+from fakes.api_server import Timeline, serve, serve_bsky, serve_mastodon, serve_x
 
 from benchmarks.bench_prepare import make_archive
 from publisher import cli

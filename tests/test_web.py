@@ -183,7 +183,7 @@ def read_as_visitor(cfg, typed: str) -> str:
     ],
 )
 def test_a_typed_source_on_a_private_address_is_refused_unvisited(tiny_model, tmp_path, form, shown):  # fmt: skip
-    from api_server import Listener
+    from fakes.api_server import Listener
 
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=True)
     with Listener() as listener:
@@ -194,8 +194,7 @@ def test_a_typed_source_on_a_private_address_is_refused_unvisited(tiny_model, tm
 
 
 def test_redirects_and_next_pages_are_checked_and_the_allow_list_opens_a_lan(tiny_model, tmp_path):  # fmt: skip
-    from api_server import Listener, Reply, serve
-    from live_standins import Timeline, serve_mastodon
+    from fakes.api_server import Listener, Reply, Timeline, serve, serve_mastodon
 
     lan = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "w", on_space=True,
                     allow_networks=("127.0.0.1/32",))  # fmt: skip
@@ -221,8 +220,7 @@ def test_redirects_and_next_pages_are_checked_and_the_allow_list_opens_a_lan(tin
 
 
 def test_the_command_line_still_reads_a_local_instance(tmp_path, tiny_model, capsys):
-    from api_server import serve
-    from live_standins import Timeline, serve_mastodon
+    from fakes.api_server import Timeline, serve, serve_mastodon
 
     with serve() as api:
         tl = Timeline(seed=4)
@@ -235,7 +233,7 @@ def test_the_command_line_still_reads_a_local_instance(tmp_path, tiny_model, cap
 
 
 def test_create_refuses_a_private_address_before_any_connection(api, monkeypatch):
-    from api_server import Listener
+    from fakes.api_server import Listener
 
     url, work, base, *_ = api
     monkeypatch.setenv("HF_TOKEN", SECRET)

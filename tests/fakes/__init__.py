@@ -1,0 +1,6 @@
+"""Real servers on loopback that the tests run the product against.
+
+- `hub_server`: a Hub-compatible server (repos, commits, LFS, Spaces) for the real
+  huggingface_hub client;
+- `api_server`: canned API replies, and X, Bluesky and Mastodon stand-ins whose timelines grow.
+"""

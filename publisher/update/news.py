@@ -12,7 +12,7 @@ from .. import dataset
 from ..clean import Counts, clean
 from ..errors import UsageError
 from ..manifest import Manifest, UserStats
-from ..sources import Gathered, SourceOptions, gather, source_kind
+from ..sources import LOCAL_KINDS, Gathered, SourceOptions, gather, source_kind
 from ..sources.since import Since, is_newer, newest
 
 LIVE = {"x": "x:", "bsky": "bsky:"}  # sources whose USER can be rebuilt from the handle alone
@@ -92,7 +92,7 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
     out: dict[str, tuple[Gathered, None]] = {}
     users = {u.handle.lower(): u for u in m.users}
     for spec in specs:
-        if source_kind(spec) not in ("archive", "file"):
+        if source_kind(spec) not in LOCAL_KINDS:
             raise UsageError(
                 f"{spec}: update takes newer archives or files only; live sources are fetched "
                 "again by themselves",
@@ -100,7 +100,7 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
             )
         g = gather(spec, opts)
         u = users.get(g.profile.handle.lower())
-        if u is None or u.source not in ("archive", "file"):
+        if u is None or u.source not in LOCAL_KINDS:
             who = ", ".join(f"@{x.handle} ({x.source})" for x in m.users)
             raise UsageError(
                 f"{spec}: @{g.profile.handle} is not an archive or file user of this bot ({who})",
@@ -113,7 +113,7 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
 def _again(u: UserStats, opts: SourceOptions) -> tuple[Gathered | None, str | None]:
     """Gather a user again from the source bot.json recorded, asking only for newer posts."""
     spec = u.spec or (LIVE[u.source] + u.handle if u.source in LIVE else None)
-    if u.source in ("archive", "file"):
+    if u.source in LOCAL_KINDS:
         path = (spec or "").partition("=")[2] or spec or ""
         if not spec or not Path(path).exists():
             return None, "no newer archive given (pass it: hf-tweetbot update DIR path/to/it)"

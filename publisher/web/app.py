@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from . import handlers, views
-from .session import WebConfig, close_workspace
+from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace
 
 TRAIN_QUEUE = "train"  # every training event shares it: one at a time, a visible place in line
 MAX_QUEUE = 50
@@ -122,9 +122,10 @@ def _read_section(cfg: WebConfig) -> dict[str, Any]:
     gr.Markdown("## 1. Your posts")
     with gr.Row():
         files = gr.File(
-            label="Your X archive (.zip), or a .jsonl/.csv of posts: up to 3",
+            label="Your X or Mastodon archive (.zip, .tar.gz), Bluesky export (.car), or a "
+            ".jsonl/.csv of posts: up to 3",
             file_count="multiple",
-            file_types=[".zip", ".jsonl", ".csv"],
+            file_types=list(UPLOAD_SUFFIXES),
             elem_id="tw-files",
         )
         with gr.Column():

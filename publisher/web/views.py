@@ -49,7 +49,8 @@ def limits_html(cfg: WebConfig) -> str:
     """The limits, shown before anyone starts."""
     items = [
         f"Archives up to {cfg.max_upload_mb} MB (X's “Download an archive of your data” .zip, "
-        "or a .jsonl/.csv with a <code>text</code> column); 1 to 3 accounts per bot",
+        "Mastodon's archive .zip or .tar.gz, Bluesky's “Export my data” .car, or a .jsonl/.csv "
+        "with a <code>text</code> column); 1 to 3 accounts per bot",
         f"Live sources: the {cfg.max_posts:,} most recent posts per account",
         f"Training stops after {cfg.time_budget / 60:g} minutes on this machine and keeps "
         f"what it learned; at most {cfg.max_steps:,} steps",

@@ -98,8 +98,8 @@ def clean_text(text: str, escaped: bool = True) -> str:
 
     Args:
         text: one post's raw text (not a retweet).
-        escaped: the text holds `&amp;` `&lt;` `&gt;` for `&` `<` `>` (`Post.escaped`); text
-            as typed is not unescaped again.
+        escaped: the text holds `&amp;` `&lt;` `&gt;` for `&` `<` `>` (`Gathered.escaped`);
+            text as typed is not unescaped again.
 
     Returns:
         The text on one line, without URLs, with single spaces and no edge spaces.
@@ -159,6 +159,7 @@ def clean(gathered: Gathered) -> Cleaned:
     copies: dict[str, int] = {}  # kept text -> how many times; insertion order is source order
     first_id: dict[str, str | None] = {}  # kept text -> the id of its first copy
     retweets = short = kept = 0
+    escaped = gathered.escaped
     for post in gathered.posts:
         text = post.text
         if len(text) > limits.MAX_POST_CHARS:
@@ -170,7 +171,7 @@ def clean(gathered: Gathered) -> Cleaned:
         if is_retweet(text, post.is_repost):
             retweets += 1
             continue
-        text = clean_text(text, post.escaped)
+        text = clean_text(text, escaped)
         if is_short(text):
             short += 1
         else:

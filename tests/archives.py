@@ -135,11 +135,10 @@ class XArchive:
     """What `write_x_archive` put where, so tests can say what a bot must hold."""
 
     path: Path
-    expected: list[str]  # each post's text once, whole, latest version (raw, before cleaning)
+    expected: list[str]  # each post's text once, whole, latest version, as tweets.js escapes it
     never: list[str]  # texts that must never be trained on (Circle, earlier versions, cuts)
     skipped: dict[str, int]
     community: list[str]
-    as_typed: set[str]  # the expected texts that come whole from note-tweet.js, not HTML-escaped
 
 
 def _note(note_id: str, when: datetime, text: str) -> dict[str, object]:
@@ -150,10 +149,14 @@ def _note(note_id: str, when: datetime, text: str) -> dict[str, object]:
                                    "cashtags": [], "hashtags": []}}}  # fmt: skip
 
 
-def _cut(text: str, escape: bool = True, link: str | None = None) -> str:
+def _esc(text: str) -> str:
+    """`&`, `<`, `>` as tweets.js writes them."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, link: str | None = None) -> str:
     """What tweets.js shows of a long post: HTML-escaped, cut near 275 and ended with `…`."""
-    shown = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if escape else text
-    return shown[:274].rstrip() + "…" + (f" {link}" if link else "")
+    return _esc(text)[:274].rstrip() + "…" + (f" {link}" if link else "")
 
 
 def _edited(entry: dict, first: str, versions: list[str]) -> dict:
@@ -204,11 +207,11 @@ def write_x_archive(path: Path, handle: str = "wrencalloway", plain: int = 160) 
     for k, (lead, link) in enumerate((("", None), ("@gullwatcher ", None), ("", "https://t.co/Xy12AbCd34"))):  # fmt: skip
         whole = NOTE_TEXT + f" Part {k + 1} of my notes."
         when = at + timedelta(minutes=30 + k, milliseconds=250)
-        post = new(lead + _cut(whole, link=link), 30 + k, when)
+        post = new(lead + _cut(whole, link), 30 + k, when)
         note_id = sample.snowflake(when - timedelta(milliseconds=40), 5)
         notes.append(_note(note_id, when - timedelta(milliseconds=40), whole))
         longs.append(post)
-        expected.append(lead + whole)
+        expected.append(lead + _esc(whole))
         never.append(post["tweet"]["full_text"])
     # Edit chain C: a long post edited once; each version has its own note.
     c = []
@@ -220,8 +223,8 @@ def write_x_archive(path: Path, handle: str = "wrencalloway", plain: int = 160) 
                            when - timedelta(milliseconds=25), whole))  # fmt: skip
     ids_c = [e["tweet"]["id_str"] for e in c]
     c = [_edited(e, ids_c[0], ids_c) for e in c]
-    expected.append(NOTE_TEXT + " Edited: the wick is in.")
-    never += [NOTE_TEXT + " The wick is not in yet."] + [e["tweet"]["full_text"] for e in c]
+    expected.append(_esc(NOTE_TEXT + " Edited: the wick is in."))
+    never += [_esc(NOTE_TEXT + " The wick is not in yet.")] + [e["tweet"]["full_text"] for e in c]
     # A note whose post is not in the archive (deleted): it is no post of its own.
     notes.append(_note(sample.snowflake(at + timedelta(minutes=70), 1), at + timedelta(minutes=70),
                        "A long post I deleted and that must never come back."))  # fmt: skip
@@ -249,5 +252,4 @@ def write_x_archive(path: Path, handle: str = "wrencalloway", plain: int = 160) 
             zf.writestr(member, data)
     skipped = {"edited": 4, "circle": 2, "community": 2}
     texts_c = [e["tweet"]["full_text"] for e in community]
-    as_typed = {t for t in expected if NOTE_TEXT in t}
-    return XArchive(path, expected, never, skipped, texts_c, as_typed)
+    return XArchive(path, expected, never, skipped, texts_c)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 
-@dataclass(slots=True)  # a million of them: 72 bytes each with slots, ~200 with a __dict__
+@dataclass(slots=True)  # a million of them: 64 bytes each with slots, ~200 with a __dict__
 class Post:
     """One post as the source gave it (text not yet cleaned)."""
 
@@ -38,11 +38,6 @@ class Post:
     # The source's own id (X id_str, Bluesky at:// URI, Mastodon status id, a file's `id`
     # column), or None where it has none: what merging and de-duplication key on.
     id: str | None = None
-    # `&`, `<`, `>` arrive as `&amp;` `&lt;` `&gt;`, as X gives every post's text, and cleaning
-    # unescapes them (huggingtweets' fix_text). False for text as its author typed it (a
-    # Mastodon status once its HTML is read, a Bluesky record, an X archive's long post):
-    # unescaping that again would turn a typed "&lt;" into "<".
-    escaped: bool = True
 
 
 @dataclass
@@ -77,6 +72,11 @@ class Gathered:
     deleted: int = 0
     # Posts behind a content warning (Mastodon), trained on or skipped (`skip_content_warnings`).
     content_warnings: int = 0
+    # The posts' `&`, `<`, `>` arrive as `&amp;` `&lt;` `&gt;`, as X gives every text, and
+    # cleaning unescapes them (huggingtweets' fix_text). False for text as its author typed it
+    # (Mastodon once its HTML is read, Bluesky): unescaping it again would turn a typed "&lt;"
+    # into "<".
+    escaped: bool = True
 
 
 @dataclass

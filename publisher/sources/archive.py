@@ -119,6 +119,11 @@ def _posts(items: Iterable[Any], label: str, g: Gathered, entries: Entries) -> N
         pid = obj.get("id_str", obj.get("id"))
         pid = str(pid) if isinstance(pid, (str, int)) and pid != "" else None
         edit_info = obj.get("edit_info")
+        if edit_info is not None:  # inline: this runs for every post of a 2022+ archive
+            initial = edit_info.get("initial") if type(edit_info) is dict else None
+            ids = initial.get("editTweetIds") if type(initial) is dict else None
+            if type(ids) is list and len(ids) <= 1:
+                edit_info = None  # never edited, as most posts
         if edit_info is not None or "…" in text:
             entries.see(len(posts), edit_info, pid, text)
         posts.append(Post(text=text, created_at=_iso(obj.get("created_at")), id=pid))

@@ -8,7 +8,8 @@ Archives delivered since 2022 hold more than one entry for some posts, and some 
   (`edited`), so near-copies of one post never land on both sides of the validation split.
 - **Long posts** ("note tweets"). `tweets.js` holds a post over 280 characters cut at about 275
   and ended with `…` (sometimes followed by a t.co link); its whole text is in `note-tweet.js`,
-  raw (not HTML-escaped) and without a reply's leading @mentions. A note's `noteTweetId` is not
+  raw (escaped here as tweets.js is, so the archive's posts are unescaped alike, once) and without
+  a reply's leading @mentions. A note's `noteTweetId` is not
   the post's id but a snowflake made a few milliseconds before it: the post is the first cut post
   after it, made within a second of the note's `createdAt`.
 - **Twitter Circle posts** were written for a chosen few: they sit in `twitter-circle-tweet.js`
@@ -169,11 +170,11 @@ def _join_notes(g: Gathered, cut: list[int], notes: list[Note]) -> None:
         if when is None or not 0 <= when.timestamp() - int(note.created) <= _NOTE_DELAY_S:
             continue  # the note's post is not here (deleted, or never in tweets.js)
         taken.add(j)
-        text = note.text
+        text = note.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         lead = _LEADING_MENTIONS.match(post.text)
         if lead and not text.startswith(lead.group().split()[0]):
             text = lead.group() + text  # a reply's @mentions, which the note leaves out
-        post.text, post.escaped = text, False
+        post.text = text
 
 
 def _int(pid: str | None) -> int:

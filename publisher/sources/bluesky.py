@@ -67,7 +67,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     if cached is None:
         cached = _download(actor, opts.max_posts, cache, opts.progress, opts.since)
     profile, pages = cached
-    return Gathered(_profile(profile), _posts(pages, profile.get("did"))[: opts.max_posts])
+    posts = _posts(pages, profile.get("did"))[: opts.max_posts]
+    return Gathered(_profile(profile), posts, escaped=False)  # record text is plain text
 
 
 def _download(
@@ -179,7 +180,6 @@ def _posts(pages: list[dict[str, Any]], did: str | None) -> list[Post]:
                     created_at=when or record.get("createdAt"),
                     is_repost=repost,
                     id=post.get("uri") or None,
-                    escaped=False,
                 )
             )
     return posts

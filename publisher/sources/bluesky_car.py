@@ -70,7 +70,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         raise ArchiveError(f"{raw}: cannot be read ({e.strerror})", hint=_REDOWNLOAD) from None
     header, blocks = _decode(data, raw)
     did, records = _walk(header, blocks, raw)
-    g = Gathered(Profile(handle="", name="", source="bluesky_car"))
+    g = Gathered(Profile(handle="", name="", source="bluesky_car"), escaped=False)  # plain text
     name = ""
     for key, record in records:
         collection = key.partition("/")[0]
@@ -101,11 +101,32 @@ def _decode(data: bytes, label: str) -> tuple[Any, dict[bytes, Any]]:
         why = " ".join(str(e).split())[:200]
         if "header" in why.lower():
             problem = f"not a CAR file (a Bluesky repository export): {why}"
-        elif "end of data" in why.lower() or "unexpected eof" in why.lower():
+        elif "end of data" in why.lower() or _cut_short(data):
             problem = "the CAR file is truncated: it ends inside a block"
         else:
             problem = f"a block of the CAR file does not decode ({why})"
         raise ArchiveError(f"{label}: {problem}", hint=_REDOWNLOAD) from None
+
+
+def _cut_short(data: bytes) -> bool:
+    """Whether the CAR's last section runs past the file's end: each section (the header, then
+    each block) is an unsigned-varint length and that many bytes. Only asked once `libipld`
+    failed on a block, to tell a file cut short from a damaged one."""
+    pos = 0
+    while pos < len(data):
+        length, shift = 0, 0
+        while True:
+            if pos >= len(data):
+                return True
+            byte = data[pos]
+            length |= (byte & 0x7F) << shift
+            pos, shift = pos + 1, shift + 7
+            if byte < 0x80:
+                break
+            if shift > 63:
+                return False  # not a length at all: damage, not a cut
+        pos += length
+    return pos > len(data)
 
 
 def _walk(header: Any, blocks: dict[bytes, Any], label: str) -> tuple[str, list[tuple[str, Any]]]:
@@ -204,9 +225,9 @@ def _add(g: Gathered, key: str, record: Any, did: str, label: str) -> None:
         reposted = subject.get("uri") if isinstance(subject, dict) else None
         # The reposted post's URI, as the live feed names a repost.
         pid = reposted if isinstance(reposted, str) and reposted else uri
-        g.posts.append(Post(text="", created_at=when, is_repost=True, id=pid, escaped=False))
+        g.posts.append(Post(text="", created_at=when, is_repost=True, id=pid))
     elif isinstance(record, dict) and isinstance(record.get("text"), str):
-        g.posts.append(Post(text=record_text(record), created_at=when, id=uri, escaped=False))
+        g.posts.append(Post(text=record_text(record), created_at=when, id=uri))
     else:
         g.skipped["malformed"] = g.skipped.get("malformed", 0) + 1
 

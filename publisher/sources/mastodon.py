@@ -65,7 +65,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         since = opts.since.id if opts.since and (opts.since.id or "").isdigit() else None
         cached = _download(base, user, opts.max_posts, cache, opts.progress, since)
     account, pages = cached
-    return Gathered(_profile(account), _posts(pages)[: opts.max_posts])
+    # html_to_text unescapes each status's entities, once.
+    return Gathered(_profile(account), _posts(pages)[: opts.max_posts], escaped=False)
 
 
 def _download(
@@ -161,7 +162,6 @@ def _posts(pages: list[list[dict[str, Any]]]) -> list[Post]:
                     created_at=status.get("created_at"),
                     is_repost=boost is not None,
                     id=str(status["id"]) if status.get("id") is not None else None,
-                    escaped=False,  # html_to_text unescaped it, once
                 )
             )
     return posts

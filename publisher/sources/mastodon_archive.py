@@ -69,7 +69,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 f"{raw}: no outbox.json inside; this is not a Mastodon archive",
                 hint="pass the archive from Mastodon's 'Request your archive', unmodified",
             )
-        g = Gathered(Profile(handle="", name="", source="mastodon_archive"))
+        # html_to_text unescapes each status's entities, once.
+        g = Gathered(Profile(handle="", name="", source="mastodon_archive"), escaped=False)
         label = f"{reader.label}: {folder}outbox.json"
         items = iter_json_list(reader.chunks(folder + "outbox.json"), "orderedItems", label, _KIND, _REDOWNLOAD)  # fmt: skip
         _activities(items, label, g, opts.skip_content_warnings)
@@ -173,7 +174,7 @@ def _post(activity: dict[str, Any], g: Gathered, skip_cw: bool) -> Post | None:
     kind, obj = activity.get("type"), activity.get("object")
     published = activity.get("published") if isinstance(activity.get("published"), str) else None
     if kind == "Announce":
-        return Post(text="", created_at=published, is_repost=True, id=_status_id(activity.get("id")), escaped=False)  # fmt: skip
+        return Post(text="", created_at=published, is_repost=True, id=_status_id(activity.get("id")))  # fmt: skip
     note: dict[str, Any] = obj if isinstance(obj, dict) else {}
     content = note.get("content")
     if kind != "Create" or not isinstance(content, str):
@@ -190,7 +191,6 @@ def _post(activity: dict[str, Any], g: Gathered, skip_cw: bool) -> Post | None:
         text=html_to_text(content),
         created_at=when if isinstance(when, str) else published,
         id=_status_id(note.get("id")),
-        escaped=False,  # html_to_text unescaped it, once
     )
 
 

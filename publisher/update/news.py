@@ -133,7 +133,7 @@ def _news(u: UserStats, g: Gathered, known_ids: set[str], known_texts: set[str])
             fresh.append(p)
             if p.id:
                 seen.add(p.id)
-    cleaned = clean(Gathered(g.profile, fresh))
+    cleaned = clean(Gathered(g.profile, fresh, escaped=g.escaped))
     c = cleaned.counts
     kept = []
     for text, pid in zip(cleaned.texts, cleaned.ids, strict=True):

@@ -286,10 +286,10 @@ class Repo:
 
 
 def sample_repo(n: int = 40) -> Repo:
-    """A repository of `n` posts (a reply and a link among them), reposts, likes, a profile."""
+    """A repository of `n` posts, a repost and a like of another account's post, a profile."""
     repo = Repo()
     repo.profile("Wren Calloway")
-    words = ["the", "lamp", "turned", "all", "night", "over", "a", "calm", "grey", "sea", "while", "gulls", "slept"]
+    words = "the lamp turned all night over a calm grey sea while gulls slept".split()  # noqa: SIM905
     for i in range(n):
         when = START + timedelta(hours=5 * i, seconds=i)
         text = f"Night {i}: " + " ".join(words[(i + j) % len(words)] for j in range(9))

@@ -134,10 +134,15 @@ def launch(archive: Path, out: Path, base: str, tree: Path | None = None) -> dic
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         cmd = [sys.executable, "-m", "benchmarks.bench_prepare", "--worker", str(archive),
                "--bot", str(out), "--base-model", base, "--out", f.name]  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=tree)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise RuntimeError(f"prepare of {archive} failed:\n{done.stderr[-3000:]}")
-        return json.loads(Path(f.name).read_text())
+        # CPU seconds (user + system) of the whole process: on a machine shared with other
+        # work they vary far less than the wall clock.
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return {**json.loads(Path(f.name).read_text()), "cpu_seconds": cpu}
 
 
 def bench(sizes: list[int], repeats: int, base: str, work: Path, say: Any = print) -> list[dict]:
@@ -186,8 +191,10 @@ def compare(sizes: list[int], repeats: int, base: str, work: Path, trees: dict[s
         mib = archive.stat().st_size / 2**20
         for name, got in runs.items():
             secs = sorted(r["seconds"] for r in got)
+            cpu = sorted(r["cpu_seconds"] for r in got)
             say(f"  {name:>8} {n:>9,} posts ({mib:.0f} MiB): median {secs[len(secs) // 2]:.2f} s "
-                f"({', '.join(f'{x:.2f}' for x in secs)}), peak "
+                f"({', '.join(f'{x:.2f}' for x in secs)}), CPU median {cpu[len(cpu) // 2]:.2f} s "
+                f"({', '.join(f'{x:.2f}' for x in cpu)}), peak "
                 f"{max(r['peak_rss_mib'] for r in got):.0f} MiB")  # fmt: skip
         rows.append({"posts": n, "archive_mib": round(mib, 1), "runs": runs})
         archive.unlink()

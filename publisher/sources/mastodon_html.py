@@ -6,7 +6,7 @@ line breaks as `<br />`, entities escaped, and each entity linked:
 - a link: `<a href="URL"><span class="invisible">https://</span><span class="ellipsis">the first
   30 characters</span><span class="invisible">the rest</span></a>`. A reader sees the middle
   part only; kept as such it is a fragment (`example.com/a/lo`) that the huggingtweets URL rule
-  (`http…`) no longer removes. The link's `href` is taken as its text instead, so cleaning
+  (`http…`) does not remove. The link's `href` is taken as its text instead, so cleaning
   removes it as it removes links everywhere. A link whose text is words, not an address (other
   servers' Markdown), keeps its words.
 - a hashtag: `<a class="mention hashtag" rel="tag">#<span>tag</span></a>` and a mention:

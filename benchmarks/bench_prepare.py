@@ -4,6 +4,15 @@ Each archive is a real-format `.zip` (data/tweets.js as `window.YTD.tweets.part0
 account.js, profile.js), generated here with varied posts, some retweets, links and short ones
 so cleaning has work to do. Each prepare runs in its own process: its seconds (wall clock) and
 peak resident memory are its own.
+
+`--today` archives have the layout X delivers since 2023: `edit_info` on every entry, 1% of posts
+edited once (both versions in tweets.js), 2% long posts (cut in tweets.js, whole in
+note-tweet.js), 0.5% Twitter Circle posts (in both files) and a community-tweet.js.
+`--tree NAME=DIR` (twice or more) prepares each archive with the code of each source tree, run by
+run in turn (`python -m benchmarks.bench_prepare --today --sizes 100000 1000000 --tree a=DIR1
+--tree b=DIR2`), so load from other programs hits every tree alike:
+
+    python -m benchmarks.bench_prepare --today --tree base=/path/to/other/checkout --tree this=.
 """
 
 from __future__ import annotations
@@ -39,21 +48,56 @@ def _tweet(i: int, rng: random.Random) -> dict[str, Any]:
                       "favorite_count": "0", "entities": {"urls": []}}}  # fmt: skip
 
 
-def make_archive(path: Path, n: int, seed: int = 0) -> Path:
+def _today(i: int, item: dict[str, Any], rng: random.Random, extra: dict[str, list]) -> list[dict[str, Any]]:  # fmt: skip
+    """`item` as X writes it since 2023 (see the module docstring); the entries for tweets.js."""
+    tweet = item["tweet"]
+    tid = int(tweet["id_str"])
+    tweet["edit_info"] = {"initial": {"editTweetIds": [str(tid)], "editableUntil":
+                          "2023-01-01T00:00:00.000Z", "editsRemaining": "5", "isEditEligible": True}}  # fmt: skip
+    kind = rng.random()
+    if kind < 0.01:  # edited once: a second version with a later id
+        later = json.loads(json.dumps(item))
+        new_id = str(tid + 10**15)
+        tweet["edit_info"]["initial"]["editTweetIds"] = [str(tid), new_id]
+        later["tweet"].update(id_str=new_id, full_text=tweet["full_text"] + " (edited)")
+        later["tweet"]["edit_info"] = {"edit": {"initialTweetId": str(tid)}}
+        return [item, later]
+    if kind < 0.03:  # a long post: its whole text in note-tweet.js
+        whole = " ".join(rng.choice(WORDS) for _ in range(90)).capitalize() + "."
+        tweet["full_text"] = whole[:274] + "…"
+        minute = int(tweet["created_at"].split()[3].split(":")[1])
+        created = f"2023-{_MONTHS.index(tweet['created_at'].split()[1]) + 1:02d}-{int(tweet['created_at'].split()[2]):02d}T12:{minute:02d}:00.000Z"  # fmt: skip
+        extra["note"].append({"noteTweet": {"noteTweetId": str(tid - 1), "createdAt": created,
+                                            "core": {"text": whole, "urls": [], "mentions": []}}})  # fmt: skip
+    elif kind < 0.035:
+        extra["circle"].append(item)
+    elif kind < 0.04:
+        extra["community"].append({"tweet": {**tweet, "id_str": str(tid + 2 * 10**15)}})
+    return [item]
+
+
+def make_archive(path: Path, n: int, seed: int = 0, today: bool = False) -> Path:
     """Write an X archive `.zip` of `n` posts to `path` (stored, not compressed, like X's)."""
     rng = random.Random(seed)
     account = [{"account": {"username": "synthetic", "accountDisplayName": "Synthetic Keeper",
                             "accountId": "1"}}]  # fmt: skip
     profile = [{"profile": {"description": {"bio": "Generated for benchmarks."}}}]
+    extra: dict[str, list] = {"note": [], "circle": [], "community": []}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
         z.writestr("data/account.js", "window.YTD.account.part0 = " + json.dumps(account))
         z.writestr("data/profile.js", "window.YTD.profile.part0 = " + json.dumps(profile))
         with z.open("data/tweets.js", "w", force_zip64=True) as f:
             f.write(b"window.YTD.tweets.part0 = [\n")
             for i in range(n):
-                sep = b",\n" if i else b""
-                f.write(sep + json.dumps(_tweet(i, rng), indent=2).encode())
+                item = _tweet(i, rng)
+                for j, entry in enumerate(_today(i, item, rng, extra) if today else [item]):
+                    sep = b",\n" if i or j else b""
+                    f.write(sep + json.dumps(entry, indent=2).encode())
             f.write(b"\n]")
+        for name, items in extra.items() if today else ():
+            ytd = {"note": "note_tweet", "circle": "twitter_circle_tweet", "community": "community_tweet"}[name]  # fmt: skip
+            member = {"note": "note-tweet", "circle": "twitter-circle-tweet", "community": "community-tweet"}[name]  # fmt: skip
+            z.writestr(f"data/{member}.js", f"window.YTD.{ytd}.part0 = " + json.dumps(items, indent=2))  # fmt: skip
     return path
 
 
@@ -85,14 +129,20 @@ def worker(archive: Path, out: Path, base: str) -> dict[str, Any]:
     }
 
 
-def launch(archive: Path, out: Path, base: str) -> dict[str, Any]:
+def launch(archive: Path, out: Path, base: str, tree: Path | None = None) -> dict[str, Any]:
+    """Prepare `archive` in a new process, with the code of source tree `tree` (default: ours)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         cmd = [sys.executable, "-m", "benchmarks.bench_prepare", "--worker", str(archive),
                "--bot", str(out), "--base-model", base, "--out", f.name]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=tree)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise RuntimeError(f"prepare of {archive} failed:\n{done.stderr[-3000:]}")
-        return json.loads(Path(f.name).read_text())
+        # CPU seconds (user + system) of the whole process: on a machine shared with other
+        # work they vary far less than the wall clock.
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return {**json.loads(Path(f.name).read_text()), "cpu_seconds": cpu}
 
 
 def bench(sizes: list[int], repeats: int, base: str, work: Path, say: Any = print) -> list[dict]:
@@ -120,14 +170,69 @@ def bench(sizes: list[int], repeats: int, base: str, work: Path, say: Any = prin
     return rows
 
 
+def compare(sizes: list[int], repeats: int, base: str, work: Path, trees: dict[str, Path],
+            today: bool, say: Any = print) -> list[dict]:  # fmt: skip
+    """Seconds and peak memory of `prepare` on the same archives with each tree's code.
+
+    Runs alternate between the trees (a, b, a, b, ...), so slow moments of a shared machine
+    fall on all of them. Every tree must prepare the same training tokens from the same archive
+    when the archive holds nothing that one of them reads differently.
+
+    Returns:
+        One row per size: posts, archive MiB, and {tree: runs}.
+    """
+    rows = []
+    for n in sizes:
+        archive = make_archive(work / f"archive_{n}.zip", n, today=today)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+        for _ in range(repeats):
+            for name, tree in trees.items():
+                runs[name].append(launch(archive, work / f"bot_{name}_{n}", base, tree))
+        mib = archive.stat().st_size / 2**20
+        for name, got in runs.items():
+            secs = sorted(r["seconds"] for r in got)
+            cpu = sorted(r["cpu_seconds"] for r in got)
+            say(f"  {name:>8} {n:>9,} posts ({mib:.0f} MiB): median {secs[len(secs) // 2]:.2f} s "
+                f"({', '.join(f'{x:.2f}' for x in secs)}), CPU median {cpu[len(cpu) // 2]:.2f} s "
+                f"({', '.join(f'{x:.2f}' for x in cpu)}), peak "
+                f"{max(r['peak_rss_mib'] for r in got):.0f} MiB")  # fmt: skip
+        rows.append({"posts": n, "archive_mib": round(mib, 1), "runs": runs})
+        archive.unlink()
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--worker", type=Path, required=True, help="archive to prepare")
-    ap.add_argument("--bot", type=Path, required=True)
+    ap.add_argument("--worker", type=Path, help="archive to prepare (in this process)")
+    ap.add_argument("--bot", type=Path)
     ap.add_argument("--base-model", default="smollm2")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, help="where the figures go (JSON)")
+    ap.add_argument(
+        "--tree",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="a source tree whose code prepares the archives (twice or more)",
+    )
+    ap.add_argument("--today", action="store_true", help="archives in X's layout since 2023")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
-    a.out.write_text(json.dumps(worker(a.worker, a.bot, a.base_model)))
+    if a.worker:
+        a.out.write_text(json.dumps(worker(a.worker, a.bot, a.base_model)))
+        return
+    trees = {name: Path(d).resolve() for name, _, d in (t.partition("=") for t in a.tree)}
+    if len(trees) < 2:
+        ap.error("give --worker, or two or more --tree NAME=DIR to compare")
+    with tempfile.TemporaryDirectory(prefix="bench-prepare-") as tmp:
+        rows = compare(a.sizes, a.repeats, a.base_model, Path(tmp), trees, a.today)
+    out = a.out or Path(__file__).parent / "results" / "prepare_trees.json"
+    from .run import machine
+
+    out.write_text(json.dumps({"machine": machine(), "base_model": a.base_model, "today": a.today,
+                               "trees": {k: str(v) for k, v in trees.items()},
+                               "sizes": rows}, indent=2) + "\n")  # fmt: skip
+    print(f"Wrote {out}")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class Case:
 
 
 # The caps the suite lowers (publisher/sources/limits.py), so that full-size cases stay small.
-SUITE_CAPS = {"MAX_MEMBER_BYTES": 2 << 20, "MAX_POSTS": 5_999}
+SUITE_CAPS = {"MAX_MEMBER_BYTES": 2 << 20, "MAX_TOTAL_BYTES": 8 << 20, "MAX_POSTS": 5_999}
 
 
 def posts(n: int, seed: int = 0) -> list[str]:
@@ -275,6 +275,102 @@ def out_holds_other_files(d: Path, _: int) -> list[str]:
     return [str(src), "--out", str(d / "photos"), "--overwrite"]
 
 
+# --- Mastodon archives and Bluesky exports (benchmarks/exports.py builds them as delivered) ------
+
+
+def _mastodon(n: int = 300) -> dict[str, bytes]:
+    from .exports import Status, mastodon_files, status_html
+
+    return mastodon_files("wren", "Wren", [Status(status_html(t)) for t in posts(n)])
+
+
+def _tar_gz(path: Path, members: Iterable[tuple[Any, Any]]) -> Path:
+    """A .tar.gz of (TarInfo, file object or None) pairs, written as it goes."""
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for info, body in members:
+            tar.addfile(info, body)
+    return path
+
+
+def _member(name: str, data: bytes = b"", kind: bytes = b"0", link: str = "") -> tuple[Any, Any]:
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size, info.type, info.linkname = len(data), kind, link
+    return info, io.BytesIO(data) if data else None
+
+
+def mastodon_tar_slip(d: Path, _: int) -> list[str]:
+    members = [_member(n, b) for n, b in _mastodon().items()] + [_member("../../.bashrc", b"x")]
+    return [str(_tar_gz(d / "archive.tar.gz", members))]
+
+
+def mastodon_tar_link(d: Path, _: int) -> list[str]:
+    members = [_member(n, b) for n, b in _mastodon().items() if n != "actor.json"]
+    members.append(_member("actor.json", kind=b"2", link="/root/.cache/huggingface/token"))
+    return [str(_tar_gz(d / "archive.tar.gz", members))]
+
+
+class _Zeros(io.RawIOBase):
+    """`size` zero bytes, made as they are read (a bomb's payload, never held)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.left)
+        b[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def mastodon_tar_bomb(d: Path, scale: int) -> list[str]:
+    """A media file of `scale` MiB of zeros first, as Mastodon puts media first (2,100 at full
+    size: past the 2 GiB read in all)."""
+    import tarfile
+
+    size = scale << 20
+    info = tarfile.TarInfo("media_attachments/files/1/original/a.mp4")
+    info.size = size
+    members = [(info, io.BufferedReader(_Zeros(size)))]
+    members += [_member(n, b) for n, b in _mastodon().items()]
+    return [str(_tar_gz(d / "archive.tar.gz", members))]
+
+
+def mastodon_private_only(d: Path, _: int) -> list[str]:
+    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
+
+    files = mastodon_files("wren", "Wren", [Status(status_html(t), "private") for t in posts(300)])
+    return [str(write_mastodon_zip(d / "archive.zip", files))]
+
+
+def car_not_a_car(d: Path, _: int) -> list[str]:
+    (d / "repo.car").write_bytes(os.urandom(1 << 16))
+    return [f"wren.bsky.social={d / 'repo.car'}"]
+
+
+def car_truncated(d: Path, _: int) -> list[str]:
+    from .exports import sample_repo
+
+    data = sample_repo(300).car()
+    (d / "repo.car").write_bytes(data[: len(data) * 2 // 3])
+    return [f"wren.bsky.social={d / 'repo.car'}"]
+
+
+def car_bad_block(d: Path, _: int) -> list[str]:
+    from .exports import sample_repo
+
+    data = sample_repo(300).car()
+    at = data.index(b"Night 7:")
+    (d / "repo.car").write_bytes(data[: at - 12] + b"\xff" * 12 + data[at:])
+    return [f"wren.bsky.social={d / 'repo.car'}"]
+
+
 CASES = [
     Case("avatar symlinked to a file outside the folder", symlinked_avatar, "refused",
          "symbolic link to a file outside the archive folder"),
@@ -308,4 +404,15 @@ CASES = [
          "is the input itself"),
     Case("--out a folder of photos, --overwrite", out_holds_other_files, "refused",
          "not part of a bot (holiday.jpg)"),
+    Case("Mastodon .tar.gz entry ../../.bashrc", mastodon_tar_slip, "refused",
+         "points outside its folder"),
+    Case("Mastodon .tar.gz actor.json stored as a link", mastodon_tar_link, "refused",
+         "stored as a link"),
+    Case("Mastodon .tar.gz inflating past 2 GiB", mastodon_tar_bomb, "refused",
+         "this looks like a zip bomb", 2_100, 10),
+    Case("Mastodon archive of followers-only posts only", mastodon_private_only, "refused",
+         "no public posts (300 followers-only or direct, never read)"),
+    Case("64 kB of random bytes as repo.car", car_not_a_car, "refused", "not a CAR file"),
+    Case("repo.car cut at two thirds", car_truncated, "refused", "truncated: it ends inside a block"),
+    Case("repo.car with a block that does not decode", car_bad_block, "refused", "does not decode"),
 ]  # fmt: skip

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import NotEnoughPostsError
@@ -69,10 +69,16 @@ class Skipped:
     too_long: int = 0  # over limits.MAX_POST_CHARS (or its JSON over limits.MAX_ITEM_CHARS)
     unencodable: int = 0  # lone surrogates: no UTF-8 file or tokenizer can hold the text
     duplicate: int = 0  # kept posts whose cleaned text an earlier kept post already has
+    # Left out by the source, never read as posts (none is in tweets_downloaded):
+    edited: int = 0  # earlier versions of an edited X post (its latest version is kept)
+    circle: int = 0  # X posts shared with a Twitter Circle only
+    community: int = 0  # X posts made in a Community (unless --include-community)
+    private: int = 0  # Mastodon followers-only posts and direct messages
+    content_warning: int = 0  # Mastodon posts behind a content warning (--skip-content-warnings)
 
     @property
     def total(self) -> int:
-        return self.malformed + self.too_long + self.unencodable + self.duplicate
+        return sum(getattr(self, f.name) for f in fields(self))
 
 
 @dataclass
@@ -87,16 +93,18 @@ class Cleaned:
     ids: list[str | None] = field(default_factory=list)  # the source's id of each kept text
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, escaped: bool = True) -> str:
     """huggingtweets' `fix_text` then `clean_tweet`: unescape, cut URLs, fold whitespace.
 
     Args:
         text: one post's raw text (not a retweet).
+        escaped: the text holds `&amp;` `&lt;` `&gt;` for `&` `<` `>` (`Gathered.escaped`);
+            text as typed is not unescaped again.
 
     Returns:
         The text on one line, without URLs, with single spaces and no edge spaces.
     """
-    if "&" in text:
+    if escaped and "&" in text:
         text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     # A prefix's regexes can only match when it is there; most posts skip them all.
     for prefix, patterns in _URL_SUBS.items():
@@ -151,6 +159,7 @@ def clean(gathered: Gathered) -> Cleaned:
     copies: dict[str, int] = {}  # kept text -> how many times; insertion order is source order
     first_id: dict[str, str | None] = {}  # kept text -> the id of its first copy
     retweets = short = kept = 0
+    escaped = gathered.escaped
     for post in gathered.posts:
         text = post.text
         if len(text) > limits.MAX_POST_CHARS:
@@ -162,7 +171,7 @@ def clean(gathered: Gathered) -> Cleaned:
         if is_retweet(text, post.is_repost):
             retweets += 1
             continue
-        text = clean_text(text)
+        text = clean_text(text, escaped)
         if is_short(text):
             short += 1
         else:
@@ -246,6 +255,13 @@ def describe_skipped(skipped: Skipped) -> str:
         "too_long": f"{skipped.too_long:,} over {limits.MAX_POST_CHARS:,} characters",
         "unencodable": f"{skipped.unencodable:,} with text that is not valid Unicode",
         "duplicate": f"{skipped.duplicate:,} duplicates of a kept post",
+        "edited": f"{skipped.edited:,} earlier versions of edited posts (the latest is kept)",
+        "circle": f"{skipped.circle:,} shared with a Twitter Circle only",
+        "community": f"{skipped.community:,} posted in X Communities (--include-community "
+        "reads them)",
+        "private": f"{skipped.private:,} followers-only or direct",
+        "content_warning": f"{skipped.content_warning:,} behind a content warning "
+        "(--skip-content-warnings)",
     }
     return "not trained on: " + ", ".join(
         text for key, text in parts.items() if getattr(skipped, key)

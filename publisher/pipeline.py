@@ -146,6 +146,9 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say) -> t
         m.privacy = clean.mask_users_mentions(texts, say)
         posts = {h: list(zip(texts[h], _ids(posts)[h], strict=True)) for h in posts}
     m.privacy["mask_mentions"] = opts.mask_mentions
+    # What the sources were told to leave out: `update` reads its new posts the same way.
+    m.privacy["include_community"] = opts.sources.include_community
+    m.privacy["skip_content_warnings"] = opts.sources.skip_content_warnings
     fit = language_warning(_texts(posts), tokenizer, base)
     if fit:
         say(f"Warning: {fit}")
@@ -177,6 +180,10 @@ def _ids(posts: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str |
 def _say_privacy(handle: str, g: Gathered, say: Say) -> None:
     if g.deleted:
         say(f"@{handle}: {g.deleted} posts the archive marks deleted were left out")
+    behind_cw = g.content_warnings - g.skipped.get("content_warning", 0)
+    if behind_cw:
+        say(f"@{handle}: {behind_cw} posts behind a content warning are trained on "
+            "(--skip-content-warnings leaves them out)")  # fmt: skip
     if g.profile.protected:
         say(f"@{handle}: the account is protected; its bot will be pushed privately (--private)")
 

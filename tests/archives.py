@@ -11,6 +11,7 @@ import itertools
 import random
 import sys
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -116,3 +117,139 @@ def write_archive(
         for member, data in files.items():
             zf.writestr(member, data)
     return path
+
+
+# --- an archive as X delivers it since 2023: parts, edits, long posts, Circle and Community ------
+
+NOTE_TEXT = (
+    "The lamp needs a new wick, the logbook needs a new page and the cat needs a new excuse to "
+    "sit on both. Tonight the fog came in so fast that the horn was sounding before I had "
+    "finished my soup, and by the time the soup was cold the whole headland had vanished. "
+    "Nobody reads a lighthouse in daylight, but tonight every boat out there reads mine & trusts "
+    "it <3. That is the job: be boring, be bright, be on time, all night, every night."
+)
+
+
+@dataclass
+class XArchive:
+    """What `write_x_archive` put where, so tests can say what a bot must hold."""
+
+    path: Path
+    expected: list[str]  # each post's text once, whole, latest version, as tweets.js escapes it
+    never: list[str]  # texts that must never be trained on (Circle, earlier versions, cuts)
+    skipped: dict[str, int]
+    community: list[str]
+
+
+def _note(note_id: str, when: datetime, text: str) -> dict[str, object]:
+    created = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return {"noteTweet": {"noteTweetId": note_id, "createdAt": created, "updatedAt": created,
+                          "lifecycle": {"value": "PUBLISHED", "name": "Published"},
+                          "core": {"styletags": [], "urls": [], "text": text, "mentions": [],
+                                   "cashtags": [], "hashtags": []}}}  # fmt: skip
+
+
+def _esc(text: str) -> str:
+    """`&`, `<`, `>` as tweets.js writes them."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, link: str | None = None) -> str:
+    """What tweets.js shows of a long post: HTML-escaped, cut near 275 and ended with `…`."""
+    return _esc(text)[:274].rstrip() + "…" + (f" {link}" if link else "")
+
+
+def _edited(entry: dict, first: str, versions: list[str]) -> dict:
+    tweet = entry["tweet"]
+    if tweet["id_str"] == first:
+        tweet["edit_info"] = {"initial": {"editTweetIds": versions, "editableUntil":
+                              "2024-11-02T22:14:07.000Z", "editsRemaining": "3",
+                              "isEditEligible": True}}  # fmt: skip
+    else:
+        tweet["edit_info"] = {"edit": {"initialTweetId": first, "editControlInitial": {
+            "editTweetIds": versions, "editableUntil": "2024-11-02T22:14:07.000Z",
+            "editsRemaining": "3", "isEditEligible": True}}}  # fmt: skip
+    return entry
+
+
+def write_x_archive(path: Path, handle: str = "wrencalloway", plain: int = 160) -> XArchive:
+    """An X archive `.zip` in today's layout: tweets.js and tweets-part1.js, three edit chains
+    (one spanning both parts, one whose last version is missing, one of a long post), long posts
+    with note-tweet.js (a reply, one followed by a t.co link), Twitter Circle posts in both their
+    file and tweets.js, and community posts."""
+    rng = random.Random(11)
+    t0 = datetime(2024, 11, 2, 21, 14, 7, 120_000, tzinfo=timezone.utc)
+    texts = combos(sample.POSTS[:60], plain, seed=3)  # Wren's own sentences, two by two
+    entries = [sample.tweet(t, t0 - timedelta(hours=3 * i), i, rng) for i, t in enumerate(texts)]
+    expected, never = list(texts), []
+    notes = []
+    at = t0 + timedelta(days=1)
+
+    def new(text: str, seq: int, when: datetime | None = None) -> dict:
+        return sample.tweet(text, when or at + timedelta(minutes=seq), 2000 + seq, rng)
+
+    # Edit chain A: three versions, the first in tweets.js, the others in tweets-part1.js.
+    a = [new(f"Fog horn drill at {h} tonight, all hands on the gallery please", k)
+         for k, h in enumerate(("nine", "ten", "ten sharp"))]  # fmt: skip
+    ids_a = [e["tweet"]["id_str"] for e in a]
+    a = [_edited(e, ids_a[0], ids_a) for e in a]
+    expected.append(a[2]["tweet"]["full_text"])
+    never += [a[0]["tweet"]["full_text"], a[1]["tweet"]["full_text"]]
+    # Edit chain B: two versions present, the third named but not in the archive.
+    b = [new(f"The supply boat comes on {d}, bring your letters down to the jetty", 10 + k)
+         for k, d in enumerate(("Monday", "Tuesday", "Wednesday"))]  # fmt: skip
+    ids_b = [e["tweet"]["id_str"] for e in b]
+    b = [_edited(e, ids_b[0], ids_b) for e in b[:2]]
+    expected.append(b[1]["tweet"]["full_text"])
+    never.append(b[0]["tweet"]["full_text"])
+    # Long posts: a plain one, a reply, one ending in a t.co link after the ellipsis.
+    longs = []
+    for k, (lead, link) in enumerate((("", None), ("@gullwatcher ", None), ("", "https://t.co/Xy12AbCd34"))):  # fmt: skip
+        whole = NOTE_TEXT + f" Part {k + 1} of my notes."
+        when = at + timedelta(minutes=30 + k, milliseconds=250)
+        post = new(lead + _cut(whole, link), 30 + k, when)
+        note_id = sample.snowflake(when - timedelta(milliseconds=40), 5)
+        notes.append(_note(note_id, when - timedelta(milliseconds=40), whole))
+        longs.append(post)
+        expected.append(lead + _esc(whole))
+        never.append(post["tweet"]["full_text"])
+    # Edit chain C: a long post edited once; each version has its own note.
+    c = []
+    for k in range(2):
+        whole = NOTE_TEXT + (" Edited: the wick is in." if k else " The wick is not in yet.")
+        when = at + timedelta(minutes=50 + k, milliseconds=600)
+        c.append(new(_cut(whole), 50 + k, when))
+        notes.append(_note(sample.snowflake(when - timedelta(milliseconds=25), 9),
+                           when - timedelta(milliseconds=25), whole))  # fmt: skip
+    ids_c = [e["tweet"]["id_str"] for e in c]
+    c = [_edited(e, ids_c[0], ids_c) for e in c]
+    expected.append(_esc(NOTE_TEXT + " Edited: the wick is in."))
+    never += [_esc(NOTE_TEXT + " The wick is not in yet.")] + [e["tweet"]["full_text"] for e in c]
+    # A note whose post is not in the archive (deleted): it is no post of its own.
+    notes.append(_note(sample.snowflake(at + timedelta(minutes=70), 1), at + timedelta(minutes=70),
+                       "A long post I deleted and that must never come back."))  # fmt: skip
+    never.append("A long post I deleted and that must never come back.")
+    # Twitter Circle posts: in their own file and, same ids, in tweets.js.
+    circle = [new(f"Only for my circle: the keeper's secret number {k} is under the stairs", 80 + k)
+              for k in range(2)]  # fmt: skip
+    never += [e["tweet"]["full_text"] for e in circle]
+    community = [new(f"Community post {k}: which lens cleaning cloth do you all swear by?", 90 + k)
+                 for k in range(2)]  # fmt: skip
+
+    part0 = entries[: plain // 2] + [a[0], b[0]] + circle + longs[:1]
+    part1 = entries[plain // 2 :] + a[1:] + b[1:] + longs[1:] + c
+    account = {"username": handle, "accountId": "42", "accountDisplayName": "Wren Calloway"}
+    files = {
+        "data/account.js": sample.js("window.YTD.account.part0", [{"account": account}]),
+        "data/tweets.js": sample.js("window.YTD.tweets.part0", part0),
+        "data/tweets-part1.js": sample.js("window.YTD.tweets.part1", part1),
+        "data/note-tweet.js": sample.js("window.YTD.note_tweet.part0", notes),
+        "data/twitter-circle-tweet.js": sample.js("window.YTD.twitter_circle_tweet.part0", circle),
+        "data/community-tweet.js": sample.js("window.YTD.community_tweet.part0", community),
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, data in files.items():
+            zf.writestr(member, data)
+    skipped = {"edited": 4, "circle": 2, "community": 2}
+    texts_c = [e["tweet"]["full_text"] for e in community]
+    return XArchive(path, expected, never, skipped, texts_c)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import random
 import sys
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -461,3 +463,71 @@ def test_entries_that_are_no_post_are_counted_as_malformed(tmp_path):
     assert g.skipped == {"malformed": 5}
     files["data/tweets.js"] = ytd("tweets", items[1:])
     _fails(str(make_zip(tmp_path / "b.zip", files)), r"no posts \(5 malformed entries skipped\)")
+
+
+# --- an archive as X delivers it today: parts, edits, long posts, Circle, Community -------------
+
+
+def test_each_post_once_whole_and_in_its_latest_version(tmp_path):
+    from archives import write_x_archive
+
+    x = write_x_archive(tmp_path / "x.zip")
+    g = gather(str(x.path), OPTS)
+    texts = [p.text for p in g.posts]
+    assert sorted(texts) == sorted(x.expected)  # each once
+    assert not [t for t in x.never if t in texts]  # no Circle post, no earlier version, no cut
+    assert not any(t.rstrip().endswith("…") or "… https://t.co/" in t for t in texts)
+    assert g.skipped == x.skipped
+    # A long reply keeps its leading @mention, which the note leaves out; its text is as typed.
+    reply = next(p for p in g.posts if p.text.startswith("@gullwatcher "))
+    assert "reads mine &amp; trusts it &lt;3" in reply.text  # escaped as tweets.js is
+    assert "reads mine & trusts it <3" in " ".join(clean(g).texts)  # and unescaped once
+    assert clean(g).texts.count(clean(g).texts[0]) == 1
+
+
+def test_community_posts_are_read_only_when_asked(tmp_path):
+    from archives import write_x_archive
+
+    x = write_x_archive(tmp_path / "x.zip")
+    g = gather(str(x.path), SourceOptions(include_community=True))
+    texts = [p.text for p in g.posts]
+    assert all(t in texts for t in x.community)
+    assert "community" not in g.skipped and g.skipped["circle"] == 2
+
+
+def _long_post_files(note_delay_ms: int, note_text: str = "whole " * 80) -> dict[str, str | bytes]:
+    """One cut long post in tweets.js and one note `note_delay_ms` before it."""
+    from archives import _cut, _note, sample
+
+    when = datetime(2024, 5, 4, 10, 20, 30, 900_000, tzinfo=timezone.utc)
+    post = sample.tweet(_cut(note_text), when, 1, random.Random(0))
+    note_at = when - timedelta(milliseconds=note_delay_ms)
+    note = _note(sample.snowflake(note_at, 3), note_at, note_text)
+    files = archive_files([])
+    files["data/tweets.js"] = ytd("tweets", [post] + [tw(f"plain post {i} here") for i in range(3)])
+    files["data/note-tweet.js"] = ytd("note_tweet", [note])
+    return files
+
+
+def test_a_note_joins_the_first_cut_post_after_it_in_the_same_second(tmp_path):
+    texts = [p.text for p in gather(str(make_zip(tmp_path / "a.zip", _long_post_files(30))), OPTS).posts]  # fmt: skip
+    assert texts[0] == "whole " * 80
+
+
+def test_a_note_far_from_the_cut_post_is_not_its_text(tmp_path):
+    # A note made minutes before is another post's (deleted, or not in this archive).
+    posts = gather(str(make_zip(tmp_path / "a.zip", _long_post_files(5 * 60_000))), OPTS).posts
+    assert posts[0].text.endswith("…")
+
+
+def test_a_deleted_edited_post_goes_with_all_its_versions(tmp_path):
+    first = {"tweet": {"id_str": "100", "full_text": "version one of the post here", "created_at":
+             "Wed Oct 10 20:19:24 +0000 2018", "edit_info": {"initial": {"editTweetIds": ["100", "200"]}}}}  # fmt: skip
+    later = {"tweet": {"id_str": "200", "full_text": "version two of the post here", "created_at":
+             "Wed Oct 10 20:25:24 +0000 2018", "edit_info": {"edit": {"initialTweetId": "100"}}}}  # fmt: skip
+    files = archive_files(["a plain post that stays put"])
+    files["data/tweets.js"] = ytd("tweets", [first, later, tw("a plain post that stays put")])
+    files["data/deleted-tweet-headers.js"] = ytd("deleted_tweet_headers", [{"tweet": {"tweet_id": "200"}}])  # fmt: skip
+    g = gather(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    assert [p.text for p in g.posts] == ["a plain post that stays put"]
+    assert g.deleted == 2 and "edited" not in g.skipped

@@ -1,4 +1,5 @@
-"""Fuzzing the readers of strangers' bytes: archives (zip, folder, tweets.js) and .jsonl/.csv files.
+"""Fuzzing the readers of strangers' bytes: X archives (zip, folder, tweets.js), .jsonl/.csv files,
+Mastodon archives and Bluesky exports (the latter two also in their own test files).
 
 Whatever the input, reading it ends in posts or in one of our typed errors (`TweetbotError`, one
 line with a hint), within `PER_INPUT_S`. Inputs: random bytes, random JSON in the archive's data
@@ -26,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.exports import Status, mastodon_files, status_html
 from benchmarks.hostile_cases import archive_files, posts, write_zip
 from publisher.errors import TweetbotError
 from publisher.sources import SourceOptions, gather
@@ -40,6 +42,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 VALID = write_zip(Path(tempfile.mkdtemp()) / "valid.zip", archive_files(posts(12)))
+MASTODON = mastodon_files("wren", "Wren", [Status(status_html(t)) for t in posts(12)])
 ZIP_BYTES = VALID.read_bytes()
 
 
@@ -84,7 +87,9 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-FORMS = ["zip", "tweets.js", "jsonl", "csv", "folder tweets.js", "folder account.js"]
+FORMS = ["zip", "tweets.js", "jsonl", "csv", "folder tweets.js", "folder account.js",
+         "folder note-tweet.js", "folder twitter-circle-tweet.js", "car", "tar.gz",
+         "mastodon outbox.json", "mastodon actor.json"]  # fmt: skip
 
 
 def test_random_bytes_in_every_form(work):
@@ -95,6 +100,15 @@ def test_random_bytes_in_every_form(work):
             read(str(_write(work / "a.zip", data)))
         elif form in ("jsonl", "csv"):
             read(str(_write(work / f"posts.{form}", data)))
+        elif form in ("car", "tar.gz"):
+            read(f"wren={_write(work / f'export.{form}', data)}")
+        elif form.startswith("mastodon"):
+            root = work / "mastodon"
+            shutil.rmtree(root, ignore_errors=True)
+            for name, body in MASTODON.items():
+                _write(root / name, body)
+            _write(root / form.split()[1], data)
+            read(str(root))
         elif form == "tweets.js":
             read(f"ada={_write(work / 'tweets.js', data)}")
         else:
@@ -116,14 +130,21 @@ JSON = st.recursive(
     max_leaves=40,
 )
 TWEETISH = st.fixed_dictionaries(
-    {"tweet": st.dictionaries(st.sampled_from(["full_text", "text", "id_str", "created_at"]), JSON)}
+    {
+        "tweet": st.dictionaries(
+            st.sampled_from(["full_text", "text", "id_str", "created_at", "edit_info"]), JSON
+        )
+    }  # fmt: skip
 )
+NOTE = st.fixed_dictionaries({"noteTweet": st.dictionaries(
+    st.sampled_from(["noteTweetId", "createdAt", "core"]), JSON | st.fixed_dictionaries({"text": JSON}))})  # fmt: skip
 
 
 def test_random_json_in_the_archive_files(work):
     @FUZZ
-    @given(st.lists(TWEETISH | JSON, max_size=8), JSON, JSON, st.sampled_from(["zip", "jsonl"]))
-    def target(items, account, profile, form: str) -> None:
+    @given(st.lists(TWEETISH | JSON, max_size=8), JSON, JSON, st.sampled_from(["zip", "jsonl"]),
+           st.lists(NOTE | JSON, max_size=4), st.lists(TWEETISH | JSON, max_size=3))  # fmt: skip
+    def target(items, account, profile, form: str, notes, circle) -> None:
         if form == "jsonl":
             lines = [json.dumps({"text": i} if not isinstance(i, dict) else i) for i in items]
             read(str(_write(work / "posts.jsonl", "\n".join(lines).encode())))
@@ -132,6 +153,9 @@ def test_random_json_in_the_archive_files(work):
             "data/tweets.js": "window.YTD.tweets.part0 = " + json.dumps(items),
             "data/account.js": "window.YTD.account.part0 = " + json.dumps(account),
             "data/profile.js": "window.YTD.profile.part0 = " + json.dumps(profile),
+            "data/note-tweet.js": "window.YTD.note_tweet.part0 = " + json.dumps(notes),
+            "data/twitter-circle-tweet.js": "window.YTD.twitter_circle_tweet.part0 = "
+            + json.dumps(circle),
         }
         read(str(write_zip(work / "j.zip", files)))
 

@@ -23,7 +23,7 @@ def test_skipped_round_trips_and_a_partial_one_is_completed(tmp_path):
     data["users"][0]["skipped"] = {"duplicate": 3}
     (tmp_path / "bot.json").write_text(json.dumps(data))
     m = manifest.load(tmp_path)
-    assert m.users[0].skipped == {"malformed": 0, "too_long": 0, "unencodable": 0, "duplicate": 3}
+    assert m.users[0].skipped == dict.fromkeys(manifest.SKIP_REASONS, 0) | {"duplicate": 3}
     manifest.save(m, tmp_path)
     again = json.loads((tmp_path / "bot.json").read_text())
     assert again["users"][0]["skipped"]["duplicate"] == 3

@@ -10,6 +10,7 @@ from fakes.api_server import Reply, load, serve
 from hypothesis import given
 from hypothesis import strategies as st
 
+from publisher.clean import clean_text
 from publisher.errors import FetchError, SourceError
 from publisher.sources import SourceOptions, gather
 from publisher.sources.mastodon import html_to_text, parse_spec
@@ -95,7 +96,8 @@ def test_html_becomes_the_text_a_reader_sees(api, tmp_path):
     texts = [p.text for p in gather(spec(api), opts(tmp_path)).posts]
     assert texts[0] == "Tea & biscuits with Charles. The engine <still> won't run."
     assert texts[1] == "First paragraph.\n\nSecond line one\nsecond line two"
-    assert texts[3] == "Read this: example.org/articles/2024/anal"
+    # A long link: its whole address (Mastodon shows 30 characters of it), which cleaning removes.
+    assert texts[3] == "Read this: https://example.org/articles/2024/analytical-engine-notes"
     assert texts[4] == "@charles the cards are punched!"
     assert texts[5] == "Loving #math today"
 
@@ -203,6 +205,69 @@ def test_invalid_specs(bad):
 )
 def test_html_to_text(content, text):
     assert html_to_text(content) == text
+
+
+# Status HTML as Mastodon renders it (app/lib/text_formatter.rb: link_to_url, link_to_hashtag,
+# link_to_mention, simple_format; 4.x adds translate="no" to the h-card).
+LINK = (
+    '<a href="https://www.example.com/a/very/long/path/that/goes/on?q=1&amp;r=2" target="_blank" '
+    'rel="nofollow noopener noreferrer"><span class="invisible">https://www.</span>'
+    '<span class="ellipsis">example.com/a/very/long/path/t</span><span class="invisible">'
+    "hat/goes/on?q=1&amp;r=2</span></a>"
+)
+SHORT_LINK = (
+    '<a href="https://ex.am/ple" target="_blank" rel="nofollow noopener noreferrer">'
+    '<span class="invisible">https://</span><span class="">ex.am/ple</span>'
+    '<span class="invisible"></span></a>'
+)
+TAG = '<a href="https://mastodon.social/tags/Fedora" class="mention hashtag" rel="tag">#<span>Fedora</span></a>'
+MENTION = (
+    '<span class="h-card" translate="no"><a href="https://fosstodon.org/@frameworkcomputer" '
+    'class="u-url mention">@<span>frameworkcomputer</span></a></span>'
+)
+RENDERED = [
+    (
+        f"<p>Notes on the engine: {LINK} and {SHORT_LINK}, more soon</p>",
+        "Notes on the engine: https://www.example.com/a/very/long/path/that/goes/on?q=1&r=2 and "
+        "https://ex.am/ple, more soon",
+        "Notes on the engine: and more soon",
+    ),
+    (
+        f"<p>Trying {TAG} 40 with {MENTION}, thanks!</p><p>Tea &amp; cake &lt;3<br />{LINK}</p>",
+        "Trying #Fedora 40 with @frameworkcomputer, thanks!\n\nTea & cake <3\n"
+        "https://www.example.com/a/very/long/path/that/goes/on?q=1&r=2",
+        "Trying #Fedora 40 with @frameworkcomputer, thanks! Tea & cake <3",
+    ),
+    (  # a typed "&lt;" is served as "&amp;lt;": it stays "&lt;", in the text and once cleaned
+        "<p>In HTML, &amp;lt; is how you write a &lt; sign</p>",
+        "In HTML, &lt; is how you write a < sign",
+        "In HTML, &lt; is how you write a < sign",
+    ),
+    (  # a quote post: the RE: line the server adds is not the author's
+        '<p class="quote-inline">RE: <a href="https://mastodon.social/@wren/1130">'
+        '<span class="invisible">https://</span><span class="">mastodon.social/@wren/1130'
+        '</span><span class="invisible"></span></a></p><p>So true, and still true today.</p>',
+        "So true, and still true today.",
+        "So true, and still true today.",
+    ),
+    (  # another server's Markdown link: its words are what was written
+        '<p>See <a href="https://example.org/notes">my notes</a> on it</p>',
+        "See my notes on it",
+        "See my notes on it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "text", "cleaned"), RENDERED)
+def test_rendered_status_html_reads_as_typed_and_cleans_without_link_fragments(
+    content, text, cleaned
+):
+    got = html_to_text(content)
+    assert got == text
+    kept = clean_text(got, escaped=False)
+    assert kept == cleaned
+    for fragment in ("example.com", "ex.am", "www.", "/path", "mastodon.social/@"):
+        assert fragment not in kept
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))))

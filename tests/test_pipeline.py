@@ -138,9 +138,9 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
 
     from fakes.api_server import Reply, load, serve
 
-    from publisher.sources import archive
+    from publisher.sources import SourceOptions, archive
 
-    texts = [p.text for p in archive.fetch(str(SAMPLE), None).posts]  # type: ignore[arg-type]
+    texts = [p.text for p in archive.fetch(str(SAMPLE), SourceOptions()).posts]
     template = load("bluesky/feed_page1.json")["feed"][1]
     assert "reason" not in template
     items = []
@@ -193,14 +193,47 @@ def test_skipped_entries_are_counted_in_bot_json_and_the_summary(tmp_path, tiny_
     assert ("@wren: not trained on: 2 malformed, 1 over 100,000 characters, "
             f"{340 - kept} duplicates of a kept post") in err  # fmt: skip
     user = manifest.load(out).users[0]
-    assert user.skipped == {
+    assert user.skipped == dict.fromkeys(manifest.SKIP_REASONS, 0) | {
         "malformed": 2,
         "too_long": 1,
-        "unencodable": 0,
         "duplicate": 340 - kept,
     }
     rows = (out / "data" / "posts.jsonl").read_text().splitlines()
     assert len(rows) == kept, "each text trained on once"
+
+
+def test_an_archive_of_today_trains_on_each_post_once_whole_latest_and_never_a_circle_post(
+    tmp_path, tiny_model, capsys
+):
+    from archives import write_x_archive
+
+    from publisher.clean import clean_text, is_short
+
+    x = write_x_archive(tmp_path / "x.zip")
+    out = tmp_path / "bot"
+    code = cli.main(["prepare", str(x.path), "--out", str(out), "--base-model", str(tiny_model),
+                     "--block-size", "64"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert ("@wrencalloway: not trained on: 4 earlier versions of edited posts (the latest is "
+            "kept), 2 shared with a Twitter Circle only, 2 posted in X Communities "
+            "(--include-community reads them)") in err  # fmt: skip
+    rows = [json.loads(line) for line in (out / "data" / "posts.jsonl").read_text().splitlines()]
+    trained = [r["text"] for r in rows]
+    assert len(trained) == len(set(trained))
+    expected = {clean_text(t) for t in x.expected if not t.startswith("RT @")}
+    assert set(trained) <= expected
+    assert expected - set(trained) == {t for t in expected if is_short(t)}
+    for t in x.never:  # no Circle post, no earlier version, no cut text: not even a part of one
+        assert not any(clean_text(t) in r for r in trained), t
+    whole = [r for r in trained if "Part 3 of my notes" in r]  # the one cut before a t.co link
+    assert len(whole) == 1 and whole[0].endswith("every night. Part 3 of my notes.")
+    assert "& trusts it <3" in whole[0] and "&amp;" not in whole[0]
+    user = manifest.load(out).users[0]
+    assert {k: v for k, v in user.skipped.items() if v} | {"duplicate": 0} == {
+        **x.skipped, "duplicate": 0}  # fmt: skip
+    m = manifest.load(out)
+    assert m.privacy["include_community"] is False and m.privacy["skip_content_warnings"] is False
 
 
 _FULL_DISK = """

@@ -15,7 +15,7 @@ from conftest import EXAMPLES, HUB_TOKEN
 
 from publisher import clean, cli
 from publisher.bot import manifest
-from publisher.sources import archive
+from publisher.sources import SourceOptions, archive
 from publisher.space import guard, ui
 
 sys.path.insert(0, str(EXAMPLES))
@@ -47,13 +47,13 @@ def protected_bot(tmp_path_factory, protected_zip, tiny_model):
 
 
 def test_the_archive_says_protected_and_its_latest_action_decides(tmp_path, protected_zip):
-    g = archive.fetch(str(protected_zip), None)  # type: ignore[arg-type]
+    g = archive.fetch(str(protected_zip), SourceOptions())
     assert g.profile.protected and g.deleted == len(DELETED)
     assert not {p.text for p in g.posts} & set(DELETED)
     undone = write_archive(tmp_path / "u.zip", "w", "W", list(POSTS[:50]), protected=["Protect", "Unprotect"])  # fmt: skip
-    assert not archive.fetch(str(undone), None).profile.protected  # type: ignore[arg-type]
+    assert not archive.fetch(str(undone), SourceOptions()).profile.protected
     plain = write_archive(tmp_path / "p.zip", "w", "W", list(POSTS[:50]))
-    assert not archive.fetch(str(plain), None).profile.protected  # type: ignore[arg-type]
+    assert not archive.fetch(str(plain), SourceOptions()).profile.protected
 
 
 def test_prepare_records_protection_and_never_uses_deleted_posts(protected_bot, capsys):
@@ -151,7 +151,9 @@ def test_mask_mentions_replaces_other_accounts_and_counts_them(tmp_path, tiny_mo
     assert not any("@marisol_tides" in t for t in texts)
     masked = sum(t.count("@user") for t in texts)
     privacy = manifest.load(bot).privacy
-    assert privacy == {"mask_mentions": True, "mentions_masked": masked} and masked > 5
+    assert privacy == {"mask_mentions": True, "mentions_masked": masked,
+                       "include_community": False, "skip_content_warnings": False}  # fmt: skip
+    assert masked > 5
     assert f"Masked {masked} @mentions of other accounts as @user" in err
 
 

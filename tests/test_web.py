@@ -277,6 +277,44 @@ def test_two_signed_in_visitors_each_publish_to_their_own_namespace(space_api, h
     assert os.environ["HF_TOKEN"] == SECRET  # the process's own token untouched
 
 
+def _mastodon_upload(folder: Path) -> tuple[Path, str, str]:
+    from benchmarks.exports import Status, mastodon_files, status_html, write_mastodon_targz
+    from benchmarks.hostile_cases import posts
+
+    statuses = [Status(status_html(t)) for t in posts(200)]
+    statuses += [Status(status_html("followers only: the key is under the mat"), "private"),
+                 Status("", boost_of="https://other.example/users/gulls/statuses/7")]  # fmt: skip
+    path = write_mastodon_targz(folder / f"archive-{os.getpid()}.tar.gz",
+                                mastodon_files("wren", "Wren Calloway", statuses))  # fmt: skip
+    return path, "@wren: 201 posts downloaded, 1 retweets", "@wren: not trained on: 1 followers-only or direct"  # fmt: skip
+
+
+def _bluesky_upload(folder: Path) -> tuple[Path, str, str]:
+    from benchmarks.exports import sample_repo
+
+    path = folder / f"repo-{os.getpid()}.car"
+    path.write_bytes(sample_repo(200).car())
+    return path, "@wr3nc4ll0w4yl1ghth0us3k3: 201 posts downloaded, 1 retweets", "does not hold the account's handle"  # fmt: skip
+
+
+@pytest.mark.parametrize("upload", [_mastodon_upload, _bluesky_upload], ids=["mastodon", "bluesky"])
+def test_create_takes_a_mastodon_archive_and_a_bluesky_export(api, hub_server, monkeypatch, tmp_path, upload):  # fmt: skip
+    url, work, base = api
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    state = reset_hub(hub_server)
+    path, counts, said = upload(tmp_path)
+    job = Client(url, verbose=False).submit(handle_file(path), "", base, 2, "from-export", api_name="/create")  # fmt: skip
+    assert job.result(timeout=300) == f"{HUB_ENDPOINT}/alice/from-export"
+    lines = job.outputs()
+    assert any(line.startswith(counts) for line in lines), lines
+    assert any(said in line for line in lines), lines
+    model = state.repos[("model", "alice/from-export")]
+    card = model.commits[model.refs["main"]].files["README.md"].decode()
+    assert "| Tweets downloaded | 201 |" in card and "| Retweets | 1 |" in card
+    assert "key is under the mat" not in "".join(lines)
+    assert files_under(work) == [] and not in_gradio_cache(path.name)
+
+
 def test_typed_sources_are_live_accounts_only():
     assert typed_sources("bsky:wren.bsky.social, mastodon:@w@example.social", x_api=False) == [
         "bsky:wren.bsky.social",

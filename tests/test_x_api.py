@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import time
 
 import pytest
 from fakes.api_server import Reply, load, serve
 
+from publisher.clean import clean
 from publisher.errors import FetchError, RateLimitError, SourceError
-from publisher.sources import SourceOptions, gather, source_kind
+from publisher.sources import Gathered, SourceOptions, gather, source_kind
 
 TOKEN = "AAAAtest-bearer-secret-42"
 USER_PATH = "/2/users/by/username/PhillyNEFL"
@@ -73,8 +75,38 @@ def test_pages_until_next_token_is_gone(api, tmp_path):
         PAGE2["meta"]["next_token"],
     ]
     assert all(r.query["max_results"] == "100" for r in reqs)
-    assert reqs[0].query["tweet.fields"] == "created_at,referenced_tweets,entities"
+    assert reqs[0].query["tweet.fields"] == "created_at,referenced_tweets,entities,note_tweet"
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in api.requests)
+
+
+def long_post_page() -> dict:
+    """The twarc page with its first own post made a long one, as the API sends it when
+    `tweet.fields` holds `note_tweet` (X's data dictionary: `text` cut at 280 characters and
+    ended with `…`, the whole text, HTML-escaped like `text`, in `note_tweet.text`)."""
+    page = copy.deepcopy(PAGE1)
+    own = next(t for t in page["data"] if not t["text"].startswith("RT @"))
+    whole = own["text"] + " " + " ".join(["and the bus was late again, &amp; so was I"] * 8)
+    own["text"] = whole[:279] + "…"
+    own["note_tweet"] = {"text": whole, "entities": own.get("entities", {})}
+    return page
+
+
+def test_a_long_post_is_read_whole_from_note_tweet(api, tmp_path):
+    page = long_post_page()
+    api.add(USER_PATH, Reply(USER))
+    api.add(TWEETS_PATH, Reply(page), Reply(ERRORS["timeline_end_200"]))
+    got = gather("x:PhillyNEFL", opts(tmp_path))
+
+    own = next(t for t in page["data"] if "note_tweet" in t)
+    post = next(p for p in got.posts if p.id == own["id"])
+    assert post.text == own["note_tweet"]["text"] and "…" not in post.text
+    assert not post.is_repost
+    cleaned = clean(Gathered(got.profile, [post])).texts[0]
+    assert cleaned.endswith("and the bus was late again, & so was I")  # unescaped once
+    # The others are as the API gave them.
+    assert [p.text for p in got.posts if p.id != own["id"]] == [
+        t["text"] for t in page["data"] if t is not own
+    ]
 
 
 def test_rerun_reads_cache_without_any_request(api, tmp_path, monkeypatch):

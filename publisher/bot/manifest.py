@@ -19,7 +19,17 @@ from . import layout
 MANIFEST_NAME = layout.MANIFEST
 DEFAULT_WIDGET_TEXT = "My dream is"
 # Why entries were not trained on (`users[].skipped`), beside huggingtweets' four counts.
-SKIP_REASONS = ("malformed", "too_long", "unencodable", "duplicate")
+SKIP_REASONS = (
+    "malformed",
+    "too_long",
+    "unencodable",
+    "duplicate",
+    "edited",
+    "circle",
+    "community",
+    "private",
+    "content_warning",
+)
 
 
 def _no_skips() -> dict[str, int]:
@@ -44,7 +54,9 @@ class UserStats:
     newest_id: str | None = None
     newest_at: str | None = None
     # Entries not trained on, by reason: malformed, too_long, unencodable (read but unusable,
-    # not in tweets_downloaded) and duplicate (copies among tweets_kept, trained on once).
+    # not in tweets_downloaded), duplicate (copies among tweets_kept, trained on once), and
+    # what a source leaves out unread: edited (earlier versions), circle, community, private
+    # (followers-only, direct) and content_warning (`clean.Skipped`).
     skipped: dict[str, int] = field(default_factory=_no_skips)
     # The account is protected (archive protected-history, X `protected`, Mastodon `locked`):
     # its bot is pushed privately unless `--public-ok`.

@@ -24,6 +24,8 @@ def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--card-metadata", type=click.Choice(["exact", "full"]), default="exact", show_default=True, help="`full` adds base_model, pipeline_tag, model-index to the card."),
         click.option("--seed", default=42, show_default=True, type=int, help="Seed for the split, shuffling and training."),
         click.option("--mask-mentions", is_flag=True, help="Replace @handles of other accounts with @user before training."),
+        click.option("--include-community", is_flag=True, help="X archive: also train on posts made in X Communities (left out by default)."),
+        click.option("--skip-content-warnings", is_flag=True, help="Mastodon: leave out posts behind a content warning (counted either way)."),
     ]  # fmt: skip
     return _stack(f, opts)
 
@@ -99,7 +101,9 @@ def prepare_opts(kw: dict[str, Any]) -> Any:
         widget_text=kw["widget_text"],
         card_metadata=kw["card_metadata"],
         mask_mentions=kw["mask_mentions"],
-        sources=SourceOptions(raw_dir=layout.raw_dir(out) if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"]),
+        sources=SourceOptions(raw_dir=layout.raw_dir(out) if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"],
+                              include_community=kw["include_community"],
+                              skip_content_warnings=kw["skip_content_warnings"]),
         data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
     )  # fmt: skip
 

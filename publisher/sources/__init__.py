@@ -5,6 +5,8 @@ module from the USER argument:
 
 - `PATH` or `HANDLE=PATH`: an X archive (`.zip`, extracted folder or `tweets.js`), or a
   `.jsonl` / `.csv` file with a `text` column (`archive.py`, `file.py`);
+- `PATH` or `HANDLE=PATH` of a Mastodon archive (`.zip`, `.tar.gz` or extracted folder holding
+  `outbox.json`, `mastodon_archive.py`) or a Bluesky repository export (`.car`, `bluesky_car.py`);
 - `x:HANDLE`, `@HANDLE` or a bare `HANDLE`: X API v2 with `X_BEARER_TOKEN` (`x_api.py`);
 - `bsky:HANDLE`: Bluesky's public AppView (`bluesky.py`);
 - `mastodon:@user@instance` or `mastodon:https://instance/@user` (`mastodon.py`).
@@ -16,7 +18,9 @@ where posts came from.
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +70,13 @@ class Gathered:
     warnings: list[str] = field(default_factory=list)
     # Posts the source says were deleted (an archive's deleted-tweets files): left out, counted.
     deleted: int = 0
+    # Posts behind a content warning (Mastodon), trained on or skipped (`skip_content_warnings`).
+    content_warnings: int = 0
+    # The posts' `&`, `<`, `>` arrive as `&amp;` `&lt;` `&gt;`, as X gives every text, and
+    # cleaning unescapes them (huggingtweets' fix_text). False for text as its author typed it
+    # (Mastodon once its HTML is read, Bluesky): unescaping it again would turn a typed "&lt;"
+    # into "<".
+    escaped: bool = True
 
 
 @dataclass
@@ -79,9 +90,17 @@ class SourceOptions:
     # `hf-tweetbot update`: the newest post already in the bot (a `since.Since`); live sources
     # then fetch only later posts, cached under their own key in `raw_dir`.
     since: Any = None
+    # X archive: also read the posts made in X Communities (`data/community-tweet.js`), which
+    # are left out (and counted) by default.
+    include_community: bool = False
+    # Mastodon: leave out the posts behind a content warning (counted either way).
+    skip_content_warnings: bool = False
 
 
 LIVE_PREFIXES = ("x:", "bsky:", "mastodon:")
+# The sources read from a path the user gave (their Profile.source is the kind's name): `update`
+# takes newer copies of them on its command line and records their paths absolute.
+LOCAL_KINDS = ("archive", "file", "mastodon_archive", "bluesky_car")
 _HANDLE_RE = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
 
 
@@ -109,7 +128,32 @@ def source_kind(spec: str) -> str:
         return "x_api"
     if p.suffix.lower() in (".jsonl", ".csv"):
         return "file"
-    return "archive"
+    if p.suffix.lower() == ".car":
+        return "bluesky_car"
+    return "mastodon_archive" if _is_mastodon_archive(p) else "archive"
+
+
+def _is_mastodon_archive(p: Path) -> bool:
+    """A `.tar.gz`, or a zip or folder with `outbox.json` at its top (or one folder down).
+
+    Only names are looked at; anything unreadable goes to the X archive reader, whose errors
+    name the problem.
+    """
+    if p.name.lower().endswith((".tar.gz", ".tgz")):
+        return True
+    try:
+        if p.is_dir():
+            return (p / "outbox.json").is_file() and not (p / "data").is_dir()
+        if not p.is_file() or not zipfile.is_zipfile(p):
+            return False
+        with zipfile.ZipFile(p) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, RuntimeError):
+        return False
+    tops = {n.replace("\\", "/").lstrip("/") for n in names}
+    return any(n.split("/")[-1] == "outbox.json" and n.count("/") <= 1 for n in tops) and not any(
+        os.path.basename(n) in ("tweets.js", "tweet.js") for n in tops
+    )
 
 
 def gather(spec: str, opts: SourceOptions | None = None) -> Gathered:

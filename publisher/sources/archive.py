@@ -1,7 +1,10 @@
 """Read posts from an X/Twitter account archive: the `.zip`, its extracted folder, or a `tweets.js`.
 
 Archive data files are JavaScript assignments (`window.YTD.tweets.part0 = [...]`); everything
-after the first `=` is JSON, so it is parsed as JSON and never evaluated. Zips are read member
+after the first `=` is JSON, so it is parsed as JSON and never evaluated. `tweets.js` and its
+`-partN` siblings hold the posts; `archive_posts.py` settles edits, long posts (`note-tweet.js`),
+Twitter Circle posts and deleted ones; posts made in X Communities (`community-tweet.js`) are
+read only with `SourceOptions.include_community`, and counted otherwise. Zips are read member
 by member in memory, never extracted, and refused outright when an entry could escape a folder
 (zip slip) or inflate past the caps of `limits.py` (zip bomb). Only posts, the account's names
 and its avatar are taken; the avatar only once Pillow has decoded it as an image of a sane size,
@@ -21,6 +24,7 @@ from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
 from .archive_files import DirReader, Reader, ZipReader, real_path, unsafe
 from .archive_js import TOO_LONG, iter_js_array, parse_js
+from .archive_posts import Entries, notes_of, settle
 
 _TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")  # X allows 15; older and test accounts more
@@ -43,6 +47,33 @@ def _tweet_files(reader: Reader, folders: list[str]) -> list[str]:
     return []
 
 
+def _part_files(reader: Reader, folder: str, stem: str) -> list[str]:
+    """`FOLDER/STEM.js` and its `STEM-partN.js` siblings, in part order."""
+    pattern = re.compile(re.escape(stem) + r"(?:-part(\d+))?\.js")
+    found = []
+    for name in reader.files(folder):
+        m = pattern.fullmatch(name[len(folder) :])
+        if m:
+            found.append((int(m.group(1) or 0), name))
+    return [name for _, name in sorted(found)]
+
+
+def _items(reader: Reader, names: list[str]) -> Iterable[Any]:
+    for name in names:
+        yield from iter_js_array(reader.chunks(name), f"{reader.label}: {name}")
+
+
+def _ids(items: Iterable[Any]) -> set[str]:
+    """The ids of the tweets among `items` (`{"tweet": {"id_str": ...}}`)."""
+    ids = set()
+    for item in items:
+        obj = item.get("tweet", item) if isinstance(item, dict) else None
+        pid = obj.get("id_str", obj.get("id")) if isinstance(obj, dict) else None
+        if isinstance(pid, (str, int)) and pid != "":
+            ids.add(str(pid))
+    return ids
+
+
 def _zip_folders(reader: ZipReader) -> list[str]:
     """Folders of a zip that may hold tweets.js: `data/` first, then the shallowest others."""
     dirs = {n.rpartition("/")[0] + "/" if "/" in n else "" for n in reader.infos}
@@ -60,8 +91,11 @@ def _iso(created_at: Any) -> str | None:
     return created_at
 
 
-def _posts(items: Iterable[Any], label: str, g: Gathered) -> None:
-    """Append the posts among `items` to `g.posts`; count what is not one in `g.skipped`."""
+def _posts(items: Iterable[Any], label: str, g: Gathered, entries: Entries) -> None:
+    """Append the posts among `items` to `g.posts`; count what is not one in `g.skipped`.
+
+    Posts in an edit chain or ending in `…` are noted in `entries` for `archive_posts.settle`.
+    """
     posts, skipped = g.posts, g.skipped
     for item in items:
         if item is TOO_LONG:
@@ -83,13 +117,16 @@ def _posts(items: Iterable[Any], label: str, g: Gathered) -> None:
                 "and pass that",
             )
         pid = obj.get("id_str", obj.get("id"))
-        posts.append(
-            Post(
-                text=text,
-                created_at=_iso(obj.get("created_at")),
-                id=str(pid) if isinstance(pid, (str, int)) and pid != "" else None,
-            )
-        )
+        pid = str(pid) if isinstance(pid, (str, int)) and pid != "" else None
+        edit_info = obj.get("edit_info")
+        if edit_info is not None:  # inline: this runs for every post of a 2022+ archive
+            initial = edit_info.get("initial") if type(edit_info) is dict else None
+            ids = initial.get("editTweetIds") if type(initial) is dict else None
+            if type(ids) is list and len(ids) <= 1:
+                edit_info = None  # never edited, as most posts
+        if edit_info is not None or "…" in text:
+            entries.see(len(posts), edit_info, pid, text)
+        posts.append(Post(text=text, created_at=_iso(obj.get("created_at")), id=pid))
 
 
 def _first(data: Any, key: str) -> dict[str, Any]:
@@ -271,7 +308,9 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
             )
         real = real_path(path, raw)  # the user named this file: follow its links
         g = Gathered(Profile(handle=handle, name=handle, source="archive"))
-        _posts(iter_js_array(DirReader(real.parent).chunks(real.name), raw), raw, g)
+        entries = Entries()
+        _posts(iter_js_array(DirReader(real.parent).chunks(real.name), raw), raw, g, entries)
+        settle(g, entries, set(), [], set())
         _require_posts(g, raw)
         return g
     reader, folders = _open(path)
@@ -283,21 +322,35 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
                 hint="pass the .zip from X's 'Download an archive of your data', unmodified",
             )
         g = Gathered(Profile(handle="", name="", source="archive"))
+        entries = Entries()
         for name in parts:
             label = f"{reader.label}: {name}"
-            _posts(iter_js_array(reader.chunks(name), label), label, g)
+            _posts(iter_js_array(reader.chunks(name), label), label, g, entries)
         folder = parts[0].rpartition("/")[0] + "/" if "/" in parts[0] else ""
-        gone = deleted_ids(reader, folder)
-        if gone:
-            before = len(g.posts)
-            g.posts = [p for p in g.posts if p.id is None or p.id not in gone]
-            g.deleted = before - len(g.posts)
+        _community(reader, folder, g, entries, opts.include_community)
+        circle = _ids(_items(reader, _part_files(reader, folder, "twitter-circle-tweet")))
+        notes = notes_of(_items(reader, _part_files(reader, folder, "note-tweet")))
+        settle(g, entries, circle, notes, deleted_ids(reader, folder))
         _require_posts(g, raw)
         _profile(reader, folder, handle, g)
         g.profile.protected = protected(reader, folder)
         return g
     finally:
         reader.close()
+
+
+def _community(reader: Reader, folder: str, g: Gathered, entries: Entries, read: bool) -> None:
+    """Posts made in X Communities (`community-tweet.js`, not in tweets.js): read when asked,
+    else counted (`community`)."""
+    names = _part_files(reader, folder, "community-tweet")
+    if read:
+        for name in names:
+            label = f"{reader.label}: {name}"
+            _posts(iter_js_array(reader.chunks(name), label), label, g, entries)
+    elif names:
+        n = len(_ids(_items(reader, names)))
+        if n:
+            g.skipped["community"] = g.skipped.get("community", 0) + n
 
 
 def _require_posts(g: Gathered, label: str) -> None:

@@ -1,7 +1,11 @@
-"""The files of an X archive, a zip or a folder, read under caps against zip bombs.
+"""The files of an archive, a zip, a `.tar.gz` or a folder, read under caps against zip bombs.
 
 Zips are read member by member, never extracted, and refused outright when an entry could escape
 a folder (zip slip) or inflate past `limits.MAX_MEMBER_BYTES` / `MAX_TOTAL_BYTES` (zip bomb).
+A `.tar.gz` (Mastodon's archives before 4.2) can only be read start to end: it is read once,
+keeping the few members asked for, and refused when an entry climbs out with `..`, is a link,
+or the whole inflates past `MAX_TOTAL_BYTES`. Its entries with absolute names are never read:
+Mastodon wrote its media files under the server's own absolute paths.
 Nothing is read from outside what the user gave: in a folder, a path whose real location (symbolic
 links followed) leaves the folder is refused, since `unzip` recreates the links a zip carries and
 one pointing at, say, a token file would otherwise end up in the bot's repo and on the Hub; in a
@@ -11,16 +15,19 @@ zip, a member stored as a symbolic link is refused rather than read.
 from __future__ import annotations
 
 import errno
+import gzip
+import io
 import lzma
 import os
 import re
 import stat
 import struct
+import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from ..errors import ArchiveError
 from . import limits
@@ -132,6 +139,86 @@ class ZipReader(Reader):
             raise ArchiveError(
                 f"{self.label}: {name}: cannot be read ({e})", hint=_REDOWNLOAD
             ) from None
+
+
+class TarReader(Reader):
+    """A gzip-compressed tar, read once start to end; only the members `keep(name)` wants are
+    held (in memory, under the caps), by their names relative to the archive's root.
+
+    Args:
+        path: the `.tar.gz`.
+        keep: whether a member (by its relative POSIX name) will be read.
+        hint: what to do about a broken archive.
+    """
+
+    def __init__(self, path: Path, keep: Callable[[str], bool], hint: str) -> None:
+        super().__init__(str(path))
+        self.members: dict[str, bytes] = {}
+        try:
+            with (
+                path.open("rb") as raw,
+                gzip.GzipFile(fileobj=raw) as gz,
+                tarfile.open(fileobj=cast(IO[bytes], _Inflated(gz, self.label)), mode="r|") as tar,
+            ):
+                for member in tar:
+                    self._take(tar, member, keep)
+        except (*_CORRUPT, tarfile.TarError, gzip.BadGzipFile) as e:
+            raise ArchiveError(f"{path}: not a valid .tar.gz archive ({e})", hint=hint) from None
+
+    def _take(self, tar: tarfile.TarFile, member: tarfile.TarInfo, keep: Callable[[str], bool]) -> None:  # fmt: skip
+        name = member.name.replace("\\", "/")
+        if ".." in name.split("/"):
+            raise ArchiveError(
+                f"{self.label}: refusing the archive, entry {member.name!r} points outside its "
+                "folder ('..')",
+                hint=_AS_DELIVERED,
+            )
+        if member.issym() or member.islnk():
+            raise ArchiveError(
+                f"{self.label}: {member.name} is stored as a link; refusing to follow it",
+                hint=_AS_DELIVERED,
+            )
+        name = name.removeprefix("./")
+        if not member.isfile() or name.startswith("/") or not keep(name):
+            return
+        where = f"{self.label}: {name}"
+        if member.size > limits.MAX_MEMBER_BYTES:
+            raise _too_big(where, member.size)
+        f = tar.extractfile(member)
+        if f is None:
+            return
+        pieces, size = [], 0
+        while chunk := f.read(_CHUNK):
+            size += len(chunk)
+            if size > limits.MAX_MEMBER_BYTES:
+                raise _too_big(where, size)
+            pieces.append(chunk)
+        self.members[name] = b"".join(pieces)
+
+    def files(self, folder: str) -> list[str]:
+        return [n for n in self.members if n.startswith(folder) and "/" not in n[len(folder) :]]
+
+    def _open(self, name: str) -> tuple[Any, int] | None:
+        data = self.members.get(name)
+        return None if data is None else (io.BytesIO(data), len(data))
+
+
+class _Inflated:
+    """A decompressing stream that refuses to inflate past `limits.MAX_TOTAL_BYTES` in all."""
+
+    def __init__(self, stream: Any, label: str) -> None:
+        self.stream, self.label, self.size = stream, label, 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n if n is not None and n >= 0 else _CHUNK)
+        self.size += len(data)
+        if self.size > limits.MAX_TOTAL_BYTES:
+            raise ArchiveError(
+                f"{self.label}: refusing an archive that inflates past "
+                f"{limits.MAX_TOTAL_BYTES:,} bytes; this looks like a zip bomb",
+                hint="extract it yourself and pass the folder holding outbox.json",
+            )
+        return data
 
 
 class DirReader(Reader):

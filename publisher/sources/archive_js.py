@@ -1,6 +1,7 @@
 """Parse X archive data files (`window.YTD.x.part0 = [...]`) as JSON, never evaluating them.
 
-Everything after the first `=` is JSON. Tweet files are read a megabyte at a time and decoded
+Everything after the first `=` is JSON. The same reader streams the one long list of a JSON
+document (`iter_json_list`: a Mastodon archive's `outbox.json`, `{..., "orderedItems": [...]}`). Tweet files are read a megabyte at a time and decoded
 one item at a time: a million-tweet `tweets.js` is ~300 MB of JSON; holding it whole as text
 would cost its size again, and decoding it whole would hold every tweet's dozens of fields.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from ..errors import ArchiveError
@@ -42,17 +43,18 @@ class _TooLong:
 TOO_LONG: Any = _TooLong()
 
 
-def _invalid(label: str, e: json.JSONDecodeError | None = None) -> ArchiveError:
+def _invalid(
+    label: str, e: json.JSONDecodeError | None = None, hint: str = REDOWNLOAD
+) -> ArchiveError:
     where = f" at line {e.lineno} ({e.msg})" if e else " (it ends early)"
     return ArchiveError(
-        f"{label}: invalid JSON{where}; the file is truncated or corrupt", hint=REDOWNLOAD
+        f"{label}: invalid JSON{where}; the file is truncated or corrupt", hint=hint
     )
 
 
-def _too_deep(label: str) -> ArchiveError:
+def _too_deep(label: str, kind: str = "X archive file", hint: str = REDOWNLOAD) -> ArchiveError:
     return ArchiveError(
-        f"{label}: JSON nested more than {limits.MAX_DEPTH} levels deep; no X archive file is",
-        hint=REDOWNLOAD,
+        f"{label}: JSON nested more than {limits.MAX_DEPTH} levels deep; no {kind} is", hint=hint
     )
 
 
@@ -81,6 +83,23 @@ def parse_js(data: bytes, label: str) -> Any:
     return value
 
 
+def parse_json(data: bytes, label: str, kind: str, hint: str) -> Any:
+    """Parse a JSON file (a Mastodon archive's `actor.json`) under the same guards.
+
+    Raises:
+        ArchiveError: not UTF-8, invalid JSON, nested too deeply, or over
+            `limits.MAX_ITEM_CHARS`.
+    """
+    t = _Text([data], label, kind, hint)
+    value, end = t.decode(t.skip_ws(0))
+    if value is TOO_LONG:
+        raise ArchiveError(
+            f"{label}: over {limits.MAX_ITEM_CHARS:,} characters of JSON; refusing it", hint=hint
+        )
+    t.finish(end)
+    return value
+
+
 class _Scan:
     """Finds where one JSON value ends, fed its text piece by piece; each character is read once.
 
@@ -88,8 +107,8 @@ class _Scan:
     the value is complete.
     """
 
-    def __init__(self, label: str) -> None:
-        self.label = label
+    def __init__(self, label: str, kind: str = "X archive file", hint: str = REDOWNLOAD) -> None:
+        self.label, self.kind, self.hint = label, kind, hint
         self.depth = 0
         self.in_string = False
         self.escaped = False
@@ -121,7 +140,7 @@ class _Scan:
             elif c in "[{":
                 self.depth += 1
                 if self.depth > limits.MAX_DEPTH:
-                    raise _too_deep(self.label)
+                    raise _too_deep(self.label, self.kind, self.hint)
             else:
                 self.depth -= 1
                 if self.depth <= 0:
@@ -148,9 +167,15 @@ def too_deep(text: str, start: int = 0, end: int | None = None) -> bool:
 class _Text:
     """The decoded text of a stream of byte chunks, held from the current item on only."""
 
-    def __init__(self, chunks: Iterable[bytes], label: str) -> None:
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        label: str,
+        kind: str = "X archive file",
+        hint: str = REDOWNLOAD,
+    ) -> None:
         self.chunks = iter(chunks)
-        self.label = label
+        self.label, self.kind, self.hint = label, kind, hint
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.buf = ""
         self.lines = 0  # newlines dropped before `buf`, for error line numbers
@@ -170,7 +195,7 @@ class _Text:
             raise ArchiveError(
                 f"{self.label}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
                 f"{at:,} of the file: {e.reason})",
-                hint=REDOWNLOAD,
+                hint=self.hint,
             ) from None
         self.offset += len(chunk or b"")
         self.eof = chunk is None
@@ -208,13 +233,13 @@ class _Text:
                 if end - pos > limits.MAX_ITEM_CHARS:
                     return TOO_LONG, end
                 if too_deep(self.buf, pos, end):
-                    raise _too_deep(self.label)
+                    raise _too_deep(self.label, self.kind, self.hint)
                 return value, end
         return self._decode_long(pos)
 
     def _decode_long(self, pos: int) -> tuple[Any, int]:
         """The value at `pos`, which runs past `buf`: scan the next chunks until it ends."""
-        scan = _Scan(self.label)
+        scan = _Scan(self.label, self.kind, self.hint)
         self.lines += self.buf.count("\n", 0, pos)
         pieces = [self.buf[pos:]]
         held = 0  # characters of the value before `pieces[-1]`, kept or already dropped
@@ -232,7 +257,7 @@ class _Text:
         last = pieces[-1]
         if held + (end if end >= 0 else len(last)) > limits.MAX_ITEM_CHARS:
             if end < 0:
-                raise _invalid(self.label)
+                raise _invalid(self.label, hint=self.hint)
             self.lines += sum(p.count("\n") for p in pieces[:-1]) + last.count("\n", 0, end)
             self.buf = last[end:]
             return TOO_LONG, 0
@@ -247,7 +272,7 @@ class _Text:
         try:
             return _DECODER.raw_decode(self.buf, pos)
         except RecursionError:
-            raise _too_deep(self.label) from None
+            raise _too_deep(self.label, self.kind, self.hint) from None
         except json.JSONDecodeError:
             raise
         except ValueError:  # an integer of more digits than Python converts
@@ -256,10 +281,10 @@ class _Text:
     def error(self, pos: int, msg: str) -> ArchiveError:
         """The invalid-JSON error for `pos` in `buf`, its line counted from the file's start."""
         if pos > len(self.buf) or (pos == len(self.buf) and msg != "extra data"):
-            return _invalid(self.label)
+            return _invalid(self.label, hint=self.hint)
         e = json.JSONDecodeError(msg, self.buf, pos)
         e.lineno += self.lines
-        return _invalid(self.label, e)
+        return _invalid(self.label, e, self.hint)
 
     def body(self) -> int:
         """Where the JSON after the file's first `=` starts."""
@@ -301,6 +326,12 @@ def iter_js_array(chunks: Iterable[bytes], label: str) -> Iterator[Any]:
     i = t.body()
     if t.buf[i : i + 1] != "[":
         raise ArchiveError(f"{label}: expected a JSON list of tweets", hint=REDOWNLOAD)
+    i = yield from _list_items(t, i)
+    t.finish(i)
+
+
+def _list_items(t: _Text, i: int) -> Generator[Any, None, int]:
+    """Yield the items of the list whose `[` is at `i`; return the index after its `]`."""
     i = t.skip_ws(i + 1)
     if t.buf[i : i + 1] != "]":
         while True:
@@ -313,4 +344,46 @@ def iter_js_array(chunks: Iterable[bytes], label: str) -> Iterator[Any]:
             if sep != ",":
                 raise t.error(i, "Expecting ',' delimiter")
             i = t.skip_ws(i + 1)
+    return i + 1
+
+
+def iter_json_list(chunks: Iterable[bytes], key: str, label: str, kind: str, hint: str) -> Iterator[Any]:  # fmt: skip
+    """Yield the items of the list under `key` of a JSON document that is one object.
+
+    The other members are decoded and dropped (one over `limits.MAX_ITEM_CHARS` is skipped
+    unread); a document without the list yields nothing.
+
+    Args:
+        chunks: the file's bytes, in pieces.
+        key: the member holding the list (`orderedItems` of an ActivityStreams collection).
+        label: how to name the file in error messages.
+        kind: what such a file is, for the error on deep nesting ("Mastodon archive file").
+        hint: what to do about a broken file.
+
+    Raises:
+        ArchiveError: not UTF-8, not a JSON object, invalid JSON (with its line number), or
+            nested deeper than `limits.MAX_DEPTH`.
+    """
+    t = _Text(chunks, label, kind, hint)
+    i = t.skip_ws(0)
+    if t.buf[i : i + 1] != "{":
+        raise ArchiveError(f"{label}: expected a JSON object", hint=hint)
+    i = t.skip_ws(i + 1)
+    while t.buf[i : i + 1] != "}":
+        name, i = t.decode(i)
+        if not isinstance(name, str):
+            raise t.error(i, "Expecting property name enclosed in double quotes")
+        i = t.skip_ws(i)
+        if t.buf[i : i + 1] != ":":
+            raise t.error(i, "Expecting ':' delimiter")
+        i = t.skip_ws(i + 1)
+        if name == key and t.buf[i : i + 1] == "[":
+            i = yield from _list_items(t, i)
+        else:
+            _, i = t.decode(i)
+        i = t.skip_ws(i)
+        if t.buf[i : i + 1] == ",":
+            i = t.skip_ws(i + 1)
+        elif t.buf[i : i + 1] != "}":
+            raise t.error(i, "Expecting ',' delimiter")
     t.finish(i + 1)

@@ -18,6 +18,7 @@ from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_un
 from .since import is_newer
 
 DEFAULT_URL = "https://public.api.bsky.app"
+LINK = "app.bsky.richtext.facet#link"
 URL_ENV = "HF_TWEETBOT_BSKY_API_URL"
 REPOST = "app.bsky.feed.defs#reasonRepost"
 PIN = "app.bsky.feed.defs#reasonPin"
@@ -66,7 +67,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     if cached is None:
         cached = _download(actor, opts.max_posts, cache, opts.progress, opts.since)
     profile, pages = cached
-    return Gathered(_profile(profile), _posts(pages, profile.get("did"))[: opts.max_posts])
+    posts = _posts(pages, profile.get("did"))[: opts.max_posts]
+    return Gathered(_profile(profile), posts, escaped=False)  # record text is plain text
 
 
 def _download(
@@ -170,8 +172,7 @@ def _posts(pages: list[dict[str, Any]], did: str | None) -> list[Post]:
             record = post.get("record") or {}
             reason = item.get("reason") or {}
             repost = reason.get("$type") == REPOST or (post.get("author") or {}).get("did") != did
-            # record.text is plain text (no HTML, no entities): kept exactly as written.
-            text = record.get("text") or ""
+            text = record_text(record)
             when = reason.get("indexedAt") if repost else record.get("createdAt")
             posts.append(
                 Post(
@@ -182,3 +183,56 @@ def _posts(pages: list[dict[str, Any]], did: str | None) -> list[Post]:
                 )
             )
     return posts
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """A post record's text as written, each link as its whole address.
+
+    `text` is plain text (no HTML, no entities). The app shortens a long link in it to what it
+    shows (`example.com/a/long/pa...`) and keeps the address in a link facet (`facets[].index`
+    in UTF-8 bytes, `features[].uri`); the address goes back in its place, so cleaning removes
+    the link whole instead of leaving a fragment. Facets that do not fit the text are ignored.
+
+    Args:
+        record: an `app.bsky.feed.post` record.
+    """
+    text = record.get("text")
+    if not isinstance(text, str):
+        return ""
+    facets = record.get("facets")
+    if not isinstance(facets, list) or not facets:
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    links = []
+    for facet in facets:
+        index = facet.get("index") if isinstance(facet, dict) else None
+        features = facet.get("features") if isinstance(facet, dict) else None
+        if not isinstance(index, dict) or not isinstance(features, list):
+            continue
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        uri = next((f.get("uri") for f in features if isinstance(f, dict) and f.get("$type") == LINK), None)  # fmt: skip
+        if (
+            isinstance(uri, str)
+            and uri.startswith(("http://", "https://"))
+            and type(start) is int
+            and type(end) is int
+            and 0 <= start < end <= len(data)
+            and _boundary(data, start)
+            and _boundary(data, end)
+        ):
+            links.append((start, end, uri))
+    out, at = [], 0
+    for start, end, uri in sorted(links):
+        if start < at:
+            continue  # overlaps the previous link
+        out += [data[at:start], uri.encode("utf-8", "surrogatepass")]
+        at = end
+    if not out:
+        return text
+    out.append(data[at:])
+    return b"".join(out).decode("utf-8", "surrogatepass")
+
+
+def _boundary(data: bytes, i: int) -> bool:
+    """`i` falls between two UTF-8 characters of `data` (not inside one)."""
+    return i == len(data) or data[i] & 0xC0 != 0x80

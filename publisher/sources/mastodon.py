@@ -4,13 +4,12 @@
 port are kept, so self-hosted and test servers work). Calls `GET /api/v1/accounts/lookup?acct=`,
 then `GET /api/v1/accounts/:id/statuses` until a page comes back empty, paged by the cursor of
 its `Link: rel="next"` header (on the instance's own host only), else by `max_id`.
-Status `content` is HTML; it becomes the plain text a reader sees.
+Status `content` is HTML; it becomes the text its author typed (`mastodon_html.py`).
 """
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ import httpx
 from ..errors import FetchError, SourceError
 from . import Gathered, Post, Profile, SourceOptions
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_iso
+from .mastodon_html import html_to_text
 
 _USER_RE = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
 _HOST_RE = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?")
@@ -68,7 +68,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         since = opts.since.id if opts.since and (opts.since.id or "").isdigit() else None
         cached = _download(base, user, opts.max_posts, cache, opts.progress, since)
     account, pages = cached
-    return Gathered(_profile(account), _posts(pages)[: opts.max_posts])
+    # html_to_text unescapes each status's entities, once.
+    return Gathered(_profile(account), _posts(pages)[: opts.max_posts], escaped=False)
 
 
 def _download(
@@ -195,54 +196,3 @@ def _posts(pages: list[list[dict[str, Any]]]) -> list[Post]:
                 )
             )
     return posts
-
-
-class _TextParser(HTMLParser):
-    """Collects the visible text of a status: `<br>` → newline, paragraphs → blank line."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.paragraphs = 0
-        self.hidden = 0  # depth inside <span class="invisible">
-        self.stack: list[bool] = []  # per open <span>: does it hide its content?
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p":
-            if self.paragraphs:
-                self.parts.append("\n\n")
-            self.paragraphs += 1
-        elif tag == "span":
-            classes = (dict(attrs).get("class") or "").split()
-            invisible = "invisible" in classes
-            self.stack.append(invisible)
-            self.hidden += invisible
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "span" and self.stack:
-            self.hidden -= self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def html_to_text(content: str) -> str:
-    """Mastodon status HTML → the text a reader sees.
-
-    Links keep their visible part only (Mastodon hides `https://` and the tail of long URLs in
-    `<span class="invisible">`); tags go; entities are unescaped.
-
-    Args:
-        content: a status's `content`.
-
-    Returns:
-        Plain text with `\\n` for `<br>` and a blank line between paragraphs.
-    """
-    parser = _TextParser()
-    parser.feed(content)
-    parser.close()
-    # convert_charrefs unescapes entities exactly once: "&amp;lt;" stays the "&lt;" it was typed as.
-    return "".join(parser.parts).strip()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import Post, source_kind, split_spec
+from . import LOCAL_KINDS, Post, source_kind, split_spec
 
 
 @dataclass
@@ -91,7 +91,7 @@ def newest(posts: list[Post], before: Since | None = None) -> Since:
 
 def record_spec(spec: str) -> str:
     """The USER argument to keep in bot.json: local paths made absolute, live forms as given."""
-    if source_kind(spec) not in ("archive", "file"):
+    if source_kind(spec) not in LOCAL_KINDS:
         return spec
     handle, path = split_spec(spec)
     full = str(Path(path).expanduser().resolve())

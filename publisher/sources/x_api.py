@@ -3,6 +3,8 @@
 `x:HANDLE`, `@HANDLE` or a bare `HANDLE`. Reads `X_BEARER_TOKEN`; the endpoint is
 `HF_TWEETBOT_X_API_URL` (default https://api.x.com). Two calls: `GET /2/users/by/username/:u`,
 then `GET /2/users/:id/tweets` paged with `pagination_token` until `meta.next_token` is gone.
+A post over 280 characters comes with its `text` cut; its whole text is `note_tweet.text`,
+sent only when asked for (`tweet.fields=note_tweet`). Both are HTML-escaped alike.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def _download(
         path = f"/2/users/{user['id']}/tweets"
         base_params = {
             "max_results": 100,
-            "tweet.fields": "created_at,referenced_tweets,entities",
+            "tweet.fields": "created_at,referenced_tweets,entities,note_tweet",
             # `update`: only posts after the newest one the bot has (the API filters them).
             **({"since_id": since_id} if since_id else {}),
         }
@@ -214,6 +216,9 @@ def _posts(pages: list[dict[str, Any]]) -> list[Post]:
             text = tweet.get("text") or ""
             refs = tweet.get("referenced_tweets") or []
             retweet = any(r.get("type") == "retweeted" for r in refs) or text.startswith("RT @")
+            note = tweet.get("note_tweet")
+            if isinstance(note, dict) and isinstance(note.get("text"), str) and note["text"]:
+                text = note["text"]  # a long post's whole text; `text` is cut at 280
             pid = tweet.get("id")
             posts.append(
                 Post(

@@ -99,7 +99,13 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         raise ManifestError(f"{bot_dir}: not trained yet", hint=f"hf-tweetbot train {bot_dir}")
     opts.train = opts.train or TrainConfig()
     token, push_opts = _preflight(m, opts, say)
-    news = gather_news(bot_dir, m, specs, opts.sources, say)
+    # New posts are read as the first ones were: what `prepare` left out stays out.
+    sources = replace(
+        opts.sources,
+        include_community=bool(m.privacy.get("include_community")),
+        skip_content_warnings=bool(m.privacy.get("skip_content_warnings")),
+    )
+    news = gather_news(bot_dir, m, specs, sources, say)
     result = UpdateResult(bot_dir, news)
     if result.nothing_new:
         say("Nothing new to train on: the bot is unchanged.")

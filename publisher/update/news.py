@@ -13,7 +13,7 @@ from ..bot.manifest import Manifest, UserStats
 from ..bot.posts import read_rows
 from ..clean import Counts, clean
 from ..errors import UsageError
-from ..sources import Gathered, SourceOptions, gather, source_kind
+from ..sources import LOCAL_KINDS, Gathered, SourceOptions, gather, source_kind
 from ..sources.since import Since, is_newer, newest
 
 LIVE = {"x": "x:", "bsky": "bsky:"}  # sources whose USER can be rebuilt from the handle alone
@@ -86,7 +86,7 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
     out: dict[str, tuple[Gathered, None]] = {}
     users = {u.handle.lower(): u for u in m.users}
     for spec in specs:
-        if source_kind(spec) not in ("archive", "file"):
+        if source_kind(spec) not in LOCAL_KINDS:
             raise UsageError(
                 f"{spec}: update takes newer archives or files only; live sources are fetched "
                 "again by themselves",
@@ -94,7 +94,7 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
             )
         g = gather(spec, opts)
         u = users.get(g.profile.handle.lower())
-        if u is None or u.source not in ("archive", "file"):
+        if u is None or u.source not in LOCAL_KINDS:
             who = ", ".join(f"@{x.handle} ({x.source})" for x in m.users)
             raise UsageError(
                 f"{spec}: @{g.profile.handle} is not an archive or file user of this bot ({who})",
@@ -107,7 +107,7 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
 def _again(u: UserStats, opts: SourceOptions) -> tuple[Gathered | None, str | None]:
     """Gather a user again from the source bot.json recorded, asking only for newer posts."""
     spec = u.spec or (LIVE[u.source] + u.handle if u.source in LIVE else None)
-    if u.source in ("archive", "file"):
+    if u.source in LOCAL_KINDS:
         path = (spec or "").partition("=")[2] or spec or ""
         if not spec or not Path(path).exists():
             return None, "no newer archive given (pass it: hf-tweetbot update DIR path/to/it)"
@@ -127,7 +127,7 @@ def _news(u: UserStats, g: Gathered, known_ids: set[str], known_texts: set[str])
             fresh.append(p)
             if p.id:
                 seen.add(p.id)
-    cleaned = clean(Gathered(g.profile, fresh))
+    cleaned = clean(Gathered(g.profile, fresh, escaped=g.escaped))
     c = cleaned.counts
     kept = []
     for text, pid in zip(cleaned.texts, cleaned.ids, strict=True):

@@ -17,7 +17,7 @@ import gradio as gr
 
 from .. import hub
 from . import handlers, views
-from .session import WebConfig, close_workspace
+from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace
 from .visitors import Visitors, visitor_of
 
 # Every training event shares it; gradio lets `line_size` of them in, and the fair line of
@@ -130,9 +130,10 @@ def _read_section(cfg: WebConfig) -> dict[str, Any]:
     gr.Markdown("## 1. Your posts")
     with gr.Row():
         files = gr.File(
-            label="Your X archive (.zip), or a .jsonl/.csv of posts: up to 3",
+            label="Your X or Mastodon archive (.zip, .tar.gz), Bluesky export (.car), or a "
+            ".jsonl/.csv of posts: up to 3",
             file_count="multiple",
-            file_types=[".zip", ".jsonl", ".csv"],
+            file_types=list(UPLOAD_SUFFIXES),
             elem_id="tw-files",
         )
         with gr.Column():

@@ -27,7 +27,8 @@ from ..errors import LimitError, SourceError, UsageError
 from ..pipeline import MAX_USERS
 from ..sources.addresses import AddressPolicy
 
-UPLOAD_SUFFIXES = (".zip", ".jsonl", ".csv")
+# X and Mastodon archives, Bluesky repository exports, files of posts.
+UPLOAD_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".car", ".jsonl", ".csv")
 MAX_TYPED_CHARS = 1000  # what the live-sources box takes (three accounts need far less)
 _X_HANDLE = re.compile(r"^(?:x:)?@?([A-Za-z0-9_]{1,15})$")
 
@@ -139,9 +140,10 @@ class Workspace:
     @staticmethod
     def check_upload(dest: Path, max_mb: int) -> None:
         """Refuse files that are neither archives nor posts files, or over the size limit."""
-        if dest.suffix.lower() not in UPLOAD_SUFFIXES:
+        if not dest.name.lower().endswith(UPLOAD_SUFFIXES):
             raise SourceError(
-                f"{dest.name}: not an X archive (.zip) nor a posts file (.jsonl, .csv)",
+                f"{dest.name}: not an archive (X or Mastodon .zip, Mastodon .tar.gz, Bluesky "
+                ".car) nor a posts file (.jsonl, .csv)",
                 hint="upload the .zip that X's 'Download an archive of your data' gives you",
             )
         if dest.stat().st_size > max_mb * 1024 * 1024:

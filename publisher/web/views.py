@@ -54,8 +54,9 @@ def limits_html(cfg: WebConfig) -> str:
     )
     items = [
         f"Archives up to {cfg.max_upload_mb} MB (X's “Download an archive of your data” .zip, "
-        "or a .jsonl/.csv with a <code>text</code> column); 1 to 3 accounts per bot, uploaded "
-        f"or typed; {cfg.uploads_per_hour} uploads an hour",
+        "Mastodon's archive .zip or .tar.gz, Bluesky's “Export my data” .car, or a .jsonl/.csv "
+        "with a <code>text</code> column); 1 to 3 accounts per bot, uploaded or typed; "
+        f"{cfg.uploads_per_hour} uploads an hour",
         f"Live sources: the {cfg.max_posts:,} most recent posts per account, from {reach} only; "
         f"{cfg.reads_per_hour} readings an hour, one at a time",
         f"Training stops after {cfg.time_budget / 60:g} minutes on this machine and keeps "

@@ -1,0 +1,212 @@
+"""Bluesky repository export (.car): a repository built here as the AT Protocol spec lays it out
+(commit, Merkle Search Tree, records; benchmarks/exports.py), read back, and every way a file can
+be bad: not a CAR, cut short, a block that does not decode, a tree that does not hold together."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import libipld
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.exports import START, Repo, cid_of, sample_repo, varint
+from publisher import cli
+from publisher.bot import manifest
+from publisher.clean import clean
+from publisher.errors import ArchiveError, TweetbotError
+from publisher.sources import SourceOptions, gather, source_kind
+
+OPTS = SourceOptions(progress=False)
+HANDLE = "wren.bsky.social"
+
+
+@pytest.fixture
+def car(tmp_path) -> Path:
+    path = tmp_path / "repo.car"
+    path.write_bytes(sample_repo(300).car())
+    return path
+
+
+def test_posts_reposts_and_the_profile_are_read(car):
+    repo = sample_repo(300)
+    assert source_kind(str(car)) == "bluesky_car"
+    g = gather(f"{HANDLE}={car}", OPTS)
+    assert (g.profile.handle, g.profile.name, g.profile.source) == (HANDLE, "Wren Calloway", "bluesky_car")  # fmt: skip
+    posts = [p for p in g.posts if not p.is_repost]
+    wanted = [r["text"] for k, r in sorted(repo.records.items()) if k.startswith("app.bsky.feed.post/")]  # fmt: skip
+    assert [p.text for p in posts] == wanted  # every post, in key (time) order; likes are no post
+    assert len(posts) == 300 and sum(p.is_repost for p in g.posts) == 1
+    assert all(p.id.startswith(f"at://{repo.did}/app.bsky.feed.post/") for p in posts)
+    assert posts[0].created_at == "2024-03-01T09:00:00.000Z"
+    assert clean(g).counts.retweets == 1
+
+
+def test_the_handle_comes_from_handle_or_the_file_name_else_the_did(car, tmp_path):
+    g = gather(str(car), OPTS)
+    assert g.profile.handle == "wr3nc4ll0w4yl1ghth0us3k3"
+    assert any("does not hold the account's handle" in w for w in g.warnings)
+    named = tmp_path / f"{HANDLE}.car"
+    car.rename(named)
+    g = gather(str(named), OPTS)
+    assert g.profile.handle == HANDLE and not g.warnings
+
+
+def test_a_shortened_link_gets_its_whole_address_back(tmp_path):
+    repo = Repo()
+    text = "Read this: example.com/a/very/lo... it is good"
+    start = len(b"Read this: ")
+    end = start + len(b"example.com/a/very/lo...")
+    facet = {"index": {"byteStart": start, "byteEnd": end},
+             "features": [{"$type": "app.bsky.richtext.facet#link",
+                           "uri": "https://example.com/a/very/long/path"}]}  # fmt: skip
+    repo.post(text, START, facets=[facet])
+    repo.post("Fog 🌫️ again: nothing to see, and that is fine by me", START + timedelta(hours=1))
+    path = tmp_path / "repo.car"
+    path.write_bytes(repo.car())
+    g = gather(f"{HANDLE}={path}", OPTS)
+    assert g.posts[0].text == "Read this: https://example.com/a/very/long/path it is good"
+    assert "Read this: it is good" in clean(g).texts  # no fragment of the link
+
+
+def test_prepare_and_publish_no_push(car, tmp_path, tiny_model, capsys):
+    out = tmp_path / "bot"
+    code = cli.main(["publish", f"{HANDLE}={car}", "--base-model", str(tiny_model), "--out", str(out),
+                     "--block-size", "64", "--max-steps", "2", "--eval-samples", "0", "--no-push"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"@{HANDLE}: 301 posts downloaded, 1 retweets" in err
+    user = manifest.load(out).users[0]
+    assert user.source == "bluesky_car" and user.name == "Wren Calloway"
+    assert user.tweets_downloaded == user.retweets + user.short_tweets + user.tweets_kept
+    assert f"@{HANDLE}" in (out / "repo" / "README.md").read_text()
+
+
+# --- bad files: one line each, exit 2 -------------------------------------------------------------
+
+
+def _frame(blocks: list[tuple[bytes, bytes]], roots: list[bytes]) -> bytes:
+    header = libipld.encode_dag_cbor({"version": 1, "roots": roots})
+    out = [varint(len(header)), header]
+    for cid, data in blocks:
+        out += [varint(len(cid) + len(data)), cid, data]
+    return b"".join(out)
+
+
+def _with_record_replaced(raw: bytes) -> bytes:
+    """The sample repository with one record block's bytes replaced by `raw` (same CID)."""
+    root, blocks = sample_repo(20).blocks()
+    i = next(i for i, (_, d) in enumerate(blocks) if b"Night 3:" in d)
+    blocks[i] = (blocks[i][0], raw)
+    return _frame(blocks, [root])
+
+
+def _without_a_block() -> bytes:
+    root, blocks = sample_repo(20).blocks()
+    return _frame([b for b in blocks if b"Night 5:" not in b[1]], [root])
+
+
+def _root_not_a_commit() -> bytes:
+    data = libipld.encode_dag_cbor({"hello": "world"})
+    return _frame([(cid_of(data), data)], [cid_of(data)])
+
+
+CASES = [
+    ("random bytes", lambda: bytes(range(256)) * 8, "not a CAR file"),
+    ("a zip", lambda: b"PK\x03\x04" + b"\0" * 200, "not a CAR file"),
+    ("empty", lambda: b"", "not a CAR file"),
+    ("cut short", lambda: sample_repo(20).car()[:-7], "truncated: it ends inside a block"),
+    ("a block that does not decode", lambda: _with_record_replaced(b"\xff\xfe\xfd"), "does not decode"),
+    ("a block missing", _without_a_block, "incomplete"),
+    ("a CAR but no repository", _root_not_a_commit, "not a Bluesky repository"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "build", "message"), CASES, ids=[c[0] for c in CASES])
+def test_a_bad_car_is_one_line_and_exit_2(tmp_path, tiny_model, capsys, what, build, message):
+    path = tmp_path / "repo.car"
+    path.write_bytes(build())
+    out = tmp_path / "bot"
+    code = cli.main(["prepare", f"{HANDLE}={path}", "--out", str(out), "--base-model", str(tiny_model)])  # fmt: skip
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
+    assert code == 2 and "Traceback" not in err
+    assert len(errors) == 1 and message in errors[0], err
+    assert "Export my data" in err  # the hint
+    assert not out.exists()
+
+
+def test_a_tree_that_loops_is_refused(tmp_path):
+    # The CAR's CIDs are not checked against the blocks' hashes, so a hostile file can point a
+    # tree node at itself; reading it must end.
+    looped = {"l": None, "e": []}
+    cid = cid_of(b"any")
+    looped["l"] = cid
+    node = libipld.encode_dag_cbor(looped)
+    commit = libipld.encode_dag_cbor({"did": "did:plc:abc", "version": 3, "data": cid, "rev": "x",
+                                      "prev": None, "sig": b""})  # fmt: skip
+    path = tmp_path / "repo.car"
+    path.write_bytes(_frame([(cid_of(commit), commit), (cid, node)], [cid_of(commit)]))
+    with pytest.raises(ArchiveError, match="reached twice"):
+        gather(str(path), OPTS)
+
+
+# --- strangers' bytes ---------------------------------------------------------------------------
+
+FUZZ = settings(max_examples=60, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+VALID = sample_repo(12).car()
+
+
+def _read(path: Path) -> None:
+    try:
+        g = gather(str(path), OPTS)
+        assert g.posts and all(isinstance(p.text, str) for p in g.posts)
+    except TweetbotError as e:
+        assert e.message and "\n" not in e.message
+
+
+def test_random_bytes_and_changed_bytes_read_or_fail_in_one_line(tmp_path):
+    @FUZZ
+    @given(st.binary(max_size=2048), st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), max_size=6))  # fmt: skip
+    def target(data, changes) -> None:
+        (tmp_path / "r.car").write_bytes(data)
+        _read(tmp_path / "r.car")
+        changed = bytearray(VALID)
+        for at, byte in changes:
+            changed[at] = byte
+        (tmp_path / "c.car").write_bytes(bytes(changed))
+        _read(tmp_path / "c.car")
+
+    target()
+
+
+def test_every_prefix_reads_or_fails_in_one_line(tmp_path):
+    for end in range(0, len(VALID), max(1, len(VALID) // 300)):
+        (tmp_path / "t.car").write_bytes(VALID[:end])
+        _read(tmp_path / "t.car")
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | st.binary(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25,
+)  # fmt: skip
+
+
+def test_random_records_and_nodes_read_or_fail_in_one_line(tmp_path):
+    """Valid DAG-CBOR of any shape where the repository has a record, a tree node or a commit."""
+
+    @FUZZ
+    @given(JSONISH, st.sampled_from(["record", "node", "commit"]))
+    def target(value, where) -> None:
+        root, blocks = sample_repo(6).blocks()
+        marker = {"record": b"Night 2:", "node": b"\xa2ae", "commit": b"did:plc"}[where]
+        i = next((i for i, (_, d) in enumerate(blocks) if marker in d), 0)
+        blocks[i] = (blocks[i][0], libipld.encode_dag_cbor(value))
+        (tmp_path / "v.car").write_bytes(_frame(blocks, [root]))
+        _read(tmp_path / "v.car")
+
+    target()

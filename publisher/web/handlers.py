@@ -29,9 +29,9 @@ def read(cfg: WebConfig, visitors: Visitors, files: list[str] | None, typed: str
     try:
         with ws.busy(), visitors.reading(who, cfg):
             base, _ = jobs.check_request(base, 0, cfg)
-            m = jobs.prepare(ws, list(files or []), typed or "", base, cfg, said.append)
+            m = jobs.read_posts(ws, list(files or []), typed or "", base, cfg, said.append)
             sample = views.sample_html(ws.bot_dir)
-    except Exception as e:  # (uploads that were read are deleted by `jobs.prepare` already)
+    except Exception as e:  # (uploads that were read are deleted by `jobs.read_posts` already)
         discard_uploads(files or [])
         error = views.error_html(jobs.message_lines(e, ws, None))
         return error, "", "", "", gr.skip(), gr.Button(interactive=False), None

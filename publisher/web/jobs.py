@@ -160,7 +160,7 @@ def check_request(base_model: str, steps: float | None, cfg: WebConfig) -> tuple
     return base, n
 
 
-def prepare(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: WebConfig, say: Callable[[str], None]) -> manifest.Manifest:  # fmt: skip
+def read_posts(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: WebConfig, say: Callable[[str], None]) -> manifest.Manifest:  # fmt: skip
     """Gather, clean and tokenize uploads and typed sources into the session's bot folder.
 
     Args:
@@ -242,7 +242,7 @@ def create(visitors: Visitors, who: Visitor, ws: Workspace, uploads: list[str], 
         ticket = visitors.join(who, cfg, ready=False)
         try:
             with visitors.reading(who, cfg, wait=True, cancel=job.cancel):
-                m = prepare(ws, uploads, typed, base, cfg, job.say)
+                m = read_posts(ws, uploads, typed, base, cfg, job.say)
             opts = push_options(repo_name)
             # Before the slow part, as `hf-tweetbot publish` does: a bad token fails in seconds.
             opts.repo_id = hub.preflight(m.model_name, opts, token)

@@ -299,7 +299,7 @@ def _bluesky_upload(folder: Path) -> tuple[Path, str, str]:
 
 @pytest.mark.parametrize("upload", [_mastodon_upload, _bluesky_upload], ids=["mastodon", "bluesky"])
 def test_create_takes_a_mastodon_archive_and_a_bluesky_export(api, hub_server, monkeypatch, tmp_path, upload):  # fmt: skip
-    url, work, base = api
+    url, work, base, _, _ = api
     monkeypatch.setenv("HF_TOKEN", SECRET)
     state = reset_hub(hub_server)
     path, counts, said = upload(tmp_path)

@@ -4,7 +4,7 @@ Each run streams 5 posts (`space.streaming.stream_posts`, as the Space does) thr
 
 1. the fast decoding steps of `space/decode.py` in bf16 (on a CPU with native bf16) and in
    fp32 (what a CPU without it runs, e.g. a free Space);
-2. transformers' forward with its dynamic cache, the previous implementation, in both dtypes
+2. transformers' forward with its dynamic cache (`HF_TWEETBOT_FAST_DECODE=0`), in both dtypes
    (`HF_TWEETBOT_FAST_DECODE=0`);
 3. five sequential fp32 `pipeline("text-generation")` calls, one post each (the plain way).
 
@@ -13,8 +13,8 @@ Methods are interleaved run by run, so load from elsewhere hits all of them alik
 beside. `--guard BOT_DIR` measures instead what the copy guard adds to the
 Space's request (5 posts x 60 tokens, streamed), with and without it, interleaved run by run,
 each pair with the same seed. `--where` compares where the sampling runs: on the thread that
-loaded the model (the Space's model thread, now) or on a fresh thread per request while the
-model was loaded on the main thread (before); each is a process of its own, as the OpenMP
+loaded the model (the Space's model thread) or on a fresh thread per request while the model
+was loaded on the main thread; each is a process of its own, as the OpenMP
 thread teams it measures belong to a process, alternated run by run. Usage:
 
     python -m benchmarks.bench_generate [--model FOLDER_OR_ID] [--runs 3] [--threads N]

@@ -38,8 +38,8 @@ def train_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-GEN_LABELS = {"bf16_fast": "fast decode, bf16", "bf16_plain": "transformers, bf16 (before)",
-              "fp32_fast": "fast decode, fp32", "fp32_plain": "transformers, fp32 (before)"}  # fmt: skip
+GEN_LABELS = {"bf16_fast": "fast decode, bf16", "bf16_plain": "transformers, bf16",
+              "fp32_fast": "fast decode, fp32", "fp32_plain": "transformers, fp32"}  # fmt: skip
 
 
 def generate_table(r: dict[str, Any]) -> str:

@@ -482,7 +482,7 @@ def test_card_command_prints_what_publish_writes(tmp_path):
     assert res.stdout == written
 
 
-# --- LoRA adapters and instruct base models (hf-tweetbot issue 12) -----------------------------
+# --- LoRA adapters and instruct base models -----------------------------------------------------
 ADAPTER = {"method": "lora", "r": 8, "alpha": 16, "targets": "all-linear", "repo": "adapter"}
 
 

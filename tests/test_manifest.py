@@ -1,4 +1,4 @@
-"""bot.json: keys are only added, so files written by earlier versions still load."""
+"""bot.json: keys are only added, so an older bot.json loads, and a newer one too."""
 
 from __future__ import annotations
 

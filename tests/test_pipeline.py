@@ -74,7 +74,7 @@ def test_smollm2_on_a_slice_of_the_sample_lowers_validation_perplexity(tmp_path,
     assert manifest.load(out).base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
     card = (out / "repo" / "README.md").read_text()
     assert "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct](" in card
-    # An instruct base, trained on plain posts: the card says so (issue 12).
+    # An instruct base, trained on plain posts: the card says so.
     assert manifest.load(out).base_is_chat and "without its chat template" in card
 
 

@@ -43,7 +43,7 @@ def prefix_beside(out: Path) -> str:
 
 REPO_PREFIX = ".repo.tmp-"  # in DIR: the next DIR/repo/ being written by `train`
 UPDATE_PREFIX = ".update-"  # in DIR: the next data/, repo/ and bot.json of `hf-tweetbot update`
-# What earlier versions staged in DIR, without locks (`.repo-xxxx`, `.repo-old-PID`, ...).
+# Unlocked staging names that may be found in DIR (`.repo-xxxx`, `.repo-old-PID`, ...), swept too.
 LEGACY_PREFIXES = (".repo-", ".data.old-", ".avatars.old-")
 
 

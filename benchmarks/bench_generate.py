@@ -10,7 +10,10 @@ Each run streams 5 posts (`space.streaming.stream_posts`, as the Space does) thr
 
 Methods are interleaved run by run, so load from elsewhere hits all of them alike; medians of
 `--runs` runs after one warm-up each; the time to fuse and pack the weights at load is reported
-beside. `--guard BOT_DIR` measures instead what the copy guard adds to the
+beside. The fast methods are also run without the UTF-8 constraint (`space/utf8.py`: only
+tokens that keep a post valid UTF-8 are drawn), on the same model in the same round, so its
+cost is measured side by side (`--utf8` measures that alone, more runs). `--guard BOT_DIR`
+measures instead what the copy guard adds to the
 Space's request (5 posts x 60 tokens, streamed), with and without it, interleaved run by run,
 each pair with the same seed. `--where` compares where the sampling runs: on the thread that
 loaded the model (the Space's model thread) or on a fresh thread per request while the model
@@ -19,6 +22,7 @@ thread teams it measures belong to a process, alternated run by run. Usage:
 
     python -m benchmarks.bench_generate [--model FOLDER_OR_ID] [--runs 3] [--threads N]
     python -m benchmarks.bench_generate --guard bots/wrencalloway [--runs 10]
+    python -m benchmarks.bench_generate --utf8 [--model FOLDER] [--runs 10]
     python -m benchmarks.bench_generate --where [--runs 5] [--fp32]
 """
 
@@ -43,9 +47,11 @@ from publisher.space import decode, fast_decode, model_thread, sampling, streami
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
-# The issue's aims on 2 cores: total seconds per dtype, and seconds to the first token.
+# The aims on 2 cores: total seconds per dtype, and seconds to the first token.
 AIMS = {"bf16": 1.0, "fp32": 1.5, "first_token": 0.1}
 METHODS = ("bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain")
+# The fast methods again, drawing from the whole vocabulary (no UTF-8 constraint).
+ANY_BYTES = {"bf16_fast_any": "bf16_fast", "fp32_fast_any": "fp32_fast"}
 
 
 def default_model() -> str:
@@ -55,11 +61,12 @@ def default_model() -> str:
     return resolve("smollm2")
 
 
-def streamed(model: Any, tok: Any) -> tuple[float, float]:
+def streamed(model: Any, tok: Any, valid_utf8: bool = True, seed: int | None = None) -> tuple[float, float]:  # fmt: skip
     """(seconds to the first streamed token, seconds in all) of one 5 × 60 request."""
     t = time.perf_counter()
     first = None
-    for _ in streaming.stream_posts(model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=False):
+    for _ in streaming.stream_posts(model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=False,
+                                    valid_utf8=valid_utf8, seed=seed):  # fmt: skip
         first = first or time.perf_counter() - t
     return first or 0.0, time.perf_counter() - t
 
@@ -95,14 +102,16 @@ def bench(model_id: str, repeats: int, say: Any = print, sequential: bool = True
         ("products": the fast methods' matrix products alone, see `products`).
     """
     models = {m: load(model_id, m) for m in METHODS}
+    models.update({m: models[of] for m, of in ANY_BYTES.items()})
+    order = [*METHODS, *ANY_BYTES]
     runs: dict[str, dict[str, Any]] = {
-        m: {"first_token": [], "total": [], "prepare": models[m][2], "products": []}
-        for m in METHODS
+        m: {"first_token": [], "total": [], "prepare": models[m][2], "products": []} for m in order
     }
     for i in range(repeats + 1):
-        for m in METHODS:  # interleaved: each run of each method meets the same load
-            first, total = streamed(*models[m][:2])
-            floor = model_thread.run(products, models[m][0]) if m.endswith("fast") else None
+        for m in order:  # interleaved: each run of each method meets the same load
+            first, total = streamed(*models[m][:2], valid_utf8=m not in ANY_BYTES, seed=i)
+            fast = m.endswith("fast")
+            floor = model_thread.run(products, models[m][0]) if fast else None
             if i:  # run 0 warms up
                 runs[m]["first_token"].append(first)
                 runs[m]["total"].append(total)
@@ -159,6 +168,31 @@ def sequential_pipeline(model_id: str, tok: Any) -> Callable[[], None]:
             pipe(text, pad_token_id=tok.eos_token_id, **kw)
 
     return run
+
+
+def utf8_cost(model_id: str, runs: int, say: Any = print) -> dict[str, list[float]]:
+    """The Space's request with and without the UTF-8 constraint, interleaved, same seeds.
+
+    Args:
+        model_id: model folder (SmolLM2 by default).
+        runs: timed pairs after one warm-up pair.
+        say: where the result lines go.
+
+    Returns:
+        {"constrained": [...], "any_bytes": [...]} seconds per run.
+    """
+    model, tok = model_thread.run(sampling.load_bot, model_id)
+    out: dict[str, list[float]] = {"constrained": [], "any_bytes": []}
+    for i in range(runs + 1):
+        for name in out:
+            total = streamed(model, tok, valid_utf8=name == "constrained", seed=i)[1]
+            if i:
+                out[name].append(total)
+    for stat in (statistics.median, statistics.mean):
+        a, b = stat(out["any_bytes"]), stat(out["constrained"])
+        say(f"{N} posts x {TOKENS} tokens, {runs} runs, {stat.__name__}: any token {a:.3f} s, "
+            f"valid UTF-8 only {b:.3f} s, cost {100 * (b / a - 1):+.1f}%")  # fmt: skip
+    return out
 
 
 def guard_cost(bot_dir: str, runs: int, say: Any = print) -> dict[str, Any]:
@@ -251,6 +285,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--skip-pipeline", action="store_true", help="skip the slow fp32 baseline")
     ap.add_argument("--guard", metavar="BOT_DIR", help="measure the copy guard's cost instead")
+    ap.add_argument("--utf8", action="store_true", help="measure the UTF-8 constraint's cost")
     ap.add_argument("--where", action="store_true", help="compare the thread sampling runs on")
     ap.add_argument("--fp32", action="store_true", help="--where: an fp32 model (default bf16)")
     ap.add_argument("--one", choices=["model_thread", "request_thread"], help=argparse.SUPPRESS)
@@ -261,6 +296,9 @@ def main() -> None:
         guard_cost(args.guard, args.runs)
         return
     model_id = args.model or default_model()
+    if args.utf8:
+        utf8_cost(model_id, args.runs)
+        return
     if args.one:
         one_process(model_id, args.one, bf16=not args.fp32)
         return
@@ -273,12 +311,21 @@ def main() -> None:
     print(f"{'method':<32} {'first token':>12} {'total':>8} {'aim':>6} {'prepare':>8}")
     for m, r in res["methods"].items():
         aim = AIMS[m.split("_")[0]] if m.endswith("fast") else None
-        row(m.replace("_", ", "), statistics.median(r["first_token"]),
-            statistics.median(r["total"]), aim, r["prepare"])  # fmt: skip
+        name = m.replace("_any", ", any token").replace("_", ", ")
+        row(name, statistics.median(r["first_token"]), statistics.median(r["total"]), aim,
+            r["prepare"] if m not in ANY_BYTES else None)  # fmt: skip
         if r["products"]:
             row(f"  {m.split('_')[0]}: products alone", None, statistics.median(r["products"]))
     if res["sequential"]:
         row("5 sequential pipeline calls (fp32)", None, statistics.median(res["sequential"]))
+    for m, of in ANY_BYTES.items():
+        print(f"UTF-8 constraint, {of.replace('_', ', ')}: {100 * utf8_share(res, of, m):+.1f}%")
+
+
+def utf8_share(res: dict[str, Any], constrained: str, any_bytes: str) -> float:
+    """What the UTF-8 constraint adds to a request, as a share of its time without (medians)."""
+    a = statistics.median(res["methods"][any_bytes]["total"])
+    return statistics.median(res["methods"][constrained]["total"]) / a - 1
 
 
 def row(name: str, first: float | None, total: float, aim: float | None = None, prep: float | None = None) -> None:  # fmt: skip

@@ -39,7 +39,9 @@ def train_table(r: dict[str, Any]) -> str:
 
 
 GEN_LABELS = {"bf16_fast": "fast decode, bf16", "bf16_plain": "transformers, bf16",
-              "fp32_fast": "fast decode, fp32", "fp32_plain": "transformers, fp32"}  # fmt: skip
+              "fp32_fast": "fast decode, fp32", "fp32_plain": "transformers, fp32",
+              "bf16_fast_any": "fast decode, bf16, any token",
+              "fp32_fast_any": "fast decode, fp32, any token"}  # fmt: skip
 
 
 def generate_table(r: dict[str, Any]) -> str:
@@ -55,6 +57,10 @@ def generate_table(r: dict[str, Any]) -> str:
         if "products" in x:
             lines.append(f"| its matrix products alone: {GEN_LABELS.get(m, m)} | - | "
                          f"{_s(x['products'], '{:.2f}')} | |")  # fmt: skip
+    for m, x in r["methods"].items():
+        if "utf8_cost" in x:
+            lines.append(f"| the UTF-8 constraint's cost: {GEN_LABELS.get(m, m)} | | "
+                         f"{100 * x['utf8_cost']:+.1f}% | |")  # fmt: skip
     s = r["seconds"]
     lines += [
         f"| 5 sequential pipeline calls (fp32) | - | {_s(s['sequential'], '{:.2f}')} | |",

@@ -124,6 +124,8 @@ def do_generate(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict
     for m, r in res["methods"].items():
         if r["products"]:  # the floor: the fast steps' matrix products alone
             methods[m]["products"] = spread(r["products"])
+    for m, of in bench_generate.ANY_BYTES.items():  # what keeping posts valid UTF-8 costs
+        methods[of]["utf8_cost"] = bench_generate.utf8_share(res, of, m)
     # What the Space runs here: bf16 where the CPU has it natively, fp32 elsewhere.
     native = "bf16" if res["native_bf16"] else "fp32"
     seconds = {"first_token": methods[f"{native}_fast"]["first_token"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +272,9 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
 def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = None) -> manifest.Metrics:  # fmt: skip
     """Fine-tune, measure, then write the card and thumbnail: `DIR/repo/` is then complete.
 
+    The epoch is chosen as training goes (`quality.epochs`): `cfg.epochs` is then the most
+    epochs, and the weights kept are those a person would choose (`--keep-last`: the last).
+
     Args:
         bot_dir: a prepared bot folder.
         cfg: a `TrainConfig`.
@@ -282,7 +285,10 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = No
         Training's metrics.
     """
     from . import train
+    from .quality.epochs import EpochJudge
 
+    if cfg.judge is None:
+        cfg = replace(cfg, judge=EpochJudge)
     metrics = train.train(bot_dir, cfg)
     if is_main_process():
         say(

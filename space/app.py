@@ -167,6 +167,7 @@ def respond(
 
 def _bot_page(bot: Bot) -> gr.Blocks:
     info = bot.info
+    own = sampling.bot_setting(bot.model)  # the bot's fitted sampling (generation_config.json)
     with gr.Blocks(title=f"{info.names} — AI bot", analytics_enabled=False) as demo:
         gr.HTML(f"<style>{ui.CSS}</style>{ui.header_html(info)}", elem_id="tb-header")
         with gr.Row():
@@ -185,10 +186,8 @@ def _bot_page(bot: Bot) -> gr.Blocks:
                     1, MAX_POSTS, value=5, step=1, label="Number of posts", elem_id="tb-n"
                 )
                 with gr.Accordion("Sampling", open=False):
-                    temp = gr.Slider(
-                        0.1, 2.0, value=sampling.DEFAULTS["temperature"], label="Temperature"
-                    )
-                    top_p = gr.Slider(0.1, 1.0, value=sampling.DEFAULTS["top_p"], label="Top-p")
+                    temp = gr.Slider(0.1, 2.0, value=own["temperature"], label="Temperature")
+                    top_p = gr.Slider(0.1, 1.0, value=own["top_p"], label="Top-p")
                     length = gr.Slider(
                         8, MAX_NEW_TOKENS, value=60, step=1, label="Maximum length (tokens)"
                     )

@@ -221,8 +221,11 @@ def quality_summary(q: dict[str, Any] | None) -> str | None:
         return None
     on = (q.get("guard") or {}).get("enabled", True)
     where = "the copy guard draws those again" if on else "copies are allowed for this bot"
+    span = f"{q.get('span_tokens', 10)} or more tokens"
+    if q.get("span_chars"):
+        span += f" and {q['span_chars']} or more characters"
     return (
         f"Measured on {q.get('samples')} sample posts: {mem['copied_span_rate']:.0%} repeated "
-        f"{q.get('span_tokens', 10)} or more tokens of a real post ({where}); "
+        f"{span} of a real post ({where}); "
         f"{mem['exact_copy_rate']:.0%} were a real post word for word."
     )

@@ -15,7 +15,7 @@ and GPT-2) with ~20 operations per layer:
 - grouped-query attention without repeating keys (the heads sharing a key/value head are passed
   as its queries), in fp32; RoPE on queries and keys at once, from a table; fused RMSNorm.
 
-Measured side by side, `make bench`, in the README. Anything else (another architecture, RoPE
+Measured side by side, `make bench`, in docs/performance.md. Anything else (another architecture, RoPE
 scaling, a GPU) runs through transformers (`HFStepper`), as does everything when
 `HF_TWEETBOT_FAST_DECODE=0`. Every stepper has the same four methods. Where the steps run
 matters as much as what they compute: `model_thread.py`.

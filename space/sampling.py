@@ -8,6 +8,7 @@ model the per-step overhead of `generate` (logits processors over a 49k vocabula
 criteria, bookkeeping) is a third of the time. The loop prefills the prompt once, repeats the
 KV cache for the `n` posts, samples with top-k then top-p on the k best tokens only, and drops a
 post from the batch as soon as it ends (EOS or a newline: posts are cut at the first newline).
+Only tokens that keep a post valid UTF-8 are drawn (`utf8.py`): no post shows U+FFFD.
 Each model pass is one step of `decode.py`: fused, pre-packed weights and a static cache for
 GPT-2 and Llama-like bots (about twice as fast on this CPU), transformers' forward otherwise.
 """
@@ -23,8 +24,10 @@ import torch
 
 try:
     from . import decode
+    from .utf8 import Utf8Rows, Utf8Table
 except ImportError:  # `python app.py` in a Space: the sibling modules are top-level
     import decode  # type: ignore[no-redef]
+    from utf8 import Utf8Rows, Utf8Table  # type: ignore[no-redef]
 
 # Every character `str.splitlines` breaks on: a post is one line, whatever the model emits.
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -39,6 +42,24 @@ DEFAULTS: dict[str, Any] = {
 }
 # transformers' default top-k, which huggingtweets' samples also went through.
 TOP_K = 50
+
+
+def bot_setting(model: Any) -> dict[str, Any]:
+    """The bot's own sampling: its `generation_config.json` (fitted by `hf-tweetbot eval`).
+
+    A model whose generation config does not sample gets huggingtweets' (temperature 1,
+    top-p 0.95, top-k 50).
+
+    Returns:
+        {"temperature", "top_p", "top_k"}.
+    """
+    gen = getattr(model, "generation_config", None)
+    if gen is None or not getattr(gen, "do_sample", False):
+        return {"temperature": DEFAULTS["temperature"], "top_p": DEFAULTS["top_p"], "top_k": TOP_K}
+    temperature, top_p, top_k = gen.temperature, gen.top_p, gen.top_k
+    return {"temperature": float(DEFAULTS["temperature"] if temperature is None else temperature),
+            "top_p": float(1.0 if top_p is None else top_p),
+            "top_k": int(0 if top_k is None else top_k)}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -89,11 +110,14 @@ def load_bot(
     else:
         model = _merged_adapter(model_id, base or os.environ.get(BASE_ENV) or named_base, dtype)
     model = model.to(device).eval()
+    if named_base is not None:  # the adapter repo's own sampling, not its base model's
+        model.generation_config = _generation_config(model_id, model.generation_config)
     decode.build_fast_path(model)  # fuse and pack the weights now, not in the first request
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     stop_ids(tokenizer)  # decodes the whole vocabulary once (~0.3 s): not in the first request
+    Utf8Table.of(tokenizer)  # every token's bytes (~0.2 s), likewise
     return model, tokenizer
 
 
@@ -118,6 +142,16 @@ def adapter_base(model_id: str) -> str | None:
             return None
     with open(path, encoding="utf-8") as f:
         return str(json.load(f)["base_model_name_or_path"])
+
+
+def _generation_config(model_id: str, fallback: Any) -> Any:
+    """The repo's `generation_config.json`, or `fallback` when it has none."""
+    from transformers import GenerationConfig
+
+    try:
+        return GenerationConfig.from_pretrained(model_id)
+    except (OSError, ValueError):
+        return fallback
 
 
 def _merged_adapter(model_id: str, base: str, dtype: Any) -> Any:
@@ -165,11 +199,13 @@ def sample_next(
     top_p: float,
     top_k: int = TOP_K,
     generator: torch.Generator | None = None,
+    valid: Utf8Rows | None = None,
 ) -> torch.Tensor:
     """Draw one token per row with temperature, top-k and top-p (nucleus) sampling.
 
     Top-p runs on the `top_k` best logits only: sorting 50 values instead of 49k per row is
-    what makes it cheap, and it is what `generate` does with its default `top_k=50`.
+    what makes it cheap, and it is what `generate` does with its default `top_k=50`. With
+    `valid`, the k best are those among the tokens that keep each row's text valid UTF-8.
 
     Args:
         logits: (batch, vocab) scores of the next token.
@@ -177,6 +213,7 @@ def sample_next(
         top_p: keep the smallest set of tokens whose probability reaches `top_p`.
         top_k: keep at most this many tokens (0 or less: the whole vocabulary).
         generator: a seeded generator for reproducible draws.
+        valid: the rows' UTF-8 state (`utf8.py`): only tokens that continue it are drawn.
 
     Returns:
         (batch,) token ids.
@@ -185,6 +222,8 @@ def sample_next(
     # A positive temperature keeps the order, so the k best are picked from the raw logits and
     # only those k are converted and scaled (not the whole vocabulary, twice, at every token).
     vals, idx = torch.topk(logits, k, dim=-1)  # sorted, best first
+    if valid is not None:
+        vals, idx = valid.restrict(logits, vals, idx, k)
     probs = torch.softmax(vals.float() / max(float(temperature), 1e-3), dim=-1)
     if top_p < 1.0:
         # Drop a token when the tokens before it already reach top_p (the best one always stays).
@@ -220,12 +259,13 @@ def sample_ids(
     prompt: str = "",
     n: int = 5,
     max_new_tokens: int = 60,
-    temperature: float = DEFAULTS["temperature"],
-    top_p: float = DEFAULTS["top_p"],
-    top_k: int = TOP_K,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
     streamer: Any = None,
     seed: int | None = None,
     stop_early: bool = True,
+    valid_utf8: bool = True,
 ) -> list[list[int]]:
     """Sample `n` continuations of `prompt` in one batch; return the new token ids of each.
 
@@ -235,18 +275,24 @@ def sample_ids(
         prompt: the beginning of every post ("" starts from the EOS token alone).
         n: how many posts.
         max_new_tokens: the most tokens added to the prompt.
-        temperature: sampling temperature.
-        top_p: nucleus sampling threshold.
-        top_k: sample among the k most likely tokens only.
+        temperature: sampling temperature (None: the bot's own, `bot_setting`).
+        top_p: nucleus sampling threshold (None: the bot's own).
+        top_k: sample among the k most likely tokens only (None: the bot's own).
         streamer: a transformers streamer; like `generate`, it gets the prompt ids first, then
             the (n,) new tokens of each step (rows that ended repeat EOS).
         seed: make sampling reproducible.
         stop_early: drop a post from the batch at EOS or a newline (False: always run
             `max_new_tokens` steps, for benchmarks).
+        valid_utf8: draw only tokens that keep each post valid UTF-8, ending on a whole
+            character (`utf8.py`); False draws from the whole vocabulary (for benchmarks).
 
     Returns:
         `n` lists of new token ids, each ending before its EOS/newline token.
     """
+    own = bot_setting(model)
+    temperature = own["temperature"] if temperature is None else temperature
+    top_p = own["top_p"] if top_p is None else top_p
+    top_k = own["top_k"] if top_k is None else top_k
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     text = build_prompt(tokenizer, prompt)
     ids = tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
@@ -255,6 +301,7 @@ def sample_ids(
     eos = int(tokenizer.eos_token_id)
     min_new = min(DEFAULTS["min_length"], int(max_new_tokens))
     state = decode.stepper(model)
+    valid = Utf8Table.of(tokenizer).rows(n, int(max_new_tokens)) if valid_utf8 else None
     out: list[list[int]] = [[] for _ in range(n)]
     live = list(range(n))  # rows of `out` still in the batch, in batch order
     if streamer is not None:
@@ -266,7 +313,9 @@ def sample_ids(
         for step in range(int(max_new_tokens)):
             if step < min_new:  # huggingtweets' min_length: no EOS (nor newline) too early
                 logits = logits.index_fill(-1, stops.to(logits.device), float("-inf"))
-            nxt = sample_next(logits, temperature, top_p, top_k, gen).cpu()
+            nxt = sample_next(logits, temperature, top_p, top_k, gen, valid).cpu()
+            if valid is not None:
+                valid.advance(nxt)
             ended = (
                 torch.isin(nxt, stops) if stop_early else torch.zeros_like(nxt, dtype=torch.bool)
             )
@@ -285,6 +334,8 @@ def sample_ids(
                 break
             if len(keep) < len(live):
                 state.keep(keep)
+                if valid is not None:
+                    valid.keep(keep)
                 live = [live[i] for i in keep.tolist()]
                 nxt = nxt[keep]
             logits = state.step(nxt)
@@ -301,7 +352,7 @@ def generate_posts(model: Any, tokenizer: Any, prompt: str = "", **kw: Any) -> l
         tokenizer: its tokenizer.
         prompt: the beginning of every post ("" starts from the EOS token alone).
         **kw: `n`, `max_new_tokens`, `temperature`, `top_p`, `top_k`, `streamer`, `seed`,
-            `stop_early`, as for `sample_ids`.
+            `stop_early`, `valid_utf8`, as for `sample_ids`.
 
     Returns:
         The posts, each the prompt plus its continuation, cut at the first newline.

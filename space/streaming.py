@@ -15,9 +15,11 @@ from transformers.generation.streamers import BaseStreamer
 try:
     from . import model_thread
     from .sampling import generate_posts, post_text
+    from .utf8 import Utf8Table
 except ImportError:  # `python app.py` in a Space: the sibling modules are top-level
     import model_thread  # type: ignore[no-redef]
     from sampling import generate_posts, post_text  # type: ignore[no-redef]
+    from utf8 import Utf8Table  # type: ignore[no-redef]
 
 
 class FirstPostStreamer(BaseStreamer):
@@ -25,7 +27,8 @@ class FirstPostStreamer(BaseStreamer):
 
     It follows transformers' `BaseStreamer` protocol (`put`, `end`); each `put` after the prompt
     brings the whole batch's new tokens, of which only row 0 is decoded. Iterating yields the
-    first post's text after each token, until sampling ends.
+    first post's text after each token that ends on a whole character (a token can hold the
+    first bytes of an emoji, whose last bytes come with the next one), until sampling ends.
 
     Args:
         tokenizer: the bot's tokenizer.
@@ -41,6 +44,8 @@ class FirstPostStreamer(BaseStreamer):
         self.done = False
         self.queue: queue.Queue[str | None] = queue.Queue()
         self._prompt_seen = False
+        self._table = Utf8Table.of(tokenizer)
+        self._state = 0  # where row 0 stands in a UTF-8 sequence
         self.cancelled = False  # set by the reader to stop sampling early
 
     def put(self, value: torch.Tensor) -> None:
@@ -54,8 +59,9 @@ class FirstPostStreamer(BaseStreamer):
             self.done = True  # row 0 ended; later steps only concern the other posts
             return
         self.ids.append(tok)
-        text = post_text(self.tokenizer, self.prompt, self.ids)
-        self.queue.put(text)
+        self._state = self._table.next_state(self._state, tok)
+        if self._state == 0:
+            self.queue.put(post_text(self.tokenizer, self.prompt, self.ids))
 
     def end(self) -> None:
         self.done = True

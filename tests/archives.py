@@ -59,6 +59,39 @@ CHINESE = [
     "明天要早起，所以今晚早点休息。",
 ]
 
+# A fictional Berlin translator who posts in four languages and emoji: English, German (umlauts,
+# ß), Russian (Cyrillic) and Japanese (kana and kanji, no spaces).
+POLYGLOT = [
+    "Finished the subtitles for the documentary at last 🎬",
+    "The tram was late again, so I read half a novel on the platform.",
+    "Coffee first, then the contract with forty pages of footnotes ☕",
+    "Does anyone know a good bakery near Kreuzberg that opens before seven?",
+    "Heute ist es grau und nass, aber der Bäcker hatte noch Brezeln übrig 🥨",
+    "Meine Übersetzung ist endlich fertig, jetzt brauche ich einen Spaziergang.",
+    "Die Straßenbahn fährt schon wieder nicht, also gehe ich zu Fuß durch den Schnee ❄️",
+    "Größte Freude des Tages: ein Brief von meiner Großmutter aus Köln.",
+    "Сегодня весь день переводила письма, глаза уже не видят 😅",
+    "Купила на рынке свежую клубнику, пахнет настоящим летом 🍓",
+    "Вечером гуляли по набережной, и ветер был очень тёплый.",
+    "Мой кот снова спит на словаре, работать невозможно 🐈",
+    "今日は一日中翻訳をしていました。少し疲れました 🍵",
+    "駅の近くに新しいパン屋さんができて、とても嬉しいです。",
+    "週末は友達と美術館に行く予定です 🎨",
+    "雨の日は家で本を読むのが一番好きです 📚",
+]
+
+
+def polyglot_archive(path: Path) -> Path:
+    """Wren Calloway's sample posts with posts in five other languages among them, each once.
+
+    The sample's 404 English posts (retweets and short ones included), and the Ukrainian,
+    Chinese and four-language posts above: emoji, umlauts, Cyrillic, kana and Han in one
+    archive, no post repeated (real people seldom repeat themselves).
+    """
+    posts = [*sample.POSTS, *UKRAINIAN, *CHINESE, *POLYGLOT]
+    random.Random(5).shuffle(posts)
+    return write_archive(path, "wrenpolyglot", "Wren Calloway", posts)
+
 
 def combos(sentences: list[str], n: int, seed: int = 0, sep: str = " ") -> list[str]:
     """`n` distinct posts, each two different sentences joined by `sep`."""

@@ -32,8 +32,11 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     assert train["methods"]["hf_fp32"]["vs_huggingtweets"] == 1.0
     gen = json.loads((out / "generate.json").read_text())
     assert gen["seconds"]["first_token"]["median"] <= gen["seconds"]["batched"]["median"]
-    assert set(gen["methods"]) == {"bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain"}
+    assert set(gen["methods"]) == {"bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain",
+                                   "bf16_fast_any", "fp32_fast_any"}  # fmt: skip
     assert "| fast decode, fp32 |" in printed and "< 1.5 s" in printed
+    assert "| the UTF-8 constraint's cost: fast decode, bf16 |" in printed
+    assert isinstance(gen["methods"]["fp32_fast"]["utf8_cost"], float)
     floor = gen["methods"]["fp32_fast"]["products"]["median"]
     assert 0 < floor < gen["methods"]["fp32_fast"]["total"]["median"]
     assert "| its matrix products alone: fast decode, bf16 |" in printed

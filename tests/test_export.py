@@ -175,6 +175,22 @@ def test_modelfile_and_hub_files_carry_the_bots_sampling(tiny_llama_1024, tmp_pa
     assert set(hub_files(bot, say=lambda _: None)) == {path.name, "template", "params"}
 
 
+def test_the_sampling_fitted_by_eval_reaches_the_modelfile_and_the_gguf(tiny_llama_1024, tmp_path):
+    import gguf
+
+    from publisher.quality.sampling_search import write_setting
+
+    bot = make_bot(tmp_path, tiny_llama_1024)
+    write_setting(bot / "repo", {"temperature": 1.1, "top_p": 0.9, "top_k": 50})
+    path = export(bot, ExportOptions(), say=lambda _: None)
+    params = dict(c for c in parse_modelfile((path.parent / "Modelfile").read_text()))
+    assert (params["temperature"], params["top_p"]) == ("1.1", "0.9")
+    assert json.loads((path.parent / "params").read_text())["temperature"] == 1.1
+    fields = gguf.GGUFReader(path).fields
+    assert round(fields["general.sampling.temp"].contents(), 6) == 1.1
+    assert round(fields["general.sampling.top_p"].contents(), 6) == 0.9
+
+
 def test_export_cli_needs_a_format_and_a_trained_bot(tmp_path, tiny_llama_1024, capsys):
     bot = make_bot(tmp_path, tiny_llama_1024)
     assert cli.main(["export", str(bot)]) == 2

@@ -36,7 +36,7 @@ def copier(tmp_path_factory, tiny_model):
     bot = root / "bot"
     assert cli.main(["prepare", f"ada={src}", "--base-model", str(tiny_model), "--out", str(bot),
                      "--block-size", "128"]) == 0  # fmt: skip
-    assert cli.main(["train", str(bot), "--max-steps", "200", "--lr", "1e-2",
+    assert cli.main(["train", str(bot), "--max-steps", "200", "--lr", "1e-2", "--keep-last",
                      "--eval-samples", "20", "--mixed-precision", "no"]) == 0  # fmt: skip
     return bot
 
@@ -119,7 +119,9 @@ def test_card_with_full_metadata_reports_the_rates(copier):
     from publisher import card
 
     full = card.render_bot_card(copier, full_metadata=True)
-    assert "## Quality" in full and "Samples repeating 10+ tokens of a training post" in full
+    assert (
+        "## Quality" in full and "Samples repeating a span of a training post (10+ tokens" in full
+    )
     assert "## Quality" not in card.render_bot_card(copier, full_metadata=False)
 
 

@@ -44,8 +44,8 @@ def test_training_lowers_validation_loss_and_writes_the_repo(prepared_bot):
 def test_resume_continues_from_the_last_checkpoint(prepared_bot, monkeypatch):
     real_save = train_io.Checkpoints.save
 
-    def crash_after_first_checkpoint(self, accelerator, step):
-        real_save(self, accelerator, step)
+    def crash_after_first_checkpoint(self, accelerator, step, extra=None):
+        real_save(self, accelerator, step, extra)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(train_io.Checkpoints, "save", crash_after_first_checkpoint)
@@ -175,7 +175,7 @@ def test_kill_9_while_training_then_resume_ends_with_the_same_weights(prepared_b
     killed = tmp_path / "killed"
     shutil.copytree(prepared_bot, killed)
     args = ["--max-steps", str(steps), "--checkpoint-every", str(every), "--mixed-precision",
-            "no", "--report-to", "none"]  # fmt: skip
+            "no", "--report-to", "none", "--keep-last"]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "publisher.cli", "train", str(killed), *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

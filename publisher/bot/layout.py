@@ -39,6 +39,7 @@ ENTRIES = frozenset({MANIFEST, DATA, REPO, CHECKPOINTS, RAW, AVATARS, EXPORT, RU
 
 # In a model repo.
 MODEL_CONFIG = "config.json"
+GENERATION_CONFIG = "generation_config.json"  # the bot's own sampling
 CARD = "README.md"
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"

@@ -122,6 +122,10 @@ class Manifest:
     quality: dict[str, Any] | None = None
     # mask_mentions, mentions_masked (prepare); allow_copies (the copy guard is off).
     privacy: dict[str, Any] = field(default_factory=dict)
+    # The epoch chosen in training (`train/choice.py`): per-measurement curves (perplexity,
+    # copy rate, blind test), the rule, what was kept and why training stopped; None when the
+    # run measured nothing.
+    training: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +153,7 @@ class Manifest:
                 updates=d.get("updates") or [],
                 gguf_files=list(d.get("gguf_files") or []),
                 privacy=d.get("privacy") or {},
+                training=d.get("training"),
             )
             return cls(**known, extra=extra)
         except (KeyError, TypeError, AttributeError) as e:

@@ -161,11 +161,13 @@ def quality_rows(q: dict[str, Any] | None) -> list[tuple[str, str]]:
         return []
     ppl, mem, var, tok, guard = (q.get(k) or {} for k in
                                  ("perplexity", "memorisation", "variety", "tokenizer", "guard"))  # fmt: skip
-    span = q.get("span_tokens", 10)
+    span = f"{q.get('span_tokens', 10)}+ tokens"
+    if q.get("span_chars"):
+        span += f" and {q['span_chars']}+ characters"
     rows = [
         ("Perplexity per held-out post, base model → this model",
          f"{_fmt(ppl.get('base')) or 'n/a'} → {_fmt(ppl.get('bot')) or 'n/a'}"),
-        (f"Samples repeating {span}+ tokens of a training post", f"{mem['copied_span_rate']:.0%}"),
+        (f"Samples repeating a span of a training post ({span})", f"{mem['copied_span_rate']:.0%}"),
         ("Samples equal to a training post", f"{mem['exact_copy_rate']:.0%}"),
         ("Longest run of tokens shared with a training post", str(mem["longest_span"])),
         ("Distinct-2, samples / real posts",
@@ -174,6 +176,46 @@ def quality_rows(q: dict[str, Any] | None) -> list[tuple[str, str]]:
         ("Copy guard", "on: samples repeating a training post are drawn again"
          if guard.get("enabled") else "off"),
     ]  # fmt: skip
+    return rows + _blind_rows(q.get("blind_test") or {}, q.get("sampling") or {})
+
+
+def _blind_rows(blind: dict[str, Any], fitted: dict[str, Any]) -> list[tuple[str, str]]:
+    """The blind test and the sampling fitted to the bot, as card rows."""
+    if blind.get("accuracy") is None:
+        return []
+    size = blind.get("lengths") or {}
+    rows = [
+        ("Blind test: a style classifier tells samples from held-out posts (50%: indistinguishable)",
+         f"{blind['accuracy']:.0%} ({blind['posts']} posts each)"),
+        ("Post length in characters, median: held-out posts / samples (KS distance)",
+         f"{size.get('median_real', 0):.0f} / {size.get('median_bot', 0):.0f} "
+         f"({size.get('distance', 0):.2f})"),
+    ]  # fmt: skip
+    if fitted.get("default"):
+        d, f = fitted["default"], fitted["fitted"]
+        value = (f"{f['temperature']:g}, {f['top_p']:g} (blind test {d['blind_test']:.0%} → "
+                 f"{f['blind_test']:.0%})" if f != d else
+                 f"{f['temperature']:g}, {f['top_p']:g} (huggingtweets': no setting did clearly better)")  # fmt: skip
+        rows.append(("Sampling of this model: temperature, top-p", value))
+    return rows
+
+
+def sampling_of(m: Manifest) -> dict[str, Any]:
+    """The bot's sampling (fitted by `eval`, else huggingtweets'), for the widget's parameters."""
+    fitted = ((m.quality or {}).get("sampling") or {}).get("fitted") or {}
+    return {"temperature": fitted.get("temperature", 1.0), "top_p": fitted.get("top_p", 0.95),
+            "top_k": fitted.get("top_k", 50)}  # fmt: skip
+
+
+def training_rows(t: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Each measurement of the epoch choice (`train/choice.py`) as a row of the card's table."""
+    rows = []
+    for c in (t or {}).get("curves") or []:
+        blind = c.get("blind_test")
+        rows.append({"epoch": f"{c['epoch']:g}", "perplexity": f"{c['perplexity']:.2f}",
+                     "copies": f"{c['copy_rate']:.0%}",
+                     "blind": "n/a" if blind is None else f"{blind:.0%}",
+                     "kept": "kept" if t and t.get("kept", {}).get("step") == c["step"] else ""})  # fmt: skip
     return rows
 
 
@@ -206,6 +248,9 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
         # An adapter repo needs its base's Hub id in the metadata: the Hub and peft read it.
         "adapter_repo": bool(m.adapter and m.adapter.get("repo") == "adapter" and base["hub_id"]),
         "quality": quality_rows(m.quality),
+        "sampling": sampling_of(m),
+        "training": m.training,
+        "training_rows": training_rows(m.training),
     }
 
 

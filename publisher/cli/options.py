@@ -33,7 +33,10 @@ def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options of `train`, shared with `publish`."""
     opts = [
-        click.option("--epochs", default=4, show_default=True, type=click.IntRange(1)),
+        click.option("--epochs", default=None, type=click.IntRange(1), help="The most epochs (default 8): training keeps the epoch whose posts pass best for the person's, and stops once 2 measurements in a row were no better. `update`: exactly N (default 4)."),
+        click.option("--keep-last", is_flag=True, help="Train exactly --epochs (or --max-steps) and keep the last weights; each epoch is still measured."),
+        click.option("--patience", default=2, show_default=True, type=click.IntRange(1), help="Measurements without better weights before training stops."),
+        click.option("--measure-every", default=0, show_default=True, type=click.IntRange(0), help="Optimizer steps between measurements (0: every epoch's end, at most 500 steps apart)."),
         click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
         click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
         click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
@@ -74,7 +77,7 @@ def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options of the measurement after training (`train`, `publish`)."""
     opts = [
         click.option("--eval-samples", default=100, show_default=True, type=click.IntRange(0), help="Posts drawn to measure memorisation and variety (0: skip)."),
-        click.option("--allow-copies/--no-allow-copies", default=None, help="Turn the copy guard off (on) for good: posts repeating 10+ tokens of a real post are shown. Default: as recorded in bot.json (on)."),
+        click.option("--allow-copies/--no-allow-copies", default=None, help="Turn the copy guard off (on) for good: posts repeating a span of a real post (10+ tokens and as many characters as 10 tokens of English) are shown. Default: as recorded in bot.json (on)."),
     ]  # fmt: skip
     return _stack(f, opts)
 

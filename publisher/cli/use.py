@@ -22,13 +22,11 @@ from .group import cli
     "-n", "num", default=5, show_default=True, type=click.IntRange(1, 200), help="How many posts."
 )
 @click.option("--max-new-tokens", default=60, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.01, 5))
-@click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.01, 1))
+@click.option("--temperature", default=None, type=click.FloatRange(0.01, 5), help="Default: the bot's own (its generation_config.json, fitted by `eval`).")  # fmt: skip
+@click.option("--top-p", default=None, type=click.FloatRange(0.01, 1), help="Default: the bot's own.")  # fmt: skip
 @click.option("--seed", default=None, type=int)
-@click.option(
-    "--allow-copies", is_flag=True, help="Show posts that repeat 10+ tokens of a real post."
-)
-def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float, top_p: float, seed: int | None, allow_copies: bool) -> None:  # fmt: skip
+@click.option("--allow-copies", is_flag=True, help="Show posts that repeat a span of a real post.")
+def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float | None, top_p: float | None, seed: int | None, allow_copies: bool) -> None:  # fmt: skip
     """Write posts with a bot (a bot folder, its repo/ folder, or a Hub repo id)."""
     from ..space.guard import guarded_posts, load_guard
     from ..space.sampling import load_bot

@@ -1,8 +1,9 @@
 """How local runners should prompt and sample the bot: an Ollama Modelfile, and the Hub's files.
 
 The bot writes a post after a bare EOS token (`space.sampling.build_prompt`), one line long, with
-huggingtweets' sampling (temperature 1, top-p 0.95 after top-k 50) and no repetition penalty.
-Each runner gets that in its own words:
+its own sampling (the temperature and top-p `hf-tweetbot eval` fitted to it, after top-k 50, from
+its `generation_config.json`; huggingtweets' temperature 1 and top-p 0.95 where none was
+fitted) and no repetition penalty. Each runner gets that in its own words:
 
 - Ollama (`ollama create NAME -f Modelfile`): `FROM` the GGUF beside it, a `TEMPLATE` that puts
   the prompt after the EOS, `PARAMETER`s for the sampling, stops at the EOS and at a newline,
@@ -10,6 +11,10 @@ Each runner gets that in its own words:
 - `ollama run hf.co/NS/NAME` reads no Modelfile: the Hub passes a repo's `template` (a Go
   template) and `params` (JSON) files to Ollama instead, so `push --gguf` uploads those two.
 - llama.cpp and LM Studio read the chat template and `general.sampling.*` inside the GGUF.
+
+These runners sample with their own code: the constraint that keeps the bot's posts valid UTF-8
+(`space/utf8.py`) is not theirs, so a post drawn there can show U+FFFD where the model draws the
+bytes of a character out of order (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..quality.sampling_search import current_setting
 from ..space.sampling import DEFAULTS, TOP_K
 
 # The `generate` command's and the Space's default length of a post, in new tokens.
@@ -35,18 +41,10 @@ class Sampling:
 
 
 def sampling_defaults(repo_dir: Path) -> Sampling:
-    """The sampling defaults in the bot's `generation_config.json`, else huggingtweets' own."""
-    s = Sampling()
-    try:
-        gen = json.loads((repo_dir / "generation_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return s
-    return Sampling(
-        temperature=float(gen.get("temperature", s.temperature)),
-        top_p=float(gen.get("top_p", s.top_p)),
-        top_k=int(gen.get("top_k", s.top_k)),
-        num_predict=s.num_predict,
-    )
+    """The sampling in the bot's `generation_config.json` (fitted by `eval`), else huggingtweets'."""
+    setting = current_setting(repo_dir)
+    return Sampling(temperature=float(setting["temperature"]), top_p=float(setting["top_p"]),
+                    top_k=int(setting["top_k"]))  # fmt: skip
 
 
 def stops(eos: str) -> list[str]:

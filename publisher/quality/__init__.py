@@ -1,8 +1,13 @@
 """Quality and privacy of what a bot writes: measured, and guarded where it writes.
 
 - `evaluate.py`: `evaluate(bot_dir, cfg) -> Quality` (`hf-tweetbot eval`, and the end of
-  `train`): held-out perplexity per post, memorisation, variety, tokenizer fit;
-- `measures.py`: shared token runs and distinct-n;
+  `train`): held-out perplexity per post, memorisation, variety, blind test, tokenizer fit, and
+  the sampling fitted to the bot;
+- `measures.py`: shared spans and token runs, distinct-n;
+- `span.py`: what a copied span is (10 tokens, and as many characters as 10 tokens of English);
+- `blind.py`: the blind test, a style classifier telling the bot's posts from held-out ones;
+- `sampling_search.py`: the (temperature, top-p) whose posts pass best for the person's;
+- `epochs.py`: the judge of the epoch a person would choose, consulted by the training loop;
 - `language_fit.py`: tokens per word and writing systems, and `prepare`'s language warning;
 - `guard.py`: `build_guard(bot_dir, tokenizer)`, the copy guard file written into `DIR/repo/`
   (checked by `space/guard.py` wherever the bot writes);

@@ -1,11 +1,13 @@
-"""`hf-tweetbot eval DIR`: measure how the bot writes, and write the copy guard.
+"""`hf-tweetbot eval DIR`: measure how the bot writes, fit its sampling, write the copy guard.
 
 Everything is measured the way the bot is used. Perplexity scores each held-out post on its own
 from a bare EOS (posts attention, `train.evaluate` itself), for the base model and the bot.
-Samples come from a bare EOS with the Space's default sampling (temperature 1, top-p 0.95,
-top-k 50, 60 new tokens), in seeded batches, so the same bot gives the same figures. They are
-then compared with the training posts token by token (memorisation), word by word (variety) and
-passed through the copy guard that ships with the model.
+Samples come from a bare EOS with huggingtweets' sampling (temperature 1, top-p 0.95, top-k 50,
+60 new tokens), in seeded batches, so the same bot gives the same figures. They are then
+compared with the training posts span by span (memorisation, `span.py`), word by word
+(variety), with held-out posts by a style classifier (the blind test, `blind.py`), and passed
+through the copy guard that ships with the model. Last, the sampling is fitted to the bot
+(`sampling_search.py`) and written into its `generation_config.json`.
 """
 
 from __future__ import annotations
@@ -34,9 +36,20 @@ from ..train.attention import setup, use_posts_attention
 from ..train.loop import TrainConfig
 from ..train.lora import load_start
 from ..train.loss import LossModel
+from .blind import blind_test, vocabulary
 from .guard import build_guard
 from .language_fit import TokenizerFit, tokenizer_fit
-from .measures import Corpus, distinct_n, fold, longest_shared
+from .measures import CopyCheck, distinct_n, fold, longest_shared
+from .sampling_search import (
+    POSTS,
+    adopt,
+    current_setting,
+    default_setting,
+    describe,
+    search_sampling,
+    trial,
+    write_setting,
+)
 
 Say = Callable[[str], None]
 
@@ -50,6 +63,7 @@ class QualityConfig:
     max_new_tokens: int = 60  # the Space's default length
     batch: int = 100  # posts sampled at once (one batch: fewer, larger steps are faster)
     allow_copies: bool | None = None  # turn the copy guard off; None: as recorded in bot.json
+    fit_sampling: bool = True  # search the sampling setting and write it to generation_config
 
 
 @dataclass
@@ -66,6 +80,10 @@ class Quality:
     tokenizer: dict[str, Any]  # TokenizerFit
     guard: dict[str, Any]  # enabled, file, spans, short_posts, bytes, flagged_rate, copies_shown
     seconds: dict[str, float] = field(default_factory=dict)
+    span_chars: int = 0  # a span also covers this many characters (10 tokens of English)
+    blind_test: dict[str, Any] = field(default_factory=dict)  # `BlindTest` at the default
+    # default, fitted: {temperature, top_p, top_k, blind_test, copy_rate}; grid: every trial
+    sampling: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,37 +140,53 @@ def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], say: Say) ->
 
 
 def draw_samples(model: Any, tok: Any, cfg: QualityConfig) -> list[str]:
-    """`cfg.samples` posts from a bare EOS with the Space's defaults, seeded batch by batch."""
+    """`cfg.samples` posts from a bare EOS with huggingtweets' sampling, seeded batch by batch."""
     posts: list[str] = []
     for b, start in enumerate(range(0, cfg.samples, cfg.batch)):
         n = min(cfg.batch, cfg.samples - start)
         posts += sampling.generate_posts(model, tok, "", n=n, max_new_tokens=cfg.max_new_tokens,
-                                         seed=cfg.seed + b)  # fmt: skip
+                                         seed=cfg.seed + b, **default_setting())  # fmt: skip
     return posts
 
 
-def memorisation(samples: list[str], train: list[str], tok: Any) -> dict[str, Any]:
-    """Share of samples holding a `SPAN`-token run of a training post, equal to one, longest run."""
-    span = space_guard.SPAN
-    corpus = Corpus(dataset.encode(tok, train))
+def memorisation(samples: list[str], train: list[str], tok: Any,
+                 check: CopyCheck | None = None) -> dict[str, Any]:  # fmt: skip
+    """Share of samples holding a span of a training post, equal to one, longest token run."""
+    check = check or CopyCheck(train, tok)
+    copied = sum(check.copied(samples))
     ids = dataset.encode(tok, [fold(s) for s in samples])
-    copied = sum(corpus.shares(s, span) for s in ids)
     folded = {fold(t) for t in train}
     exact = sum(fold(s) in folded for s in samples)
     n = max(len(samples), 1)
     return {"copied_span_rate": round(copied / n, 4), "exact_copy_rate": round(exact / n, 4),
-            "longest_span": longest_shared(corpus, ids)}  # fmt: skip
+            "longest_span": longest_shared(check.corpus, ids)}  # fmt: skip
+
+
+def held_out(val: list[str], n: int, seed: int) -> list[str]:
+    """At most `n` held-out posts, drawn with `seed`: the real side of the blind test."""
+    return val if len(val) <= n else random.Random(seed).sample(val, n)
+
+
+@dataclass
+class _Samples:
+    """What the posts drawn at huggingtweets' sampling showed."""
+
+    posts: list[str] = field(default_factory=list)
+    memorisation: dict[str, Any] = field(default_factory=dict)
+    variety: dict[str, Any] = field(default_factory=dict)
+    guard: dict[str, Any] = field(default_factory=dict)
 
 
 def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: QualityConfig,
-                   allow: bool) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """(memorisation, variety, guard figures) of `cfg.samples` posts, empty when there are none."""
+                   allow: bool, check: CopyCheck) -> _Samples:  # fmt: skip
+    """Memorisation, variety and guard figures of `cfg.samples` posts (none: empty)."""
     if cfg.samples <= 0:
-        return {}, {}, {}
+        return _Samples()
     samples = draw_samples(model, tok, cfg)
     flagged = sum(guard.copies(tok, s) for s in samples)
     kept = space_guard.redraw(model, tok, "", None if allow else guard, samples,
-                              seed=cfg.seed + 10_000, max_new_tokens=cfg.max_new_tokens)  # fmt: skip
+                              seed=cfg.seed + 10_000, max_new_tokens=cfg.max_new_tokens,
+                              **default_setting())  # fmt: skip
     shown = sum(guard.copies(tok, s) for s in kept.posts)
     real = random.Random(cfg.seed).sample(train, min(len(train), cfg.samples))
     variety = {"distinct_2_samples": round(distinct_n(samples), 4),
@@ -160,7 +194,37 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
     n = len(samples)
     checked = {"flagged_rate": round(flagged / n, 4), "redrawn": kept.redrawn,
                "copies_shown_rate": round(shown / n, 4)}  # fmt: skip
-    return memorisation(samples, train, tok), variety, checked
+    return _Samples(samples, memorisation(samples, train, tok, check), variety, checked)
+
+
+def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
+                        val: list[str], check: CopyCheck, cfg: QualityConfig,
+                        repo: Path) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """The blind test at the default sampling; then the fitted setting, written into `repo`.
+
+    Without samples, or with too few held-out posts, the setting `repo` holds is recorded as it is.
+    """
+    kept = {"fitted": current_setting(repo)}
+    if not drawn.posts:
+        return {}, kept
+    vocab = vocabulary(train)
+    real = held_out(val, len(drawn.posts), cfg.seed)
+    blind = blind_test(real, drawn.posts, vocab, cfg.seed)
+    if not cfg.fit_sampling or blind.accuracy is None:
+        return blind.to_dict(), kept
+    default = {**default_setting(), "blind_test": blind.accuracy,
+               "copy_rate": drawn.memorisation["copied_span_rate"]}  # fmt: skip
+    best, trials = search_sampling(model, tok, real, check, vocab, cfg.seed + 20_000,
+                                   cfg.max_new_tokens)  # fmt: skip
+    out: dict[str, Any] = {"default": default, "fitted": default, "grid": describe(trials)}
+    if best != default_setting():  # measured again on fresh posts: the search's best is lucky
+        again = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
+                      cfg.max_new_tokens)  # fmt: skip
+        out["confirmation"] = asdict(again)
+        if adopt(again, default["blind_test"], default["copy_rate"]):
+            out["fitted"] = {**best, "blind_test": again.blind_test, "copy_rate": again.copy_rate}
+    write_setting(repo, {k: out["fitted"][k] for k in default_setting()})
+    return blind.to_dict(), out
 
 
 def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console.say,
@@ -196,11 +260,17 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     guard_file = build_guard(bot_dir, tok)
     key = space_guard.load_key(str(repo)) or b""
     guard = space_guard.CopyGuard.read(repo / guard_file.file, key)
+    check = CopyCheck(train, tok)
     if cfg.samples > 0:
         say(f"Drawing {cfg.samples} posts from a bare EOS (seed {cfg.seed})...")
     t = time.perf_counter()
-    mem, variety, checked = _samples_block(model, tok, guard, train, cfg, allow)
+    drawn = _samples_block(model, tok, guard, train, cfg, allow, check)
     sampling_s = time.perf_counter() - t
+    if drawn.posts and cfg.fit_sampling:
+        say("Blind test, and the sampling setting whose posts pass best for the person's...")
+    t = time.perf_counter()
+    blind, fitted = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo)
+    search_s = time.perf_counter() - t
     del model
     if perplexities is None:
         say("Held-out perplexity, post by post, of the base model and the bot...")
@@ -208,10 +278,12 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     fit: TokenizerFit = tokenizer_fit(train + val, tok, cfg.seed)
     q = Quality(
         samples=cfg.samples, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens,
-        span_tokens=space_guard.SPAN, perplexity={"held_out_posts": len(val), **perplexities},
-        memorisation=mem, variety=variety, tokenizer=asdict(fit),
-        guard={"enabled": not allow, **asdict(guard_file), **checked},
-        seconds={"sampling": round(sampling_s, 1), "total": round(time.perf_counter() - start, 1)},
+        span_tokens=check.span.tokens, perplexity={"held_out_posts": len(val), **perplexities},
+        memorisation=drawn.memorisation, variety=drawn.variety, tokenizer=asdict(fit),
+        guard={"enabled": not allow, **asdict(guard_file), **drawn.guard},
+        seconds={"sampling": round(sampling_s, 1), "blind_test_and_sampling": round(search_s, 1),
+                 "total": round(time.perf_counter() - start, 1)},
+        span_chars=check.span.chars, blind_test=blind, sampling=fitted,
     )  # fmt: skip
     save(bot_dir, q, allow)
     return q

@@ -1,4 +1,4 @@
-"""Write the copy guard into `DIR/repo/`: keyed hashes of the posts' token spans, no text.
+"""Write the copy guard into `DIR/repo/`: keyed hashes of the posts' spans, no text.
 
 The file format, the hash and the check live in `space/guard.py` (the Space enforces the guard
 without the posts and without `publisher`); this module only feeds it the bot's kept posts and
@@ -19,8 +19,10 @@ from .. import atomic, dataset
 from ..bot import layout
 from ..bot.posts import read_texts
 from ..space import guard as space_guard
+from .span import span_for
 
 CHUNK = 20_000  # posts hashed at a time: spans go into uint64 arrays, never a list of ints
+HEAD_CHARS = 300  # of a post's start, tokenized after a space: more than a span of any script
 
 
 @dataclass
@@ -53,25 +55,34 @@ def key_of(bot_dir: Path) -> str | None:
     return text or None
 
 
-def hashes(texts: list[str], tokenizer: Any, key: bytes) -> tuple[np.ndarray, np.ndarray]:
+def hashes(texts: list[str], tokenizer: Any, key: bytes,
+           span: space_guard.Span | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Span hashes of every post, and whole-post hashes of those shorter than a span.
 
     A post's first span is hashed twice: as it starts the post and as it looks after a space,
     because mid-sentence the same words tokenize with the space in their first token.
+
+    Args:
+        texts: the posts.
+        tokenizer: the bot's tokenizer.
+        key: the guard key.
+        span: what a span is (default: `span_for(tokenizer)`).
     """
-    span = space_guard.SPAN
+    span = span or span_for(tokenizer)
     spans: list[np.ndarray] = []
     short: list[int] = []
     for i in range(0, len(texts), CHUNK):
         chunk = texts[i : i + CHUNK]
-        heads = dataset.encode(tokenizer, [" " + t[:300] for t in chunk])
+        heads = dataset.encode(tokenizer, [" " + t[:HEAD_CHARS] for t in chunk])
         part: list[int] = []
         for ids, head in zip(dataset.encode(tokenizer, chunk), heads, strict=True):
-            if len(ids) < span:
+            windows = span.windows(space_guard.token_chars(tokenizer, ids))
+            if not len(windows):
                 short.append(space_guard.post_hash(ids, key))
                 continue
-            part += space_guard.span_hashes(ids, key)
-            part += space_guard.span_hashes(head[:span], key)
+            part += space_guard.span_hashes(ids, key, windows)
+            first = span.windows(space_guard.token_chars(tokenizer, head))[:1]
+            part += space_guard.span_hashes(head, key, first)
         spans.append(np.array(part, dtype=np.uint64))
     flat = np.concatenate(spans) if spans else np.zeros(0, dtype=np.uint64)
     return flat, np.array(short, dtype=np.uint64)
@@ -91,7 +102,8 @@ def build_guard(bot_dir: Path, tokenizer: Any) -> GuardFile:
     train, val = read_texts(bot_dir)
     texts = [t for per_user in (train, val) for ts in per_user.values() for t in ts]
     key = guard_key(bot_dir)
-    data = space_guard.pack(*hashes(texts, tokenizer, key), key)
+    span = span_for(tokenizer)
+    data = space_guard.pack(*hashes(texts, tokenizer, key, span), key, span)
     atomic.write_bytes(layout.repo_dir(bot_dir) / space_guard.GUARD_FILE, data)
     header, _ = space_guard.unpack(data)
     return GuardFile(space_guard.GUARD_FILE, header["spans"], header["short_posts"], len(data))

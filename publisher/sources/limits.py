@@ -3,8 +3,8 @@
 A post, an archive or a file is a stranger's bytes. Each cap is far above what a real account
 produces (a real `tweets.js` item is a few kB, a post at most 25,000 characters on X today), so
 it only ever stops hostile or broken input, and each is tested (`tests/test_limits.py`). Reading
-code looks the caps up here at call time, so tests can lower them with `monkeypatch`. The README
-("Reliability") lists them with what a user sees when one is hit.
+code looks the caps up here at call time, so tests can lower them with `monkeypatch`.
+docs/reliability.md lists them with what a user sees when one is hit.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,9 @@ class Checkpoints:
         found = [p for p in found if (p / "hf_tweetbot.json").is_file()]
         return found[-1] if found else None
 
-    def save(self, accelerator: Any, step: int) -> None:
+    def save(self, accelerator: Any, step: int,
+             extra: Callable[[Path, int], None] | None = None) -> None:  # fmt: skip
+        """Save the run's state at `step`; `extra(folder, step)` adds files (main process)."""
         path = self.root / f"step_{step:06d}"
         partial = self.root / f".{path.name}.partial"
         try:
@@ -67,6 +70,8 @@ class Checkpoints:
             accelerator.wait_for_everyone()
             accelerator.save_state(str(partial))
             if accelerator.is_main_process:
+                if extra is not None:
+                    extra(partial, step)
                 (partial / "hf_tweetbot.json").write_text(json.dumps({**self.tag, "step": step}))
                 shutil.rmtree(path, ignore_errors=True)
                 os.replace(partial, path)
@@ -190,4 +195,4 @@ def _write_files(
         + "\n"
     )
     if history:
-        loss_curve(history, m.metrics, stage / "loss_curve.png")
+        loss_curve(history, m.metrics, stage / "loss_curve.png", m.training)

@@ -25,9 +25,13 @@ from ..errors import TrainingError
 from . import attention, lora
 from .accel import make_accelerator, wandb_url
 from .checkpoints import Checkpoints, log, write_repo
+from .choice import EpochChoice, Judge
 from .loss import LossModel, causal_lm
 
 DEFAULT_LR = 1.372e-4  # huggingtweets' sweep winner (full fine-tuning)
+EPOCHS = 4  # huggingtweets trained 4 epochs: the default when no epoch is chosen
+MAX_EPOCHS = 8  # the default most epochs when a judge chooses the epoch (docs/usage.md)
+PATIENCE = 2  # measurements without better weights before training stops
 
 
 @dataclass
@@ -35,7 +39,8 @@ class TrainConfig:
     """Hyperparameters; defaults are huggingtweets' tuned values where it had them."""
 
     base_model: str | None = None  # None: the one `prepare` recorded in bot.json
-    epochs: int = 4  # huggingtweets trained 4 epochs
+    # The most epochs. None: MAX_EPOCHS when a judge chooses the epoch, else EPOCHS.
+    epochs: int | None = None
     max_steps: int | None = None  # stop after this many optimizer steps (beats epochs)
     # None: DEFAULT_LR, x lora.LR_SCALE under --lora; cosine decay, no warmup
     learning_rate: float | None = None
@@ -67,6 +72,21 @@ class TrainConfig:
     # training there and keeps what was learned, raising aborts it. For callers that draw
     # progress or enforce a time budget (the web app); not a command-line flag.
     on_step: Callable[[int, int, float], bool | None] | None = None
+    # The epoch a person would choose (`choice.py`): with a judge, made by `judge(bot_dir,
+    # tokenizer)` (`publisher.quality.epochs.EpochJudge`, set by the pipeline; not a flag), the
+    # weights are measured at every epoch's end, the best are kept and training stops once
+    # `patience` measurements brought nothing better.
+    judge: Callable[[Path, Any], Judge] | None = None
+    keep_last: bool = False  # measure, but train exactly as asked and keep the last weights
+    patience: int = PATIENCE
+    measure_every: int = 0  # optimizer steps between measurements; 0: every epoch's end
+
+
+def epochs_of(cfg: TrainConfig) -> int:
+    """The run's epochs: as given, else MAX_EPOCHS when the epoch is chosen, else EPOCHS."""
+    if cfg.epochs:
+        return int(cfg.epochs)
+    return MAX_EPOCHS if cfg.judge is not None else EPOCHS
 
 
 def learning_rate(cfg: TrainConfig) -> float:
@@ -208,7 +228,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     optimizer = torch.optim.AdamW(trainable, lr=learning_rate(cfg), weight_decay=0.0, fused=True)
     # Steps per epoch count optimizer steps: a partial accumulation at an epoch's end still steps.
     steps_per_epoch = math.ceil(math.ceil(len(loader) / accelerator.num_processes) / cfg.grad_accum)
-    total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
+    total_steps = cfg.max_steps or steps_per_epoch * epochs_of(cfg)
     # Once prepared, the scheduler steps once per process at each optimizer step: sized so, the
     # learning rate is the same function of the optimizer step whatever the number of processes.
     scheduler = get_cosine_schedule_with_warmup(
@@ -220,6 +240,15 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         layout.checkpoints_dir(bot_dir), {"base_model": base, "data": m.data.get("train_tokens")}
     )
     step = ckpt.resume(accelerator) if cfg.resume else 0
+
+    # --- the epoch a person would choose (choice.py): measured, kept, put back at the end ---
+    choice = None
+    if cfg.judge is not None:
+        choice = EpochChoice(cfg.judge(bot_dir, tokenizer), accelerator, steps_per_epoch,
+                             total_steps, cfg.patience, cfg.keep_last, cfg.measure_every)  # fmt: skip
+        if step:
+            choice.load(ckpt.latest(), accelerator.unwrap_model(net).model, step)
+    save_choice = None if choice is None else choice.save
     if cfg.report_to != "none":
         hparams = {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str, bool))}
         hparams["learning_rate"] = learning_rate(cfg)
@@ -273,17 +302,32 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
             accelerator.log(
                 {"train/loss": value, "train/lr": scheduler.get_last_lr()[0]}, step=step
             )
-            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
-                ckpt.save(accelerator, step)
             stopped = bool(cfg.on_step and cfg.on_step(step, total_steps, value))
+            # --- measure at an epoch's end (and the last step); stop when patience runs out ---
+            if choice is not None and (choice.due(step) or stopped):
+                began = time.perf_counter()
+                val_loss = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
+                accelerator.log({"eval/loss": val_loss}, step=step)
+                unwrapped = accelerator.unwrap_model(net).model
+                stopped = choice.measure(unwrapped, step, val_loss, bar.write) or stopped
+                measuring = time.perf_counter() - began  # not training: out of the step times
+                last, start = last + measuring, start + measuring
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
+                ckpt.save(accelerator, step, save_choice)
             if stopped or step >= total_steps:
                 break
         epoch += 1
     seconds = time.perf_counter() - start
     bar.close()
 
-    loss_after = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
-    accelerator.log({"eval/loss": loss_after}, step=step)
+    kept_loss = None
+    if choice is not None:  # the best weights back in place, and their measured loss
+        kept_loss = choice.finish(accelerator.unwrap_model(net).model, step)
+    if kept_loss is not None:
+        loss_after = kept_loss
+    else:
+        loss_after = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
+        accelerator.log({"eval/loss": loss_after}, step=step)
     n_tokens = int(accelerator.reduce(tokens, reduction="sum").item())
     metrics = Metrics(
         eval_loss_before=round(loss_before, 4),
@@ -302,6 +346,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         m.base_is_chat = base_models.has_chat_template(tokenizer)
         if train_run:
             m.tracking.train_run = train_run
+        m.training = None if choice is None else choice.summary(step)
         trained = accelerator.unwrap_model(net).model
         attention.use_posts_attention(causal_lm(trained), False)  # the pushed config: sdpa
         write_repo(bot_dir, lora.for_repo(trained, cfg, base), tokenizer, m, history, timing)

@@ -17,13 +17,16 @@ def _font(size: int) -> Any:
         return ImageFont.load_default(size=size)
 
 
-def loss_curve(history: list[tuple[int, float]], metrics: Any, out: Path) -> Path:
+def loss_curve(history: list[tuple[int, float]], metrics: Any, out: Path,
+               training: dict[str, Any] | None = None) -> Path:  # fmt: skip
     """Draw training loss per step, with the validation loss before and after as dashed lines.
 
     Args:
         history: (optimizer step, training loss) pairs.
         metrics: the run's `Metrics` (eval_loss_before / eval_loss_after).
         out: PNG path.
+        training: bot.json's `training` (the epoch choice): its measurements' validation loss
+            is drawn as points, and the step whose weights were kept as a vertical line.
 
     Returns:
         `out`.
@@ -34,6 +37,8 @@ def loss_curve(history: list[tuple[int, float]], metrics: Any, out: Path) -> Pat
     steps = [s for s, _ in history]
     values = [v for _, v in history]
     evals = [v for v in (metrics.eval_loss_before, metrics.eval_loss_after) if v is not None]
+    measured = [(c["step"], c["val_loss"]) for c in (training or {}).get("curves") or []]
+    evals += [v for _, v in measured]
     lo, hi = min(values + evals), max(values + evals)
     hi = hi if hi > lo else lo + 1.0
     x0, x1 = min(steps), max(max(steps), min(steps) + 1)
@@ -70,6 +75,19 @@ def loss_curve(history: list[tuple[int, float]], metrics: Any, out: Path) -> Pat
         d.ellipse(
             [points[0][0] - 3, points[0][1] - 3, points[0][0] + 3, points[0][1] + 3], fill="#1d4ed8"
         )
+    kept = ((training or {}).get("kept") or {}).get("step") if measured else None
+    if kept is not None:  # the weights kept by the epoch choice, and each measurement
+        kx = xy(kept, lo)[0]
+        for ky in range(pad, h - pad, 12):
+            d.line([(kx, ky), (kx, ky + 6)], fill="#7c3aed", width=2)
+        epoch = kept / max((training or {}).get("steps_per_epoch") or 1, 1)
+        d.text((w - pad - 230, 52), f"o validation at each epoch; kept: epoch {epoch:g}",
+               fill="#7c3aed", font=_font(14))  # fmt: skip
+    marks = [xy(step, v) for step, v in measured]
+    if len(marks) > 1:
+        d.line(marks, fill="#7c3aed", width=2)
+    for mx, my in marks:
+        d.ellipse([mx - 5, my - 5, mx + 5, my + 5], fill="white", outline="#7c3aed", width=2)
     out.parent.mkdir(parents=True, exist_ok=True)
     img.save(out)
     return out

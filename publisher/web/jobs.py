@@ -154,7 +154,7 @@ def check_request(base_model: str, steps: float | None, cfg: WebConfig) -> tuple
     n = int(round(steps or 0))
     if not 0 <= n <= cfg.max_steps:
         raise UsageError(
-            f"{n} training steps asked for; this page trains 0 (4 epochs) to {cfg.max_steps}",
+            f"{n} training steps asked for; this page trains 0 (the defaults) to {cfg.max_steps}",
             hint=f"choose 0 to {cfg.max_steps} steps",
         )
     return base, n

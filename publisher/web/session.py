@@ -49,7 +49,7 @@ class WebConfig:
         600.0  # seconds of training per bot; then it stops and keeps what it learned
     )
     max_upload_mb: int = 100  # per uploaded file (an archive of ~300k posts)
-    max_steps: int = 2000  # the most optimizer steps one may ask for (0 = 4 epochs)
+    max_steps: int = 2000  # the most optimizer steps one may ask for (0 = the defaults)
     max_posts: int = 3200  # per account from a live API, as huggingtweets
     uploads_per_hour: int = 30  # files uploaded per client address
     reads_per_hour: int = 20  # readings of posts per client address (the page and /create)

@@ -1,0 +1,114 @@
+"""The epoch a person would choose (publisher/quality/epochs.py), with the pipeline's defaults.
+
+Two archives built here (a multilingual one, and a larger synthetic English one made by
+`examples/make_sample_archive.py --posts N`) train a tiny model with the defaults but 2 epochs;
+the sample archive trains the real SmolLM2 for at most 8 epochs (slow).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from archives import polyglot_archive
+from conftest import EXAMPLES
+from PIL import Image
+
+from publisher import card, cli
+from publisher.bot import manifest
+from publisher.quality.epochs import EpochJudge, EpochRule
+
+SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
+
+
+def check_bot_json(bot) -> dict:
+    """What every bot trained with the defaults records: curves, kept epoch, sampling, blind test."""
+    m = manifest.load(bot)
+    t = m.training
+    assert t is not None and t["curves"] and not t["keep_last"]
+    for c in t["curves"]:
+        assert {"step", "epoch", "perplexity", "copy_rate", "blind_test", "lengths"} <= set(c)
+    kept = t["curves"][t["best_measurement"]]
+    assert t["kept"]["step"] == kept["step"] and m.metrics.eval_loss_after == kept["val_loss"]
+    assert t["rule"]["copy_limit"] == EpochRule().copy_limit
+    q = m.quality
+    assert q["blind_test"]["accuracy"] is not None and q["blind_test"]["posts"] > 0
+    assert {"default", "fitted", "grid"} <= set(q["sampling"])
+    gen = json.loads((bot / "repo" / "generation_config.json").read_text())
+    assert (gen["temperature"], gen["top_p"]) == (q["sampling"]["fitted"]["temperature"], q["sampling"]["fitted"]["top_p"])  # fmt: skip
+    assert q["span_tokens"] == 10 and q["span_chars"] > 0
+    return m.to_dict()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The two archives: several scripts and emoji; synthetic English posts in Wren's words."""
+    root = tmp_path_factory.mktemp("built")
+    polyglot = polyglot_archive(root / "polyglot.zip")
+    synthetic = root / "synthetic.zip"
+    subprocess.run([sys.executable, str(EXAMPLES / "make_sample_archive.py"), str(synthetic),
+                    "--posts", "600"], check=True, capture_output=True)  # fmt: skip
+    return {"polyglot": polyglot, "synthetic": synthetic}
+
+
+@pytest.mark.parametrize("name", ["polyglot", "synthetic"])
+def test_publish_with_the_defaults_records_the_choice(built, name, tiny_model, tmp_path, capsys):
+    out = tmp_path / name
+    code = cli.main(["publish", str(built[name]), "--base-model", str(tiny_model), "--out",
+                     str(out), "--no-push", "--block-size", "256", "--batch-size", "8",
+                     "--epochs", "2", "--card-metadata", "full", "--eval-samples", "40"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    d = check_bot_json(out)
+    assert "Epoch 1: perplexity" in err and "blind test:" in err and "sampling:" in err
+    assert [c["epoch"] for c in d["training"]["curves"]] == [1, 2]
+    full = card.render_bot_card(out, full_metadata=True)
+    assert (
+        "| Epoch | Validation perplexity | Samples repeating a span | Blind test | Kept |" in full
+    )
+    assert "inference:\n  parameters:\n" in full and "Blind test: a style classifier" in full
+    exact = card.render_bot_card(out, full_metadata=False)
+    assert "Blind test" not in exact and "inference:" not in exact and "| Epoch |" not in exact
+    assert Image.open(out / "repo" / "loss_curve.png").size == (900, 500)
+
+
+def test_the_epochs_are_a_maximum_when_they_are_chosen():
+    from publisher.train.loop import EPOCHS, MAX_EPOCHS, TrainConfig, epochs_of
+
+    assert epochs_of(TrainConfig(judge=EpochJudge)) == MAX_EPOCHS
+    assert epochs_of(TrainConfig()) == EPOCHS == 4, "without a judge: huggingtweets' 4"
+    assert epochs_of(TrainConfig(epochs=8, judge=EpochJudge)) == 8
+
+
+@pytest.fixture(scope="module")
+def eight_epochs(tmp_path_factory):
+    """The sample archive on SmolLM2 with `--epochs 8`: training stops and keeps what it chose."""
+    out = tmp_path_factory.mktemp("eight") / "wren"
+    code = cli.main(["publish", str(SAMPLE), "--base-model", "smollm2", "--out", str(out),
+                     "--no-push", "--epochs", "8", "--report-to", "none",
+                     "--card-metadata", "full"])  # fmt: skip
+    assert code == 0
+    return out
+
+
+@pytest.mark.slow
+def test_eight_epochs_on_the_sample_archive_end_with_at_most_2_percent_raw_copies(eight_epochs):
+    d = check_bot_json(eight_epochs)
+    assert d["quality"]["memorisation"]["copied_span_rate"] <= 0.02
+    t = d["training"]
+    kept = t["curves"][t["best_measurement"]]
+    assert kept["copy_rate"] <= 0.02
+    best = min(c["perplexity"] for c in t["curves"])
+    assert kept["perplexity"] <= best * (1 + t["rule"]["perplexity_margin"])
+    assert t["steps"] <= 80 and t["steps_per_epoch"] == 10
+
+
+@pytest.mark.slow
+def test_the_card_shows_the_choice_the_figures_and_the_fitted_sampling(eight_epochs):
+    fitted = manifest.load(eight_epochs).quality["sampling"]["fitted"]
+    full = (eight_epochs / "repo" / "README.md").read_text()
+    assert f"    temperature: {fitted['temperature']}\n    top_p: {fitted['top_p']}\n" in full
+    assert "The weights kept are those of epoch" in full and "| kept |" in full
+    assert "Samples repeating a span of a training post (10+ tokens and 45+ characters)" in full

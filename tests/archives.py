@@ -20,6 +20,9 @@ from conftest import EXAMPLES
 sys.path.insert(0, str(EXAMPLES))
 import make_sample_archive as sample  # noqa: E402
 
+from publisher.errors import TweetbotError  # noqa: E402
+from publisher.sources import SourceOptions, gather  # noqa: E402
+
 # A fictional Kyiv cyclist, in Ukrainian (Cyrillic).
 UKRAINIAN = [
     "Сьогодні знову йде дощ, але я все одно поїду на велосипеді до роботи.",
@@ -286,3 +289,12 @@ def write_x_archive(path: Path, handle: str = "wrencalloway", plain: int = 160) 
     skipped = {"edited": 4, "circle": 2, "community": 2}
     texts_c = [e["tweet"]["full_text"] for e in community]
     return XArchive(path, expected, never, skipped, texts_c)
+
+
+def read_or_fail_in_one_line(path: Path) -> None:
+    """Read any input as a user would: its posts are text, or it fails with a one-line error."""
+    try:
+        g = gather(str(path), SourceOptions(progress=False))
+        assert g.posts and all(isinstance(p.text, str) for p in g.posts)
+    except TweetbotError as e:
+        assert e.message and "\n" not in e.message

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
-from .archive_files import DirReader, Reader, ZipReader, real_path, unsafe
+from .archive_files import DirReader, Reader, ZipReader, account_handle, real_path, unsafe
 from .archive_js import TOO_LONG, iter_js_array, parse_js
 from .archive_posts import Entries, notes_of, settle
 
@@ -200,20 +200,9 @@ def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> No
         manifest = _load(reader, folder + "manifest.js")
         info = manifest.get("userInfo", {}) if isinstance(manifest, dict) else {}
         account = {"username": info.get("userName"), "accountDisplayName": info.get("displayName")}
-    found = account.get("username")
-    if handle is None and isinstance(found, str) and found:
-        if not _X_HANDLE.fullmatch(found):
-            raise ArchiveError(
-                f"{reader.label}: account.js names the account {found[:60]!r}, which is not "
-                "an X handle (letters, digits and _)",
-                hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
-            )
-        handle = found
-    if handle is None:
-        raise ArchiveError(
-            f"{reader.label}: no data/account.js naming the account's handle",
-            hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
-        )
+    handle = account_handle(reader, handle, account.get("username"), "data/account.js",
+                            lambda h: bool(_X_HANDLE.fullmatch(h)),
+                            "an X handle (letters, digits and _)")  # fmt: skip
     name = account.get("accountDisplayName")
     name = name if isinstance(name, str) and name else handle
     g.profile = Profile(handle=handle, name=name, source="archive")

@@ -275,3 +275,31 @@ def unsafe(name: str) -> bool:
     return (
         name.startswith("/") or re.match(r"^[A-Za-z]:", name) is not None or ".." in name.split("/")
     )
+
+
+def account_handle(reader: Reader, given: str | None, found: Any, file: str,
+                   valid: Callable[[str], bool], what: str) -> str:  # fmt: skip
+    """The account's handle: the one given on the command line, else the one the archive names.
+
+    Args:
+        reader: the archive.
+        given: the handle given as `HANDLE=ARCHIVE`, or None.
+        found: what the archive's `file` names (any JSON value).
+        file: the archive's file that names the account.
+        valid: whether a name is a handle of this platform.
+        what: what a handle of this platform is, for the error.
+
+    Raises:
+        ArchiveError: the archive names no account, or a name that is not a handle.
+    """
+    hint = f"name it yourself: hf-tweetbot publish HANDLE={reader.label}"
+    if given is not None:
+        return given
+    if not isinstance(found, str) or not found:
+        raise ArchiveError(f"{reader.label}: no {file} naming the account", hint=hint)
+    if not valid(found):
+        raise ArchiveError(
+            f"{reader.label}: {file} names the account {found[:60]!r}, which is not {what}",
+            hint=hint,
+        )
+    return found

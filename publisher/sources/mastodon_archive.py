@@ -30,7 +30,15 @@ from typing import Any
 from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
 from .archive import image_type
-from .archive_files import DirReader, Reader, TarReader, ZipReader, real_path, unsafe
+from .archive_files import (
+    DirReader,
+    Reader,
+    TarReader,
+    ZipReader,
+    account_handle,
+    real_path,
+    unsafe,
+)
 from .archive_js import TOO_LONG, iter_json_list, parse_json
 from .mastodon_html import html_to_text
 
@@ -200,20 +208,9 @@ def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> No
     where = f"{reader.label}: {folder}actor.json"
     actor = parse_json(data, where, _KIND, _REDOWNLOAD) if data else None
     actor = actor if isinstance(actor, dict) else {}
-    found = actor.get("preferredUsername")
-    if handle is None and isinstance(found, str) and found:
-        if not _USER.fullmatch(found) or len(found) > 64:
-            raise ArchiveError(
-                f"{reader.label}: actor.json names the account {found[:60]!r}, which is not a "
-                "Mastodon username",
-                hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
-            )
-        handle = found
-    if handle is None:
-        raise ArchiveError(
-            f"{reader.label}: no actor.json naming the account",
-            hint=f"name it yourself: hf-tweetbot publish HANDLE={reader.label}",
-        )
+    handle = account_handle(reader, handle, actor.get("preferredUsername"), "actor.json",
+                            lambda h: bool(_USER.fullmatch(h)) and len(h) <= 64,
+                            "a Mastodon username")  # fmt: skip
     name = actor.get("name")
     g.profile = Profile(
         handle=handle,

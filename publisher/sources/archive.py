@@ -22,7 +22,15 @@ from typing import Any
 
 from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
-from .archive_files import DirReader, Reader, ZipReader, account_handle, real_path, unsafe
+from .archive_files import (
+    DirReader,
+    Reader,
+    ZipReader,
+    account_handle,
+    local_archive,
+    real_path,
+    unsafe,
+)
 from .archive_js import TOO_LONG, iter_js_array, parse_js
 from .archive_posts import Entries, notes_of, settle
 
@@ -281,14 +289,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         ArchiveError: a missing, malformed or unsafe archive; nothing is written.
     """
     handle, raw = split_spec(spec)
-    path = Path(raw).expanduser()
-    if path.is_symlink():
-        real_path(path, raw)  # a loop or a dangling link is named as such
-    if not path.exists():
-        raise ArchiveError(
-            f"{raw}: no such file or folder",
-            hint="pass the path of the archive .zip from X (or HANDLE=PATH)",
-        )
+    path = local_archive(raw, "pass the path of the archive .zip from X (or HANDLE=PATH)")
     if path.is_file() and path.suffix.lower() == ".js":
         if handle is None:
             raise ArchiveError(

@@ -258,6 +258,20 @@ class DirReader(Reader):
             ) from None
 
 
+def local_archive(raw: str, hint: str) -> Path:
+    """The archive (a file or a folder) at the path `raw`; one line when it is not there.
+
+    Raises:
+        ArchiveError: nothing at `raw`, or a symbolic link loop or a link to nothing.
+    """
+    path = Path(raw).expanduser()
+    if path.is_symlink():
+        real_path(path, raw)  # a loop or a dangling link is named as such
+    if not path.exists():
+        raise ArchiveError(f"{raw}: no such file or folder", hint=hint)
+    return path
+
+
 def real_path(path: Path, where: str) -> Path:
     """`path` with every symbolic link followed; a loop or a dangling link is one line."""
     try:

@@ -36,7 +36,7 @@ from .archive_files import (
     TarReader,
     ZipReader,
     account_handle,
-    real_path,
+    local_archive,
     unsafe,
 )
 from .archive_js import TOO_LONG, iter_json_list, parse_json
@@ -64,11 +64,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         ArchiveError: a missing, malformed or unsafe archive; nothing is written.
     """
     handle, raw = split_spec(spec)
-    path = Path(raw).expanduser()
-    if path.is_symlink():
-        real_path(path, raw)  # a loop or a dangling link is named as such
-    if not path.exists():
-        raise ArchiveError(f"{raw}: no such file or folder", hint="pass the archive Mastodon gave")
+    path = local_archive(raw, "pass the archive Mastodon gave")
     reader = _open(path)
     try:
         folder = next((f for f in ("", *_subfolders(reader)) if f + "outbox.json" in reader.files(f)), None)  # fmt: skip

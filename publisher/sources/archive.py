@@ -167,12 +167,17 @@ def _avatar(reader: Reader, folder: str, url: Any, g: Gathered) -> None:
     for name in dict.fromkeys((root + rel, folder + rel)):
         data = reader.read(name)
         if data:
-            ext, problem = image_type(data)
-            if ext is None:
-                g.warnings.append(f"{reader.label}: {name}: {problem}; the bot has no avatar")
-            else:
-                g.profile.avatar_bytes, g.profile.avatar_ext = data, ext
+            take_avatar(g, data, f"{reader.label}: {name}")
             return
+
+
+def take_avatar(g: Gathered, data: bytes, where: str) -> None:
+    """Make `data` the profile's avatar when it is a whole image; else warn, naming `where`."""
+    ext, problem = image_type(data)
+    if ext is None:
+        g.warnings.append(f"{where}: {problem}; the bot has no avatar")
+    else:
+        g.profile.avatar_bytes, g.profile.avatar_ext = data, ext
 
 
 def image_type(data: bytes) -> tuple[str | None, str]:

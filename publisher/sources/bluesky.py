@@ -22,7 +22,8 @@ LINK = "app.bsky.richtext.facet#link"
 URL_ENV = "HF_TWEETBOT_BSKY_API_URL"
 REPOST = "app.bsky.feed.defs#reasonRepost"
 PIN = "app.bsky.feed.defs#reasonPin"
-_HANDLE_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
+# A Bluesky handle: a domain name.
+HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
 _DID_RE = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
 _NOT_FOUND_HINT = "check the handle as shown on bsky.app (e.g. bsky:someone.bsky.social)"
 
@@ -38,7 +39,7 @@ def parse_handle(spec: str) -> str:
         return actor
     if actor and "." not in actor:
         actor += ".bsky.social"
-    if not _HANDLE_RE.fullmatch(actor):
+    if not HANDLE.fullmatch(actor):
         raise SourceError(
             f"{spec}: not a Bluesky handle",
             hint="pass bsky:someone.bsky.social or bsky:did:plc:...",

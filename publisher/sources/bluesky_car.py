@@ -27,12 +27,11 @@ import libipld
 from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
 from .archive_files import real_path
-from .bluesky import record_text
+from .bluesky import HANDLE, record_text
 
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
 PROFILE = "app.bsky.actor.profile/self"
-_HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
 _DID = re.compile(r"did:[a-z]+:([A-Za-z0-9._:%-]{1,200})")
 _REDOWNLOAD = "download it again: Bluesky Settings > Account > Export my data"
 _NAME_IT = "name the account: hf-tweetbot publish HANDLE=PATH"
@@ -235,7 +234,7 @@ def _add(g: Gathered, key: str, record: Any, did: str, label: str) -> None:
 def _handle(path: Path, did: str, g: Gathered) -> str:
     """A file named after the handle (`alice.bsky.social.car`), else the DID's own part."""
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    if _HANDLE.fullmatch(stem):
+    if HANDLE.fullmatch(stem):
         return stem.lower()
     m = _DID.fullmatch(did)
     ident = re.sub(r"[^A-Za-z0-9_.-]+", "_", m.group(1) if m else did).strip("_.-")[:64]

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import ArchiveError
 from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
-from .archive import image_type
+from .archive import take_avatar
 from .archive_files import (
     DirReader,
     Reader,
@@ -224,8 +224,4 @@ def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> No
             )
         avatar = reader.read(folder + url.strip("/"))
         if avatar:
-            ext, problem = image_type(avatar)
-            if ext is None:
-                g.warnings.append(f"{reader.label}: {url}: {problem}; the bot has no avatar")
-            else:
-                g.profile.avatar_bytes, g.profile.avatar_ext = avatar, ext
+            take_avatar(g, avatar, f"{reader.label}: {url}")

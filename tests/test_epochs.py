@@ -112,3 +112,27 @@ def test_the_card_shows_the_choice_the_figures_and_the_fitted_sampling(eight_epo
     assert f"    temperature: {fitted['temperature']}\n    top_p: {fitted['top_p']}\n" in full
     assert "The weights kept are those of epoch" in full and "| kept |" in full
     assert "Samples repeating a span of a training post (10+ tokens and 45+ characters)" in full
+
+
+def judged(*points: tuple[float, float, float]) -> EpochJudge:
+    """A judge that has measured `points` (perplexity, copy rate, blind test), none kept yet."""
+    judge = EpochJudge.__new__(EpochJudge)
+    judge.rule = EpochRule()
+    judge.curves = [{"perplexity": p, "copy_rate": c, "blind_test": b} for p, c, b in points]
+    return judge
+
+
+def test_the_rule_prefers_weights_harder_to_tell_apart_that_neither_copy_nor_fit_worse():
+    judge = judged((40.0, 0.0, 0.70), (41.0, 0.0, 0.60), (60.0, 0.0, 0.55), (30.0, 0.05, 0.52))
+    honest, harder, loose, copier = judge.curves
+    assert judge.beats(harder, honest), "10 points harder to tell apart, perplexity in the margin"
+    assert not judge.beats(loose, honest), "perplexity 50% above the best that does not copy"
+    assert not judge.beats(copier, honest), "5% of its posts repeat a training post"
+    assert not judge.beats({**harder, "blind_test": 0.69}, honest), "within the draw's margin"
+
+
+def test_below_half_the_classifier_is_guessing_and_no_better_than_half():
+    judge = judged((40.0, 0.0, 0.50), (40.0, 0.0, 0.40))
+    at_half, below = judge.curves
+    assert not judge.beats(below, at_half)
+    assert judge.beats(at_half, {**at_half, "blind_test": 0.60})

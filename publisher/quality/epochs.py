@@ -99,7 +99,7 @@ class EpochJudge:
         }
         point["seconds"] = round(time.perf_counter() - start, 1)
         self.curves.append(point)
-        better = self.kept is None or self._beats(point, self.curves[self.kept])
+        better = self.kept is None or self.beats(point, self.curves[self.kept])
         if better:
             self.kept = len(self.curves) - 1
         blind_pct = "n/a" if blind.accuracy is None else f"{blind.accuracy:.0%}"
@@ -145,7 +145,7 @@ class EpochJudge:
         return (p["copy_rate"] <= self.rule.copy_limit
                 and p["perplexity"] <= best * (1 + self.rule.perplexity_margin))  # fmt: skip
 
-    def _beats(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
+    def beats(self, new: dict[str, Any], old: dict[str, Any]) -> bool:
         """Whether `new` weights are better than the `old` ones kept."""
         ok_new, ok_old = self._eligible(new), self._eligible(old)
         if ok_new != ok_old:
@@ -154,7 +154,9 @@ class EpochJudge:
             return (new["copy_rate"], new["perplexity"]) < (old["copy_rate"], old["perplexity"])
         if new["blind_test"] is None or old["blind_test"] is None:  # too few held-out posts
             return bool(new["perplexity"] < old["perplexity"])
-        return bool(new["blind_test"] < old["blind_test"] - self.rule.blind_margin)
+        # Below 50% the classifier is only guessing: 46% is no better than 50%.
+        tell = (max(new["blind_test"], 0.5), max(old["blind_test"], 0.5))
+        return bool(tell[0] < tell[1] - self.rule.blind_margin)
 
     # -- state ---------------------------------------------------------------------------------
 

@@ -34,6 +34,13 @@ def test_the_grids_best_is_adopted_only_if_fresh_posts_confirm_it():
     assert not search.adopt(trial(1.1, 0.95, 0.50, copies=0.02), 0.70, 0.01)
 
 
+def test_below_half_no_setting_is_better_than_one_at_half():
+    guessing = [trial(1.0, 0.95, 0.50), trial(1.2, 1.0, 0.42)]
+    assert search.choose(guessing) == search.default_setting(), "both are guesses: the default"
+    assert not search.adopt(trial(1.2, 1.0, 0.42), default_blind=0.50, default_copy_rate=0.0)
+    assert search.adopt(trial(1.2, 1.0, 0.42), default_blind=0.60, default_copy_rate=0.0)
+
+
 def test_write_setting_changes_only_the_sampling_keys(tmp_path):
     (tmp_path / "generation_config.json").write_text(json.dumps({"do_sample": True, "max_length": 160, "temperature": 1.0}))  # fmt: skip
     params = {"text-generation": {"prefix": "<|endoftext|>", "temperature": 1.0, "top_p": 0.95}}

@@ -49,6 +49,15 @@ FEATURES = (
 )  # fmt: skip
 
 
+def told_apart(accuracy: float) -> float:
+    """How well the classifier tells the bot from the person: its accuracy, at least 0.5.
+
+    Below 0.5 it is guessing (a cross-validated score falls there by the luck of the draw), so
+    46% is no better than 50% when two bots or two settings are compared.
+    """
+    return max(accuracy, 0.5)
+
+
 @dataclass
 class BlindTest:
     """The blind test's figures (`quality.blind_test` in bot.json and quality.json)."""

@@ -36,7 +36,7 @@ from ..bot.posts import read_texts
 from ..space import decode, sampling
 from ..train.attention import use_posts_attention
 from ..train.loss import causal_lm
-from .blind import blind_test, vocabulary
+from .blind import blind_test, told_apart, vocabulary
 from .evaluate import QualityConfig, held_out
 from .measures import CopyCheck
 from .sampling_search import default_setting
@@ -154,9 +154,9 @@ class EpochJudge:
             return (new["copy_rate"], new["perplexity"]) < (old["copy_rate"], old["perplexity"])
         if new["blind_test"] is None or old["blind_test"] is None:  # too few held-out posts
             return bool(new["perplexity"] < old["perplexity"])
-        # Below 50% the classifier is only guessing: 46% is no better than 50%.
-        tell = (max(new["blind_test"], 0.5), max(old["blind_test"], 0.5))
-        return bool(tell[0] < tell[1] - self.rule.blind_margin)
+        return (
+            told_apart(new["blind_test"]) < told_apart(old["blind_test"]) - self.rule.blind_margin
+        )
 
     # -- state ---------------------------------------------------------------------------------
 

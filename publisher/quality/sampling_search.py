@@ -25,7 +25,7 @@ from typing import Any
 from .. import atomic
 from ..bot import layout
 from ..space import sampling
-from .blind import blind_test
+from .blind import blind_test, told_apart
 from .measures import CopyCheck
 
 TEMPERATURES = (0.9, 1.0, 1.1, 1.2)
@@ -94,14 +94,18 @@ def choose(trials: list[Trial]) -> dict[str, Any]:
     if ref is None or ref.blind_test is None:
         return base
     fair = [x for x in trials if x.blind_test is not None and x.copy_rate <= ref.copy_rate]
-    best = min(fair, key=lambda x: (x.blind_test, abs(x.temperature - 1) + abs(x.top_p - 0.95)))
-    return best.setting()
+
+    def rank(x: Trial) -> tuple[float, float]:  # told apart least, then nearest the default
+        return told_apart(x.blind_test or 0.0), abs(x.temperature - 1) + abs(x.top_p - 0.95)
+
+    return min(fair, key=rank).setting()
 
 
 def adopt(again: Trial, default_blind: float, default_copy_rate: float) -> bool:
     """Whether a setting measured again on fresh posts (`again`) beats the default's figures by
     `MIN_GAIN` of blind-test accuracy, copying no more."""
-    return (again.blind_test is not None and again.blind_test <= default_blind - MIN_GAIN
+    return (again.blind_test is not None
+            and told_apart(again.blind_test) <= told_apart(default_blind) - MIN_GAIN
             and again.copy_rate <= default_copy_rate)  # fmt: skip
 
 

@@ -167,7 +167,9 @@ def respond(
 
 def _bot_page(bot: Bot) -> gr.Blocks:
     info = bot.info
-    own = sampling.bot_setting(bot.model)  # the bot's fitted sampling (generation_config.json)
+    # The bot's fitted sampling (generation_config.json), inside the sliders' range: a slider
+    # refuses a value outside it when the visitor submits.
+    own = sampling.bot_setting(bot.model)
     with gr.Blocks(title=f"{info.names} — AI bot", analytics_enabled=False) as demo:
         gr.HTML(f"<style>{ui.CSS}</style>{ui.header_html(info)}", elem_id="tb-header")
         with gr.Row():
@@ -186,8 +188,12 @@ def _bot_page(bot: Bot) -> gr.Blocks:
                     1, MAX_POSTS, value=5, step=1, label="Number of posts", elem_id="tb-n"
                 )
                 with gr.Accordion("Sampling", open=False):
-                    temp = gr.Slider(0.1, 2.0, value=own["temperature"], label="Temperature")
-                    top_p = gr.Slider(0.1, 1.0, value=own["top_p"], label="Top-p")
+                    temp = gr.Slider(
+                        0.1, 2.0, value=min(max(own["temperature"], 0.1), 2.0), label="Temperature"
+                    )
+                    top_p = gr.Slider(
+                        0.1, 1.0, value=min(max(own["top_p"], 0.1), 1.0), label="Top-p"
+                    )
                     length = gr.Slider(
                         8, MAX_NEW_TOKENS, value=60, step=1, label="Maximum length (tokens)"
                     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -98,3 +99,14 @@ def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
     page = app.build_demo(str(bot / "repo"), strict=True)
     sliders = {c.label: c.value for c in page.blocks.values() if getattr(c, "label", None) in ("Temperature", "Top-p")}  # fmt: skip
     assert sliders == {"Temperature": 0.7, "Top-p": 0.8}
+
+
+def test_the_spaces_sliders_start_inside_their_range(bot, monkeypatch, tmp_path):
+    repo = shutil.copytree(bot / "repo", tmp_path / "repo")  # a bot the Space has not loaded yet
+    search.write_setting(repo, {"temperature": 3.5, "top_p": 0.05, "top_k": 50})
+    from publisher.space import app
+
+    monkeypatch.delenv("MODEL_ID", raising=False)
+    page = app.build_demo(str(repo), strict=True)
+    sliders = {c.label: c.value for c in page.blocks.values() if getattr(c, "label", None) in ("Temperature", "Top-p")}  # fmt: skip
+    assert sliders == {"Temperature": 2.0, "Top-p": 0.1}, "a value outside is refused on submit"

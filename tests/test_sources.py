@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.errors import SourceError
+from publisher.errors import ArchiveError, SourceError
 from publisher.sources import gather, source_kind, split_spec
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wrencalloway_archive.zip"
@@ -48,6 +48,14 @@ def test_existing_folder_named_like_a_handle_is_an_archive(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     (tmp_path / "wren").mkdir()
     assert source_kind("wren") == "archive"
+
+
+def test_a_broken_link_named_like_a_handle_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wren").symlink_to("wren")
+    assert source_kind("wren") == "archive"
+    with pytest.raises(ArchiveError, match="wren is a symbolic link loop"):
+        gather("wren")
 
 
 def test_gather_reads_archive_folder_and_file(tmp_path):

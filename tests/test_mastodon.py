@@ -273,3 +273,70 @@ def test_rendered_status_html_reads_as_typed_and_cleans_without_link_fragments(
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))))
 def test_escaped_text_round_trips(s):
     assert html_to_text(f"<p>{html.escape(s)}</p>") == s.strip()
+
+
+# --- hostile markup: read in time linear in its length, as html.parser would read it -------------
+
+MIB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        ("<b>" * (MIB // 7) + "</i>" * (MIB // 7), ""),  # deep nesting, stray end tags
+        ("<b>" * (MIB // 7) + "x" + "</b>" * (MIB // 7), "x"),
+        ("<!--" * (MIB // 4), "<!--" * (MIB // 4)),  # never closed: text, as html.parser has it
+        ("<!-- a -->" * (MIB // 10) + "b", "b"),
+        ('<a href="' * (MIB // 9), '<a href="' * (MIB // 9)),
+        ("&amp;" * (MIB // 5), "&" * (MIB // 5)),
+        ("&#" + "9" * MIB + ";", "\ufffd"),  # a number html.unescape cannot convert
+        ("<" * MIB, "<" * MIB),
+        ("<p>x</p>" * (MIB // 8), "\n\n".join(["x"] * (MIB // 8))),
+    ],
+    ids=["nested", "nested-closed", "open-comments", "comments", "open-quotes", "entities",
+         "huge-number", "lt", "paragraphs"],  # fmt: skip
+)
+def test_a_megabyte_of_hostile_markup_reads_in_one_pass(content, text):
+    assert html_to_text(content) == text
+
+
+def _html_parser_text(content: str) -> str:
+    """What Python's own html.parser makes of `content`, through the same rules."""
+    from html.parser import HTMLParser
+
+    from publisher.sources import mastodon_html
+
+    rules = mastodon_html._StatusText()
+
+    class Oracle(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            rules.handle_starttag(tag, dict(attrs))
+
+        def handle_startendtag(self, tag, attrs):
+            if rules.handle_starttag(tag, dict(attrs)):
+                rules.handle_endtag(tag)
+
+        def handle_endtag(self, tag):
+            rules.handle_endtag(tag)
+
+        def handle_data(self, data):
+            rules.handle_data(data)
+
+    oracle = Oracle(convert_charrefs=True)
+    oracle.feed(content)
+    oracle.close()
+    rules.close()
+    return "".join(rules.parts).strip()
+
+
+PIECES = [LINK, SHORT_LINK, TAG, MENTION, "<br />", "<br>", "</p><p>", "&amp;", "&lt;3", "&quot;",
+          "&#39;", "caf&eacute;", "<em>x</em>", "<strong>y</strong>", "<ul><li>a</li><li>b</li></ul>",
+          "<!-- note -->", '<span class="invisible">z</span>', "word", " ", "Привет", "😀",
+          '<a href="https://e.org/n">my notes</a>', "<code>a &gt; b</code>", "<pre>x\n y</pre>",
+          "<blockquote><p>q</p></blockquote>", "<h1>T</h1>", "a < b", "a > b"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_status_html_reads_as_python_html_parser_reads_it(pieces):
+    content = "<p>" + "".join(pieces) + "</p>"
+    assert html_to_text(content) == _html_parser_text(content)

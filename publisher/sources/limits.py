@@ -15,6 +15,9 @@ MAX_MEMBER_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 2 << 30
 # One post's text. Longer posts are skipped and counted (`too_long`), never trained on.
 MAX_POST_CHARS = 100_000
+# One post's HTML (a Mastodon status's `content`), looked at before it is parsed: longer is
+# skipped and counted (`too_long`). Mastodon's own limit is 500 characters of text by default.
+MAX_HTML_CHARS = 500_000
 # One item of a data file (a tweet object's JSON), one .jsonl line, one CSV field. Longer ones
 # are skipped and counted (`too_long`) without being decoded, so memory stays bounded.
 MAX_ITEM_CHARS = 1_000_000

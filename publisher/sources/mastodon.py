@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import FetchError, SourceError
-from . import Gathered, Post, Profile, SourceOptions
+from . import Gathered, Post, Profile, SourceOptions, limits
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_iso
 from .mastodon_html import html_to_text
 
@@ -69,7 +69,9 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         cached = _download(base, user, opts.max_posts, cache, opts.progress, since)
     account, pages = cached
     # html_to_text unescapes each status's entities, once.
-    return Gathered(_profile(account), _posts(pages)[: opts.max_posts], escaped=False)
+    g = Gathered(_profile(account), escaped=False)
+    g.posts = _posts(pages, g.skipped)[: opts.max_posts]
+    return g
 
 
 def _download(
@@ -181,15 +183,20 @@ def _profile(account: dict[str, Any]) -> Profile:
     )
 
 
-def _posts(pages: list[list[dict[str, Any]]]) -> list[Post]:
+def _posts(pages: list[list[dict[str, Any]]], skipped: dict[str, int]) -> list[Post]:
+    """The statuses of `pages` as posts; one whose HTML is over the cap is counted unparsed."""
     posts = []
     for page in pages:
         for status in page:
             boost = status.get("reblog")
             shown = boost if isinstance(boost, dict) else status
+            content = shown.get("content") or ""
+            if len(content) > limits.MAX_HTML_CHARS:
+                skipped["too_long"] = skipped.get("too_long", 0) + 1
+                continue
             posts.append(
                 Post(
-                    text=html_to_text(shown.get("content") or ""),
+                    text=html_to_text(content),
                     created_at=status.get("created_at"),
                     is_repost=boost is not None,
                     id=str(status["id"]) if status.get("id") is not None else None,

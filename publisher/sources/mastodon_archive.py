@@ -184,6 +184,9 @@ def _post(activity: dict[str, Any], g: Gathered, skip_cw: bool) -> Post | None:
     if kind != "Create" or not isinstance(content, str):
         g.skipped["malformed"] = g.skipped.get("malformed", 0) + 1
         return None
+    if len(content) > limits.MAX_HTML_CHARS:
+        g.skipped["too_long"] = g.skipped.get("too_long", 0) + 1  # never parsed
+        return None
     warning = note.get("summary")
     if isinstance(warning, str) and warning.strip():
         g.content_warnings += 1

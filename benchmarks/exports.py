@@ -275,14 +275,27 @@ class Repo:
 
     def car(self) -> bytes:
         """The repository export, a CAR v1 file."""
-        import libipld
+        return car_file(*self.blocks())
 
-        root, blocks = self.blocks()
-        header = libipld.encode_dag_cbor({"version": 1, "roots": [root]})
-        parts = [varint(len(header)), header]
-        for cid, data in blocks:
-            parts += [varint(len(cid) + len(data)), cid, data]
-        return b"".join(parts)
+
+def car_file(root: bytes, blocks: list[tuple[bytes, bytes]]) -> bytes:
+    """A CAR v1 file of `blocks` ((CID, bytes) pairs) whose root is the block `root`."""
+    import libipld
+
+    header = libipld.encode_dag_cbor({"version": 1, "roots": [root]})
+    parts = [varint(len(header)), header]
+    for cid, data in blocks:
+        parts += [varint(len(cid) + len(data)), cid, data]
+    return b"".join(parts)
+
+
+def commit_block(did: str, tree: bytes) -> tuple[bytes, bytes]:
+    """(CID, bytes) of a signed commit (its signature zeros) whose tree's root is `tree`."""
+    import libipld
+
+    data = libipld.encode_dag_cbor({"did": did, "version": 3, "data": tree, "rev": tid(START),
+                                    "prev": None, "sig": bytes(64)})  # fmt: skip
+    return cid_of(data), data
 
 
 def sample_repo(n: int = 40) -> Repo:

@@ -314,17 +314,17 @@ def mastodon_tar_link(d: Path, _: int) -> list[str]:
 
 
 class _Zeros(io.RawIOBase):
-    """`size` zero bytes, made as they are read (a bomb's payload, never held)."""
+    """`size` zero bytes (or `fill` bytes), made as they are read (a bomb's payload, never held)."""
 
-    def __init__(self, size: int) -> None:
-        self.left = size
+    def __init__(self, size: int, fill: int = 0) -> None:
+        self.left, self.fill = size, fill
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: Any) -> int:
         n = min(len(b), self.left)
-        b[:n] = bytes(n)
+        b[:n] = bytes([self.fill]) * n
         self.left -= n
         return n
 
@@ -342,11 +342,173 @@ def mastodon_tar_bomb(d: Path, scale: int) -> list[str]:
     return [str(_tar_gz(d / "archive.tar.gz", members))]
 
 
+def mastodon_nested_tags(d: Path, _: int) -> list[str]:
+    """A status of 40,000 nested `<b>` and 40,000 stray `</i>` (280,000 characters) among
+    ordinary ones."""
+    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
+
+    statuses = [Status(status_html(t)) for t in posts(300)]
+    statuses.insert(7, Status("<b>" * 40_000 + "</i>" * 40_000))
+    return [str(write_mastodon_zip(d / "archive.zip", mastodon_files("wren", "Wren", statuses)))]
+
+
+def sparse_header(name: str, size: int) -> bytes:
+    """The tar header of a GNU sparse file of `size` bytes that are all a hole, as `tar --sparse`
+    writes it for `truncate -s SIZE`: type `S`, no data, one map entry (offset `size`, 0 bytes)
+    and the real size."""
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.mode = tarfile.GNUTYPE_SPARSE, 0, 0o644
+    buf = bytearray(info.tobuf(tarfile.GNU_FORMAT))
+    buf[386:398] = b"%011o\0" % size  # the map's first entry: offset ...
+    buf[398:410] = b"%011o\0" % 0  # ... and bytes of data
+    buf[483:495] = b"%011o\0" % size  # the file's real size
+    buf[148:156] = b" " * 8
+    buf[148:156] = b"%06o\0 " % sum(buf)
+    return bytes(buf)
+
+
+def mastodon_tar_sparse(d: Path, scale: int) -> list[str]:
+    """A .tar.gz of four folders, each holding a sparse outbox.json of `scale` MiB (128 at full
+    size), all hole: a few hundred bytes."""
+    import gzip
+    import tarfile
+
+    headers = []
+    for folder in "abcd":
+        info = tarfile.TarInfo(folder)
+        info.type, info.mode = tarfile.DIRTYPE, 0o755
+        headers += [
+            info.tobuf(tarfile.GNU_FORMAT),
+            sparse_header(f"{folder}/outbox.json", scale << 20),
+        ]
+    path = d / "archive.tar.gz"
+    path.write_bytes(gzip.compress(b"".join(headers) + bytes(1024)))
+    return [str(path)]
+
+
+def mastodon_tar_blanks(d: Path, scale: int) -> list[str]:
+    """A .tar.gz whose outbox.json holds its posts and then `scale` MiB of blanks (256 at full
+    size: a few hundred kB)."""
+    import tarfile
+
+    files = _mastodon()
+    body = files.pop("outbox.json").rstrip()
+    assert body.endswith(b"}")
+    size = len(body) + (scale << 20)
+    info = tarfile.TarInfo("outbox.json")
+    info.size = size
+    blanks = io.BufferedReader(_Zeros(scale << 20, ord(" ")))
+    outbox = io.BufferedReader(_Chain([io.BytesIO(body[:-1]), blanks, io.BytesIO(b"}")]))  # type: ignore[arg-type]
+    members = [(info, outbox)] + [_member(n, b) for n, b in files.items()]
+    return [str(_tar_gz(d / "archive.tar.gz", members))]
+
+
+class _Chain(io.RawIOBase):
+    """Streams read one after the other."""
+
+    def __init__(self, streams: list[Any]) -> None:
+        self.streams = streams
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while self.streams:
+            data = self.streams[0].read(len(b))
+            if data:
+                b[: len(data)] = data
+                return len(data)
+            self.streams.pop(0)
+        return 0
+
+
+def mastodon_avatar_zeros(d: Path, scale: int) -> list[str]:
+    """A Mastodon .zip whose avatar.png is `scale` MiB of zeros (256 at full size)."""
+    files = _mastodon()
+    files["actor.json"] = files["actor.json"].replace(b'"likes"', b'"icon": {"type": "Image", '
+                                                      b'"url": "avatar.png"}, "likes"')  # fmt: skip
+    path = d / "archive.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+        with zf.open("avatar.png", "w", force_zip64=True) as f:
+            for _ in range(scale):
+                f.write(bytes(1 << 20))
+    return [str(path)]
+
+
+def mastodon_normal_zip(d: Path, _: int) -> list[str]:
+    from .exports import write_mastodon_zip
+
+    return [str(write_mastodon_zip(d / "archive.zip", _mastodon()))]
+
+
+def mastodon_normal_tar(d: Path, _: int) -> list[str]:
+    from .exports import write_mastodon_targz
+
+    return [str(write_mastodon_targz(d / "archive.tar.gz", _mastodon()))]
+
+
+def mastodon_octal_host(_: Path, __: int) -> list[str]:
+    return ["mastodon:@x@0177.0.0.1"]
+
+
 def mastodon_private_only(d: Path, _: int) -> list[str]:
     from .exports import Status, mastodon_files, status_html, write_mastodon_zip
 
     files = mastodon_files("wren", "Wren", [Status(status_html(t), "private") for t in posts(300)])
     return [str(write_mastodon_zip(d / "archive.zip", files))]
+
+
+def _car(d: Path, data: bytes) -> list[str]:
+    (d / "repo.car").write_bytes(data)
+    return [f"wren.bsky.social={d / 'repo.car'}"]
+
+
+def _car_of_keys(keys: list[tuple[int, bytes]]) -> bytes:
+    """A repository whose tree is one node of entries (`p` prefix length, `k` suffix), each
+    naming the same post."""
+    import libipld
+
+    from .exports import START, Repo, car_file, cid_of, commit_block
+
+    post = libipld.encode_dag_cbor({"$type": "app.bsky.feed.post", "text": "the lamp is lit",
+                                    "createdAt": START.strftime("%Y-%m-%dT%H:%M:%S.000Z")})  # fmt: skip
+    entries = [{"p": p, "k": k, "v": cid_of(post), "t": None} for p, k in keys]
+    node = libipld.encode_dag_cbor({"l": None, "e": entries})
+    commit = commit_block(Repo().did, cid_of(node))
+    return car_file(commit[0], [commit, (cid_of(node), node), (cid_of(post), post)])
+
+
+def car_growing_keys(d: Path, _: int) -> list[str]:
+    """One tree node of 2,000 entries, each key the last one and 100 bytes more (`p` = the key
+    so far): 315 kB that spell 200 MB of keys."""
+    first = b"app.bsky.feed.post/" + b"a" * 81
+    return _car(d, _car_of_keys([(0, first)] + [(100 * i, b"b" * 100) for i in range(1, 2_000)]))
+
+
+def car_long_keys(d: Path, _: int) -> list[str]:
+    """Keys of 100,000 bytes, each different, spelled whole (600 kB)."""
+    keys = [(0, b"app.bsky.feed.post/" + b"%05d" % i + b"k" * 99_976) for i in range(6)]
+    return _car(d, _car_of_keys(keys))
+
+
+def car_unreferenced_block(d: Path, _: int) -> list[str]:
+    """An ordinary repository and one more block that its tree never reaches: an array of
+    5,000,000 empty maps (5 MB)."""
+    from .exports import car_file, cid_of, sample_repo
+
+    root, blocks = sample_repo(300).blocks()
+    extra = b"\x9a" + (5_000_000).to_bytes(4, "big") + b"\xa0" * 5_000_000
+    return _car(d, car_file(root, [*blocks, (cid_of(extra), extra)]))
+
+
+def car_normal(d: Path, _: int) -> list[str]:
+    from .exports import sample_repo
+
+    return _car(d, sample_repo(300).car())
 
 
 def car_not_a_car(d: Path, _: int) -> list[str]:

@@ -165,19 +165,33 @@ def _avatar(reader: Reader, folder: str, url: Any, g: Gathered) -> None:
         )
     root = folder[: -len("data/")] if folder.endswith("data/") else folder
     for name in dict.fromkeys((root + rel, folder + rel)):
-        data = reader.read(name)
-        if data:
-            take_avatar(g, data, f"{reader.label}: {name}")
+        if take_avatar(g, reader, name):
             return
 
 
-def take_avatar(g: Gathered, data: bytes, where: str) -> None:
-    """Make `data` the profile's avatar when it is a whole image; else warn, naming `where`."""
+def take_avatar(g: Gathered, reader: Reader, name: str) -> bool:
+    """Make the archive's file `name` the profile's avatar when it is a whole image; else warn,
+    naming it. Its size is checked from its header before it is read, and its read is capped.
+
+    Returns:
+        Whether the archive holds `name` (and it is not empty).
+    """
+    data = reader.read_at_most(name, limits.MAX_AVATAR_BYTES)
+    if not data:
+        return False
+    where = f"{reader.label}: {name}"
+    if isinstance(data, int):
+        g.warnings.append(
+            f"{where}: {data:,} bytes, over the {limits.MAX_AVATAR_BYTES:,} allowed for an avatar; "
+            "the bot has no avatar"
+        )
+        return True
     ext, problem = image_type(data)
     if ext is None:
         g.warnings.append(f"{where}: {problem}; the bot has no avatar")
     else:
         g.profile.avatar_bytes, g.profile.avatar_ext = data, ext
+    return True
 
 
 def image_type(data: bytes) -> tuple[str | None, str]:

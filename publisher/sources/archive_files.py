@@ -2,10 +2,11 @@
 
 Zips are read member by member, never extracted, and refused outright when an entry could escape
 a folder (zip slip) or inflate past `limits.MAX_MEMBER_BYTES` / `MAX_TOTAL_BYTES` (zip bomb).
-A `.tar.gz` (Mastodon's archives before 4.2) can only be read start to end: it is read once,
-keeping the few members asked for, and refused when an entry climbs out with `..`, is a link,
-or the whole inflates past `MAX_TOTAL_BYTES`. Its entries with absolute names are never read:
-Mastodon wrote its media files under the server's own absolute paths.
+A `.tar.gz` (Mastodon's archives before 4.2) has no index: its headers are read once, and each
+member asked for is streamed from its place, as a zip's is. It is refused when an entry climbs out
+with `..`, is a link or a sparse file, or the whole inflates past `MAX_TOTAL_BYTES`. Its entries
+with absolute names are never read: Mastodon wrote its media files under the server's own
+absolute paths. What comes out of a member, never its compressed size, counts against the caps.
 Nothing is read from outside what the user gave: in a folder, a path whose real location (symbolic
 links followed) leaves the folder is refused, since `unzip` recreates the links a zip carries and
 one pointing at, say, a token file would otherwise end up in the bot's repo and on the Hub; in a
@@ -62,6 +63,29 @@ class Reader:
         """The bytes of `name`, or None when absent; refuses what passes the caps."""
         found = self._open(name)
         return None if found is None else b"".join(self._pump(name, *found))
+
+    def read_at_most(self, name: str, cap: int) -> bytes | int | None:
+        """The bytes of `name` when they are `cap` at most; else their size as far as known (its
+        header's, checked before a byte is read, or the `cap` + 1 that came out when the header
+        lied); None when absent."""
+        found = self._open(name)
+        if found is None:
+            return None
+        stream, declared = found
+        if declared > cap:
+            stream.close()
+            return declared
+        pieces, size = [], 0
+        chunks = self._pump(name, stream, declared)
+        try:
+            for chunk in chunks:
+                pieces.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    return size
+        finally:
+            chunks.close()
+        return b"".join(pieces)
 
     def chunks(self, name: str) -> Iterator[bytes]:
         """The bytes of `name` (which must exist) a megabyte at a time, under the caps."""
@@ -142,8 +166,14 @@ class ZipReader(Reader):
 
 
 class TarReader(Reader):
-    """A gzip-compressed tar, read once start to end; only the members `keep(name)` wants are
-    held (in memory, under the caps), by their names relative to the archive's root.
+    """A gzip-compressed tar: its headers read once, start to end, then each member streamed
+    from its place in the archive as a zip's is, when asked for (gzip inflates from the start
+    again: a member costs at most the archive's inflated size in time, and a megabyte in memory).
+
+    Only the members `keep(name)` wants are listed, by their names relative to the archive's root.
+    The archive is refused when an entry climbs out with `..`, is a link, is a sparse file
+    (whose holes would come out as zeros; no export writes one), or the whole inflates past
+    `MAX_TOTAL_BYTES`.
 
     Args:
         path: the `.tar.gz`.
@@ -153,19 +183,25 @@ class TarReader(Reader):
 
     def __init__(self, path: Path, keep: Callable[[str], bool], hint: str) -> None:
         super().__init__(str(path))
-        self.members: dict[str, bytes] = {}
+        self.infos: dict[str, tarfile.TarInfo] = {}
+        self.hint = hint
+        self.raw = path.open("rb")
+        self.inflated = _Inflated(gzip.GzipFile(fileobj=self.raw), self.label)
         try:
-            with (
-                path.open("rb") as raw,
-                gzip.GzipFile(fileobj=raw) as gz,
-                tarfile.open(fileobj=cast(IO[bytes], _Inflated(gz, self.label)), mode="r|") as tar,
-            ):
-                for member in tar:
-                    self._take(tar, member, keep)
+            self.tar = tarfile.open(fileobj=cast(IO[bytes], self.inflated), mode="r:")
+            member = self.tar.firstmember
+            while member is not None:
+                self.tar.members.clear()  # tarfile keeps every header; only the wanted are kept
+                self._take(member, keep)
+                member = self.tar.next()
         except (*_CORRUPT, tarfile.TarError, gzip.BadGzipFile) as e:
+            self.close()
             raise ArchiveError(f"{path}: not a valid .tar.gz archive ({e})", hint=hint) from None
+        except BaseException:
+            self.close()
+            raise
 
-    def _take(self, tar: tarfile.TarFile, member: tarfile.TarInfo, keep: Callable[[str], bool]) -> None:  # fmt: skip
+    def _take(self, member: tarfile.TarInfo, keep: Callable[[str], bool]) -> None:
         name = member.name.replace("\\", "/")
         if ".." in name.split("/"):
             raise ArchiveError(
@@ -178,47 +214,61 @@ class TarReader(Reader):
                 f"{self.label}: {member.name} is stored as a link; refusing to follow it",
                 hint=_AS_DELIVERED,
             )
+        if member.issparse() or member.type == tarfile.GNUTYPE_SPARSE:
+            raise ArchiveError(
+                f"{self.label}: refusing the archive, {member.name} is stored as a sparse file, "
+                "which no export writes",
+                hint=_AS_DELIVERED,
+            )
         name = name.removeprefix("./")
-        if not member.isfile() or name.startswith("/") or not keep(name):
-            return
-        where = f"{self.label}: {name}"
-        if member.size > limits.MAX_MEMBER_BYTES:
-            raise _too_big(where, member.size)
-        f = tar.extractfile(member)
-        if f is None:
-            return
-        pieces, size = [], 0
-        while chunk := f.read(_CHUNK):
-            size += len(chunk)
-            if size > limits.MAX_MEMBER_BYTES:
-                raise _too_big(where, size)
-            pieces.append(chunk)
-        self.members[name] = b"".join(pieces)
+        if member.isfile() and not name.startswith("/") and keep(name):
+            self.infos[name] = member
+
+    def close(self) -> None:
+        self.raw.close()
 
     def files(self, folder: str) -> list[str]:
-        return [n for n in self.members if n.startswith(folder) and "/" not in n[len(folder) :]]
+        return [n for n in self.infos if n.startswith(folder) and "/" not in n[len(folder) :]]
 
     def _open(self, name: str) -> tuple[Any, int] | None:
-        data = self.members.get(name)
-        return None if data is None else (io.BytesIO(data), len(data))
+        member = self.infos.get(name)
+        if member is None:
+            return None
+        try:
+            return self.tar.extractfile(member), member.size
+        except (*_CORRUPT, tarfile.TarError) as e:
+            raise ArchiveError(
+                f"{self.label}: {name}: cannot be read ({e})", hint=self.hint
+            ) from None
 
 
 class _Inflated:
-    """A decompressing stream that refuses to inflate past `limits.MAX_TOTAL_BYTES` in all."""
+    """A decompressing stream that refuses to inflate past `limits.MAX_TOTAL_BYTES`: neither
+    reading nor seeking (which inflates what it skips) goes further into it."""
 
     def __init__(self, stream: Any, label: str) -> None:
-        self.stream, self.label, self.size = stream, label, 0
+        self.stream, self.label = stream, label
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.stream.read(n if n is not None and n >= 0 else _CHUNK)
-        self.size += len(data)
-        if self.size > limits.MAX_TOTAL_BYTES:
+    def _refuse_past(self, end: int) -> None:
+        if end > limits.MAX_TOTAL_BYTES:
             raise ArchiveError(
                 f"{self.label}: refusing an archive that inflates past "
                 f"{limits.MAX_TOTAL_BYTES:,} bytes; this looks like a zip bomb",
                 hint="extract it yourself and pass the folder holding outbox.json",
             )
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n if n is not None and n >= 0 else _CHUNK)
+        self._refuse_past(self.stream.tell())
         return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self.stream.tell() + offset
+        self._refuse_past(target)
+        return int(self.stream.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self.stream.tell())
 
 
 class DirReader(Reader):

@@ -109,10 +109,9 @@ def _wanted(name: str) -> bool:
 
 def _subfolders(reader: Reader) -> list[str]:
     """Folders one level down that may hold the archive (a zip of the extracted folder)."""
-    if isinstance(reader, ZipReader):
-        names: Iterable[str] = reader.infos
-    elif isinstance(reader, TarReader):
-        names = reader.members
+    names: Iterable[str]
+    if isinstance(reader, (ZipReader, TarReader)):
+        names = reader.infos
     else:
         return sorted(f"{p.name}/" for p in Path(reader.label).iterdir() if p.is_dir())
     return sorted({n.partition("/")[0] + "/" for n in names if n.count("/") == 1})
@@ -225,6 +224,4 @@ def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> No
                 f"{reader.label}: actor.json's avatar {url[:80]!r} points outside the archive",
                 hint="use the archive exactly as Mastodon delivered it",
             )
-        avatar = reader.read(folder + url.strip("/"))
-        if avatar:
-            take_avatar(g, avatar, f"{reader.label}: {url}")
+        take_avatar(g, reader, folder + url.strip("/"))

@@ -576,5 +576,5 @@ CASES = [
          "no public posts (300 followers-only or direct, never read)"),
     Case("64 kB of random bytes as repo.car", car_not_a_car, "refused", "not a CAR file"),
     Case("repo.car cut at two thirds", car_truncated, "refused", "truncated: it ends inside a block"),
-    Case("repo.car with a block that does not decode", car_bad_block, "refused", "does not decode"),
+    Case("repo.car with a block's bytes changed", car_bad_block, "refused", "do not match its CID"),
 ]  # fmt: skip

@@ -13,7 +13,7 @@ from archives import read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.exports import START, Repo, cid_of, sample_repo, varint
+from benchmarks.exports import START, Repo, car_file, cid_of, commit_block, sample_repo, varint
 from publisher import cli
 from publisher.bot import manifest
 from publisher.clean import clean
@@ -109,6 +109,15 @@ def _without_a_block() -> bytes:
     return _frame([b for b in blocks if b"Night 5:" not in b[1]], [root])
 
 
+def _record_that_does_not_decode() -> bytes:
+    """A tree whose one record's bytes are not DAG-CBOR, though named by their own CID."""
+    raw = b"\xff\xfe\xfd"
+    node = libipld.encode_dag_cbor({"l": None, "e": [{"p": 0, "k": b"app.bsky.feed.post/3kabc",
+                                                      "v": cid_of(raw), "t": None}]})  # fmt: skip
+    commit = commit_block(Repo().did, cid_of(node))
+    return car_file(commit[0], [commit, (cid_of(node), node), (cid_of(raw), raw)])
+
+
 def _root_not_a_commit() -> bytes:
     data = libipld.encode_dag_cbor({"hello": "world"})
     return _frame([(cid_of(data), data)], [cid_of(data)])
@@ -119,7 +128,9 @@ CASES = [
     ("a zip", lambda: b"PK\x03\x04" + b"\0" * 200, "not a CAR file"),
     ("empty", lambda: b"", "not a CAR file"),
     ("cut short", lambda: sample_repo(20).car()[:-7], "truncated: it ends inside a block"),
-    ("a block that does not decode", lambda: _with_record_replaced(b"\xff\xfe\xfd"), "does not decode"),
+    ("a block changed after it was named", lambda: _with_record_replaced(b"\xff\xfe\xfd"),
+     "do not match its CID"),
+    ("a block that does not decode", _record_that_does_not_decode, "does not decode"),
     ("a block missing", _without_a_block, "incomplete"),
     ("a CAR but no repository", _root_not_a_commit, "not a Bluesky repository"),
 ]  # fmt: skip
@@ -140,8 +151,8 @@ def test_a_bad_car_is_one_line_and_exit_2(tmp_path, tiny_model, capsys, what, bu
 
 
 def test_a_tree_that_loops_is_refused(tmp_path):
-    # The CAR's CIDs are not checked against the blocks' hashes, so a hostile file can point a
-    # tree node at itself; reading it must end.
+    # A tree node named by a CID that is not its own hash, pointing at itself: refused as a
+    # block that does not match its CID before the loop is walked.
     looped = {"l": None, "e": []}
     cid = cid_of(b"any")
     looped["l"] = cid
@@ -150,7 +161,7 @@ def test_a_tree_that_loops_is_refused(tmp_path):
                                       "prev": None, "sig": b""})  # fmt: skip
     path = tmp_path / "repo.car"
     path.write_bytes(_frame([(cid_of(commit), commit), (cid, node)], [cid_of(commit)]))
-    with pytest.raises(ArchiveError, match="reached twice"):
+    with pytest.raises(ArchiveError, match="do not match its CID"):
         gather(str(path), OPTS)
 
 

@@ -188,7 +188,8 @@ class TarReader(Reader):
         self.raw = path.open("rb")
         self.inflated = _Inflated(gzip.GzipFile(fileobj=self.raw), self.label)
         try:
-            self.tar = tarfile.open(fileobj=cast(IO[bytes], self.inflated), mode="r:")
+            # Open until close(): members are streamed from it when asked for.
+            self.tar = tarfile.open(fileobj=cast(IO[bytes], self.inflated), mode="r:")  # noqa: SIM115
             member = self.tar.firstmember
             while member is not None:
                 self.tar.members.clear()  # tarfile keeps every header; only the wanted are kept

@@ -24,6 +24,9 @@ MAX_ITEM_CHARS = 1_000_000
 # JSON nesting (arrays and objects inside each other). A tweet object nests about 6 deep;
 # deeper input is refused with one line instead of exhausting the interpreter's stack.
 MAX_DEPTH = 100
+# Objects (maps, lists, strings, numbers) in one block of a Bluesky export: a post holds a few
+# dozen, a tree node a few hundred. Counted before the block is decoded; more is refused.
+MAX_BLOCK_OBJECTS = 100_000
 # Posts per user. More is refused: a bot of millions of posts is no longer one person's voice
 # and would need several GB of memory to prepare.
 MAX_POSTS = 2_000_000

@@ -227,3 +227,89 @@ def test_tls_still_names_the_host_while_the_connection_is_pinned(monkeypatch):
     assert pinned.headers["host"] == "public.example"
     assert pinned.extensions["sni_hostname"] == "public.example"  # SNI and certificate check
     assert str(response.url) == "https://public.example/api/v1/instance"  # callers see the name
+
+
+# --- IANA's special-purpose registries, block by block --------------------------------------------
+
+CARRIERS = {"::ffff:0:0/96": "::ffff:127.0.0.1", "64:ff9b::/96": "64:ff9b::a9fe:a9fe",
+            "2002::/16": "2002:c0a8:101::"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("block", "kind"), addresses.SPECIAL, ids=[b for b, _ in addresses.SPECIAL]
+)
+def test_every_special_purpose_block_is_refused_first_to_last(block, kind):
+    net = ipaddress.ip_network(block)
+    inner = [b for b, _ in addresses.SPECIAL if b != block and ipaddress.ip_network(b).version == net.version and ipaddress.ip_network(b).subnet_of(net)]  # fmt: skip
+    for ip in (net[0], net[-1]):
+        named = kind_of(ip)
+        assert named is not None, ip
+        if not any(ip in ipaddress.ip_network(b) for b in inner):  # else the smaller block names it
+            assert named == kind, ip
+        with pytest.raises(AddressError, match=f"refused to reach {ip}: an? "):
+            addresses.check(str(ip), 443, PUBLIC)
+
+
+@pytest.mark.parametrize(("block", "inside"), CARRIERS.items())
+def test_the_blocks_carrying_ipv4_are_judged_by_the_address_they_carry(block, inside):
+    assert ipaddress.ip_address(inside) in ipaddress.ip_network(block)
+    assert kind_of(ipaddress.ip_address(inside)).endswith("(IPv4 inside IPv6)")
+    public = ipaddress.ip_network(block)[0] + int(ipaddress.ip_address("93.184.215.14")) * (
+        1 if block != "2002::/16" else 1 << 80
+    )
+    assert kind_of(public) is None, public
+
+
+@pytest.mark.parametrize(
+    ("ip", "kind"),
+    [("fec0::1", "site-local (deprecated)"), ("192.0.0.8", "IPv4 dummy"),
+     ("192.88.99.1", "6to4 relay anycast (deprecated)"), ("100.64.0.1", "shared (carrier-grade NAT)"),
+     ("198.19.255.255", "benchmarking"), ("2001:db8::1", "documentation"),
+     ("64:ff9b:1::1", "IPv4/IPv6 translation (local use)"), ("192.0.0.9", "port control protocol anycast"),
+     ("2001:4:112::1", "AS112 (DNS sink)"), ("5f00::1", "segment routing (SRv6)")],
+)  # fmt: skip
+def test_blocks_python_calls_global_are_refused_too(ip, kind):
+    assert kind_of(ipaddress.ip_address(ip)) == kind
+    with pytest.raises(AddressError, match=f"refused to reach {ip}: an? "):
+        addresses.check(ip, 443, PUBLIC)
+
+
+# --- host spellings no request can be sent to: one line, exit 2 -----------------------------------
+
+BAD_SPELLINGS = ["0177.0.0.1", "127.000.000.001", "127.0.0.01", "010.0.0.1"]
+
+
+@pytest.mark.parametrize("host", BAD_SPELLINGS)
+def test_a_mastodon_host_spelled_with_leading_zeros_is_one_line(host, capsys, tmp_path, tiny_model):
+    from publisher import cli
+
+    code = cli.main(["prepare", f"mastodon:@x@{host}", "--out", str(tmp_path / "bot"),
+                     "--base-model", str(tiny_model)])  # fmt: skip
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
+    assert code == 2 and "Traceback" not in err and "report it" not in err, err
+    assert len(errors) == 1 and f"{host}: not a host name or an address" in errors[0], err
+
+
+@pytest.mark.parametrize("source", ["bsky:wren.bsky.social", "x:wren"])
+def test_an_api_address_spelled_with_leading_zeros_is_one_line(
+    source, monkeypatch, capsys, tmp_path, tiny_model
+):
+    from publisher import cli
+    from publisher.sources import bluesky, x_api
+
+    monkeypatch.setenv(bluesky.URL_ENV, "https://0177.0.0.1")
+    monkeypatch.setenv(x_api.URL_ENV, "https://127.000.000.001")
+    monkeypatch.setenv("X_BEARER_TOKEN", "t")
+    code = cli.main(["prepare", source, "--out", str(tmp_path / "bot"), "--base-model", str(tiny_model)])  # fmt: skip
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
+    assert code == 2 and "Traceback" not in err and "report it" not in err, err
+    assert len(errors) == 1 and "not a host name or an address" in errors[0], err
+
+
+def test_a_next_page_or_an_avatar_on_a_host_spelled_badly_is_one_line():
+    with pytest.raises(AddressError, match="0177.0.0.1: not a host name"):
+        addresses.url_of("https://0177.0.0.1/next", httpx.URL("https://mastodon.example/"))
+    with http.client() as c, pytest.raises(AddressError, match="not a host name"):
+        http.read_capped(c, "https://127.000.000.001/avatar.png")

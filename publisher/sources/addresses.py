@@ -4,8 +4,9 @@
 redirects and next pages it answers with. Left alone, a visitor could make it reach the machine's
 own services or its cloud's metadata address. Inside `guarded(policy)`, every request sent through
 `GuardedTransport` (the live sources' `Api` and `http.client` use it there) resolves its host
-once, refuses loopback, private, link-local, shared (CGNAT), multicast, unspecified and reserved
-addresses, in IPv4, IPv6 and IPv4 carried inside IPv6, unless the policy allows their network,
+once, refuses every block of IANA's special-purpose address registries (`SPECIAL`: loopback,
+private, link-local, shared, documentation, benchmarking, protocol assignments, ...), multicast
+and IPv6 site-local, in IPv4, IPv6 and IPv4 carried inside IPv6, unless the policy allows them,
 and connects to the very address it checked, while TLS still checks the certificate of the name:
 a DNS answer that changes between the check and the connection changes nothing. Whatever way
 the host is spelled (`2130706433`, `0x7f.1`, `127.1`, `localhost`), the check is on the address
@@ -31,7 +32,6 @@ from ..errors import AddressError, UsageError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")  # an IPv4 address inside IPv6 (RFC 6052)
 ALLOW_HINT = (
     "name a server on the internet; to let the creator reach a network of your own, start it "
@@ -82,29 +82,105 @@ def embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
     return ip.sixtofour
 
 
+# Every entry of IANA's IPv4 and IPv6 Special-Purpose Address Registries
+# (iana.org/assignments/iana-ipv4-special-registry, iana-ipv6-special-registry), whether or not
+# the registry calls it globally reachable, and the blocks beside them that are no one's public
+# address (multicast, IPv6 site-local). None of them holds a Mastodon instance or an avatar.
+# The blocks that carry an IPv4 address (IPv4-mapped ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4
+# 2002::/16) are judged by the address they carry (`embedded_ipv4`), before this table.
+SPECIAL: tuple[tuple[str, str], ...] = (
+    # IPv4
+    ("0.0.0.0/32", "unspecified"),
+    ("0.0.0.0/8", "this-network"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "shared (carrier-grade NAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.0.0.0/24", "IETF protocol assignment"),
+    ("192.0.0.0/29", "IPv4 service continuity (DS-Lite)"),
+    ("192.0.0.8/32", "IPv4 dummy"),
+    ("192.0.0.9/32", "port control protocol anycast"),
+    ("192.0.0.10/32", "TURN anycast"),
+    ("192.0.0.170/32", "NAT64/DNS64 discovery"),
+    ("192.0.0.171/32", "NAT64/DNS64 discovery"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.31.196.0/24", "AS112 (DNS sink)"),
+    ("192.52.193.0/24", "AMT relay anycast"),
+    ("192.88.99.0/24", "6to4 relay anycast (deprecated)"),
+    ("192.168.0.0/16", "private"),
+    ("192.175.48.0/24", "AS112 (DNS sink)"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("255.255.255.255/32", "reserved"),  # limited broadcast
+    # IPv6
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "IPv4-compatible (deprecated)"),
+    ("64:ff9b:1::/48", "IPv4/IPv6 translation (local use)"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "IPv6 dummy"),
+    ("2001::/23", "IETF protocol assignment"),
+    ("2001::/32", "Teredo"),
+    ("2001:1::1/128", "port control protocol anycast"),
+    ("2001:1::2/128", "TURN anycast"),
+    ("2001:1::3/128", "DNS-SD service registration anycast"),
+    ("2001:2::/48", "benchmarking"),
+    ("2001:3::/32", "AMT"),
+    ("2001:4:112::/48", "AS112 (DNS sink)"),
+    ("2001:10::/28", "ORCHID (deprecated)"),
+    ("2001:20::/28", "ORCHIDv2"),
+    ("2001:30::/28", "drone remote ID"),
+    ("2001:db8::/32", "documentation"),
+    ("2620:4f:8000::/48", "AS112 (DNS sink)"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing (SRv6)"),
+    ("fc00::/7", "private"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "site-local (deprecated)"),
+    ("ff00::/8", "multicast"),
+)
+# Most specific first, so that each address is named by the smallest block holding it.
+_SPECIAL = sorted(
+    ((ipaddress.ip_network(net), kind) for net, kind in SPECIAL), key=lambda e: -e[0].prefixlen
+)
+
+
 def kind_of(ip: IPAddress) -> str | None:
     """Why `ip` is not a public address ("loopback", "private", ...), or None when it is one."""
     inner = embedded_ipv4(ip)
     if inner is not None:
         why = kind_of(inner)
         return f"{why} (IPv4 inside IPv6)" if why else None
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip in SHARED:
-        return "shared (carrier-grade NAT)"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_reserved:
-        return "reserved"
-    if ip.is_private:
-        return "private"
-    if not ip.is_global:
+    for net, kind in _SPECIAL:
+        if ip in net:
+            return kind
+    if not ip.is_global:  # whatever Python knows of that the table does not
         return "reserved"
     return None
+
+
+def url_of(text: str | httpx.URL, base: httpx.URL | None = None) -> httpx.URL:
+    """`text` (joined to `base` when given) as a URL, or one line naming its host when httpx
+    cannot read it: an IPv4 address spelled with leading zeros (`0177.0.0.1`, `127.000.000.001`),
+    which resolvers read as octal or as decimal depending on the system, an empty host, ...
+
+    Raises:
+        AddressError: `text` holds a host that no request is sent to.
+    """
+    try:
+        return base.join(text) if base is not None else httpx.URL(text)
+    except httpx.InvalidURL as e:
+        host = str(text).split("//", 1)[-1].split("/", 1)[0][:80]
+        why = " ".join(str(e).split())[:120]
+        raise AddressError(
+            f"{host}: not a host name or an address that can be reached ({why})",
+            hint="give the server's name, or an IPv4 address as four decimal numbers without "
+            "leading zeros (198.51.100.7)",
+        ) from None
 
 
 def shown(ip: IPAddress) -> str:

@@ -105,6 +105,8 @@ def read_capped(
     Raises:
         FetchError: the server sent more than that.
     """
+    if not url.startswith("/"):  # a path is joined to the client's base, read already
+        addresses.url_of(url)
     with http.stream("GET", url, params=params) as resp:
         body = bytearray()
         for chunk in resp.iter_bytes():
@@ -147,7 +149,7 @@ class Api:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.service = service
-        self.host = httpx.URL(base_url).host or base_url
+        self.host = addresses.url_of(base_url).host or base_url
         self.reset_header = reset_header
         self.parse_reset = parse_reset
         self.progress = progress

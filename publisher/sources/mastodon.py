@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import FetchError, SourceError
-from . import Gathered, Post, Profile, SourceOptions, limits
+from . import Gathered, Post, Profile, SourceOptions, addresses, limits
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_iso
 from .mastodon_html import html_to_text
 
@@ -42,6 +42,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
         base = f"https://{host}"
     if not _USER_RE.fullmatch(user) or not _HOST_RE.fullmatch(host):
         raise SourceError(f"{spec}: not a Mastodon account", hint=f"pass {_FORMS}")
+    addresses.url_of(base)  # a host spelled as no request can be sent to is one line
     return base, user
 
 
@@ -130,7 +131,7 @@ def _next_link(resp: Any, base: str, who: str) -> dict[str, Any] | None:
     target = (resp.links.get("next") or {}).get("url")
     if not target:
         return None
-    url, home = resp.url.join(target), httpx.URL(base)
+    url, home = addresses.url_of(target, resp.url), httpx.URL(base)
     if (url.scheme, url.host, url.port) != (home.scheme, home.host, home.port):
         raise FetchError(
             f"{who}: its next page is on another host ({url.netloc.decode()}): refused",

@@ -495,13 +495,14 @@ def car_long_keys(d: Path, _: int) -> list[str]:
     return _car(d, _car_of_keys(keys))
 
 
-def car_unreferenced_block(d: Path, _: int) -> list[str]:
+def car_unreferenced_block(d: Path, scale: int) -> list[str]:
     """An ordinary repository and one more block that its tree never reaches: an array of
-    5,000,000 empty maps (5 MB)."""
+    `scale` million empty maps (5 at full size: 5 MB)."""
     from .exports import car_file, cid_of, sample_repo
 
     root, blocks = sample_repo(300).blocks()
-    extra = b"\x9a" + (5_000_000).to_bytes(4, "big") + b"\xa0" * 5_000_000
+    n = scale * 1_000_000
+    extra = b"\x9a" + n.to_bytes(4, "big") + b"\xa0" * n
     return _car(d, car_file(root, [*blocks, (cid_of(extra), extra)]))
 
 
@@ -528,8 +529,8 @@ def car_bad_block(d: Path, _: int) -> list[str]:
     from .exports import sample_repo
 
     data = sample_repo(300).car()
-    at = data.index(b"Night 7:")
-    (d / "repo.car").write_bytes(data[: at - 12] + b"\xff" * 12 + data[at:])
+    at = data.index(b"Night 7:")  # a post's text changed, its CID left as it was
+    (d / "repo.car").write_bytes(data[:at] + b"\xff" * 12 + data[at + 12 :])
     return [f"wren.bsky.social={d / 'repo.car'}"]
 
 
@@ -572,8 +573,29 @@ CASES = [
          "stored as a link"),
     Case("Mastodon .tar.gz inflating past 2 GiB", mastodon_tar_bomb, "refused",
          "this looks like a zip bomb", 2_100, 10),
+    Case("Mastodon .zip, 300 posts (normal, for comparison)", mastodon_normal_zip, "counted", "@wren"),
+    Case("Mastodon status of 40,000 nested <b> and 40,000 </i>", mastodon_nested_tags, "counted",
+         "@wren"),
+    Case("Mastodon .tar.gz, 300 posts (normal, for comparison)", mastodon_normal_tar, "counted",
+         "@wren"),
+    Case("Mastodon .tar.gz of four sparse 128 MiB outbox.json", mastodon_tar_sparse, "refused",
+         "stored as a sparse file", 128, 128),
+    Case("Mastodon .tar.gz whose outbox.json holds 256 MiB of blanks", mastodon_tar_blanks,
+         "counted", "@wren", 256, 1),
+    Case("Mastodon .zip whose avatar.png is 256 MiB of zeros", mastodon_avatar_zeros, "counted",
+         "allowed for an avatar; the bot has no avatar", 256, 8),
+    Case("mastodon:@x@0177.0.0.1 (an octal host)", mastodon_octal_host, "refused",
+         "0177.0.0.1: not a host name or an address"),
     Case("Mastodon archive of followers-only posts only", mastodon_private_only, "refused",
          "no public posts (300 followers-only or direct, never read)"),
+    Case("Bluesky repo.car, 300 posts (normal, for comparison)", car_normal, "counted",
+         "@wren.bsky.social"),
+    Case("repo.car: one tree node of 2,000 keys, each 100 bytes longer", car_growing_keys, "refused",
+         "the AT Protocol allows a collection of 317 characters and a record key of 512"),
+    Case("repo.car: keys of 100,000 bytes", car_long_keys, "refused",
+         "the AT Protocol allows a collection of 317 characters and a record key of 512"),
+    Case("repo.car with an unreferenced block of 5,000,000 empty maps", car_unreferenced_block,
+         "counted", "@wren.bsky.social", 5, 1),
     Case("64 kB of random bytes as repo.car", car_not_a_car, "refused", "not a CAR file"),
     Case("repo.car cut at two thirds", car_truncated, "refused", "truncated: it ends inside a block"),
     Case("repo.car with a block's bytes changed", car_bad_block, "refused", "do not match its CID"),

@@ -439,6 +439,20 @@ def mastodon_avatar_zeros(d: Path, scale: int) -> list[str]:
     return [str(path)]
 
 
+def mastodon_tar_avatar_zeros(d: Path, scale: int) -> list[str]:
+    """A Mastodon .tar.gz whose avatar.png is `scale` MiB of zeros."""
+    import tarfile
+
+    files = _mastodon()
+    files["actor.json"] = files["actor.json"].replace(b'"likes"', b'"icon": {"type": "Image", '
+                                                      b'"url": "avatar.png"}, "likes"')  # fmt: skip
+    info = tarfile.TarInfo("avatar.png")
+    info.size = scale << 20
+    members = [_member(n, b) for n, b in files.items()]
+    members.insert(-1, (info, io.BufferedReader(_Zeros(scale << 20))))
+    return [str(_tar_gz(d / "archive.tar.gz", members))]
+
+
 def mastodon_normal_zip(d: Path, _: int) -> list[str]:
     from .exports import write_mastodon_zip
 

@@ -288,3 +288,99 @@ def test_a_zip_of_the_extracted_folder_reads_too(tmp_path):
             zf.writestr(f"archive-20240301/{name}", data)
     g = gather(str(path), OPTS)
     assert g.profile.handle == "wren" and len(g.posts) == 304
+
+
+# --- what a hostile archive costs: bounded by the caps, not by its tricks --------------------------
+
+
+def _peak_mib(read) -> tuple[object, float]:
+    """(what `read()` returns or raises, the peak of Python's allocations while it ran, MiB)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out: object = read()
+    except ArchiveError as e:
+        out = e
+    peak = tracemalloc.get_traced_memory()[1] / (1 << 20)
+    tracemalloc.stop()
+    return out, peak
+
+
+def test_a_tar_member_is_streamed_as_a_zip_member_is(tmp_path):
+    from benchmarks.hostile_cases import mastodon_tar_blanks
+
+    (path,) = mastodon_tar_blanks(tmp_path, 48)  # outbox.json: the posts, then 48 MiB of blanks
+    g, peak = _peak_mib(lambda: gather(path, OPTS))
+    assert not isinstance(g, ArchiveError) and len(g.posts) == 300
+    assert peak < 12, f"{peak:.0f} MiB held to read a 48 MiB member"
+
+
+def test_a_sparse_tar_member_is_refused_unread(tmp_path):
+    from benchmarks.hostile_cases import mastodon_tar_sparse
+
+    (path,) = mastodon_tar_sparse(tmp_path, 128)  # four sparse outbox.json of 128 MiB: 200 bytes
+    assert Path(path).stat().st_size < 1_000
+    e, peak = _peak_mib(lambda: gather(path, OPTS))
+    assert isinstance(e, ArchiveError) and "a/outbox.json is stored as a sparse file" in e.message
+    assert peak < 4, f"{peak:.0f} MiB"
+
+
+def test_the_sparse_header_is_what_gnu_tar_writes(tmp_path):
+    import shutil
+    import subprocess
+
+    from benchmarks.hostile_cases import sparse_header
+
+    if shutil.which("tar") is None or shutil.which("truncate") is None:
+        pytest.skip("GNU tar not installed")
+    (tmp_path / "a").mkdir()
+    subprocess.run(["truncate", "-s", "128M", "a/outbox.json"], cwd=tmp_path, check=True)
+    subprocess.run(["tar", "--sparse", "--format=gnu", "-cf", "s.tar", "a/outbox.json"],
+                   cwd=tmp_path, check=True)  # fmt: skip
+    theirs = (tmp_path / "s.tar").read_bytes()[:512]
+    ours = sparse_header("a/outbox.json", 128 << 20)
+    # Name, type, sparse map and real size as GNU tar writes them; times and owners differ.
+    for field in (slice(0, 100), slice(124, 136), slice(156, 157), slice(386, 495)):
+        assert ours[field] == theirs[field], field
+
+
+def test_a_tar_archive_whose_members_inflate_past_the_cap_is_refused_when_skipped(tmp_path, monkeypatch):  # fmt: skip
+    from benchmarks.hostile_cases import mastodon_tar_bomb
+
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 8 << 20)
+    (path,) = mastodon_tar_bomb(tmp_path, 16)  # a 16 MiB media file, skipped over
+    e, peak = _peak_mib(lambda: gather(path, OPTS))
+    assert isinstance(e, ArchiveError) and "this looks like a zip bomb" in e.message
+    assert peak < 4, f"{peak:.0f} MiB"
+
+
+@pytest.mark.parametrize("form", ["zip", "tar.gz"])
+def test_an_avatar_over_the_cap_is_never_read(tmp_path, form):
+    from benchmarks.hostile_cases import mastodon_avatar_zeros, mastodon_tar_avatar_zeros
+
+    build = mastodon_avatar_zeros if form == "zip" else mastodon_tar_avatar_zeros
+    (path,) = build(tmp_path, 64)  # 64 MiB of zeros in a few hundred kB
+    g, peak = _peak_mib(lambda: gather(path, OPTS))
+    assert not isinstance(g, ArchiveError) and g.profile.avatar_bytes is None
+    assert any(f"{64 << 20:,} bytes, over the" in w for w in g.warnings), g.warnings
+    assert peak < 8, f"{peak:.0f} MiB"
+
+
+def test_a_status_of_deeply_nested_tags_reads_as_the_others(tmp_path):
+    from benchmarks.hostile_cases import mastodon_nested_tags
+
+    (path,) = mastodon_nested_tags(tmp_path, 1)
+    g = gather(path, OPTS)
+    assert len(g.posts) == 301 and g.posts[7].text == ""
+
+
+def test_a_status_over_the_html_cap_is_counted_unparsed(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_HTML_CHARS", 1_000)
+    big = Status("<p>" + "zephyr " * 400 + "</p>")
+    path = write_mastodon_zip(
+        tmp_path / "a.zip", mastodon_files("wren", "Wren", [*statuses(), big])
+    )
+    g = gather(str(path), OPTS)
+    assert g.skipped.get("too_long") == 1
+    assert not any("zephyr" in p.text for p in g.posts)

@@ -214,3 +214,94 @@ def test_random_records_and_nodes_read_or_fail_in_one_line(tmp_path):
         read_or_fail_in_one_line(tmp_path / "v.car")
 
     target()
+
+
+# --- what a hostile export costs: only what the tree reaches is decoded, keys held to the spec ----
+
+
+def _peak_mib(read) -> tuple[object, float]:
+    """(what `read()` returns or raises, the peak of Python's allocations while it ran, MiB)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out: object = read()
+    except ArchiveError as e:
+        out = e
+    peak = tracemalloc.get_traced_memory()[1] / (1 << 20)
+    tracemalloc.stop()
+    return out, peak
+
+
+def test_a_block_the_tree_never_reaches_is_never_decoded(tmp_path):
+    from benchmarks.hostile_cases import car_unreferenced_block
+
+    (spec,) = car_unreferenced_block(tmp_path, 5)  # an array of 5,000,000 empty maps besides
+    g, peak = _peak_mib(lambda: gather(spec, OPTS))
+    assert not isinstance(g, ArchiveError) and len(g.posts) == 301
+    assert peak < 20, f"{peak:.0f} MiB for a 5 MB file"  # the file itself, and its index
+
+
+@pytest.mark.parametrize("build", ["car_growing_keys", "car_long_keys"])
+def test_keys_longer_than_the_protocol_allows_are_refused_early(tmp_path, build):
+    from benchmarks import hostile_cases
+
+    (spec,) = getattr(hostile_cases, build)(tmp_path, 1)
+    e, peak = _peak_mib(lambda: gather(spec, OPTS))
+    assert isinstance(e, ArchiveError), e
+    assert (
+        "the AT Protocol allows a collection of 317 characters and a record key of 512" in e.message
+    )
+    assert peak < 8, f"{peak:.0f} MiB"
+
+
+def _one_record(key: bytes, record: bytes) -> bytes:
+    node = libipld.encode_dag_cbor({"l": None, "e": [{"p": 0, "k": key, "v": cid_of(record), "t": None}]})  # fmt: skip
+    commit = commit_block(Repo().did, cid_of(node))
+    return car_file(commit[0], [commit, (cid_of(node), node), (cid_of(record), record)])
+
+
+POST_RECORD = libipld.encode_dag_cbor({"$type": "app.bsky.feed.post", "text": "the lamp is lit",
+                                       "createdAt": "2024-03-01T09:00:00.000Z"})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [(b"app.bsky.feed.post/3kabcdefghij2", True), (b"app.bsky.feed.post/self", True),
+     (b"app.bsky.feed.post/a:b~c_d-e.f", True), (b"app.bsky.feed.post/" + b"k" * 512, True),
+     (b"app.bsky.feed.post/" + b"k" * 513, False), (b"app.bsky.feed.post/..", False),
+     (b"app.bsky.feed.post/a b", False), (b"app.bsky.feed.post/a/b", False),
+     (b"app.bsky.feed.post/", False), (b"app.bsky.feed.post", False), (b"bsky.post/x", False),
+     (b"app.bsky.feed.1post/x", False), (b"app." + b"a" * 64 + b".post/x", False),
+     ("app.bsky.feed.post/caf\u00e9".encode(), False)],
+)  # fmt: skip
+def test_tree_keys_follow_the_nsid_and_record_key_syntax(tmp_path, key, ok):
+    path = tmp_path / "repo.car"
+    path.write_bytes(_one_record(key, POST_RECORD))
+    if ok:
+        assert [p.text for p in gather(f"{HANDLE}={path}", OPTS).posts] == ["the lamp is lit"]
+    else:
+        with pytest.raises(ArchiveError, match="tree key"):
+            gather(f"{HANDLE}={path}", OPTS)
+
+
+def test_a_block_of_too_many_objects_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    n = 1_000_000
+    record = b"\x9a" + n.to_bytes(4, "big") + b"\xa0" * n  # a million empty maps, reached
+    path = tmp_path / "repo.car"
+    path.write_bytes(_one_record(b"app.bsky.feed.post/3kabcdefghij2", record))
+    e, peak = _peak_mib(lambda: gather(f"{HANDLE}={path}", OPTS))
+    assert isinstance(e, ArchiveError) and "holds more than 100,000 objects" in e.message
+    assert peak < 8, f"{peak:.0f} MiB"
+
+
+def test_a_subtree_reached_twice_is_refused(tmp_path):
+    empty = libipld.encode_dag_cbor({"l": None, "e": []})
+    node = libipld.encode_dag_cbor({"l": cid_of(empty), "e": [
+        {"p": 0, "k": b"app.bsky.feed.post/3kabcdefghij2", "v": cid_of(POST_RECORD), "t": cid_of(empty)}]})  # fmt: skip
+    commit = commit_block(Repo().did, cid_of(node))
+    path = tmp_path / "repo.car"
+    path.write_bytes(car_file(commit[0], [commit, (cid_of(node), node), (cid_of(empty), empty),
+                                          (cid_of(POST_RECORD), POST_RECORD)]))  # fmt: skip
+    with pytest.raises(ArchiveError, match="reached twice"):
+        gather(f"{HANDLE}={path}", OPTS)

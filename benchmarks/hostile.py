@@ -30,13 +30,14 @@ from .run import RESULTS, ROOT, machine
 
 def try_case(case: Case, base: str, work: Path) -> dict[str, Any]:
     args = case.build(work, case.full_scale)
+    size = sum(p.stat().st_size for p in work.rglob("*") if p.is_file() and not p.is_symlink())
     if "--out" not in args:
         args += ["--out", str(work / "bot")]
     res = run_cli(["prepare", *args, "--base-model", base], work)
     seen = sees(res["stderr"], work)
     want = 2 if case.outcome == "refused" else 0
     ok = res["exit"] == want and case.expect in res["stderr"] and "Traceback" not in res["stderr"]
-    return row(case.name, "input", seen, ok, res)
+    return {**row(case.name, "input", seen, ok, res), "input_bytes": size}
 
 
 def do_inputs(a: argparse.Namespace, say: Any) -> list[dict[str, Any]]:
@@ -84,8 +85,14 @@ def table(rows: list[dict[str, Any]]) -> str:
         code = "–" if r.get("exit") is None else str(r["exit"])
         mark = "" if r["ok"] else " **(unexpected)**"
         seen = r["sees"].replace("|", "\\|")
-        out.append(f"| {r['what']} | {seen}{mark} | {code} | {secs} | {rss} |")
+        what = r["what"] + (f" ({_size(r['input_bytes'])})" if r.get("input_bytes") else "")
+        out.append(f"| {what} | {seen}{mark} | {code} | {secs} | {rss} |")
     return "\n".join(out)
+
+
+def _size(n: int) -> str:
+    """A file's size as people read it: 203 B, 14 kB, 5.1 MB."""
+    return f"{n} B" if n < 1_000 else f"{n / 1e3:.0f} kB" if n < 1e6 else f"{n / 1e6:.1f} MB"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

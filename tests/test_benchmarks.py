@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import write_posts_jsonl
@@ -130,12 +131,14 @@ def test_make_hostile_tries_cases_in_their_own_process_and_prints_the_table(
     loop, malformed = rows[:2]
     assert loop["exit"] == 2 and loop["sees"].startswith("Error: extracted: data/tweets.js")
     assert malformed["exit"] == 0 and "4 malformed" in malformed["sees"]
+    assert malformed["input_bytes"] > 1_000
     assert all(r["seconds"] > 0 and r["peak_rss_mib"] > 50 for r in rows[:2])
     printed = capsys.readouterr().out
     assert "| what was tried | what the user sees | exit | seconds | peak RSS MiB |" in printed
-    assert (
-        "| symlink loop | Error: extracted: data/tweets.js is a symbolic link loop | 2 |" in printed
-    )
+    # Each input is named with its size: "| symlink loop (212 B) | Error: ... | 2 |".
+    loop_row = r"\| symlink loop \([\d.]+ [kM]?B\) \| Error: extracted: data/tweets.js is a symbolic link loop \| 2 \|"  # fmt: skip
+    assert re.search(loop_row, printed), printed
+    assert "| entries that are not tweets (" in printed
 
 
 @pytest.mark.slow

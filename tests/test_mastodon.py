@@ -293,8 +293,17 @@ MIB = 1 << 20
         ("<" * MIB, "<" * MIB),
         ("<p>x</p>" * (MIB // 8), "\n\n".join(["x"] * (MIB // 8))),
     ],
-    ids=["nested", "nested-closed", "open-comments", "comments", "open-quotes", "entities",
-         "huge-number", "lt", "paragraphs"],  # fmt: skip
+    ids=[
+        "nested",
+        "nested-closed",
+        "open-comments",
+        "comments",
+        "open-quotes",
+        "entities",
+        "huge-number",
+        "lt",
+        "paragraphs",
+    ],  # fmt: skip
 )
 def test_a_megabyte_of_hostile_markup_reads_in_one_pass(content, text):
     assert html_to_text(content) == text

@@ -26,7 +26,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -94,7 +94,7 @@ class Reader:
             raise ArchiveError(f"{self.label}: {name}: missing", hint=_REDOWNLOAD)
         return self._pump(name, *found)
 
-    def _pump(self, name: str, stream: Any, declared: int) -> Iterator[bytes]:
+    def _pump(self, name: str, stream: Any, declared: int) -> Generator[bytes, None, None]:
         where = f"{self.label}: {name}"
         if declared > limits.MAX_MEMBER_BYTES or self.total + declared > limits.MAX_TOTAL_BYTES:
             stream.close()
@@ -190,11 +190,11 @@ class TarReader(Reader):
         try:
             # Open until close(): members are streamed from it when asked for.
             self.tar = tarfile.open(fileobj=cast(IO[bytes], self.inflated), mode="r:")  # noqa: SIM115
-            member = self.tar.firstmember
-            while member is not None:
-                self.tar.members.clear()  # tarfile keeps every header; only the wanted are kept
+            while (member := self.tar.next()) is not None:
+                # TarFile keeps every header it reads in its (undocumented) list `members`:
+                # emptied, so that millions of tiny entries cost no memory.
+                cast(Any, self.tar).members.clear()
                 self._take(member, keep)
-                member = self.tar.next()
         except (*_CORRUPT, tarfile.TarError, gzip.BadGzipFile) as e:
             self.close()
             raise ArchiveError(f"{path}: not a valid .tar.gz archive ({e})", hint=hint) from None

@@ -49,7 +49,9 @@ _ATTR = re.compile(r"""([^\t\n\r\f />=][^\t\n\r\f /=>]*)(?:[\t\n\r\f ]*=[\t\n\r\
 _CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 
 _NONE: dict[str, str | None] = {}  # no attributes (never changed)
-Token = tuple[str, str, dict[str, str | None], bool]  # (kind, text or tag, attributes, self-closing)
+Token = tuple[
+    str, str, dict[str, str | None], bool
+]  # (kind, text or tag, attributes, self-closing)
 
 
 def _unescape(text: str) -> str:
@@ -120,7 +122,7 @@ def _tokens(s: str) -> Iterator[Token]:
             if end == m.end():  # the usual `<p>`: no attributes
                 token = ("start", m.group().lower(), _NONE, False)
             elif end >= 0:
-                attrs = {}
+                attrs: dict[str, str | None] = {}
                 for a in _ATTR.finditer(s, m.end(), end):
                     value = a.group(2)
                     if value is not None and value[:1] in ("'", '"'):

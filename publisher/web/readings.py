@@ -254,7 +254,7 @@ class _Watch:
 
     def look(self) -> None:
         """Read the child's CPU time; raise its niceness and give up its slot as it grows."""
-        cpu = _cpu_seconds(self.pid)
+        cpu = cpu_seconds(self.pid)
         if cpu is None:
             return
         self.cpu = cpu
@@ -311,7 +311,7 @@ def warm() -> None:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of `pid` (all its threads), or None when it cannot be read."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

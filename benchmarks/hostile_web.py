@@ -217,6 +217,90 @@ def flood_rows(base: str, work: Path, add: Any, n: int = 20) -> None:
             {"seconds": time.monotonic() - start})  # fmt: skip
 
 
+def reading_rows(base: str, work: Path, add: Any) -> None:
+    """A normal upload read alone, then beside two hostile uploads reading from two other
+    addresses, in the same creator; then how soon a cancelled reading's process is gone."""
+    from publisher.web.visitors import Visitor
+
+    from .run import SAMPLE
+
+    with _creator(base, work / "readings", trust_forwarded=True) as (url, cfg, visitors):
+        holder = visitors.join(Visitor("192.0.2.1", "another visitor"), cfg)  # nothing trains
+        alone = _read_normal(url, base, work, SAMPLE, "9.9.9.1")
+        hostile = [_create(url, "", base, _nested_tags(work / f"nested-{i}.zip", i),
+                           headers={"X-Forwarded-For": f"1.2.3.{i}"}) for i in (1, 2)]  # fmt: skip
+        start = time.monotonic()
+        while visitors.gate.counts()[1] < 2 and time.monotonic() - start < 120:
+            time.sleep(0.05)
+        time.sleep(cfg.read_slot_seconds + 1)  # both well into their readings
+        reading = visitors.gate.counts()[1]
+        beside = _read_normal(url, base, work, SAMPLE, "9.9.9.2")
+        still = sum(not j.done() for j in hostile)
+        for what, (total, read) in (("alone", alone), ("beside two hostile readings", beside)):
+            add(f"a visitor's normal upload (the sample X archive) read {what} (two Mastodon "
+                "archives of 17 kB whose statuses nest 40,000 tags, from two other addresses)",
+                f"read in {total:.1f} s from the upload: {total - read:.1f} s waiting and starting, "
+                f"{read:.1f} s reading" + ("" if what == "alone" else
+                f"; {reading} hostile readings in flight when it came, {still} still reading "
+                "when it was done"), total < 10, {"seconds": total})  # fmt: skip
+        before = _readers()
+        job = _create(url, "", base, _nested_tags(work / "nested-3.zip", 3),
+                      headers={"X-Forwarded-For": "1.2.3.3"})  # fmt: skip
+        while not _readers() - before and not job.done():
+            time.sleep(0.02)
+        time.sleep(1.0)  # into the reading
+        child = next(iter(_readers() - before), None)
+        start = time.monotonic()
+        job.cancel()
+        while child is not None and _alive(child) and time.monotonic() - start < 60:
+            time.sleep(0.01)
+        stopped = time.monotonic() - start
+        add("an API client cancels /create while its hostile upload is being read",
+            f"the reading's process gone {stopped:.2f} s after the cancel",
+            child is not None and stopped < 2, {"seconds": stopped})  # fmt: skip
+        _release(visitors, holder, [*hostile])
+
+
+def _readers() -> set[int]:
+    """The process ids of the readings running now (children of this process's creator)."""
+    import multiprocessing
+
+    return {p.pid for p in multiprocessing.active_children() if p.name == "hf-tweetbot-reading" and p.pid}  # fmt: skip
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _read_normal(url: str, base: str, work: Path, archive: Path, address: str) -> tuple[float, float]:  # fmt: skip
+    """Upload `archive` to /create; (seconds until its posts are read, seconds prepare took)."""
+    import re
+
+    copy = work / f"{address}-{archive.name}"
+    copy.write_bytes(archive.read_bytes())
+    start = time.monotonic()
+    job = _create(url, "", base, copy, headers={"X-Forwarded-For": address})
+    line = _said(job, "Prepared ")
+    total = time.monotonic() - start
+    job.cancel()
+    took = re.search(r"in ([0-9.]+) s$", line)
+    return total, float(took.group(1)) if took else total
+
+
+def _nested_tags(path: Path, seed: int, statuses: int = 5) -> Path:
+    """A Mastodon archive whose statuses each open 40,000 `<b>` and close 40,000 `</i>`."""
+    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
+    from .hostile_cases import posts
+
+    items = [Status(status_html(f"{t} ({seed})")) for t in posts(60)]
+    items += [Status("<b>" * 40_000 + "</i>" * 40_000)] * statuses
+    return write_mastodon_zip(path, mastodon_files("wren", "Wren", items))
+
+
 def _posts(path: Path, seed: int, n: int = 300) -> Path:
     """A .jsonl of `n` varied posts (each visitor's own file: gradio keeps one copy per content)."""
     import json
@@ -285,4 +369,5 @@ def run(a: Any, say: Any) -> list[dict[str, Any]]:
         ssrf_rows(base, work, add)
         file_rows(base, work, add)
         flood_rows(base, work, add)
+        reading_rows(base, work, add)
     return rows

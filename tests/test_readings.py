@@ -113,7 +113,9 @@ def test_a_closed_page_stops_its_reading_within_a_second_or_two(tiny_model, tmp_
     who, visitors = Visitor("198.51.100.8", f"s{time.monotonic_ns()}"), Visitors()
     seen: list[str] = []
     page = threading.Thread(
-        target=lambda: seen.append(read_page(cfg, visitors, upload(tmp_path, big_posts(tmp_path, 2)), who))  # fmt: skip
+        target=lambda: seen.append(
+            read_page(cfg, visitors, upload(tmp_path, big_posts(tmp_path, 2)), who)
+        )  # fmt: skip
     )
     page.start()
     wait_for(lambda: bool(readers()))
@@ -225,7 +227,9 @@ def test_each_reading_runs_in_a_child_at_a_lower_priority_as_it_goes(tiny_model,
         assert child.pid != os.getpid()
         ours = os.getpriority(os.PRIO_PROCESS, 0)
         wait_for(lambda: (readings.cpu_seconds(child.pid) or 0) > 3.5, timeout=120, step=0.1)
-        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, child.pid) >= min(19, ours + 10), timeout=5)
+        wait_for(
+            lambda: os.getpriority(os.PRIO_PROCESS, child.pid) >= min(19, ours + 10), timeout=5
+        )
         assert visitors.gate.counts() == (0, 1)  # it gave its slot to the next reading
     finally:
         close_workspace(who.session)

@@ -145,7 +145,8 @@ def test_an_api_client_that_cancels_stops_its_reading(tiny_model, tmp_path, hub_
         start = time.monotonic()
         job.cancel()
         wait_for(lambda: gone(child.pid), timeout=30)
-        assert time.monotonic() - start < 5.0
+        # gradio stops a generator at its next yield: `/create` yields at least every 5 s.
+        assert time.monotonic() - start < 7.0
         wait_for(lambda: files_under(cfg.root()) == [], timeout=10)
     finally:
         demo.close()

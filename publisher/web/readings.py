@@ -15,11 +15,11 @@ own thread, passes the child's progress lines on, and watches it ten times a sec
   session's cancel event is set; the watcher sees it within 0.1 s and kills the child
   (`SIGKILL`): nothing in the input can delay that.
 - **Least CPU first.** A reading's niceness rises with the CPU time it has used (`NICENESS`:
-  nice 5 after 1 s, 10 after 3 s, 15 after 9 s, 19 after 27 s), on every one of its threads. The
-  kernel's scheduler then gives a new reading the CPU before old, long ones: a normal archive,
-  which needs about a second of CPU, reads at nearly full speed beside hostile readings that
-  have already spent many seconds, and those go on with what is left until their budget ends
-  them. After `read_slot_seconds` (of CPU or wall-clock time: a reading waiting on a slow server
+  10 more after 2 s, 19 after 10 s), on every one of its threads. The kernel's scheduler then
+  gives a new reading the CPU before old, long ones (a weight of 1024 against 110, then 15): a
+  normal archive, which needs a second or two of CPU, reads at nearly full speed beside hostile
+  readings that have already spent seconds, and those go on with what is left until their
+  budget ends them. After `read_slot_seconds` (of CPU or wall-clock time: a reading waiting on a slow server
   counts too) a reading also gives up its place among the new readings (`visitors.ReadGate`),
   so long readings never hold the door shut.
 - **Outputs atomic.** The child writes the bot folder in a staging folder of the session's own;
@@ -54,7 +54,7 @@ from ..sources.addresses import guarded
 from .session import WebConfig
 
 # CPU seconds a reading has used -> the niceness it runs at from then on (added to its own).
-NICENESS = ((1.0, 5), (3.0, 10), (9.0, 15), (27.0, 19))
+NICENESS = ((2.0, 10), (10.0, 19))
 STAGE_PREFIX = ".reading-"  # in a session's folder: a reading's bot being written
 POLL = 0.1  # seconds between two looks at a running reading
 # What the fork server imports before it forks any reading: the pipeline, and the libraries

@@ -28,7 +28,10 @@ own thread, passes the child's progress lines on, and watches it ten times a sec
   stage is deleted.
 
 Niceness and the CPU time a reading has used are read from `/proc` (Linux, where a Space runs);
-elsewhere readings keep their budget and cancellation but not the aging.
+elsewhere readings keep their budget and cancellation but not the aging. As in any program using
+multiprocessing, the server's script launches under `if __name__ == "__main__":` (`hf-tweetbot
+web` and the Space's `app.py` do): the fork server runs the script once, without that block.
+`file_routes.launch_options` starts the fork server, so the first reading does not wait for it.
 """
 
 from __future__ import annotations

@@ -217,6 +217,116 @@ def flood_rows(base: str, work: Path, add: Any, n: int = 20) -> None:
             {"seconds": time.monotonic() - start})  # fmt: skip
 
 
+def reading_rows(base: str, work: Path, add: Any) -> None:
+    """A normal upload read alone, then beside two hostile uploads reading from two other
+    addresses, in the same creator; then how soon a closed page's reading's process is gone."""
+    from publisher.web import readings
+    from publisher.web.visitors import Visitor
+
+    from .run import SAMPLE
+
+    with _creator(base, work / "readings", trust_forwarded=True) as (url, cfg, visitors):
+        holder = visitors.join(Visitor("192.0.2.1", "another visitor"), cfg)  # nothing trains
+        _read_normal(url, base, work, SAMPLE, "9.9.9.0")  # the readers' fork server starts
+        alone = _read_normal(url, base, work, SAMPLE, "9.9.9.1")
+        hostile = [_create(url, "", base, _nested_tags(work / f"nested-{i}.zip", i),
+                           headers={"X-Forwarded-For": f"1.2.3.{i}"}) for i in (1, 2)]  # fmt: skip
+        # Both in flight long enough to have reached the lowest priority (or ended).
+        start, last = time.monotonic(), readings.NICENESS[-1][0]
+        while (
+            time.monotonic() - start < 300
+            and not all(j.done() for j in hostile)
+            and (
+                len(_readers()) < 2 or min(readings.cpu_seconds(p) or 0 for p in _readers()) < last
+            )
+        ):
+            time.sleep(0.1)
+        reading = visitors.gate.counts()[1]
+        beside = _read_normal(url, base, work, SAMPLE, "9.9.9.2")
+        still = sum(not j.done() for j in hostile)
+        add("a visitor's normal upload (the sample X archive) read alone",
+            f"read in {alone[0]:.1f} s from the upload: {alone[0] - alone[1]:.1f} s waiting and "
+            f"starting, {alone[1]:.1f} s reading", True, {"seconds": alone[0]})  # fmt: skip
+        total, read = beside
+        add("the same upload while two hostile uploads from two other addresses are reading "
+            "(Mastodon archives of 17 kB whose statuses nest 40,000 tags), same run",
+            f"read in {total:.1f} s from the upload: {total - read:.1f} s waiting and starting, "
+            f"{read:.1f} s reading; {reading} hostile readings in flight when it came, {still} "
+            "still reading when it was done",
+            total < max(10, 1.5 * alone[0]), {"seconds": total})  # fmt: skip
+        stopped = _close_while_reading(cfg, visitors, work)
+        add("a visitor closes the page while its hostile upload is being read",
+            f"the reading's process gone {stopped:.2f} s after the page closed",
+            stopped < 2, {"seconds": stopped})  # fmt: skip
+        _release(visitors, holder, [*hostile])
+
+
+def _readers() -> set[int]:
+    """The process ids of the readings running now (children of this process's creator)."""
+    import multiprocessing
+
+    return {p.pid for p in multiprocessing.active_children() if p.name == "hf-tweetbot-reading" and p.pid}  # fmt: skip
+
+
+def _close_while_reading(cfg: Any, visitors: Any, work: Path) -> float:
+    """Seconds from a page's closing (what its unload does) to its reading's process gone."""
+    import threading
+
+    from publisher.web import handlers
+    from publisher.web.session import close_workspace
+    from publisher.web.visitors import Visitor
+
+    who = Visitor("1.2.3.3", "a page")
+    upload = _nested_tags(work / "nested-3.zip", 3)
+    before = _readers()
+    page = threading.Thread(target=handlers.read, args=(cfg, visitors, [str(upload)], "", cfg.base_models[0], who))  # fmt: skip
+    page.start()
+    while not _readers() - before:
+        time.sleep(0.02)
+    time.sleep(1.0)  # into the reading
+    [child] = _readers() - before
+    start = time.monotonic()
+    close_workspace(who.session)
+    while _alive(child) and time.monotonic() - start < 60:
+        time.sleep(0.01)
+    stopped = time.monotonic() - start
+    page.join(60)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _read_normal(url: str, base: str, work: Path, archive: Path, address: str) -> tuple[float, float]:  # fmt: skip
+    """Upload `archive` to /create; (seconds until its posts are read, seconds prepare took)."""
+    import re
+
+    copy = work / f"{address}-{archive.name}"
+    copy.write_bytes(archive.read_bytes())
+    start = time.monotonic()
+    job = _create(url, "", base, copy, headers={"X-Forwarded-For": address})
+    line = _said(job, "Prepared ")
+    total = time.monotonic() - start
+    job.cancel()
+    took = re.search(r"in ([0-9.]+) s$", line)
+    return total, float(took.group(1)) if took else total
+
+
+def _nested_tags(path: Path, seed: int, statuses: int = 5) -> Path:
+    """A Mastodon archive whose statuses each open 40,000 `<b>` and close 40,000 `</i>`."""
+    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
+    from .hostile_cases import posts
+
+    items = [Status(status_html(f"{t} ({seed})")) for t in posts(60)]
+    items += [Status("<b>" * 40_000 + "</i>" * 40_000)] * statuses
+    return write_mastodon_zip(path, mastodon_files("wren", "Wren", items))
+
+
 def _posts(path: Path, seed: int, n: int = 300) -> Path:
     """A .jsonl of `n` varied posts (each visitor's own file: gradio keeps one copy per content)."""
     import json
@@ -285,4 +395,5 @@ def run(a: Any, say: Any) -> list[dict[str, Any]]:
         ssrf_rows(base, work, add)
         file_rows(base, work, add)
         flood_rows(base, work, add)
+        reading_rows(base, work, add)
     return rows

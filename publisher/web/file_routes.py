@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from ..errors import LimitError
+from . import readings
 from .session import WebConfig
 from .visitors import Hourly, client_address
 
@@ -109,8 +111,11 @@ def _upload_folder() -> str:
 
 def launch_options(cfg: WebConfig) -> dict[str, Any]:
     """`launch()` keywords that enforce the limits (gradio refuses bigger uploads itself) and
-    decide what its file routes serve."""
+    decide what its file routes serve; the readers' fork server starts meanwhile, so the first
+    visitor's reading does not wait for its imports."""
     from starlette.middleware import Middleware
+
+    threading.Thread(target=readings.warm, name="hf-tweetbot-readers", daemon=True).start()
 
     return {
         "max_file_size": f"{cfg.max_upload_mb}mb",

@@ -27,9 +27,9 @@ def read(cfg: WebConfig, visitors: Visitors, files: list[str] | None, typed: str
     ws = open_workspace(cfg, who.session)
     said: list[str] = []
     try:
-        with ws.busy(), visitors.reading(who, cfg):
+        with ws.busy(), visitors.reading(who, cfg) as long:
             base, _ = jobs.check_request(base, 0, cfg)
-            m = jobs.read_posts(ws, list(files or []), typed or "", base, cfg, said.append)
+            m = jobs.read_posts(ws, list(files or []), typed or "", base, cfg, said.append, ws.closed, long)  # fmt: skip
             sample = views.sample_html(ws.bot_dir)
     except Exception as e:  # (uploads that were read are deleted by `jobs.read_posts` already)
         discard_uploads(files or [])

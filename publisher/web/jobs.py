@@ -1,5 +1,8 @@
 """The creator's work: prepare, train and publish through `publisher.pipeline`, in a worker thread.
 
+Reading the posts runs in a process of its own, on a budget (`readings.py`); training and
+publishing run in the job's thread.
+
 Trainings run one at a time, in the fair line of `visitors.py`: a job waits for its turn in its
 own thread and reports its place, and hands the turn on only once its training has really
 ended (a cancelled one that is still winding down included). Each job runs in a thread and
@@ -25,17 +28,14 @@ from typing import Any
 from .. import hub, pipeline
 from ..bot import layout, manifest
 from ..errors import DEBUG_ENV, AuthError, TweetbotError, UsageError, error_lines
-from ..sources import SourceOptions
 from ..sources.addresses import guarded
+from . import readings
+from .readings import Cancelled
 from .session import WebConfig, Workspace, typed_sources
 from .visitors import Visitor, Visitors
 
 log = logging.getLogger(__name__)
 POSTS_SHOWN = 5
-
-
-class Cancelled(Exception):
-    """The session ended (tab closed, API client gone): the job stops where it is."""
 
 
 @dataclass
@@ -160,19 +160,26 @@ def check_request(base_model: str, steps: float | None, cfg: WebConfig) -> tuple
     return base, n
 
 
-def read_posts(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: WebConfig, say: Callable[[str], None]) -> manifest.Manifest:  # fmt: skip
-    """Gather, clean and tokenize uploads and typed sources into the session's bot folder.
+def read_posts(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: WebConfig, say: Callable[[str], None], cancel: threading.Event | None = None, long: Callable[[], None] = lambda: None) -> manifest.Manifest:  # fmt: skip
+    """Gather, clean and tokenize uploads and typed sources into the session's bot folder, in a
+    process of its own on the reading budget (`readings.py`).
 
     Args:
-        ws: the session's workspace (an earlier bot in it is replaced).
+        ws: the session's workspace (an earlier bot in it is replaced once the reading ends well).
         uploads: paths of uploaded files in gradio's cache (moved into `ws`, deleted after).
         typed: live sources typed in the page (`session.typed_sources`).
         base: the base model, whose tokenizer prepares the posts.
         cfg: the app's limits.
         say: where the stages' lines and warnings go.
+        cancel: set when nobody waits any more: the reading is stopped.
+        long: called once the reading has used `cfg.read_slot_seconds` of CPU time.
 
     Returns:
         The bot's manifest (counts per account).
+
+    Raises:
+        Cancelled: `cancel` was set.
+        LimitError: the reading ran out of its CPU time or memory.
     """
     try:
         paths = [ws.adopt_upload(f) for f in uploads]
@@ -184,19 +191,10 @@ def read_posts(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: We
             raise UsageError(
                 "nothing to read yet", hint="upload your X archive (.zip) or type bsky:HANDLE"
             )
-        opts = pipeline.PrepareOptions(
-            out=ws.bot_dir,
-            base_model=base,
-            overwrite=True,
-            sources=SourceOptions(
-                raw_dir=layout.raw_dir(ws.path), max_posts=cfg.max_posts, progress=False
-            ),
-        )
-        with guarded(cfg.address_policy()):
-            _, m = pipeline.prepare(specs, opts, say)
+        readings.prepare_bot(ws.path, ws.bot_dir, specs, base, cfg, say, cancel, long)
     finally:
         ws.clear_uploads()  # read once: the person's archive does not outlive this step
-    return m
+    return manifest.load(ws.bot_dir)
 
 
 def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
@@ -241,8 +239,8 @@ def create(visitors: Visitors, who: Visitor, ws: Workspace, uploads: list[str], 
     with ws.busy():
         ticket = visitors.join(who, cfg, ready=False)
         try:
-            with visitors.reading(who, cfg, wait=True, cancel=job.cancel):
-                m = read_posts(ws, uploads, typed, base, cfg, job.say)
+            with visitors.reading(who, cfg, wait=True, cancel=job.cancel) as long:
+                m = read_posts(ws, uploads, typed, base, cfg, job.say, job.cancel, long)
             opts = push_options(repo_name)
             # Before the slow part, as `hf-tweetbot publish` does: a bad token fails in seconds.
             opts.repo_id = hub.preflight(m.model_name, opts, token)

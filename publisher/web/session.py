@@ -53,7 +53,14 @@ class WebConfig:
     max_posts: int = 3200  # per account from a live API, as huggingtweets
     uploads_per_hour: int = 30  # files uploaded per client address
     reads_per_hour: int = 20  # readings of posts per client address (the page and /create)
-    concurrent_reads: int = 2  # readings at once, all visitors; one per client address
+    # Readings of posts, each in a process of its own (`readings.py`): one per client address at
+    # once; `concurrent_reads` new ones at once, as one that has used `read_slot_seconds` of CPU
+    # gives its place to the next and goes on at a lower priority; `max_reads` in all.
+    concurrent_reads: int = 2
+    max_reads: int = 4
+    read_slot_seconds: float = 2.0
+    read_cpu_seconds: float = 120.0  # CPU time one reading may take (a 1M-post archive: ~45 s)
+    read_memory_mb: int = 2048  # memory one reading may take beyond the reader's own start
     trainings_per_hour: int = 4  # trainings per client address, whether they ran or waited
     line_per_address: int = 2  # trainings of one client address in line or training at once
     line_size: int = 20  # trainings waiting at once, all visitors

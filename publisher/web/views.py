@@ -58,7 +58,8 @@ def limits_html(cfg: WebConfig) -> str:
         "with a <code>text</code> column); 1 to 3 accounts per bot, uploaded or typed; "
         f"{cfg.uploads_per_hour} uploads an hour",
         f"Live sources: the {cfg.max_posts:,} most recent posts per account, from {reach} only; "
-        f"{cfg.reads_per_hour} readings an hour, one at a time",
+        f"{cfg.reads_per_hour} readings an hour, one at a time, each within "
+        f"{cfg.read_cpu_seconds:g} s of CPU time and {cfg.read_memory_mb:,} MB of memory",
         f"Training stops after {cfg.time_budget / 60:g} minutes on this machine and keeps "
         f"what it learned; at most {cfg.max_steps:,} steps",
         f"Base model: {escape(cfg.base_models[0])} by default, small enough for a CPU",

@@ -1,7 +1,8 @@
 """What one visitor of the creator can make the server do, and whose turn it is to train.
 
 A visitor is a client address (and, within it, a page session). Per address: one reading of
-posts at a time and `reads_per_hour`, at most `line_per_address` trainings in line or training at
+posts at a time and `reads_per_hour` (for everyone: `concurrent_reads` new readings at once and
+`max_reads` in all, a long reading giving its place to new ones, see `ReadGate`), at most `line_per_address` trainings in line or training at
 once and `trainings_per_hour`; per session, one training in line. A visitor past a limit gets one
 line saying which, and when to come back; a refusal costs nothing, so a flood of requests from
 one address is turned away as fast as it comes. Trainings run one at a time in a line that goes
@@ -107,42 +108,67 @@ class Hourly:
 
 
 class ReadGate:
-    """Readings of posts: `slots` at a time for everyone, one at a time per address."""
+    """Readings of posts: one at a time per address, `slots` new ones at once, `most` in all.
+
+    A reading holds one of the `slots` until it calls the `long` it was given (`hold`): the
+    reader calls it once the reading has used a few seconds of CPU (`readings.py`, which also
+    lowers its priority then). So readings that run long, hostile ones included, never keep a
+    new reading waiting while fewer than `most` are in flight; `most` bounds the memory all
+    readings may take together (each within its own cap).
+    """
 
     def __init__(self) -> None:
-        self._reading: set[str] = set()
+        self._reading: dict[str, bool] = {}  # address -> whether its reading holds a slot
         self._cond = threading.Condition()
 
     @contextlib.contextmanager
-    def hold(self, address: str, slots: int, wait: bool, cancel: threading.Event | None = None) -> Iterator[None]:  # fmt: skip
+    def hold(self, address: str, slots: int, wait: bool, cancel: threading.Event | None = None, most: int | None = None) -> Iterator[Callable[[], None]]:  # fmt: skip
         """Read while holding a slot.
 
         Args:
             address: the visitor's.
-            slots: readings at once for everyone.
+            slots: new readings at once for everyone.
             wait: wait for the address's own reading to end instead of refusing.
             cancel: stop waiting when set (raises `LimitError`).
+            most: readings at once in all, long ones included (default: `slots`).
+
+        Yields:
+            `long()`: the reading gives its slot to the next one and goes on.
 
         Raises:
             LimitError: the address is reading already (and not `wait`).
         """
+        most = slots if most is None else max(most, slots)
         with self._cond:
             if address in self._reading and not wait:
                 raise LimitError(
                     "your address is reading posts already: one reading at a time",
                     hint="wait for it to finish",
                 )
-            while address in self._reading or len(self._reading) >= slots:
+            while (address in self._reading or sum(self._reading.values()) >= slots
+                   or len(self._reading) >= most):  # fmt: skip
                 if cancel is not None and cancel.is_set():
                     raise LimitError("stopped while waiting to read the posts")
                 self._cond.wait(timeout=1.0)
-            self._reading.add(address)
+            self._reading[address] = True
+
+        def long() -> None:
+            with self._cond:
+                if self._reading.get(address):
+                    self._reading[address] = False
+                    self._cond.notify_all()
+
         try:
-            yield
+            yield long
         finally:
             with self._cond:
-                self._reading.discard(address)
+                self._reading.pop(address, None)
                 self._cond.notify_all()
+
+    def counts(self) -> tuple[int, int]:
+        """(readings holding a slot, readings in all)."""
+        with self._cond:
+            return sum(self._reading.values()), len(self._reading)
 
 
 @dataclass(eq=False)
@@ -281,11 +307,12 @@ class Visitors:
         self.trainings = Hourly("trainings")
 
     @contextlib.contextmanager
-    def reading(self, who: Visitor, cfg: WebConfig, wait: bool = False, cancel: threading.Event | None = None) -> Iterator[None]:  # fmt: skip
-        """Read posts for `who`, within one reading at a time per address and the hourly count."""
-        with self.gate.hold(who.address, cfg.concurrent_reads, wait, cancel):
+    def reading(self, who: Visitor, cfg: WebConfig, wait: bool = False, cancel: threading.Event | None = None) -> Iterator[Callable[[], None]]:  # fmt: skip
+        """Read posts for `who`, within one reading at a time per address, the readings at once
+        and the hourly count; yields the `long` of `ReadGate.hold`."""
+        with self.gate.hold(who.address, cfg.concurrent_reads, wait, cancel, cfg.max_reads) as long:  # fmt: skip
             self.reads.take(who.address, cfg.reads_per_hour)
-            yield
+            yield long
 
     def join(self, who: Visitor, cfg: WebConfig, ready: bool = True) -> Ticket:
         """A place in the training line; a ready one counts against the address's trainings this

@@ -323,8 +323,12 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = No
 
 def _train_measure_render(bot_dir: Path, cfg: Any, say: Say, quality: Any) -> manifest.Metrics:
     from . import train
+    from .train.checkpoints import interrupted
 
-    metrics = train.train(bot_dir, cfg)
+    try:
+        metrics = train.train(bot_dir, cfg)
+    except KeyboardInterrupt:
+        raise interrupted(bot_dir, cfg.checkpoint_every) from None
     if is_main_process():
         say(
             f"Validation perplexity {metrics.perplexity_before:.2f} → {metrics.perplexity_after:.2f}; "

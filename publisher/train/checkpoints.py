@@ -15,7 +15,7 @@ from safetensors import SafetensorError
 
 from ..bot import layout, manifest
 from ..bot.outdir import REPO_PREFIX, staging_dir
-from ..errors import OutputError, TrainingError, os_reason
+from ..errors import Interrupted, OutputError, TrainingError, os_reason
 
 # huggingtweets' sampling defaults, shared with the Space.
 from ..space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
@@ -107,9 +107,9 @@ class Checkpoints:
                 log(accelerator, "No checkpoint to resume from; training from the start.")
             return None
         meta: dict[str, Any] = json.loads((path / "hf_tweetbot.json").read_text())
-        differs = [k for k in self.tag if k != "loss_before" and meta.get(k) != self.tag[k]]
+        differs = [k for k in ("base_model", "data") if meta.get(k) != self.tag[k]]
         run = meta.get("run") or {}
-        differs = [k for k in differs if k != "run"] + sorted(
+        differs += sorted(
             k for k in {**run, **self.tag["run"]} if run.get(k) != self.tag["run"].get(k)
         )
         if differs:
@@ -131,6 +131,19 @@ class Checkpoints:
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def interrupted(bot_dir: Path, every: int) -> Interrupted:
+    """What to tell a person who stopped training with Ctrl-C: what is kept, how to go on."""
+    latest = Checkpoints(layout.checkpoints_dir(bot_dir), {}).latest()
+    if latest is None:
+        saved = f"checkpoints are saved every {every} steps" if every else "--checkpoint-every 0"
+        return Interrupted(f"Training interrupted before its first checkpoint ({saved}): "
+                           f"`hf-tweetbot train {bot_dir}` starts it again")  # fmt: skip
+    meta = json.loads((latest / "hf_tweetbot.json").read_text())
+    done = f"{meta['step']} of {meta['total_steps']}" if meta.get("total_steps") else meta["step"]
+    return Interrupted(f"Training interrupted: `hf-tweetbot train {bot_dir}` resumes it from "
+                       f"its checkpoint ({done} steps done)")  # fmt: skip
 
 
 def generation_settings(tokenizer: Any) -> dict[str, Any]:

@@ -272,7 +272,7 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     else:
         log(accelerator, f"Validation before training ({len(val_blocks)} blocks)...")
         loss_before = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
-    ckpt.tag["loss_before"] = loss_before
+    ckpt.tag.update(loss_before=loss_before, total_steps=total_steps)
     step = ckpt.load(accelerator, resumed, total_steps) if resumed is not None else 0
 
     # --- the epoch a person would choose (choice.py): measured, kept, put back at the end ---

@@ -73,7 +73,9 @@ def test_the_lock_of_a_killed_run_is_no_obstacle(tmp_path):
     folder = tmp_path / "bot"
     folder.mkdir()
     proc = holding(folder, "prepare", "preparing")
-    assert lock.holder(folder) == lock.Holder(proc.pid, f"hf-tweetbot prepare {folder}", "preparing")
+    assert lock.holder(folder) == lock.Holder(
+        proc.pid, f"hf-tweetbot prepare {folder}", "preparing"
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert layout.lock_file(folder).exists(), "kill -9 runs no clean-up"

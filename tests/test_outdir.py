@@ -100,7 +100,9 @@ def test_preparing_a_trained_pushed_bot_again_is_refused_and_keeps_its_record(tm
     assert snapshot(out) == before
     code, err = prepare(capsys, tiny_model, str(SAMPLE), "--out", str(out), "--overwrite")
     assert code == 0, err
-    assert manifest.load(out).repo_id is None and not (out / "repo").exists(), "one bot, started over"
+    assert manifest.load(out).repo_id is None and not (out / "repo").exists(), (
+        "one bot, started over"
+    )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging left behind"
 
 

@@ -37,7 +37,9 @@ REPO = "repo"
 LOCK = ".lock"
 
 # Everything a bot folder may hold; `--overwrite` removes these and refuses a folder with more.
-ENTRIES = frozenset({MANIFEST, DATA, REPO, CHECKPOINTS, RAW, AVATARS, EXPORT, RUNS, GUARD_KEY, LOCK})
+ENTRIES = frozenset(
+    {MANIFEST, DATA, REPO, CHECKPOINTS, RAW, AVATARS, EXPORT, RUNS, GUARD_KEY, LOCK}
+)
 
 # In a model repo.
 MODEL_CONFIG = "config.json"

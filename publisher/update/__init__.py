@@ -124,7 +124,8 @@ def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> U
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
         result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, said)
         _record(stage, result, cfg)
-        evaluate_and_guard(stage, opts.quality, said)  # the quality block; the guard over every post now
+        # The quality block; the guard over every post now.
+        evaluate_and_guard(stage, opts.quality, said)
         write_card_and_thumbnail(stage, said)
         _swap(stage, bot_dir)
     if push_opts is not None and token:
@@ -139,7 +140,9 @@ def _in_place(say: Any, stage: Path, bot_dir: Path) -> Any:
     return lambda line: say(line.replace(str(stage), str(bot_dir)))
 
 
-def _preflight(bot_dir: Path, m: manifest.Manifest, opts: UpdateOptions, say: Any) -> tuple[str | None, Any]:
+def _preflight(
+    bot_dir: Path, m: manifest.Manifest, opts: UpdateOptions, say: Any
+) -> tuple[str | None, Any]:
     """Check the push can succeed before anything is gathered (a bot never pushed stays local)."""
     if opts.push is None:
         return None, None

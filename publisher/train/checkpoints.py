@@ -114,7 +114,7 @@ class Checkpoints:
         )
         if differs:
             raise TrainingError(
-                f"{path} is a checkpoint of another run (its {', '.join(differs)} differ)",
+                f"{path} is a checkpoint of another run (different {', '.join(differs)})",
                 hint="run with that run's options to resume it, or add --restart to start over",
             )
         meta["path"] = str(path)

@@ -98,6 +98,16 @@ def os_reason(e: OSError) -> str:
     return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)
 
 
+class BusyError(TweetbotError):
+    """Another run is writing the bot folder (`publisher.bot.lock`); nothing was changed."""
+
+
+class Interrupted(TweetbotError):
+    """The user stopped a run (Ctrl-C); the message says what was kept and how to go on."""
+
+    exit_code = 130
+
+
 class ExportError(TweetbotError):
     """A bot cannot be exported (GGUF): unsupported architecture or tokenizer, untrained bot."""
 
@@ -134,6 +144,8 @@ def error_lines(e: BaseException) -> list[str]:
     Returns:
         One or two lines.
     """
+    if isinstance(e, Interrupted):  # not a fault: what was kept and how to go on
+        return [e.message] + ([f"Hint: {e.hint}"] if e.hint else [])
     if isinstance(e, TweetbotError):
         return [f"Error: {e.message}"] + ([f"Hint: {e.hint}"] if e.hint else [])
     detail = str(e).splitlines()[0][:300] if str(e) else ""

@@ -7,6 +7,7 @@ drive the same functions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import base_models, card, clean, console, dataset
-from .bot import layout, manifest, outdir
+from .bot import layout, lock, manifest, outdir
 from .bot.locate import locate
 from .bot.manifest import Manifest, UserStats
 from .bot.outdir import check_out_dir
@@ -85,24 +86,27 @@ def default_out(specs: list[str]) -> Path | None:
     return DEFAULT_ROOT / manifest.model_name_for(handles) if handles else None
 
 
-def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say) -> tuple[Path, Manifest]:  # fmt: skip
+def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say,
+            hold: contextlib.ExitStack | None = None) -> tuple[Path, Manifest]:  # fmt: skip
     """Gather, clean and tokenize the users' posts into `DIR/bot.json` and `DIR/data/`.
 
     Args:
         specs: USER arguments, 1 to 3.
         opts: output folder, base model, source and data options.
         say: where progress lines and warnings go.
+        hold: keeps the bot folder's lock once prepared (`publish` trains and pushes next);
+            None: let go when prepared.
 
     Returns:
         (the bot folder, its manifest).
     """
-    from .quality.language_fit import language_warning
-
     check_specs(specs)
     start = time.perf_counter()
     base = base_models.canonical_name(opts.base_model)
     tokenizer = base_models.load_tokenizer(base)
     guessed = opts.out or default_out(specs)
+    if guessed is not None:
+        outdir.refuse_trained(guessed, opts.overwrite)  # before a post is read
     if opts.sources.raw_dir is None:
         opts.sources.raw_dir = layout.raw_dir(guessed or DEFAULT_ROOT)
 
@@ -137,7 +141,24 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say) -> t
 
     model_name = manifest.model_name_for(list(posts))
     out = opts.out or DEFAULT_ROOT / model_name
-    check_out_dir(out, model_name, opts.overwrite, specs)
+    check_out_dir(out, model_name, opts.overwrite, specs)  # before a lock file is put there
+    with contextlib.ExitStack() as own:
+        (hold or own).enter_context(lock.writing(out, "preparing"))
+        m = _prepare_into(out, model_name, specs, users, posts, avatars, opts, tokenizer, say)
+    took = console.duration(time.perf_counter() - start)
+    n_train, n_val = m.data.get("train_blocks"), m.data.get("validation_blocks")
+    say(f"Prepared {out}: {n_train} training blocks, {n_val} validation, in {took}")
+    return out, m
+
+
+def _prepare_into(out: Path, model_name: str, specs: list[str], users: list[UserStats],
+                  posts: dict[str, list[tuple[str, str | None]]], avatars: dict[str, bytes],
+                  opts: PrepareOptions, tokenizer: Any, say: Say) -> Manifest:  # fmt: skip
+    """Tokenize the cleaned posts and write them into `out` (held by this run)."""
+    from .quality.language_fit import language_warning
+
+    check_out_dir(out, model_name, opts.overwrite, specs)  # again: as it is now, held
+    base = base_models.canonical_name(opts.base_model)
     # A command line can carry bytes that are not UTF-8 (as lone surrogates): never into bot.json.
     m = Manifest(model_name=model_name, base_model=base, users=users,
                  widget_text=clean.scrub(opts.widget_text), card_metadata=opts.card_metadata)  # fmt: skip
@@ -163,10 +184,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say) -> t
     dd = dataset.build_datasets(train_posts, val_posts, tokenizer, cfg)
     outdir.sweep_bot(out)
     _write_prepared(out, m, dd, train_posts, val_posts, cfg, avatars, opts.overwrite, split_ids)
-    took = console.duration(time.perf_counter() - start)
-    n_train, n_val = len(dd["train"]), len(dd["validation"])
-    say(f"Prepared {out}: {n_train} training blocks, {n_val} validation, in {took}")
-    return out, m
+    return m
 
 
 def _texts(posts: dict[str, list[tuple[str, str | None]]]) -> dict[str, list[str]]:
@@ -185,7 +203,8 @@ def _say_privacy(handle: str, g: Gathered, say: Say) -> None:
         say(f"@{handle}: {behind_cw} posts behind a content warning are trained on "
             "(--skip-content-warnings leaves them out)")  # fmt: skip
     if g.profile.protected:
-        say(f"@{handle}: the account is protected; its bot will be pushed privately (--private)")
+        say(f"@{handle}: the account is protected, so its bot is pushed privately "
+            "unless --public-ok")  # fmt: skip
 
 
 def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts: Any,
@@ -212,12 +231,18 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
                 hint="free some disk space (or make the folder writable) and run the same command",
             ) from None
         if overwrite and outdir.holds_another_bot(out, m.model_name):
-            outdir.swap_in(new, out, stage)  # another bot: replace the whole folder
+            # Another bot: replace the whole folder, its lock (this run's) going along.
+            os.link(layout.lock_file(out), layout.lock_file(new))
+            outdir.swap_in(new, out, stage)
             return
         out.mkdir(exist_ok=True)
-        for stale in (layout.AVATARS, layout.CHECKPOINTS):  # the old bot's; into the stage's bin
-            if (out / stale).exists():
-                os.replace(out / stale, stage / f"old-{stale}")
+        # The old bot's, into the stage's bin; --overwrite starts the bot over: its model too.
+        stale = [layout.AVATARS, layout.CHECKPOINTS]
+        if overwrite:
+            stale += [layout.REPO, layout.EXPORT, layout.RUNS, layout.GUARD_KEY]
+        for name in stale:
+            if (out / name).exists():
+                os.replace(out / name, stage / f"old-{name}")
         for item in (layout.DATA, layout.AVATARS, layout.MANIFEST):  # bot.json last
             if (new / item).exists():
                 outdir.swap_in(new / item, out / item, stage)
@@ -225,6 +250,11 @@ def _write_prepared(out: Path, m: Manifest, dd: Any, train_posts: Any, val_posts
 
 def write_card_and_thumbnail(bot_dir: Path, say: Say = console.say) -> None:
     """Render the thumbnail (three sample posts, through the copy guard) and the model card."""
+    with lock.writing(bot_dir, "writing the card"):
+        _write_card_and_thumbnail(bot_dir, say)
+
+
+def _write_card_and_thumbnail(bot_dir: Path, say: Say) -> None:
     from .card import thumbnail
     from .space.guard import guarded_posts, load_guard
     from .space.sampling import load_bot
@@ -263,7 +293,8 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
     ppl = None
     if metrics is not None and None not in (metrics.perplexity_before, metrics.perplexity_after):
         ppl = {"base": metrics.perplexity_before, "bot": metrics.perplexity_after}
-    q = evaluate(bot_dir, qcfg or QualityConfig(), say, perplexities=ppl)
+    with lock.writing(bot_dir, "measuring"):
+        q = evaluate(bot_dir, qcfg or QualityConfig(), say, perplexities=ppl)
     for line in lines(q.to_dict()):
         (report or say)(line)
     return q
@@ -284,12 +315,22 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = No
     Returns:
         Training's metrics.
     """
-    from . import train
     from .quality.epochs import EpochJudge
 
     if cfg.judge is None:
         cfg = replace(cfg, judge=EpochJudge)
-    metrics = train.train(bot_dir, cfg)
+    with lock.writing(bot_dir, lock.TRAINING):
+        return _train_measure_render(bot_dir, cfg, say, quality)
+
+
+def _train_measure_render(bot_dir: Path, cfg: Any, say: Say, quality: Any) -> manifest.Metrics:
+    from . import train
+    from .train.checkpoints import interrupted
+
+    try:
+        metrics = train.train(bot_dir, cfg)
+    except KeyboardInterrupt:
+        raise interrupted(bot_dir, cfg.checkpoint_every) from None
     if is_main_process():
         say(
             f"Validation perplexity {metrics.perplexity_before:.2f} → {metrics.perplexity_after:.2f}; "
@@ -310,8 +351,9 @@ def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: A
             say: Say = console.say, quality: Any = None) -> Path:  # fmt: skip
     """Run every stage; push when `push_opts` is given (preflight before anything is read).
 
-    A protected account meant for a public push is refused right after `prepare`, before
-    training (`publisher.hub.privacy`).
+    The token and the namespace (and the repo, when its name is known from the arguments) are
+    checked before any post is read; a protected account's bot is pushed privately unless
+    `--public-ok` (`publisher.hub.privacy`). The bot folder is held from `prepare` to the push.
     """
     from . import hub
 
@@ -323,21 +365,26 @@ def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: A
             push_opts = None
     check_specs(specs)
     guessed = guess_handles(specs)
-    if push_opts is not None and token and (push_opts.repo_id or guessed):
-        name = manifest.model_name_for(guessed) if guessed else ""
-        push_opts.repo_id = hub.preflight(name, push_opts, token)
-        say(f"Preflight OK: will push to {push_opts.repo_id}")
-    bot_dir, m = prepare(specs, opts, say)
     if push_opts is not None and token:
-        for warning in hub.privacy.check(m, push_opts):
-            say(f"Warning: {warning}")
-    if push_opts is not None and token and not push_opts.repo_id:
-        push_opts.repo_id = hub.preflight(m.model_name, push_opts, token)
-        say(f"Preflight OK: will push to {push_opts.repo_id}")
-    train_bot(bot_dir, train_cfg, say, quality)
-    if push_opts is not None and token and is_main_process():
-        result = push_bot(bot_dir, push_opts, token, say)
-        say(str(result))
+        if push_opts.repo_id or guessed:
+            name = manifest.model_name_for(guessed) if guessed else ""
+            push_opts.repo_id = hub.preflight(name, push_opts, token)
+            say(f"Preflight OK: will push to {push_opts.repo_id}")
+        else:  # the repo is named after the handles, read from the posts
+            hub.preflight_account(push_opts, token)
+    with contextlib.ExitStack() as hold:
+        bot_dir, m = prepare(specs, opts, say, hold)
+        if push_opts is not None and token:
+            for warning in hub.privacy.check(m, push_opts):  # prepare said it is protected
+                say(f"Warning: {warning}")
+            push_opts = hub.privacy.resolve(m, push_opts)
+            if not push_opts.repo_id:
+                push_opts.repo_id = hub.preflight(m.model_name, push_opts, token)
+                say(f"Preflight OK: will push to {push_opts.repo_id}")
+        train_bot(bot_dir, train_cfg, say, quality)
+        if push_opts is not None and token and is_main_process():
+            result = push_bot(bot_dir, push_opts, token, say)
+            say(str(result))
     return bot_dir
 
 
@@ -351,5 +398,6 @@ def push_bot(bot_dir: Path, opts: Any, token: str, say: Say = console.say) -> An
     """
     from . import export, hub
 
-    extra = export.hub_files(bot_dir, say) if opts.gguf else None
-    return hub.push(bot_dir, opts, token, say, extra)
+    with lock.writing(bot_dir, "pushing"):
+        extra = export.hub_files(bot_dir, say) if opts.gguf else None
+        return hub.push(bot_dir, opts, token, say, extra)

@@ -76,6 +76,36 @@ def test_overwrite_replaces_another_bot_whole(tmp_path, tiny_model, capsys):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging left behind"
 
 
+def test_preparing_a_trained_pushed_bot_again_is_refused_and_keeps_its_record(tmp_path, tiny_model, capsys):  # fmt: skip
+    """`prepare` (and `publish`) over a trained, pushed bot would leave new posts beside the old
+    model and forget where it lives: refused, nothing changed; --overwrite starts it over."""
+    out = tmp_path / "bot"
+    assert prepare(capsys, tiny_model, str(SAMPLE), "--out", str(out))[0] == 0
+    m = manifest.load(out)
+    m.repo_id, m.space_repo_id, m.gguf_files = "acme/wrencalloway", "acme/wrencalloway", ["w.gguf"]
+    m.quality = {"copy_rate": 0.0}
+    manifest.save(m, out)
+    (out / "repo").mkdir()
+    (out / "repo" / "config.json").write_text("{}")
+    (out / "repo" / "model.safetensors").write_bytes(b"trained weights")
+    before = snapshot(out)
+    code, err = prepare(capsys, tiny_model, str(SAMPLE), "--out", str(out))
+    assert code == 2 and "Traceback" not in err, err
+    first, hint = err.strip().splitlines()
+    assert first == (f"Error: {out} holds the trained bot wrencalloway (pushed to acme/wrencalloway); "
+                     "preparing it again would lose its model's record")  # fmt: skip
+    assert f"hf-tweetbot update {out}" in hint and "--overwrite" in hint
+    code = cli.main(["publish", str(SAMPLE), "--out", str(out), "--base-model", str(tiny_model), "--no-push"])  # fmt: skip
+    assert code == 2 and "holds the trained bot wrencalloway" in capsys.readouterr().err
+    assert snapshot(out) == before
+    code, err = prepare(capsys, tiny_model, str(SAMPLE), "--out", str(out), "--overwrite")
+    assert code == 0, err
+    assert manifest.load(out).repo_id is None and not (out / "repo").exists(), (
+        "one bot, started over"
+    )
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging left behind"
+
+
 def test_an_out_that_is_a_file_is_one_line_even_with_overwrite(tmp_path, tiny_model, capsys):
     out = tmp_path / "notes.txt"
     out.write_text("keep me")

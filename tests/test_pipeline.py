@@ -103,6 +103,25 @@ def test_a_bad_token_fails_before_reading_a_post(tmp_path, tiny_model, hub, monk
     assert "hf_NotAValidToken" not in err
 
 
+@pytest.mark.parametrize("token, flags, said", [
+    ("hf_NotAValidToken000000000000000", [], "the Hugging Face token is invalid or expired"),
+    (GOOD, ["--namespace", "bobcorp"], "alice's token cannot create repos under 'bobcorp'"),
+])  # fmt: skip
+def test_an_archive_named_by_its_posts_is_not_read_before_token_and_namespace_pass(
+    tmp_path, tiny_model, hub, monkeypatch, capsys, token, flags, said
+):
+    """The bot's name comes from the archive, yet the token and namespace fail first."""
+    monkeypatch.setenv("HF_TOKEN", token)
+    out = tmp_path / "bot"
+    code = cli.main(["publish", str(SAMPLE), "--base-model", str(tiny_model), "--out", str(out), *flags])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    first = err.strip().splitlines()[0]
+    assert first.startswith("Error: ") and said in first, err
+    assert "posts downloaded" not in err, "no post was read"
+    assert not out.exists(), "no bot folder written"
+
+
 def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(
     tmp_path, tiny_model, hub, monkeypatch, capsys
 ):

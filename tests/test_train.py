@@ -61,6 +61,101 @@ def test_resume_continues_from_the_last_checkpoint(prepared_bot, monkeypatch):
     assert steps == list(range(6, 13)), "resumed at step 6, not from scratch"
 
 
+def crash_after_first_checkpoint(monkeypatch, bot, **run) -> None:
+    """Train `bot` until its first checkpoint is saved, then stop as Ctrl-C would."""
+    real_save = train_io.Checkpoints.save
+
+    def save_then_stop(self, accelerator, step, extra=None):
+        real_save(self, accelerator, step, extra)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_io.Checkpoints, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(bot, cfg(**run))
+    monkeypatch.setattr(train_io.Checkpoints, "save", real_save)
+
+
+def steps_trained(bot) -> list[int]:
+    history = json.loads((bot / "repo" / "training_metrics.json").read_text())
+    return [s for s, _ in history["loss_history"]]
+
+
+def test_a_resumed_run_reports_the_base_models_perplexity_not_the_checkpoints(prepared_bot, tmp_path, monkeypatch):  # fmt: skip
+    import shutil
+
+    run = dict(max_steps=12, checkpoint_every=6, learning_rate=3e-3, report_to="none")
+    straight = tmp_path / "straight"
+    shutil.copytree(prepared_bot, straight)
+    base = train.train(straight, cfg(**run)).perplexity_before
+    crash_after_first_checkpoint(monkeypatch, prepared_bot, **run)
+    resumed = train.train(prepared_bot, cfg(**run, resume=True))
+    assert steps_trained(prepared_bot) == list(range(7, 13))
+    assert resumed.perplexity_before == base, "the base model's figure, measured once"
+    assert manifest.load(prepared_bot).metrics.perplexity_before == base
+
+
+def test_training_again_resumes_a_checkpoint_of_the_same_run_by_default(prepared_bot, monkeypatch, capfd):  # fmt: skip
+    run = dict(max_steps=12, checkpoint_every=5)
+    crash_after_first_checkpoint(monkeypatch, prepared_bot, **run)
+    capfd.readouterr()
+    train.train(prepared_bot, cfg(**run))
+    assert steps_trained(prepared_bot) == list(range(6, 13)), "resumed at step 6"
+    err = capfd.readouterr().err
+    assert "Resuming from step_000005 (5 of 12 steps done; --restart starts over)" in err
+
+
+def test_a_checkpoint_of_another_run_is_refused_then_restart_starts_over(prepared_bot, monkeypatch):  # fmt: skip
+    from publisher.errors import TrainingError
+
+    crash_after_first_checkpoint(monkeypatch, prepared_bot, max_steps=12, checkpoint_every=5)
+    with pytest.raises(TrainingError) as e:
+        train.train(prepared_bot, cfg(max_steps=12, checkpoint_every=5, learning_rate=1e-3))
+    assert "is a checkpoint of another run (different learning_rate)" in e.value.message
+    assert "--restart" in e.value.hint
+    assert (prepared_bot / "checkpoints" / "step_000005").is_dir(), "never thrown away unasked"
+    train.train(
+        prepared_bot, cfg(max_steps=12, checkpoint_every=5, learning_rate=1e-3, restart=True)
+    )
+    assert steps_trained(prepared_bot) == list(range(1, 13))
+
+
+def test_ctrl_c_says_how_to_resume_and_the_folder_is_held_meanwhile(prepared_bot, capsys):
+    """While `train` runs, a second writer is told who holds the folder and a reader that
+    training is in progress; Ctrl-C (SIGINT) then ends it with exit 130 and one line naming
+    the command that resumes it."""
+    import signal
+    import time
+
+    from publisher import cli
+
+    args = ["train", str(prepared_bot), "--max-steps", "2000", "--checkpoint-every", "3",
+            "--mixed-precision", "no", "--report-to", "none"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "publisher.cli", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list((prepared_bot / "checkpoints").glob("step_*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(0.01)
+    try:
+        assert cli.main(["train", str(prepared_bot), "--max-steps", "2"]) == 2
+        err = capsys.readouterr().err
+        assert f"{prepared_bot} is being written by hf-tweetbot train {prepared_bot}" in err, err
+        assert f"(pid {proc.pid}, training)" in err
+        assert cli.main(["generate", str(prepared_bot)]) == 2
+        err = capsys.readouterr().err
+        assert f"Error: {prepared_bot}: training in progress (hf-tweetbot train" in err, err
+        assert "Hint: hf-tweetbot train" not in err
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"Training interrupted: `hf-tweetbot train {prepared_bot}` resumes it "
+                           "from its checkpoint ("), err[-2000:]  # fmt: skip
+    assert last.endswith(" of 2000 steps done)") and "Traceback" not in err
+    assert not (prepared_bot / ".lock").exists(), "the lock went with its run"
+
+
 def test_another_base_model_retokenizes(prepared_bot, tiny_llama):
     train.train(prepared_bot, cfg(base_model=str(tiny_llama), max_steps=2))
     m = manifest.load(prepared_bot)
@@ -171,6 +266,8 @@ def test_kill_9_while_training_then_resume_ends_with_the_same_weights(prepared_b
 
     from safetensors.torch import load_file
 
+    from publisher import cli
+
     steps, every = 16, 4
     killed = tmp_path / "killed"
     shutil.copytree(prepared_bot, killed)
@@ -189,8 +286,10 @@ def test_kill_9_while_training_then_resume_ends_with_the_same_weights(prepared_b
     assert proc.wait(timeout=30) == -signal.SIGKILL
     assert not (killed / "repo").exists()
 
+    assert (killed / ".lock").exists(), "kill -9 leaves the lock file; no process holds it"
+    # The same command again resumes its checkpoint: the dead run's lock is no obstacle.
+    assert cli.main(["train", str(killed), *args, "--eval-samples", "0"]) == 0
     run = dict(max_steps=steps, checkpoint_every=every, report_to="none")
-    train.train(killed, cfg(**run, resume=True))
     train.train(prepared_bot, cfg(**run))
     resumed = load_file(killed / "repo" / "model.safetensors")
     straight = load_file(prepared_bot / "repo" / "model.safetensors")

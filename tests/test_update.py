@@ -183,3 +183,23 @@ def test_lr_scale_follows_the_share_of_new_posts():
 
     assert lr_scale(20, 120) == pytest.approx((20 / 120) ** 0.5)
     assert lr_scale(1, 1000) == 0.25 and lr_scale(500, 500) == 1.0
+
+
+def test_update_names_the_bot_folder_never_its_stage_and_takes_eval_samples(bot, archive_bot, hub_env, capsys):  # fmt: skip
+    code = cli.main(["update", str(bot), str(archive_bot / "new.zip"), "--max-steps", "2",
+                     "--eval-samples", "7"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert ".update-" not in out + err, "a staging folder is gone once the update ends"
+    assert f"Wrote {bot / 'repo' / 'README.md'} and {bot / 'repo' / 'predictions.png'}" in err
+    assert f"the update stays local (hf-tweetbot push {bot} publishes it)" in err
+    assert manifest.load(bot).quality["samples"] == 7
+
+
+def test_update_help_offers_only_the_options_it_uses(capsys):
+    assert cli.main(["update", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "--eval-samples" in text and "--epochs" in text
+    for unused in ("--patience", "--keep-last", "--measure-every", "--resume", "--restart",
+                   "--checkpoint-every"):  # fmt: skip
+        assert unused not in text, unused

@@ -12,6 +12,7 @@ layout is defined here once:
     DIR/runs/               TensorBoard logs, copied into the repo
     DIR/export/             GGUF and Ollama files (`hf-tweetbot export`)
     DIR/copy_guard.key      the copy guard's key; never uploaded
+    DIR/.lock               locked (flock) by the run writing the folder (`publisher.bot.lock`)
     DIR/repo/               exactly what goes to the model repo on the Hub
 
 A model repo holds full weights (`config.json` and safetensors) or, for `--push-adapter`, a
@@ -33,9 +34,12 @@ RUNS = "runs"
 EXPORT = "export"
 GUARD_KEY = "copy_guard.key"
 REPO = "repo"
+LOCK = ".lock"
 
 # Everything a bot folder may hold; `--overwrite` removes these and refuses a folder with more.
-ENTRIES = frozenset({MANIFEST, DATA, REPO, CHECKPOINTS, RAW, AVATARS, EXPORT, RUNS, GUARD_KEY})
+ENTRIES = frozenset(
+    {MANIFEST, DATA, REPO, CHECKPOINTS, RAW, AVATARS, EXPORT, RUNS, GUARD_KEY, LOCK}
+)
 
 # In a model repo.
 MODEL_CONFIG = "config.json"
@@ -101,6 +105,11 @@ def export_dir(bot_dir: Path) -> Path:
 def guard_key_file(bot_dir: Path) -> Path:
     """`DIR/copy_guard.key`: the copy guard's key, beside (never inside) the repo."""
     return Path(bot_dir) / GUARD_KEY
+
+
+def lock_file(bot_dir: Path) -> Path:
+    """`DIR/.lock`: held by the one run writing the folder, and naming it."""
+    return Path(bot_dir) / LOCK
 
 
 def is_adapter(folder: Path | str) -> bool:

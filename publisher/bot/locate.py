@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import base_models
 from ..errors import ManifestError
-from . import layout, manifest
+from . import layout, lock, manifest
 
 
 @dataclass
@@ -37,7 +37,7 @@ def locate(bot: str) -> Location:
         m = manifest.load(path)
         repo = layout.repo_dir(path)
         if not layout.holds_model(repo):
-            raise ManifestError(f"{path}: not trained yet", hint=f"hf-tweetbot train {path}")
+            raise lock.untrained(path)  # training in progress, or not trained yet
         base = base_models.resolve(m.base_model) if layout.is_adapter(repo) else None
         return Location(str(repo), m.widget_text, base)
     if path.exists() or bot.startswith((".", "/", "~")):

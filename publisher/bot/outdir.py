@@ -84,18 +84,41 @@ def check_out_dir(out: Path, model_name: str, overwrite: bool, specs: Sequence[s
     if overwrite:
         return
     if (out / manifest.MANIFEST_NAME).exists():
-        other = manifest.load(out).model_name
-        if other != model_name:
+        held = manifest.load(out)
+        if held.model_name != model_name:
             raise OutputExistsError(
-                f"{out} holds another bot ({other})",
-                hint=f"choose another --out, or add --overwrite to replace {other}",
+                f"{out} holds another bot ({held.model_name})",
+                hint=f"choose another --out, or add --overwrite to replace {held.model_name}",
             )
+        refuse_trained(out, overwrite)
         return
-    if any(p.name != "raw" for p in out.iterdir()):
+    if any(p.name not in ("raw", layout.LOCK) for p in out.iterdir()):
         raise OutputExistsError(
             f"{out} is not empty and holds no bot",
             hint="choose another --out (a new or empty folder)"
             + ("" if foreign else ", or add --overwrite to replace what is left of a bot"),
+        )
+
+
+def refuse_trained(out: Path, overwrite: bool) -> None:
+    """Refuse to prepare again, without `overwrite`, a bot that was trained or pushed.
+
+    New posts beside the old model would make bot.json and repo/ describe two different bots,
+    and bot.json would forget where the bot was pushed. Checked before any post is read.
+
+    Raises:
+        OutputExistsError: naming `update` (new posts) and `--overwrite` (start over).
+    """
+    if overwrite or not (out / manifest.MANIFEST_NAME).is_file():
+        return
+    held = manifest.load(out)
+    if layout.is_trained(out) or held.repo_id:
+        raise OutputExistsError(
+            f"{out} holds the trained bot {held.model_name}"
+            + (f" (pushed to {held.repo_id})" if held.repo_id else "")
+            + "; preparing it again would lose its model's record",
+            hint=f"`hf-tweetbot update {out} [NEWER_ARCHIVE]` adds new posts to it; "
+            "--overwrite starts the bot over",
         )
 
 

@@ -19,6 +19,7 @@ from .options import (
     source_options,
     train_cfg,
     train_options,
+    update_train_options,
 )
 
 
@@ -83,8 +84,9 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
     type=click.IntRange(1),
     help="Most new posts fetched per user from a live API.",
 )
-@train_options
+@update_train_options
 @push_options
+@quality_options
 @click.option("--no-push", is_flag=True, help="Keep the update local.")
 def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts: int, no_push: bool, **kw: Any) -> None:  # fmt: skip
     """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
@@ -94,7 +96,7 @@ def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts:
 
     sources = SourceOptions(raw_dir=layout.raw_dir(bot_dir), max_posts=max_posts)
     opts = UpdateOptions(from_scratch, sources, train_cfg(kw, None),
-                         None if no_push else push_opts(kw))  # fmt: skip
+                         None if no_push else push_opts(kw), quality_cfg(kw))  # fmt: skip
     result = run(bot_dir, list(users), opts, say)
     if not result.nothing_new:
         click.echo(f"Bot updated: +{result.added} posts. Try: hf-tweetbot generate {bot_dir}")
@@ -114,7 +116,9 @@ def push(bot_dir: Path, **kw: Any) -> None:
     if token is None:
         raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
     opts = push_opts(kw)
-    for warning in hub.privacy.check(manifest.load(bot_dir), opts):
-        say(f"Warning: {warning}")
+    man = manifest.load(bot_dir)
+    for line in [hub.privacy.notice(man, opts)] + [f"Warning: {w}" for w in hub.privacy.check(man, opts)]:  # fmt: skip
+        if line:
+            say(line)
     result = push_bot(bot_dir, opts, token, say)
     click.echo(str(result))

@@ -32,19 +32,37 @@ def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options of `train`, shared with `publish`."""
-    opts = [
+    return _stack(f, _train_options(update=False))
+
+
+def update_train_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The training options `update` takes: it trains exactly its epochs, never resumed."""
+    return _stack(f, _train_options(update=True))
+
+
+def _train_options(update: bool) -> list[Callable[..., Any]]:
+    epochs = [
         click.option("--epochs", default=None, type=click.IntRange(1), help="The most epochs (default 8): training keeps the epoch whose posts pass best for the person's, and stops once 2 measurements in a row were no better. `update`: exactly N (default 4)."),
+    ]  # fmt: skip
+    choice = [  # the epoch a person would choose: not `update`'s
         click.option("--keep-last", is_flag=True, help="Train exactly --epochs (or --max-steps) and keep the last weights; each epoch is still measured."),
         click.option("--patience", default=2, show_default=True, type=click.IntRange(1), help="Measurements without better weights before training stops."),
         click.option("--measure-every", default=0, show_default=True, type=click.IntRange(0), help="Optimizer steps between measurements (0: every epoch's end, at most 500 steps apart)."),
+    ]  # fmt: skip
+    steps = [
         click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
         click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
         click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
         click.option("--lr", "learning_rate", default=None, type=float, help="Default 1.372e-4 (huggingtweets); 1.372e-3 with --lora."),
         click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
         click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
+    ]  # fmt: skip
+    resuming = [  # `update` trains in a stage it never resumes
         click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
-        click.option("--resume", is_flag=True, help="Continue from the latest checkpoint."),
+        click.option("--resume", is_flag=True, help="Continue from the latest checkpoint (the default when it is one of the same run)."),
+        click.option("--restart", is_flag=True, help="Start over, removing the checkpoint of an earlier run."),
+    ]  # fmt: skip
+    rest = [
         click.option("--report-to", type=click.Choice(["auto", "tensorboard", "wandb", "none"]), default="auto", show_default=True, help="Where training metrics go; auto: TensorBoard when installed (hf-tweetbot[tensorboard])."),
         click.option("--lora", is_flag=True, help="Train LoRA adapters (peft) instead of every weight."),
         click.option("--lora-r", default=16, show_default=True, type=click.IntRange(1), help="Rank of the LoRA matrices."),
@@ -52,7 +70,9 @@ def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--lora-targets", default="all-linear", show_default=True, help="Layers to adapt: all-linear, or names such as q_proj,v_proj."),
         click.option("--push-adapter", is_flag=True, help="With --lora: the repo holds the adapter alone (needs a Hub base model), not merged weights."),
     ]  # fmt: skip
-    return _stack(f, opts)
+    if update:
+        return epochs + steps + rest
+    return epochs + choice + steps + resuming + rest
 
 
 def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +94,7 @@ def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of the measurement after training (`train`, `publish`)."""
+    """Options of the measurement after training (`train`, `publish`, `update`)."""
     opts = [
         click.option("--eval-samples", default=100, show_default=True, type=click.IntRange(0), help="Posts drawn to measure memorisation and variety (0: skip)."),
         click.option("--allow-copies/--no-allow-copies", default=None, help="Turn the copy guard off (on) for good: posts repeating a span of a real post (10+ tokens and as many characters as 10 tokens of English) are shown. Default: as recorded in bot.json (on)."),

@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import atomic, console
 from ..base_models import canonical_name
-from ..bot import layout
+from ..bot import layout, lock
 from ..bot import manifest as mf
 from ..errors import ExportError
 from . import modelfile as mfile
@@ -59,7 +59,13 @@ def export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None] = cons
     Raises:
         ManifestError: not a bot folder.
         ExportError: not trained yet, or an architecture or tokenizer with no GGUF form here.
+        BusyError: another run is writing the bot folder.
     """
+    with lock.writing(Path(bot_dir), "exporting"):
+        return _export(Path(bot_dir), opts, say)
+
+
+def _export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None]) -> Path:
     import time
 
     from .gguf import QUANTS, GgufInfo, write_gguf

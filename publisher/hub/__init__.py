@@ -9,7 +9,7 @@
 from . import privacy
 from .access import LOGIN_HINT, check_repo_id, repo_url, scrub
 from .files import local_files
-from .push import PushOptions, PushResult, RepoPush, get_token, preflight, push
+from .push import PushOptions, PushResult, RepoPush, get_token, preflight, preflight_account, push
 
 __all__ = [
     "LOGIN_HINT",
@@ -20,6 +20,7 @@ __all__ = [
     "get_token",
     "local_files",
     "preflight",
+    "preflight_account",
     "privacy",
     "push",
     "repo_url",

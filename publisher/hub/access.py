@@ -285,6 +285,24 @@ def can_write(me: dict[str, Any], repo_type: str, repo_id: str) -> tuple[bool, b
     return in_ns, in_ns or this
 
 
+def check_namespace(me: dict[str, Any], ns: str) -> None:
+    """Raise unless the token is a write token of `ns` (the user or an org they write to).
+
+    Raises:
+        AuthError: naming the user and the namespace.
+    """
+    role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
+    user = me.get("name", "?")
+    if role == "read":
+        raise AuthError(f"{user}'s token is read-only: it cannot push", hint=LOGIN_HINT)
+    org = next((o for o in me.get("orgs") or [] if o.get("name") == ns), None)
+    if ns != user and (org is None or org.get("roleInOrg", "write") not in _WRITE_ROLES):
+        raise AuthError(
+            f"{user}'s token cannot create repos under '{ns}'",
+            hint="use --namespace with your user or an org where you can write, or a write token",
+        )
+
+
 def check_access(
     api: Any, me: dict[str, Any], repo_type: str, repo_id: str, create_pr: bool
 ) -> None:

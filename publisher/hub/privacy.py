@@ -1,7 +1,7 @@
 """Who may see a bot on the Hub: private by default wherever the posts were not public.
 
-- a protected (X) or locked (Mastodon) account's bot is refused for a public push: `--private`
-  pushes it privately, `--public-ok` pushes it publicly anyway, with a warning;
+- a protected (X) or locked (Mastodon) account's bot is pushed privately (model, dataset and
+  Space); `--public-ok` pushes it publicly anyway, with a warning;
 - a dataset repo of the posts is private unless `--public-dataset`;
 - a repo that must be private but already exists publicly is refused before anything is
   committed (the Hub keeps a repo's visibility when files are added to it);
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,33 +32,42 @@ def want_private(repo_type: str, opts: Any) -> bool:
     return bool(opts.private)
 
 
+def resolve(man: Manifest, opts: Any) -> Any:
+    """The push options for this bot: private when one of its accounts is protected.
+
+    Args:
+        man: the bot's manifest (`users[].protected`).
+        opts: the `PushOptions` (`private`, `public_ok`).
+
+    Returns:
+        `opts`, with `private` set for a protected account's bot unless `--public-ok`.
+    """
+    if protected_handles(man) and not getattr(opts, "public_ok", False) and not opts.private:
+        return replace(opts, private=True)
+    return opts
+
+
+def notice(man: Manifest, opts: Any) -> str | None:
+    """The line saying a protected account's bot is pushed privately by default, else None."""
+    who = ", ".join(f"@{h}" for h in protected_handles(man))
+    if not who or opts.private or getattr(opts, "public_ok", False):
+        return None
+    return f"{who}: the account is protected, so the bot is pushed privately (--public-ok pushes it publicly)"  # fmt: skip
+
+
 def check(man: Manifest, opts: Any) -> list[str]:
-    """Refuse a push that would make a protected account's posts or bot public.
+    """Warnings for a protected account's bot pushed publicly because of `--public-ok`.
 
     Args:
         man: the bot's manifest (`users[].protected`).
         opts: the `PushOptions` (`private`, `public_ok`, `dataset`, `public_dataset`).
-
-    Returns:
-        Warnings to print (a protected account pushed publicly with `--public-ok`).
-
-    Raises:
-        PrivacyError: a protected account and neither `--private` nor `--public-ok`.
     """
     who = ", ".join(f"@{h}" for h in protected_handles(man))
-    if not who:
+    if not who or not getattr(opts, "public_ok", False):
         return []
-    public = [
-        t for t in ("model", "dataset", "space") if _pushes(t, opts) and not want_private(t, opts)
-    ]
+    public = [t for t in ("model", "dataset", "space") if _pushes(t, opts) and not want_private(t, opts)]  # fmt: skip
     if not public:
         return []
-    if not getattr(opts, "public_ok", False):
-        raise PrivacyError(
-            f"{who}: the account is protected, so its {'/'.join(public)} repo would make "
-            "posts that were never public visible to anyone; refusing to push publicly",
-            hint="add --private to push it privately (or --public-ok if they agreed to a public bot)",
-        )
     return [f"{who}'s account is protected; pushing the {'/'.join(public)} repo publicly "
             "because of --public-ok"]  # fmt: skip
 

@@ -32,6 +32,7 @@ from . import privacy
 from .access import (
     MAX_RETRY_AFTER,
     check_access,
+    check_namespace,
     check_repo_id,
     choose_repo_id,
     client_timeout,
@@ -150,6 +151,20 @@ def preflight(model_name: str, opts: PushOptions, token: str) -> str:
     return repo_id
 
 
+def preflight_account(opts: PushOptions, token: str) -> None:
+    """Check the token and the namespace before the bot's name is known (read from its posts).
+
+    Raises:
+        AuthError: invalid token, or a namespace the token cannot write to.
+        HubError: the Hub is unreachable.
+    """
+    from huggingface_hub import HfApi
+
+    with hub_errors("Hub preflight", token, None), client_timeout(PREFLIGHT_TIMEOUT):
+        me = HfApi(token=token).whoami(cache=True)
+        check_namespace(me, opts.namespace or me["name"])
+
+
 def _repo_types(opts: PushOptions) -> list[str]:
     return ["model"] + (["dataset"] if opts.dataset else []) + (["space"] if opts.space else [])
 
@@ -212,7 +227,7 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
     man = mf.load(bot_dir)
     if not opts.repo_id and not opts.namespace and man.repo_id:
         opts = replace(opts, repo_id=man.repo_id)  # a re-push goes where the last one went
-    privacy.check(man, opts)  # before the Hub is asked anything
+    opts = privacy.resolve(man, opts)  # a protected account's bot: private
     repo_id = preflight(man.model_name, opts, token)
     _check_remote_privacy(repo_id, opts, token, bot_dir)
     extra = extra or {}

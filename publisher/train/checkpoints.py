@@ -15,7 +15,7 @@ from safetensors import SafetensorError
 
 from ..bot import layout, manifest
 from ..bot.outdir import REPO_PREFIX, staging_dir
-from ..errors import OutputError, TrainingError, os_reason
+from ..errors import Interrupted, OutputError, TrainingError, os_reason
 
 # huggingtweets' sampling defaults, shared with the Space.
 from ..space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
@@ -85,24 +85,65 @@ class Checkpoints:
             ) from None
         accelerator.wait_for_everyone()
 
-    def resume(self, accelerator: Any) -> int:
-        """Load the latest checkpoint; return its optimizer step (0 when there is none)."""
+    def pick(self, accelerator: Any, resume: bool, restart: bool) -> dict[str, Any] | None:
+        """The latest checkpoint's record when this run continues it, else None (from step 0).
+
+        A checkpoint of the same run (same base model, data and options: `tag`) is resumed by
+        default; `restart` removes it instead. A checkpoint of another run is never resumed
+        silently, nor thrown away: the run is refused with what differs.
+
+        Raises:
+            TrainingError: the checkpoint was made by another run (and `restart` is not set).
+        """
         path = self.latest()
+        if restart:
+            if path is not None and accelerator.is_main_process:
+                log(accelerator, f"Starting over (--restart): removed {path}")
+                self.clear()
+            accelerator.wait_for_everyone()
+            return None
         if path is None:
-            log(accelerator, "No checkpoint to resume from; training from the start.")
-            return 0
-        meta = json.loads((path / "hf_tweetbot.json").read_text())
-        if meta.get("base_model") != self.tag["base_model"] or meta.get("data") != self.tag["data"]:
+            if resume:
+                log(accelerator, "No checkpoint to resume from; training from the start.")
+            return None
+        meta: dict[str, Any] = json.loads((path / "hf_tweetbot.json").read_text())
+        differs = [k for k in ("base_model", "data") if meta.get(k) != self.tag[k]]
+        run = meta.get("run") or {}
+        differs += sorted(
+            k for k in {**run, **self.tag["run"]} if run.get(k) != self.tag["run"].get(k)
+        )
+        if differs:
             raise TrainingError(
-                f"{path} was made with base model {meta.get('base_model')} on other data",
-                hint="train without --resume to start over",
+                f"{path} is a checkpoint of another run (different {', '.join(differs)})",
+                hint="run with that run's options to resume it, or add --restart to start over",
             )
+        meta["path"] = str(path)
+        return meta
+
+    def load(self, accelerator: Any, meta: dict[str, Any], total_steps: int) -> int:
+        """Load the checkpoint `pick` chose; return its optimizer step."""
+        path = Path(meta["path"])
         accelerator.load_state(str(path))
-        log(accelerator, f"Resumed from {path.name}")
-        return int(meta["step"])
+        step = int(meta["step"])
+        log(accelerator, f"Resuming from {path.name} ({step} of {total_steps} steps done; "
+                         "--restart starts over)")  # fmt: skip
+        return step
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def interrupted(bot_dir: Path, every: int) -> Interrupted:
+    """What to tell a person who stopped training with Ctrl-C: what is kept, how to go on."""
+    latest = Checkpoints(layout.checkpoints_dir(bot_dir), {}).latest()
+    if latest is None:
+        saved = f"checkpoints are saved every {every} steps" if every else "--checkpoint-every 0"
+        return Interrupted(f"Training interrupted before its first checkpoint ({saved}): "
+                           f"`hf-tweetbot train {bot_dir}` starts it again")  # fmt: skip
+    meta = json.loads((latest / "hf_tweetbot.json").read_text())
+    done = f"{meta['step']} of {meta['total_steps']}" if meta.get("total_steps") else meta["step"]
+    return Interrupted(f"Training interrupted: `hf-tweetbot train {bot_dir}` resumes it from "
+                       f"its checkpoint ({done} steps done)")  # fmt: skip
 
 
 def generation_settings(tokenizer: Any) -> dict[str, Any]:

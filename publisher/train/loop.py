@@ -6,6 +6,7 @@ Reads top to bottom like the accelerate examples. The same code runs as a plain 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 import time
@@ -54,7 +55,10 @@ class TrainConfig:
     max_grad_norm: float = 1.0  # clipping, as transformers.Trainer does by default
     seed: int = 42
     checkpoint_every: int = 50  # optimizer steps between checkpoints; 0 = never
-    resume: bool = False  # continue from the latest checkpoint in DIR/checkpoints/
+    # A checkpoint of the same run in DIR/checkpoints/ is continued by default (`same_run`);
+    # `resume` only says so when there is none, `restart` removes it and starts over.
+    resume: bool = False
+    restart: bool = False
     # tensorboard (into DIR/repo/runs/), wandb, none, or auto: tensorboard when installed
     report_to: str = "auto"
     progress: bool = True
@@ -94,6 +98,30 @@ def learning_rate(cfg: TrainConfig) -> float:
     if cfg.learning_rate is not None:
         return float(cfg.learning_rate)
     return DEFAULT_LR * (lora.LR_SCALE if cfg.lora else 1)
+
+
+def same_run(bot_dir: Path, m: manifest.Manifest, base: str, cfg: TrainConfig,
+             accelerator: Any) -> dict[str, Any]:  # fmt: skip
+    """What makes two runs the same, so one may continue the other's checkpoint.
+
+    The base model, the posts (their file's digest) and how they were tokenized, and every
+    option that changes the weights a step produces or the steps taken; not where the output
+    goes (`--push-adapter`), how often checkpoints are saved, or where metrics are reported.
+    """
+    posts = layout.posts_file(bot_dir)
+    digest = hashlib.sha256(posts.read_bytes()).hexdigest() if posts.is_file() else None
+    data = {k: m.data.get(k) for k in ("tokenizer", "block_size", "val_fraction", "seed",
+                                       "train_blocks", "train_tokens", "update_blocks")}  # fmt: skip
+    run = {
+        "epochs": epochs_of(cfg), "max_steps": cfg.max_steps, "learning_rate": learning_rate(cfg),
+        "batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum, "attention": cfg.attention,
+        "mixed_precision": cfg.mixed_precision, "max_grad_norm": cfg.max_grad_norm,
+        "seed": cfg.seed, "processes": accelerator.num_processes, "train_split": cfg.train_split,
+        "init_from": str(cfg.init_from) if cfg.init_from else None,
+        "lora": [cfg.lora_r, cfg.lora_alpha, cfg.lora_targets] if cfg.lora else None,
+        "epoch_choice": [cfg.keep_last, cfg.patience, cfg.measure_every] if cfg.judge else None,
+    }  # fmt: skip
+    return {"base_model": base, "data": {**data, "posts": digest}, "run": run}
 
 
 def load_data(
@@ -192,8 +220,6 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     bot_dir = Path(bot_dir)
     m = manifest.load(bot_dir)
     base = base_models.canonical_name(cfg.base_model or m.base_model)
-    if not cfg.resume:
-        shutil.rmtree(layout.runs_dir(bot_dir), ignore_errors=True)  # logs of an earlier run
     accelerator = make_accelerator(bot_dir, cfg)
     if accelerator.is_main_process:
         outdir.sweep_bot(bot_dir)  # staging folders of runs that were killed
@@ -236,10 +262,18 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
     )
     net, optimizer, loader, scheduler = accelerator.prepare(net, optimizer, loader, scheduler)
 
-    ckpt = Checkpoints(
-        layout.checkpoints_dir(bot_dir), {"base_model": base, "data": m.data.get("train_tokens")}
-    )
-    step = ckpt.resume(accelerator) if cfg.resume else 0
+    ckpt = Checkpoints(layout.checkpoints_dir(bot_dir), same_run(bot_dir, m, base, cfg, accelerator))  # fmt: skip
+    resumed = ckpt.pick(accelerator, cfg.resume, cfg.restart)
+    if resumed is None and accelerator.is_main_process:
+        shutil.rmtree(layout.runs_dir(bot_dir), ignore_errors=True)  # logs of an earlier run
+    # The base model's loss, measured once: a resumed run keeps the first run's figure.
+    if resumed is not None and resumed.get("loss_before") is not None:
+        loss_before = float(resumed["loss_before"])
+    else:
+        log(accelerator, f"Validation before training ({len(val_blocks)} blocks)...")
+        loss_before = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
+    ckpt.tag.update(loss_before=loss_before, total_steps=total_steps)
+    step = ckpt.load(accelerator, resumed, total_steps) if resumed is not None else 0
 
     # --- the epoch a person would choose (choice.py): measured, kept, put back at the end ---
     choice = None
@@ -254,8 +288,6 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
         hparams["learning_rate"] = learning_rate(cfg)
         accelerator.init_trackers("train", config=hparams)
 
-    log(accelerator, f"Validation before training ({len(val_blocks)} blocks)...")
-    loss_before = evaluate(net, val_blocks, accelerator, cfg.batch_size, pad_id, eos_id)
     accelerator.log({"eval/loss": loss_before}, step=step)
 
     history: list[tuple[int, float]] = []

@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import dataset, hub
-from ..bot import layout, manifest, outdir
+from ..bot import layout, lock, manifest, outdir
 from ..bot.posts import read_rows
 from ..clean import Counts
-from ..errors import ManifestError
 from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
 from ..sources import SourceOptions
 from .measure import losses, ppl
@@ -49,6 +48,7 @@ class UpdateOptions:
     sources: SourceOptions = field(default_factory=SourceOptions)
     train: Any = None  # a TrainConfig (None: the defaults)
     push: Any = None  # PushOptions; None keeps the bot local
+    quality: Any = None  # a QualityConfig for the measurement after training (None: defaults)
 
 
 @dataclass
@@ -91,14 +91,20 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         ManifestError: the bot was never trained.
         UsageError: a USER that is not one of the bot's archive/file users.
     """
+    bot_dir = Path(bot_dir)
+    manifest.load(bot_dir)  # a bot folder, or one line saying what it is not
+    with lock.writing(bot_dir, "updating"):
+        return _update(bot_dir, specs, opts, say)
+
+
+def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> UpdateResult:
     from ..train import TrainConfig
 
-    bot_dir = Path(bot_dir)
     m = manifest.load(bot_dir)
     if not layout.is_trained(bot_dir):
-        raise ManifestError(f"{bot_dir}: not trained yet", hint=f"hf-tweetbot train {bot_dir}")
+        raise lock.untrained(bot_dir)
     opts.train = opts.train or TrainConfig()
-    token, push_opts = _preflight(m, opts, say)
+    token, push_opts = _preflight(bot_dir, m, opts, say)
     # New posts are read as the first ones were: what `prepare` left out stays out.
     sources = replace(
         opts.sources,
@@ -112,12 +118,15 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         return result
     # Killed midway, the stage is swept by the next run on this folder (outdir.sweep_bot).
     with outdir.staging_dir(bot_dir, outdir.UPDATE_PREFIX) as stage:
+        # What is written in the stage is named where it will be once swapped in.
+        said = _in_place(say, stage, bot_dir)
         val = _stage(bot_dir, stage, m, news)
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
-        result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, say)
+        result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, said)
         _record(stage, result, cfg)
-        evaluate_and_guard(stage, None, say)  # the quality block; the guard over every post now
-        write_card_and_thumbnail(stage, say)
+        # The quality block; the guard over every post now.
+        evaluate_and_guard(stage, opts.quality, said)
+        write_card_and_thumbnail(stage, said)
         _swap(stage, bot_dir)
     if push_opts is not None and token:
         push_opts.commit_message = push_opts.commit_message or commit_message(result)
@@ -126,15 +135,21 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
     return result
 
 
-def _preflight(m: manifest.Manifest, opts: UpdateOptions, say: Any) -> tuple[str | None, Any]:
+def _in_place(say: Any, stage: Path, bot_dir: Path) -> Any:
+    """`say`, with paths inside the stage named as they will be inside the bot folder."""
+    return lambda line: say(line.replace(str(stage), str(bot_dir)))
+
+
+def _preflight(
+    bot_dir: Path, m: manifest.Manifest, opts: UpdateOptions, say: Any
+) -> tuple[str | None, Any]:
     """Check the push can succeed before anything is gathered (a bot never pushed stays local)."""
     if opts.push is None:
         return None, None
     push_opts = replace(opts.push, repo_id=opts.push.repo_id or m.repo_id)
     if not push_opts.repo_id:
-        say(
-            "This bot was never pushed: the update stays local (hf-tweetbot push DIR publishes it)."
-        )
+        say(f"This bot was never pushed: the update stays local (hf-tweetbot push {bot_dir} "
+            "publishes it).")  # fmt: skip
         return None, None
     token = hub.get_token()
     if token is None:
@@ -220,7 +235,7 @@ def train_config(bot_dir: Path, m: manifest.Manifest, added: int, opts: UpdateOp
     """
     from ..train.loop import learning_rate
 
-    cfg = opts.train
+    cfg = replace(opts.train, checkpoint_every=0)  # its stage is never resumed
     if opts.from_scratch:
         return replace(cfg, init_from=None, train_split="train")
     if m.adapter and not cfg.lora:

@@ -39,6 +39,7 @@ LR = 1.372e-4
 METHODS = ("hf_fp32", "hf_bf16", "plain_trainer", "ours_block", "ours", "ours_cli")
 # Timed from outside the benchmark's process (no final model to score).
 OUTSIDE = ("plain_trainer", "ours_cli")
+IN_PROCESS = tuple(m for m in METHODS if m not in OUTSIDE)
 # `ours_lora`: our loop with --lora --push-adapter (the LoRA benchmark, `bench_lora.py`).
 ALL_METHODS = (*METHODS, "ours_lora")
 

@@ -61,6 +61,7 @@ def main() -> None:
             learning_rate=1.372e-4,
             max_steps=a.steps,
             bf16=True,
+            use_cpu=not torch.cuda.is_available(),  # what bf16 asks for on a CPU
             save_strategy="no",
             report_to="none",
             disable_tqdm=True,

@@ -245,6 +245,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from publisher.space.model_thread import fit_threads
+
+    # Every process of every method under the OpenMP settings hf-tweetbot itself applies.
+    fit_threads()
     a = parse(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

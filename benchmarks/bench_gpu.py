@@ -77,13 +77,13 @@ def run(a: argparse.Namespace, work: Path, say: Any = print) -> dict[str, Any]:
     peak = vendor_peak(name) or peak_measured
     n = bench_train.n_params(a.base_model)
     start, runs = time.perf_counter(), []
-    out: dict[str, Any] = {m: {"tokens_per_second": [], "runs": []} for m in bench_train.METHODS}
+    out: dict[str, Any] = {m: {"tokens_per_second": [], "runs": []} for m in bench_train.IN_PROCESS}
     for r in range(a.repeats):
         if r and time.perf_counter() - start > DEADLINE_S:
             say(f"  deadline: {r} of {a.repeats} repeats done")
             break
         res = bench_train.bench(bot, a.base_model, a.steps, a.warmup, 1, say,
-                                batch_size=a.batch_size)  # fmt: skip
+                                methods=bench_train.IN_PROCESS, batch_size=a.batch_size)  # fmt: skip
         for m, x in res.items():
             out[m]["tokens_per_second"] += x["tokens_per_second"]
             out[m]["runs"] += x["runs"]

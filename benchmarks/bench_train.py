@@ -1,25 +1,33 @@
 """Training throughput: our Accelerate loop against `transformers.Trainer`, same data and steps.
 
-Four methods, each run in its own process (so peak memory is its own), interleaved run by run
-so that load from other programs on the machine hits all three alike:
+Six methods, each run in its own process (so peak memory is its own), interleaved run by run
+so that load from other programs on the machine hits all of them alike:
 
 - `hf_fp32`: Trainer as huggingtweets configured it (batch 1, block 1024, fp32, lr 1.372e-4,
   cosine, AdamW);
 - `hf_bf16`: Trainer at its best here (bf16 autocast, fused AdamW);
+- `plain_trainer`: the outside check of `hf_bf16`: `plain_trainer.py`, a Trainer script that
+  imports nothing of ours, with huggingtweets' arguments in bf16 and Trainer's defaults for the
+  rest (no per-step logging; its collator);
 - `ours_block`: `publisher.train.train` with `--attention block`: huggingtweets' objective (every
   token sees the whole block before it), our loop (bf16 autocast, fused AdamW, chunked loss);
 - `ours`: `publisher.train.train` with its defaults: the same, with each post attending only
-  to itself (`publisher/train/attention.py`).
+  to itself (`publisher/train/attention.py`);
+- `ours_cli`: the outside check of `ours`: the `hf-tweetbot train` command timed by the clock on
+  the wall, the difference between a run of `steps + 1` and one of `warmup + 1` optimizer steps
+  (everything but the steps, from start-up to the final measurement, cancels out), on copies of
+  the bot folder, checkpoints and sampled measurements off.
 
-Throughput counts the steps after the warm-up; the validation loss of every final model is
-measured by the same fp32 evaluator, both over whole blocks (huggingtweets' metric) and post by
-post (how the bot generates).
+Throughput counts the steps after the warm-up; the validation loss of every final model trained
+in the benchmark's process is measured by the same fp32 evaluator, both over whole blocks
+(huggingtweets' metric) and post by post (how the bot generates).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,7 +36,10 @@ from pathlib import Path
 from typing import Any
 
 LR = 1.372e-4
-METHODS = ("hf_fp32", "hf_bf16", "ours_block", "ours")
+METHODS = ("hf_fp32", "hf_bf16", "plain_trainer", "ours_block", "ours", "ours_cli")
+# Timed from outside the benchmark's process (no final model to score).
+OUTSIDE = ("plain_trainer", "ours_cli")
+IN_PROCESS = tuple(m for m in METHODS if m not in OUTSIDE)
 # `ours_lora`: our loop with --lora --push-adapter (the LoRA benchmark, `bench_lora.py`).
 ALL_METHODS = (*METHODS, "ours_lora")
 
@@ -191,20 +202,69 @@ def worker(method: str, bot: Path, steps: int, base: str, batch_size: int = 1) -
 
 
 def summarize_run(res: dict[str, Any], warmup: int) -> float:
-    """Tokens per second over the steps after the warm-up."""
-    timed = res["timing"][warmup:]
+    """Tokens per second over the steps after the warm-up (all of `ours_cli`'s difference)."""
+    timed = res["timing"][res.get("untimed", warmup) :]
     return sum(t for _, t in timed) / sum(s for s, _ in timed)
 
 
-def launch(method: str, bot: Path, steps: int, base: str, batch_size: int = 1) -> dict[str, Any]:
-    """Run `worker` in a fresh Python process and return its result."""
+def run_plain(bot: Path, steps: int, base: str) -> dict[str, Any]:
+    """`plain_trainer.py` in a process of its own; its step times, each a whole block's tokens."""
+    from publisher import base_models, dataset
+    from publisher.bot import layout
+
+    blocks = dataset.load_tokenized(bot / "data")["train"]["input_ids"]
+    per_block = sum(map(len, blocks)) / len(blocks)  # packed: all but the last are full
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        cmd = [sys.executable, str(Path(__file__).with_name("plain_trainer.py")),
+               "--model", base_models.resolve(base), "--data", str(layout.tokenized_dir(bot)),
+               "--steps", str(steps), "--out", f.name]  # fmt: skip
+        _run(cmd, "plain_trainer")
+        res = json.loads(Path(f.name).read_text())
+    return {"timing": [(s, per_block) for s in res["seconds"]], "optim": res["optim"],
+            "attention": res["attention"]}  # fmt: skip
+
+
+def run_cli(bot: Path, steps: int, warmup: int) -> dict[str, Any]:
+    """`hf-tweetbot train` timed on the wall: a run of `steps + 1` steps minus one of `warmup + 1`."""
+    from publisher.bot import layout
+
+    short, long = warmup + 1, steps + 1
+    walls = {}
+    for n in (short, long):
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / bot.name
+            shutil.copytree(bot, copy, ignore=shutil.ignore_patterns("repo"))
+            cmd = [sys.executable, "-m", "publisher.cli", "train", str(copy), "--max-steps", str(n),
+                   "--keep-last", "--eval-samples", "0", "--checkpoint-every", "0",
+                   "--report-to", "none"]  # fmt: skip
+            t = time.perf_counter()
+            _run(cmd, "ours_cli")
+            walls[n] = time.perf_counter() - t
+            metrics = layout.repo_dir(copy) / "training_metrics.json"
+            timing = json.loads(metrics.read_text())["step_timing"]
+    tokens = sum(t for _, t in timing[short:])  # the steps the longer run added
+    return {"timing": [(walls[long] - walls[short], tokens)], "untimed": 0,
+            "wall_seconds": {str(n): w for n, w in walls.items()}}  # fmt: skip
+
+
+def _run(cmd: list[str], method: str) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{method} run failed:\n{done.stderr[-3000:]}")
+
+
+def launch(method: str, bot: Path, steps: int, base: str, batch_size: int = 1,
+           warmup: int = 2) -> dict[str, Any]:  # fmt: skip
+    """Run `worker` in a fresh Python process (or an outside method) and return its result."""
+    if method == "plain_trainer":
+        return run_plain(bot, steps, base)
+    if method == "ours_cli":
+        return run_cli(bot, steps, warmup)
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         cmd = [sys.executable, "-m", "benchmarks.bench_train", "--worker", method, "--bot", str(bot),
                "--steps", str(steps), "--base-model", base, "--out", f.name,
                "--batch-size", str(batch_size)]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{method} run failed:\n{done.stderr[-3000:]}")
+        _run(cmd, method)
         return json.loads(Path(f.name).read_text())
 
 
@@ -229,12 +289,13 @@ def bench(bot: Path, base: str, steps: int, warmup: int, repeats: int, say: Any 
     for r in range(repeats):
         for method in methods:
             t = time.perf_counter()
-            res = launch(method, bot, steps, base, batch_size)
+            res = launch(method, bot, steps, base, batch_size, warmup)
             tps = summarize_run(res, warmup)
             out[method]["runs"].append(res)
             out[method]["tokens_per_second"].append(tps)
-            say(f"  train run {r + 1}/{repeats} {method}: {tps:.1f} tok/s, val loss "
-                f"{res['val_loss']:.4f} (posts {res['val_loss_posts']:.4f}) "
+            loss = (f", val loss {res['val_loss']:.4f} (posts {res['val_loss_posts']:.4f})"
+                    if "val_loss" in res else "")  # fmt: skip
+            say(f"  train run {r + 1}/{repeats} {method}: {tps:.1f} tok/s{loss} "
                 f"({time.perf_counter() - t:.0f} s)")  # fmt: skip
     return out
 

@@ -8,7 +8,9 @@ from typing import Any
 from . import plots
 
 LABELS = {"hf_fp32": "Trainer, huggingtweets (fp32)", "hf_bf16": "Trainer, bf16 + fused AdamW",
-          "ours_block": "ours, --attention block", "ours": "ours (hf-tweetbot train)"}  # fmt: skip
+          "plain_trainer": "plain Trainer script, bf16 (timed by its callback)",
+          "ours_block": "ours, --attention block", "ours": "ours (hf-tweetbot train)",
+          "ours_cli": "hf-tweetbot train, timed from outside"}  # fmt: skip
 
 
 def _s(d: dict[str, float], fmt: str = "{:.1f}") -> str:
@@ -31,11 +33,21 @@ def train_table(r: dict[str, Any]) -> str:
     for m, row in r["methods"].items():
         lines.append(
             f"| {LABELS.get(m, m)} | {_s(row['tokens_per_second'])} | "
-            f"{row['vs_huggingtweets']:.2f} | {row['vs_trainer_bf16']:.2f} | "
-            f"{row['fraction_of_bf16_peak']:.0%} | {row['peak_rss_mib']['median']:.0f} | "
-            f"{row['val_loss']['median']:.4f} | {row['val_loss_posts']['median']:.4f} |"
+            f"{_x(row['vs_huggingtweets'])} | {_x(row['vs_trainer_bf16'])} | "
+            f"{row['fraction_of_bf16_peak']:.0%} | {_x(row.get('peak_rss_mib'), '{:.0f}')} | "
+            f"{_x(row.get('val_loss'), '{:.4f}')} | {_x(row.get('val_loss_posts'), '{:.4f}')} |"
         )
+    trainer = r.get("trainer_baseline")
+    if trainer:
+        lines += ["", f"× Trainer-bf16: against the faster of the two, {LABELS[trainer]}."]
     return "\n".join(lines)
+
+
+def _x(v: Any, fmt: str = "{:.2f}") -> str:
+    """A ratio or a spread's median; "-" where the method has none."""
+    if v is None:
+        return "-"
+    return fmt.format(v["median"] if isinstance(v, dict) else v)
 
 
 GEN_LABELS = {"bf16_fast": "fast decode, bf16", "bf16_plain": "transformers, bf16",
@@ -127,8 +139,35 @@ def update_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def threads_table(r: dict[str, Any]) -> str:
+    """Seconds per workload and thread policy, idle and beside a CPU hog of one process per core."""
+    import statistics
+
+    def med(xs: list[float]) -> str:
+        return f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})"
+
+    head = "| policy | settings |"
+    rule = "| --- | --- |"
+    names = {"train": "train s/step", "eval": "eval sampling s", "space": "Space request s"}
+    for w in r["workloads"]:
+        head += f" {names[w]}, idle | loaded | × |"
+        rule += " --- | --- | --- |"
+    lines = [f"{r['cores']} cores; load average idle {med(r['load_average']['idle'])}, "
+             f"loaded {med(r['load_average']['loaded'])}", "", head, rule]  # fmt: skip
+    for name, env in r["policies"].items():
+        settings = " ".join(f"{k}={v}" for k, v in env.items()) if env else "fit_threads()"
+        row = f"| {name} | {settings} |"
+        for w in r["workloads"]:
+            idle, loaded = r["seconds"][name][w]["idle"], r["seconds"][name][w]["loaded"]
+            ratio = statistics.median(loaded) / statistics.median(idle)
+            row += f" {med(idle)} | {med(loaded)} | {ratio:.1f} |"
+        lines.append(row)
+    return "\n".join(lines)
+
+
 TABLES = {"train": train_table, "generate": generate_table, "prepare": prepare_table,
-          "scale": scale_table, "lora": lora_table, "update": update_table}  # fmt: skip
+          "scale": scale_table, "lora": lora_table, "update": update_table,
+          "threads": threads_table}  # fmt: skip
 
 
 def draw(name: str, r: dict[str, Any], out: Path) -> Path | None:

@@ -27,7 +27,7 @@ from . import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLE = ROOT / "examples" / "wrencalloway_archive.zip"
-NAMES = ("train", "generate", "prepare", "scale", "lora", "update")
+NAMES = ("train", "generate", "prepare", "scale", "lora", "update", "threads")
 
 
 def machine() -> dict[str, Any]:
@@ -91,26 +91,34 @@ def do_train(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[st
 
     bot = prepare_bot(a.archive, a.base_model, 1024, work / "bot")
     peak = matmul_peak(a.repeats * 2)
-    runs = bench_train.bench(bot, a.base_model, a.steps, a.warmup, a.repeats)
+    runs = bench_train.bench(bot, a.base_model, a.steps, a.warmup, a.repeats,
+                             methods=tuple(a.methods))  # fmt: skip
     n = bench_train.n_params(a.base_model)
     base_tps = {m: statistics.median(runs[m]["tokens_per_second"]) for m in runs}
+    # The headline's baseline: the faster of the two Trainer-bf16 runs, ours and the plain script.
+    trainer = max((m for m in ("hf_bf16", "plain_trainer") if m in base_tps), key=base_tps.get,
+                  default=None)  # fmt: skip
     rows = {}
     for m, r in runs.items():
         tps = spread(r["tokens_per_second"])
         flops = 6 * n * tps["median"]
         rows[m] = {"tokens_per_second": tps,
-                   "vs_huggingtweets": tps["median"] / base_tps["hf_fp32"],
-                   "vs_trainer_bf16": tps["median"] / base_tps["hf_bf16"],
+                   "vs_huggingtweets": _ratio(tps["median"], base_tps.get("hf_fp32")),
+                   "vs_trainer_bf16": _ratio(tps["median"], base_tps.get(trainer or "")),
                    "flops_6n": flops,
                    "fraction_of_fp32_peak": flops / peak["fp32"]["median"],
                    "fraction_of_bf16_peak": flops / peak["bf16"]["median"],
-                   "peak_rss_mib": spread([x["peak_rss_mib"] for x in r["runs"]]),
-                   "val_loss": spread([x["val_loss"] for x in r["runs"]]),
-                   "val_loss_posts": spread([x["val_loss_posts"] for x in r["runs"]]),
                    "runs": r["runs"]}  # fmt: skip
+        for k in ("peak_rss_mib", "val_loss", "val_loss_posts"):  # not of the outside methods
+            if all(k in x for x in r["runs"]):
+                rows[m][k] = spread([x[k] for x in r["runs"]])
     return {"machine": info, "base_model": a.base_model, "parameters": n, "steps": a.steps,
             "warmup_steps": a.warmup, "repeats": a.repeats, "matmul_peak": peak,
-            "methods": rows}  # fmt: skip
+            "trainer_baseline": trainer, "methods": rows}  # fmt: skip
+
+
+def _ratio(x: float, of: float | None) -> float | None:
+    return x / of if of else None
 
 
 def do_generate(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
@@ -175,8 +183,25 @@ def do_update(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[s
             "epochs": a.update_epochs, **res}  # fmt: skip
 
 
+def do_threads(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[str, Any]:
+    from publisher.base_models import resolve
+
+    from . import bench_threads
+
+    bot = prepare_bot(a.archive, a.base_model, 1024, work / "threads_bot")
+    res = bench_threads.bench(bot, resolve(a.base_model), a.thread_rounds,
+                              workloads=tuple(a.workloads), only=a.policies)  # fmt: skip
+    return {"machine": info, "base_model": a.base_model, **res}
+
+
 RUNNERS = {"train": do_train, "generate": do_generate, "prepare": do_prepare, "scale": do_scale,
-           "lora": do_lora, "update": do_update}  # fmt: skip
+           "lora": do_lora, "update": do_update, "threads": do_threads}  # fmt: skip
+
+
+def bench_methods() -> list[str]:
+    from .bench_train import METHODS
+
+    return list(METHODS)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -188,11 +213,23 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--steps", type=int, help="optimizer steps per training run")
     ap.add_argument("--warmup", type=int, help="steps left out of the throughput")
     ap.add_argument("--repeats", type=int, help="runs per figure")
+    ap.add_argument("--methods", nargs="+", choices=bench_methods(), default=bench_methods(),
+                    help="the training benchmark's methods (default: all)")  # fmt: skip
     ap.add_argument("--sizes", type=int, nargs="+", help="posts per synthetic archive")
     ap.add_argument("--scale-steps", type=int)
     ap.add_argument("--scale-block", type=int, default=256)
     ap.add_argument("--lora-repeats", type=int, help="runs per method of the LoRA benchmark")
     ap.add_argument("--update-epochs", type=int, help="epochs of the update benchmark's runs")
+    ap.add_argument("--thread-rounds", type=int, default=2,
+                    help="idle and loaded rounds of the thread benchmark")  # fmt: skip
+    ap.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=("train", "eval", "space"),
+        default=["train", "eval", "space"],
+        help="the thread benchmark's workloads",
+    )
+    ap.add_argument("--policies", nargs="+", help="the thread benchmark's policies (default: all)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
     # Quick mode fits `make bench` in 15 minutes on 2 cores; --full is for bigger hardware.
@@ -208,6 +245,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from publisher.space.model_thread import fit_threads
+
+    # Every process of every method under the OpenMP settings hf-tweetbot itself applies.
+    fit_threads()
     a = parse(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

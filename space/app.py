@@ -18,11 +18,20 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
-
 HERE = Path(__file__).resolve().parent
 try:
-    from . import guard, model_thread, sampling, ui
+    from . import model_thread
+except ImportError:  # `python app.py`: the sibling modules are top-level
+    sys.path.insert(0, str(HERE))
+    import model_thread  # type: ignore[no-redef]
+
+# Before torch loads (sampling imports it): OpenMP reads its threads' settings only then.
+model_thread.fit_threads()
+
+import gradio as gr  # noqa: E402
+
+try:
+    from . import guard, sampling, ui
     from .bot_info import (
         MODEL_ID_FILE,
         BotInfo,
@@ -32,9 +41,7 @@ try:
         resolve_model_id,
     )
 except ImportError:  # `python app.py`: the sibling modules are top-level
-    sys.path.insert(0, str(HERE))
     import guard  # type: ignore[no-redef]
-    import model_thread  # type: ignore[no-redef]
     import sampling  # type: ignore[no-redef]
     import ui  # type: ignore[no-redef]
     from bot_info import (  # type: ignore[no-redef]

@@ -18,6 +18,13 @@ still sees every core of its host (a 2-CPU Space saw 16: huggingface/chat-ui#57)
 sizes its team from what it sees: 8 threads on 2 cores took 3.53 s for the request above
 instead of 1.51 s with 2 (bf16, medians of 3 processes each, alternated). `fit_threads` sizes
 the team to the quota (`cpu_budget`).
+
+And how the team waits. By default libgomp's idle workers spin before they sleep; when other
+programs keep the cores busy, a worker spins on a core whose other thread of the team is not
+running, and every one of the hundreds of small operations of a decoding step waits for the
+scheduler. `fit_threads` lets idle workers sleep at once (`OMP_WAIT_POLICY=PASSIVE`), which
+costs little on an idle machine and saves most of the loss on a busy one
+(docs/performance.md, "Threads on a busy machine").
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ NAME = "tweetbot-model"
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix=NAME)
 CGROUP = "/sys/fs/cgroup"
+THREADS_ENV = "OMP_NUM_THREADS"
+WAIT_ENV = "OMP_WAIT_POLICY"
+WAIT_POLICY = "PASSIVE"  # idle OpenMP workers sleep at once instead of spinning
 
 
 def cpu_budget(cgroup: str | None = None) -> int:
@@ -73,20 +83,25 @@ def _quota(cgroup: str) -> int | None:
 
 
 def fit_threads() -> int:
-    """Give PyTorch no more threads than `cpu_budget()`, unless `OMP_NUM_THREADS` says how many.
+    """Size and settle PyTorch's threads for a shared machine, unless the user already did.
 
-    Before torch is imported (`hf-tweetbot` calls this first) it sets `OMP_NUM_THREADS`, which
-    torch then reads; after, it sets torch's thread count (the Space, on its model thread).
+    Before torch is imported (`hf-tweetbot` and the Space call this first) it sets
+    `OMP_NUM_THREADS` to `cpu_budget()` where that is below the cores the process sees, and
+    `OMP_WAIT_POLICY` to `WAIT_POLICY`: OpenMP reads both once, when torch loads it. After, it
+    lowers torch's thread count to the budget (the Space, on its model thread). A value the
+    user set in either variable is kept.
 
     Returns:
         The number of threads PyTorch uses, or at most will use once imported.
     """
     budget = cpu_budget()
-    user_set = bool(os.environ.get("OMP_NUM_THREADS"))
+    user_set = bool(os.environ.get(THREADS_ENV))
     if "torch" not in sys.modules:
+        if not os.environ.get(WAIT_ENV):
+            os.environ[WAIT_ENV] = WAIT_POLICY
         if not user_set and budget < (os.cpu_count() or 1):
-            os.environ["OMP_NUM_THREADS"] = str(budget)
-        return int(os.environ.get("OMP_NUM_THREADS") or budget)
+            os.environ[THREADS_ENV] = str(budget)
+        return int(os.environ.get(THREADS_ENV) or budget)
     import torch
 
     if not user_set and torch.get_num_threads() > budget:

@@ -9,7 +9,7 @@ import pytest
 from conftest import write_posts_jsonl
 from PIL import Image
 
-from benchmarks import bench_prepare, run
+from benchmarks import bench_prepare, bench_threads, report, run
 from publisher.sources import SourceOptions, archive
 
 
@@ -25,12 +25,25 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
     assert "× huggingtweets" in printed and "speed-up" in printed and "| 300 |" in printed
     train = json.loads((out / "train.json").read_text())
     assert train["machine"]["cores"] and train["machine"]["torch"]
-    assert set(train["methods"]) == {"hf_fp32", "hf_bf16", "ours_block", "ours"}
-    for row in train["methods"].values():
-        assert row["tokens_per_second"]["median"] > 0 and row["val_loss"]["median"] > 0
-        assert row["val_loss_posts"]["median"] > 0
+    assert set(train["methods"]) == {"hf_fp32", "hf_bf16", "plain_trainer", "ours_block", "ours",
+                                     "ours_cli"}  # fmt: skip
+    for name, row in train["methods"].items():
+        assert row["tokens_per_second"]["median"] > 0
+        if name in ("plain_trainer", "ours_cli"):  # timed from outside: no final model scored
+            assert "val_loss" not in row
+            continue
+        assert row["val_loss"]["median"] > 0 and row["val_loss_posts"]["median"] > 0
         assert len(row["runs"][0]["timing"]) == 3, "every optimizer step is timed"
+    assert len(train["methods"]["plain_trainer"]["runs"][0]["timing"]) == 3
+    # hf-tweetbot train, 1 + 1 and 3 + 1 steps: the difference is the 2 steps after the warm-up.
+    assert set(train["methods"]["ours_cli"]["runs"][0]["wall_seconds"]) == {"2", "4"}
     assert train["methods"]["hf_fp32"]["vs_huggingtweets"] == 1.0
+    faster = max(("hf_bf16", "plain_trainer"),
+                 key=lambda m: train["methods"][m]["tokens_per_second"]["median"])  # fmt: skip
+    assert (
+        train["trainer_baseline"] == faster and train["methods"][faster]["vs_trainer_bf16"] == 1.0
+    )
+    assert "× Trainer-bf16: against the faster of the two" in printed
     gen = json.loads((out / "generate.json").read_text())
     assert gen["seconds"]["first_token"]["median"] <= gen["seconds"]["batched"]["median"]
     assert set(gen["methods"]) == {"bf16_fast", "bf16_plain", "fp32_fast", "fp32_plain",
@@ -155,3 +168,27 @@ def test_make_hostile_tries_the_creator_as_a_hostile_visitor(tmp_path, tiny_mode
         s for w, s in seen.items() if w.startswith("20 /create at once")
     )
     assert "| 10 accounts typed in one request | Error: 10 sources typed" in capsys.readouterr().out
+
+
+def test_thread_policies_that_agree_on_this_machine_are_measured_once():
+    two = bench_threads.policies(2)
+    assert list(two) == ["torch default", "cores, passive", "cores - 1", "hf-tweetbot"]
+    assert two["cores - 1"] == {"OMP_NUM_THREADS": "1"}  # also "half" and "1 thread" on 2 cores
+    assert two["hf-tweetbot"] is None  # its own fit_threads() in the measured process
+    assert len(bench_threads.policies(8)) == 6
+
+
+def test_the_cpu_hog_stops_by_itself(monkeypatch):
+    monkeypatch.setattr(bench_threads, "HOG_SECONDS", 0.2)
+    hog = bench_threads.start_hog(2)
+    assert [p.wait(timeout=30) for p in hog] == [0, 0]
+
+
+def test_the_thread_table_shows_idle_loaded_and_their_ratio():
+    res = {"cores": 2, "workloads": ["space"], "load_average": {"idle": [1.0], "loaded": [3.0]},
+           "policies": {"1 thread": {"OMP_NUM_THREADS": "1"}, "hf-tweetbot": None},
+           "seconds": {"1 thread": {"space": {"idle": [2.0, 2.2], "loaded": [4.0, 4.4]}},
+                       "hf-tweetbot": {"space": {"idle": [1.5], "loaded": [6.0]}}}}  # fmt: skip
+    table = report.threads_table(res)
+    assert "| 1 thread | OMP_NUM_THREADS=1 | 2.10 (2.00-2.20) | 4.20 (4.00-4.40) | 2.0 |" in table
+    assert "| hf-tweetbot | fit_threads() | 1.50 (1.50-1.50) | 6.00 (6.00-6.00) | 4.0 |" in table

@@ -158,3 +158,40 @@ def test_the_space_sizes_torch_threads_to_the_quota(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=REPO_ROOT)  # fmt: skip
     assert out.stdout.strip() == "1"
+
+
+# Prints OMP_WAIT_POLICY as it is when torch starts loading (OpenMP reads it then), and stops.
+AT_TORCH = """
+import os, sys
+class AtTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            print("wait policy:", os.environ.get("OMP_WAIT_POLICY"), flush=True)
+            os._exit(0)
+sys.meta_path.insert(0, AtTorch())
+"""
+
+
+def _wait_policy_at_torch(code: str, **env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", AT_TORCH + code], capture_output=True, text=True,
+                         check=True, env={**clean, **env}, cwd=REPO_ROOT)  # fmt: skip
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from publisher import cli; cli.main(['--help']); import torch",  # every command, `web` too
+        "import publisher.space.app",  # the Space, as `hf-tweetbot space` and `python app.py` load it
+    ],
+)
+def test_threads_sleep_when_idle_from_before_torch_loads(code):
+    """Idle OpenMP workers sleep at once, set before torch loads; a user's own choice is kept."""
+    assert _wait_policy_at_torch(code) == "wait policy: PASSIVE"
+    assert _wait_policy_at_torch(code, OMP_WAIT_POLICY="ACTIVE") == "wait policy: ACTIVE"
+
+
+def test_the_space_run_as_app_py_sets_the_wait_policy_first():
+    code = f"import sys; sys.path.insert(0, {str(REPO_ROOT / 'space')!r}); import app"
+    assert _wait_policy_at_torch(code) == "wait policy: PASSIVE"

@@ -455,3 +455,15 @@ def test_the_page_shows_what_strangers_wrote_as_text(tmp_path):
     )  # fmt: skip
     assert "<img" not in html and "w<b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt; Привет 🌊 &amp;amp;" in html
+
+
+def test_the_web_command_speaks_of_its_own_flags_and_exits_130_on_ctrl_c(tiny_model):
+    from conftest import serve_then_ctrl_c
+
+    code, out = serve_then_ctrl_c(
+        "web", "--port", str(_free_port()), "--base-model", str(tiny_model)
+    )
+    assert code == 130, out
+    assert "Running on http://127.0.0.1:" in out
+    assert "share=True" not in out and "--share also opens a public gradio.live link" in out
+    assert "Traceback" not in out

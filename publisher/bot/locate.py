@@ -113,7 +113,7 @@ def _hub_model(repo_id: str) -> str:
 
 def _cached(repo_id: str, why: str) -> str:
     """The local copy of a Hub repo downloaded earlier, else a ManifestError saying WHY."""
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
@@ -121,7 +121,8 @@ def _cached(repo_id: str, why: str) -> str:
     except (LocalEntryNotFoundError, OSError, ValueError):
         raise ManifestError(
             f"{repo_id}: {why}, and no copy of it is cached here",
-            hint="check your connection (or unset HF_HUB_OFFLINE), or pass a bot folder",
+            hint=("unset HF_HUB_OFFLINE" if constants.HF_HUB_OFFLINE else "check your connection")
+            + ", or pass a bot folder",
         ) from None
 
 

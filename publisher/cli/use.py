@@ -139,12 +139,11 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
 @click.option("--allow-copies", is_flag=True, help="Turn the copy guard off for this run.")
 def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
     """Serve the Gradio app locally on a bot folder or a Hub repo id."""
+    require("gradio", "web", "The Space app")
+    where = locate(bot)  # a mistyped folder is said before seconds of imports
+    model_id = where.model_id
     from ..space.guard import ALLOW_ENV
 
-    require("gradio", "web", "The Space app")
-
-    where = locate(bot)
-    model_id = where.model_id
     os.environ.pop("MODEL_ID", None)  # app.py builds a page from it on import: the bot, twice
     if where.base:  # an adapter bot on an offline base: the app loads the base from here
         os.environ["TWEETBOT_BASE_MODEL"] = where.base

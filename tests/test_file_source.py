@@ -61,8 +61,8 @@ def test_a_handle_taken_from_the_file_name_is_said_once_with_how_to_choose_it(tm
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if "after the file's name" in line]
     assert code == 0 and said == [
-        "Warning: posts.jsonl: the bot is named @posts after the file's name; "
-        "give HANDLE=posts.jsonl in place of posts.jsonl to name the account yourself"
+        "Warning: posts.jsonl: the bot is named @posts after the file's name; to name the "
+        "account yourself, rename the file or give HANDLE=posts.jsonl in place of posts.jsonl"
     ], err
     code = cli.main(["prepare", "wren=posts.jsonl", "--out", "named", "--base-model",
                      str(tiny_model), "--block-size", "64"])  # fmt: skip

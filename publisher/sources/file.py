@@ -194,7 +194,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     g = Gathered(Profile(handle=named, name=named, source="file"))
     if handle is None:  # a file holds no account: say once where the name came from
         g.warnings.append(
-            f"{label}: the bot is named @{named} after the file's name; " + name_hint(label)
+            f"{label}: the bot is named @{named} after the file's name; to name the account "
+            f"yourself, rename the file or give HANDLE={label} in place of {label}"
         )
     rows = _csv_rows if path.suffix.lower() == ".csv" else _jsonl_rows
     old_limit = csv.field_size_limit(limits.MAX_ITEM_CHARS)

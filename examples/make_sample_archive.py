@@ -16,6 +16,7 @@ It stands in for a real archive of that size, which this project cannot ship.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import random
@@ -269,13 +270,23 @@ def write(out: Path, texts: list[str] = POSTS) -> Path:
     return out
 
 
-if __name__ == "__main__":
-    default = Path(__file__).resolve().parent / "wrencalloway_archive.zip"
-    args = sys.argv[1:]
-    texts = POSTS
-    if "--posts" in args:
-        i = args.index("--posts")
-        texts = markov_posts(int(args[i + 1]))
-        del args[i : i + 2]
-    path = write(Path(args[0]) if args else default, texts)
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and write the archive."""
+    parser = argparse.ArgumentParser(
+        description="Write a sample X archive of a fictional account (Wren Calloway)."
+    )
+    parser.add_argument("out", nargs="?", type=Path,
+                        default=Path(__file__).resolve().parent / "wrencalloway_archive.zip",
+                        help="the zip to write (default: examples/wrencalloway_archive.zip)")  # fmt: skip
+    parser.add_argument("--posts", type=int, default=None, metavar="N",
+                        help="write N synthetic posts (a Markov chain over Wren's) instead")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.posts is not None and args.posts < 1:
+        parser.error("--posts must be at least 1")
+    texts = POSTS if args.posts is None else markov_posts(args.posts)
+    path = write(args.out, texts)
     print(f"wrote {path} ({path.stat().st_size:,} bytes, {len(texts)} posts)")
+
+
+if __name__ == "__main__":
+    main()

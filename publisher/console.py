@@ -143,11 +143,11 @@ class Progress:
         self.postfix = values
 
     def line(self) -> str:
-        """The current state as one line."""
+        """The current state as one line (once closed: what was done, with no time left)."""
         elapsed = time.perf_counter() - self.start
         count = f"{self.n}/{self.total}" if self.total else str(self.n)
         parts = [f"{self.desc}: {count} {self.unit}s"]
-        if self.total and 0 < self.n < self.total and elapsed > 1:
+        if self.total and 0 < self.n < self.total and elapsed > 1 and not self._closed:
             left = elapsed / self.n * (self.total - self.n)
             parts.append(f"{duration(elapsed)} elapsed, ~{duration(left)} left")
         else:

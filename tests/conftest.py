@@ -260,3 +260,30 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+def serve_then_ctrl_c(*args: str, timeout: float = 180) -> tuple[int, str]:
+    """Run `hf-tweetbot ARGS` (a server), press Ctrl-C once it says where it runs.
+
+    Returns:
+        The exit status and everything it printed (stdout and stderr).
+    """
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-m", "publisher.cli", *args], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    lines: list[str] = []
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("Running on "):
+                proc.send_signal(signal.SIGINT)
+        return proc.wait(timeout=60), "".join(lines)
+    finally:
+        timer.cancel()
+        proc.kill()

@@ -327,6 +327,17 @@ def test_sample_archive_is_what_the_script_writes(tmp_path):
             assert old.getinfo(name).date_time == new.getinfo(name).date_time
 
 
+def test_the_sample_script_answers_help_and_writes_nothing(tmp_path):
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "make_sample_archive.py"
+    done = subprocess.run([sys.executable, str(script), "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("usage: make_sample_archive.py")
+    assert "--posts N" in done.stdout
+    assert list(tmp_path.iterdir()) == [], "no zip named --help"
+
+
 # --- reading stays inside what the user gave ------------------------------------------------
 
 

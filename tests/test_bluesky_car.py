@@ -48,7 +48,9 @@ def test_posts_reposts_and_the_profile_areread_or_fail_in_one_line(car):
 def test_the_handle_comes_from_handle_or_the_file_name_else_the_did(car, tmp_path):
     g = gather(str(car), OPTS)
     assert g.profile.handle == "wr3nc4ll0w4yl1ghth0us3k3"
-    assert any("does not hold the account's handle" in w for w in g.warnings)
+    assert [w.rsplit("; ", 1)[1] for w in g.warnings] == [
+        f"give HANDLE={car} in place of {car} to name the account yourself"
+    ], "a hint for whichever command reads it (prepare, publish, update), with the path given"
     named = tmp_path / f"{HANDLE}.car"
     car.rename(named)
     g = gather(str(named), OPTS)

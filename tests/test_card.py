@@ -512,3 +512,33 @@ def test_merged_lora_and_instruct_bases_are_said_in_the_training_procedure():
         bot([user("ada", "Ada")], base_model="HuggingFaceTB/SmolLM2-135M-Instruct")
     )
     assert "chat template" not in plain and "LoRA" not in plain
+
+
+# --- a local card says where the bot is and whether it is trained -------------------------------
+
+
+def test_a_local_card_names_the_folder_the_bot_is_in(tmp_path, monkeypatch):
+    cli = cli_or_skip()
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    m = bot([user("wrencalloway", "Wren")])
+    (tmp_path / "elsewhere").mkdir()
+    make_bot_dir(tmp_path / "elsewhere", m)
+    res = CliRunner().invoke(cli, ["card", "elsewhere/bot"])
+    assert res.exit_code == 0, res.output
+    assert "model='elsewhere/bot/repo')" in res.stdout and "bots/wrencalloway" not in res.stdout
+    from publisher.bot.manifest import save
+
+    save(m, tmp_path / "elsewhere" / "bot" / ".update-1234")  # where `update` writes its card
+    assert "model='elsewhere/bot/repo')" in card.render_bot_card(Path("elsewhere/bot/.update-1234"))
+
+
+def test_an_untrained_bot_s_card_says_so(tmp_path):
+    m = bot([user("ada", "Ada")])
+    d = make_bot_dir(tmp_path, m)
+    text = card.render_bot_card(d)
+    assert "The model is not trained yet." in text
+    assert "saved next to this card" not in text
+    (d / "repo" / "config.json").write_text("{}")
+    assert "the final model is saved next to this card" in card.render_bot_card(d)

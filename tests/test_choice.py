@@ -109,3 +109,35 @@ def test_a_resumed_run_chooses_as_an_uninterrupted_one(prepared_bot, tmp_path, m
     assert straight.seen == [5, 10, 15, 20]
     for name, tensor in saved(prepared_bot).items():
         assert torch.equal(saved(other)[name], tensor), name
+
+
+class BestUntil(Scripted):
+    """A judge for which every epoch up to `last` is better than the one before, none after."""
+
+    def __init__(self, last: float) -> None:
+        super().__init__(set())
+        self.last = last
+
+    def measure(self, model, step, epoch, val_loss):
+        super().measure(model, step, epoch, val_loss)
+        return epoch <= self.last, f"epoch {epoch:g}"
+
+
+def test_an_early_stop_is_announced_and_the_progress_ends_at_what_was_done(prepared_bot, capsys):
+    judge = BestUntil(2)
+    train.train(prepared_bot, cfg(judge, epochs=8, measure_every=0, progress=True))
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    said = "Stopped after epoch 4 of 8: no better in 2 measurements; keeping epoch 2"
+    assert said in lines, err
+    progress = [line for line in lines if line.startswith("Training: ")]
+    steps = manifest.load(prepared_bot).training["steps_per_epoch"]
+    assert progress[-1].startswith(f"Training: {4 * steps}/{8 * steps} steps, ")
+    assert "left" not in progress[-1], "nothing is left once training has stopped"
+    assert lines.index(said) > lines.index(progress[-1]), "told after the progress display ends"
+
+
+def test_the_kept_epoch_is_said_when_it_is_not_the_last(prepared_bot, capsys):
+    judge = BestUntil(1)
+    train.train(prepared_bot, cfg(judge, epochs=2, measure_every=0, patience=5))
+    assert "Kept epoch 1 of 2, the best measured" in capsys.readouterr().err.splitlines()

@@ -116,9 +116,42 @@ def test_generate_prints_n_posts_that_start_with_the_prompt(capsys, prepared_bot
         "1",
     )
     assert code == 0
-    lines = out.strip().splitlines()
-    assert [line.split(". ", 1)[0] for line in lines] == ["1", "2", "3"]
-    assert all(line.split(". ", 1)[1].startswith("The lighthouse") for line in lines)
+    posts = out.splitlines()
+    assert len(posts) == 3 and all(p.startswith("The lighthouse") for p in posts), "plain in a pipe"
+    code, numbered, _ = run(capsys, "generate", str(prepared_bot), "The lighthouse", "-n", "3",
+                            "--max-new-tokens", "12", "--seed", "1", "--numbered")  # fmt: skip
+    assert numbered.splitlines() == [f"{i}. {p}" for i, p in enumerate(posts, 1)]
+
+
+def test_generate_says_what_it_does_on_stderr(capsys, prepared_bot):
+    from publisher import train
+
+    train.train(prepared_bot, train.TrainConfig(max_steps=1, progress=False))
+    capsys.readouterr()
+    code, _, err = run(capsys, "generate", str(prepared_bot), "-n", "2", "--max-new-tokens", "4")
+    assert code == 0
+    assert [line for line in err.splitlines() if not line.startswith("Copy guard")][:2] == [
+        f"Loading the bot from {prepared_bot / 'repo'}",
+        "Writing 2 posts",
+    ]
+
+
+@pytest.mark.parametrize("command", ["generate", "space"])
+def test_a_mistyped_bot_folder_is_one_line_at_once(command, capsys, tmp_path, monkeypatch, prepared_bot):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bots").mkdir()
+    prepared_bot.rename(tmp_path / "bots" / "wrencalloway")
+    code, out, err = run(capsys, command, "bots/wrencaloway")
+    assert_one_line_error(code, err, "no such bot folder: bots/wrencaloway")
+    assert "Hint: did you mean bots/wrencalloway?" in err.splitlines() and not out
+
+
+def test_next_steps_are_hints_on_stderr_not_results(capsys, tmp_path, tiny_model):
+    src = write_posts_jsonl(tmp_path / "wren.jsonl")
+    code, out, err = run(capsys, "prepare", str(src), "--out", str(tmp_path / "bot"),
+                         "--base-model", str(tiny_model), "--block-size", "64")  # fmt: skip
+    assert code == 0 and "Next:" not in out
+    assert f"Next: hf-tweetbot train {tmp_path / 'bot'}" in err.splitlines()
 
 
 def test_generate_on_an_untrained_bot_says_what_to_run(capsys, prepared_bot):

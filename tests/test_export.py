@@ -302,3 +302,28 @@ def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server,
     again = push_bot(bot, hub.PushOptions(gguf=True), secret)
     assert not again.changed, str(again)
     hub_server.state.reset()
+
+
+def test_push_gguf_uploads_the_file_the_modelfile_names_not_every_export(hub_server, tiny_llama_1024, tmp_path):  # fmt: skip
+    from fakes.hub_server import Token
+
+    from publisher import card, hub
+    from publisher.export import ExportOptions, export
+    from publisher.pipeline import push_bot
+
+    secret = "hf_ExportToken0123456789abcdef"
+    hub_server.state.reset()
+    hub_server.state.tokens[secret] = Token("alice")
+    bot = make_bot(tmp_path, tiny_llama_1024)
+    card.write_card(bot)
+    export(bot, ExportOptions(quant="f16"), lambda _: None)
+    export(bot, ExportOptions(quant="q8_0"), lambda _: None)  # the Modelfile now names this one
+    assert (bot / "export" / "ada.f16.gguf").is_file()
+
+    result = push_bot(bot, hub.PushOptions(gguf=True), secret)
+
+    files = hub_server.state.files("model", "alice/ada")
+    assert [n for n in files if n.endswith(".gguf")] == ["ada.q8_0.gguf"]
+    assert [n for n in result.model.files if n.endswith(".gguf")] == ["ada.q8_0.gguf"]
+    assert mf.load(bot).gguf_files == ["ada.q8_0.gguf"]
+    hub_server.state.reset()

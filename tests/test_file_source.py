@@ -49,6 +49,26 @@ def test_handle_from_stem_is_sanitised_and_prefix_wins(tmp_path):
     assert (g.profile.handle, g.profile.name) == ("countess", "countess")
 
 
+def test_a_handle_taken_from_the_file_name_is_said_once_with_how_to_choose_it(tmp_path, tiny_model, monkeypatch, capsys):  # fmt: skip
+    from conftest import write_posts_jsonl
+
+    from publisher import cli
+
+    monkeypatch.chdir(tmp_path)
+    write_posts_jsonl(tmp_path / "posts.jsonl")
+    code = cli.main(["prepare", "posts.jsonl", "--out", "bot", "--base-model", str(tiny_model),
+                     "--block-size", "64"])  # fmt: skip
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "after the file's name" in line]
+    assert code == 0 and said == [
+        "Warning: posts.jsonl: the bot is named @posts after the file's name; to name the "
+        "account yourself, rename the file or give HANDLE=posts.jsonl in place of posts.jsonl"
+    ], err
+    code = cli.main(["prepare", "wren=posts.jsonl", "--out", "named", "--base-model",
+                     str(tiny_model), "--block-size", "64"])  # fmt: skip
+    assert code == 0 and "after the file's name" not in capsys.readouterr().err
+
+
 def test_csv_not_utf8_says_so_with_the_line(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("text\nfine line\ncaf\u00e9 au lait\n".encode("cp1252"))
@@ -194,5 +214,6 @@ def test_every_jsonl_error_has_a_hint(tmp_path, line, match):
 def test_a_symlink_loop_is_named_as_one(tmp_path):
     loop = tmp_path / "posts.jsonl"
     loop.symlink_to(loop)
-    with pytest.raises(SourceError, match="symbolic link loop"):
+    with pytest.raises(SourceError, match="symbolic link loop") as e:
         file.fetch(str(loop), OPTS)
+    assert e.value.hint == "pass the path of the file itself", "no archive, no X"

@@ -188,6 +188,23 @@ def test_private_repo_and_org_namespace(hubs, bot):
     assert mf.load(bot).repo_id == "acme/ada"
 
 
+def test_a_push_elsewhere_says_once_that_bot_json_now_points_there(hubs, bot):
+    said: list[str] = []
+    hub.push(bot, hub.PushOptions(), SECRET, said.append)
+    assert not [line for line in said if "bot.json" in line], "a first push: nothing to say"
+    hub.push(bot, hub.PushOptions(namespace="acme"), SECRET, said.append)
+    moved = [line for line in said if "bot.json" in line]
+    assert moved == [
+        "This bot now lives at acme/ada, not alice/ada: bot.json records it, so later "
+        "pushes and updates go there (--repo-id alice/ada pushes there again)"
+    ]
+    assert mf.load(bot).repo_id == "acme/ada"
+    said.clear()
+    hub.push(bot, hub.PushOptions(), SECRET, said.append)
+    assert not [line for line in said if "bot.json" in line], "said once"
+    assert hubs.history("model", "acme/ada")[0].title != "initial commit"
+
+
 def test_create_pr_on_someone_elses_repo(hubs, bot):
     hubs.seed("model", "bob/ada", {"README.md": b"bob's bot\n"})
     main_before = hubs.repo("model", "bob/ada").refs["main"]
@@ -211,7 +228,8 @@ def test_preflight_picks_repo_id(hubs):
     ("token", "opts", "error", "words"),
     [
         ("hf_wrong", hub.PushOptions(), AuthError, "invalid or expired"),
-        ("hf_read", hub.PushOptions(), AuthError, "cannot create repos under 'alice'"),
+        ("hf_read", hub.PushOptions(), AuthError, "alice's token is read-only"),
+        ("hf_read", hub.PushOptions(namespace="acme"), AuthError, "alice's token is read-only"),
         (
             SECRET,
             hub.PushOptions(namespace="bobcorp"),

@@ -186,8 +186,34 @@ def test_a_tar_bomb_is_refused(tmp_path, monkeypatch):
 
 def test_a_zip_slip_entry_is_refused(tmp_path):
     path = write_mastodon_zip(tmp_path / "a.zip", files() | {"../../.bashrc": b"evil"})
-    with pytest.raises(ArchiveError, match="points outside its folder"):
+    with pytest.raises(ArchiveError, match="points outside its folder") as e:
         gather(str(path), OPTS)
+    assert e.value.hint == "use the archive exactly as Mastodon delivered it"
+
+
+def test_a_broken_mastodon_zip_is_told_how_mastodon_gives_it_again(tmp_path):
+    path = write_mastodon_zip(tmp_path / "a.zip", files())
+    data = bytearray(path.read_bytes())
+    start = data.index(b"outbox.json") + len("outbox.json")  # inside the outbox's deflated bytes
+    data[start + 40 : start + 400] = bytes(360)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArchiveError, match="cannot be read") as e:
+        gather(str(path), OPTS)
+    assert e.value.hint == "request the archive again (Mastodon: Preferences > Import and export)"
+    assert "X" not in e.value.hint.split()
+
+
+def test_a_link_out_of_an_extracted_mastodon_archive_is_refused_in_mastodon_s_words(tmp_path):
+    root = tmp_path / "archive"
+    for name, data in files().items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    (tmp_path / "token").write_text("hf_secret")
+    (root / "actor.json").unlink()
+    (root / "actor.json").symlink_to(tmp_path / "token")
+    with pytest.raises(ArchiveError, match="outside the archive folder") as e:
+        gather(str(root), OPTS)
+    assert e.value.hint == "use the archive exactly as Mastodon delivered it"
 
 
 def test_an_avatar_path_leaving_the_archive_is_refused(tmp_path):

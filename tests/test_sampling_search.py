@@ -110,3 +110,15 @@ def test_the_spaces_sliders_start_inside_their_range(bot, monkeypatch, tmp_path)
     page = app.build_demo(str(repo), strict=True)
     sliders = {c.label: c.value for c in page.blocks.values() if getattr(c, "label", None) in ("Temperature", "Top-p")}  # fmt: skip
     assert sliders == {"Temperature": 2.0, "Top-p": 0.1}, "a value outside is refused on submit"
+
+
+def test_eval_says_what_it_is_doing_setting_by_setting(bot, capsys):
+    assert cli.main(["eval", str(bot), "--samples", "30"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert f"Loading the bot from {bot / 'repo'}..." in err
+    tried = [line for line in err if line.startswith("  sampling setting ")]
+    grid = [(t, p) for t in search.TEMPERATURES for p in search.TOP_PS]
+    assert tried == [f"  sampling setting {i} of {len(grid)}: temperature {t:g}, top-p {p:g}"
+                     for i, (t, p) in enumerate(grid, 1)]  # fmt: skip
+    start = err.index("Blind test, and the sampling setting whose posts pass best for the person's...")  # fmt: skip
+    assert start < err.index(tried[0])

@@ -349,3 +349,14 @@ def test_app_runs_as_a_space_script(tmp_path, tiny_model):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"{tiny_model.name} — AI bot" in out.stdout
+
+
+def test_the_space_command_speaks_of_its_own_flags_and_exits_130_on_ctrl_c(tiny_model, tmp_path):
+    from conftest import serve_then_ctrl_c
+
+    bot = make_bot_repo(tiny_model, tmp_path / "bot")
+    code, out = serve_then_ctrl_c("space", str(bot / "repo"), "--port", str(_free_port()))
+    assert code == 130, out
+    assert "Running on http://127.0.0.1:" in out
+    assert "share=True" not in out and "--share also opens a public gradio.live link" in out
+    assert "Traceback" not in out

@@ -455,3 +455,22 @@ def test_the_page_shows_what_strangers_wrote_as_text(tmp_path):
     )  # fmt: skip
     assert "<img" not in html and "w<b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt; Привет 🌊 &amp;amp;" in html
+
+
+def test_the_web_command_speaks_of_its_own_flags_and_exits_130_on_ctrl_c(tiny_model):
+    from conftest import serve_then_ctrl_c
+
+    code, out = serve_then_ctrl_c(
+        "web", "--port", str(_free_port()), "--base-model", str(tiny_model)
+    )
+    assert code == 130, out
+    assert "Running on http://127.0.0.1:" in out
+    assert "share=True" not in out and "--share also opens a public gradio.live link" in out
+    assert "Traceback" not in out
+
+
+def test_the_steps_box_says_what_0_means(api):
+    config = httpx.get(f"{api[0]}config", timeout=30).json()
+    labels = [c["props"].get("label") for c in config["components"]
+              if c["props"].get("elem_id") == "tw-steps"]  # fmt: skip
+    assert labels == ["Training steps (0: up to 8 passes over your posts; the best pass is kept)"]

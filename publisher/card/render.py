@@ -22,7 +22,7 @@ from huggingface_hub import constants
 
 from .. import atomic
 from ..base_models import OFFLINE_ALIASES
-from ..bot import layout
+from ..bot import layout, outdir
 from ..bot.manifest import Manifest, UserStats, load
 from ..errors import ManifestError
 from .escape import (
@@ -219,7 +219,9 @@ def training_rows(t: dict[str, Any] | None) -> list[dict[str, str]]:
     return rows
 
 
-def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
+def card_context(
+    m: Manifest, repo_dir: Path | None = None, local_repo: Path | None = None
+) -> dict[str, Any]:
     """Everything the templates need, computed once (the templates only lay it out)."""
     if not m.users:
         raise ManifestError(
@@ -243,7 +245,9 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
         "links": _links(m, repo_dir),
         "ppl_before": _fmt(metrics.perplexity_before),
         "ppl_after": _fmt(metrics.perplexity_after),
-        "model_ref": m.repo_id or f"bots/{m.model_name}/repo",
+        "model_ref": m.repo_id or str(local_repo or f"bots/{m.model_name}/repo"),
+        "trained": metrics.perplexity_after is not None
+        or (repo_dir is not None and layout.holds_model(repo_dir)),
         "examples": widget_examples(m),
         # An adapter repo needs its base's Hub id in the metadata: the Hub and peft read it.
         "adapter_repo": bool(m.adapter and m.adapter.get("repo") == "adapter" and base["hub_id"]),
@@ -255,7 +259,10 @@ def card_context(m: Manifest, repo_dir: Path | None = None) -> dict[str, Any]:
 
 
 def render_card(
-    manifest: Manifest, full_metadata: bool = False, repo_dir: Path | None = None
+    manifest: Manifest,
+    full_metadata: bool = False,
+    repo_dir: Path | None = None,
+    local_repo: Path | None = None,
 ) -> str:
     """Render the model card (`README.md`) from a manifest.
 
@@ -266,11 +273,13 @@ def render_card(
             entry per stored prediction with its `output.text`, and a link to the Space.
         repo_dir: the local model repo (`DIR/repo`), to link only files that are really there
             (training logs in `runs/`, `predictions.png`, avatar files). None: link none of them.
+        local_repo: the folder the usage snippet loads when the bot has no repo id (default:
+            `bots/MODEL_NAME/repo`).
 
     Returns:
         The card's text, ending with a newline.
     """
-    ctx = card_context(manifest, repo_dir)
+    ctx = card_context(manifest, repo_dir, local_repo)
     ctx["full_metadata"] = full_metadata
     return environment().get_template("model_card.md.j2").render(ctx)
 
@@ -290,7 +299,8 @@ def render_bot_card(bot: Path, full_metadata: bool | None = None) -> str:
     m = load(bot)
     if full_metadata is None:
         full_metadata = m.card_metadata == "full"
-    return render_card(m, full_metadata, repo_dir=layout.repo_dir(bot_dir))
+    home = bot_dir.parent if outdir.is_ours(bot_dir.name) else bot_dir  # `update`'s staging
+    return render_card(m, full_metadata, layout.repo_dir(bot_dir), layout.repo_dir(home))
 
 
 def write_card(bot_dir: Path, full_metadata: bool | None = None) -> Path:

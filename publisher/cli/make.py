@@ -31,7 +31,7 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
     from ..pipeline import prepare as run
 
     out, _ = run(list(users), prepare_opts(kw), say)
-    click.echo(f"Next: hf-tweetbot train {out}")
+    say(f"Next: hf-tweetbot train {out}")
 
 
 @cli.command()
@@ -50,7 +50,7 @@ def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
 
     train_bot(bot_dir, train_cfg(kw, base_model), say, quality_cfg(kw))
     if is_main_process():
-        click.echo(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
+        say(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
 
 
 @cli.command()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,22 +29,27 @@ from .group import cli
 @click.option("--top-p", default=None, type=click.FloatRange(0.01, 1), help="Default: the bot's own.")  # fmt: skip
 @click.option("--seed", default=None, type=int)
 @click.option("--allow-copies", is_flag=True, help="Show posts that repeat a span of a real post.")
-def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float | None, top_p: float | None, seed: int | None, allow_copies: bool) -> None:  # fmt: skip
+@click.option("--plain/--numbered", default=None, help="One post a line, unnumbered, for pipes (numbered). Default: plain unless writing to a terminal.")  # fmt: skip
+def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temperature: float | None, top_p: float | None, seed: int | None, allow_copies: bool, plain: bool | None) -> None:  # fmt: skip
     """Write posts with a bot (a bot folder, its repo/ folder, or a Hub repo id)."""
+    where = locate(bot)
+    model_id, widget = where.model_id, where.widget_text
+    say(f"Loading the bot from {model_id}")
     from ..space.guard import guarded_posts, load_guard
     from ..space.sampling import load_bot
 
-    where = locate(bot)
-    model_id, widget = where.model_id, where.widget_text
     with loading(model_id):
         model, tok = load_bot(model_id, base=where.base)
     guard, status = load_guard(model_id, allow_copies)
     if guard is None:
         say(f"Copy guard {status}")
     text = widget if prompt is None else prompt
+    say(f"Writing {num} post{'s' if num > 1 else ''}")
     out = guarded_posts(model, tok, text, guard, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    if plain is None:
+        plain = not sys.stdout.isatty()
     for i, post in enumerate(out.posts, 1):
-        click.echo(f"{i}. {post}")
+        click.echo(" ".join(post.splitlines()) if plain else f"{i}. {post}")
     if out.redrawn:
         say(f"The copy guard drew {out.redrawn} post(s) again: they repeated a real post")
     for note in out.notes:
@@ -121,9 +129,7 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
     require("gguf", "gguf", "GGUF export")
     path = run(bot_dir, ExportOptions(quant=quant), say)
     name = path.name.split(".")[0]
-    click.echo(
-        f'Next: ollama create {name} -f {path.parent}/Modelfile && ollama run {name} "My dream is"'
-    )
+    say(f'Next: ollama create {name} -f {path.parent}/Modelfile && ollama run {name} "My dream is"')
 
 
 @cli.command()
@@ -133,20 +139,21 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
 @click.option("--allow-copies", is_flag=True, help="Turn the copy guard off for this run.")
 def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
     """Serve the Gradio app locally on a bot folder or a Hub repo id."""
+    require("gradio", "web", "The Space app")
+    where = locate(bot)  # a mistyped folder is said before seconds of imports
+    model_id = where.model_id
     from ..space.guard import ALLOW_ENV
 
-    require("gradio", "web", "The Space app")
-
-    where = locate(bot)
-    model_id = where.model_id
-    os.environ["MODEL_ID"] = model_id
+    os.environ.pop("MODEL_ID", None)  # app.py builds a page from it on import: the bot, twice
     if where.base:  # an adapter bot on an offline base: the app loads the base from here
         os.environ["TWEETBOT_BASE_MODEL"] = where.base
     if allow_copies:
         os.environ[ALLOW_ENV] = "1"
     from ..space.app import build_demo
 
-    build_demo(model_id).launch(server_port=port, share=share)
+    with loading(model_id):  # a bot that cannot be loaded is one line, not a setup page
+        demo = build_demo(model_id, strict=True)
+    _serve(demo, share, server_port=port)
 
 
 @cli.command()
@@ -178,4 +185,16 @@ def web(port: int, host: str, share: bool, base_models: tuple[str, ...], time_bu
         return
     from ..web import build_app, launch_options
 
-    build_app(cfg).launch(server_name=host, server_port=port, share=share, **launch_options(cfg))
+    _serve(build_app(cfg), share, server_name=host, server_port=port, **launch_options(cfg))
+
+
+def _serve(app: Any, share: bool, **launch: Any) -> None:
+    """Serve a gradio app until Ctrl-C (exit 130), telling where in our words, not gradio's."""
+    app.launch(share=share, quiet=True, prevent_thread_lock=True, **launch)
+    say("Ctrl-C stops it" + ("" if share else "; --share also opens a public gradio.live link"))
+    click.echo(f"Running on {app.local_url}" + (f" and {app.share_url}" if share else ""))
+    try:
+        while True:
+            time.sleep(0.2)
+    finally:  # KeyboardInterrupt goes on to the CLI, which exits 130
+        app.close()

@@ -106,6 +106,13 @@ def _export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None]) -> P
     return path
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return ""
+
+
 def _load(repo: Path) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -126,8 +133,9 @@ def _hub_id(base_model: str) -> str | None:
 def hub_files(bot_dir: Path, say: Callable[[str], None] = console.say) -> dict[str, Path]:
     """The exported files `push --gguf` adds to the model repo, by repo path.
 
-    Exports first (`DEFAULT_QUANT`) when `DIR/export/` has no GGUF file, or only files older
-    than the model: a re-trained bot never goes up with the previous model's GGUF.
+    The GGUF file is the one the Modelfile names (the latest export; earlier exports in other
+    quantizations stay local). Exports first (`DEFAULT_QUANT`) when there is none, or it is
+    older than the model: a re-trained bot never goes up with the previous model's GGUF.
 
     Args:
         bot_dir: the bot folder.
@@ -138,9 +146,10 @@ def hub_files(bot_dir: Path, say: Callable[[str], None] = console.say) -> dict[s
     """
     out = layout.export_dir(bot_dir)
     weights = [p.stat().st_mtime for p in layout.repo_dir(bot_dir).glob("*.safetensors")]
-    fresh = [p for p in sorted(out.glob("*.gguf")) if p.stat().st_mtime >= max(weights, default=0)]
-    if not fresh:
-        fresh = [export(bot_dir, ExportOptions(), say)]
-    files = {p.name: p for p in fresh}
+    named = mfile.gguf_named(_read(out / MODELFILE))
+    current = out / named if named else None
+    if current is None or not current.is_file() or current.stat().st_mtime < max(weights, default=0):  # fmt: skip
+        current = export(bot_dir, ExportOptions(), say)
+    files = {current.name: current}
     files.update({n: out / n for n in (HUB_TEMPLATE, HUB_PARAMS)})
     return files

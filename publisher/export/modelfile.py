@@ -87,6 +87,14 @@ def modelfile(gguf_name: str, eos: str, s: Sampling) -> str:
     return "\n".join(lines) + "\n"
 
 
+def gguf_named(text: str) -> str | None:
+    """The GGUF file a Modelfile's `FROM ./NAME` line names, or None."""
+    for line in text.splitlines():
+        if line.startswith("FROM ./") and line.endswith(".gguf"):
+            return line[len("FROM ./") :]
+    return None
+
+
 def params_json(eos: str, s: Sampling) -> str:
     """The Hub's `params` file for `ollama run hf.co/...` (Ollama's parameter names)."""
     params = {

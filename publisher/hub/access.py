@@ -285,15 +285,19 @@ def can_write(me: dict[str, Any], repo_type: str, repo_id: str) -> tuple[bool, b
     return in_ns, in_ns or this
 
 
+def _role(me: dict[str, Any]) -> str | None:
+    """The token's role in a whoami-v2 answer: "read", "write" or "fineGrained"."""
+    return ((me.get("auth") or {}).get("accessToken") or {}).get("role")
+
+
 def check_namespace(me: dict[str, Any], ns: str) -> None:
     """Raise unless the token is a write token of `ns` (the user or an org they write to).
 
     Raises:
         AuthError: naming the user and the namespace.
     """
-    role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
     user = me.get("name", "?")
-    if role == "read":
+    if _role(me) == "read":
         raise AuthError(f"{user}'s token is read-only: it cannot push", hint=LOGIN_HINT)
     org = next((o for o in me.get("orgs") or [] if o.get("name") == ns), None)
     if ns != user and (org is None or org.get("roleInOrg", "write") not in _WRITE_ROLES):
@@ -317,12 +321,13 @@ def check_access(
                 f"{label} does not exist: --create-pr needs an existing repo",
                 hint="push without --create-pr to create it, or check --repo-id",
             )
-        role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
-        if role == "read":
+        if _role(me) == "read":
             raise AuthError(
                 f"{label}: a read-only token cannot open a pull request", hint=LOGIN_HINT
             )
         return
+    if _role(me) == "read":  # whatever the namespace: the token, not the place, is at fault
+        raise AuthError(f"{user}'s token is read-only: it cannot push {label}", hint=LOGIN_HINT)
     if exists and not can_update:
         raise AuthError(
             f"{label} exists and {user}'s token cannot write to it",

@@ -231,6 +231,9 @@ def push(bot_dir: Path, opts: PushOptions, token: str, say: Callable[[str], None
     repo_id = preflight(man.model_name, opts, token)
     _check_remote_privacy(repo_id, opts, token, bot_dir)
     extra = extra or {}
+    if man.repo_id and repo_id != man.repo_id:
+        say(f"This bot now lives at {repo_id}, not {man.repo_id}: bot.json records it, so later "
+            f"pushes and updates go there (--repo-id {man.repo_id} pushes there again)")  # fmt: skip
     man = _update_manifest(bot_dir, repo_id, opts, sorted(n for n in extra if n.endswith(".gguf")))
     with tempfile.TemporaryDirectory(prefix="hf-tweetbot-push-") as tmp:
         # Everything is staged before the first upload: a failure cannot leave DIR half-made.

@@ -199,7 +199,7 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
 
 def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
                         val: list[str], check: CopyCheck, cfg: QualityConfig,
-                        repo: Path) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+                        repo: Path, say: Say) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     """The blind test at the default sampling; then the fitted setting, written into `repo`.
 
     Without samples, or with too few held-out posts, the setting `repo` holds is recorded as it is.
@@ -215,9 +215,11 @@ def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
     default = {**default_setting(), "blind_test": blind.accuracy,
                "copy_rate": drawn.memorisation["copied_span_rate"]}  # fmt: skip
     best, trials = search_sampling(model, tok, real, check, vocab, cfg.seed + 20_000,
-                                   cfg.max_new_tokens)  # fmt: skip
+                                   cfg.max_new_tokens, say)  # fmt: skip
     out: dict[str, Any] = {"default": default, "fitted": default, "grid": describe(trials)}
     if best != default_setting():  # measured again on fresh posts: the search's best is lucky
+        say(f"  the best, temperature {best['temperature']:g} and top-p {best['top_p']:g}, "
+            "measured again on fresh posts")  # fmt: skip
         again = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
                       cfg.max_new_tokens)  # fmt: skip
         out["confirmation"] = asdict(again)
@@ -254,6 +256,7 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     train = [t for ts in train_posts.values() for t in ts]
     val = [t for ts in val_posts.values() for t in ts]
     if cfg.samples > 0:
+        say(f"Loading the bot from {where.model_id}...")
         model, tok = sampling.load_bot(where.model_id, base=where.base)
     else:  # nothing to sample: the tokenizer is all the guard needs
         model, tok = None, base_models.load_tokenizer(str(repo))
@@ -269,7 +272,7 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     if drawn.posts and cfg.fit_sampling:
         say("Blind test, and the sampling setting whose posts pass best for the person's...")
     t = time.perf_counter()
-    blind, fitted = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo)
+    blind, fitted = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, say)
     search_s = time.perf_counter() - t
     del model
     if perplexities is None:

@@ -18,6 +18,7 @@ the Space's sliders, `generate`, the thumbnail, the card's widget, the GGUF file
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,8 @@ def trial(model: Any, tok: Any, real: list[str], check: CopyCheck, vocab: frozen
 
 
 def search_sampling(model: Any, tok: Any, real: list[str], check: CopyCheck,
-                    vocab: frozenset[str], seed: int = 0,
-                    max_new_tokens: int = 60) -> tuple[dict[str, Any], list[Trial]]:  # fmt: skip
+                    vocab: frozenset[str], seed: int = 0, max_new_tokens: int = 60,
+                    say: Callable[[str], None] | None = None) -> tuple[dict[str, Any], list[Trial]]:  # fmt: skip
     """The grid's setting whose posts were hardest to tell from `real`, copying no more.
 
     Args:
@@ -75,14 +76,19 @@ def search_sampling(model: Any, tok: Any, real: list[str], check: CopyCheck,
         vocab: the person's words (`blind.vocabulary` of the training posts).
         seed: every setting draws from this seed (the differences are the settings').
         max_new_tokens: length of each post, as eval's samples.
+        say: told each setting as it is tried (each takes seconds to minutes on a CPU).
 
     Returns:
         (the grid's best setting, every trial of the grid).
     """
     base = default_setting()
-    trials = [trial(model, tok, real[:POSTS], check, vocab,
-                    {**base, "temperature": t, "top_p": p}, seed, max_new_tokens)
-              for t in TEMPERATURES for p in TOP_PS]  # fmt: skip
+    grid = [{**base, "temperature": t, "top_p": p} for t in TEMPERATURES for p in TOP_PS]
+    trials = []
+    for i, setting in enumerate(grid, 1):
+        if say:
+            say(f"  sampling setting {i} of {len(grid)}: temperature {setting['temperature']:g}, "
+                f"top-p {setting['top_p']:g}")  # fmt: skip
+        trials.append(trial(model, tok, real[:POSTS], check, vocab, setting, seed, max_new_tokens))
     return choose(trials), trials
 
 

@@ -114,6 +114,11 @@ def split_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
+def name_hint(raw: str) -> str:
+    """How to name the account of the file or archive at `raw` (any command that reads one)."""
+    return f"give HANDLE={raw} in place of {raw} to name the account yourself"
+
+
 def source_kind(spec: str) -> str:
     """Name the source module a USER argument goes to."""
     if spec.startswith("bsky:"):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError
-from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits, name_hint, split_spec
 from .archive_files import (
     DirReader,
     Reader,
@@ -313,7 +313,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         if handle is None:
             raise ArchiveError(
                 f"{raw}: a bare tweets.js does not say whose posts these are",
-                hint=f"name the account: hf-tweetbot publish HANDLE={raw} (or pass the whole .zip)",
+                hint=f"{name_hint(raw)} (or pass the whole .zip)",
             )
         real = real_path(path, raw)  # the user named this file: follow its links
         g = Gathered(Profile(handle=handle, name=handle, source="archive"))

@@ -27,11 +27,12 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
 from ..errors import ArchiveError
-from . import limits
+from . import limits, name_hint
 from .archive_js import REDOWNLOAD as _REDOWNLOAD
 
 _CHUNK = 1 << 20
@@ -40,14 +41,30 @@ _CORRUPT = (
     zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error,
     lzma.LZMAError, ValueError, IndexError, struct.error,  # ValueError: a member's name
 )  # fmt: skip
-_AS_DELIVERED = "use the archive exactly as X delivered it (the .zip itself works best)"
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What to do about a broken or tampered archive, in the words of the platform that made it."""
+
+    redownload: str  # the archive is damaged: how to get it again
+    as_delivered: str  # the archive was changed (links, paths outside it): use the original
+    too_big: str  # a member inflates past the caps
+
+
+X_HINTS = Hints(
+    redownload=_REDOWNLOAD,
+    as_delivered="use the archive exactly as X delivered it (the .zip itself works best)",
+    too_big="pass the archive exactly as X delivered it, or only its data/tweets.js",
+)
 
 
 class Reader:
     """Files of an archive, by POSIX path relative to its root, read under the size caps."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, hints: Hints = X_HINTS) -> None:
         self.label = label
+        self.hints = hints
         self.total = 0
 
     def files(self, folder: str) -> list[str]:
@@ -91,14 +108,14 @@ class Reader:
         """The bytes of `name` (which must exist) a megabyte at a time, under the caps."""
         found = self._open(name)
         if found is None:
-            raise ArchiveError(f"{self.label}: {name}: missing", hint=_REDOWNLOAD)
+            raise ArchiveError(f"{self.label}: {name}: missing", hint=self.hints.redownload)
         return self._pump(name, *found)
 
     def _pump(self, name: str, stream: Any, declared: int) -> Generator[bytes, None, None]:
         where = f"{self.label}: {name}"
         if declared > limits.MAX_MEMBER_BYTES or self.total + declared > limits.MAX_TOTAL_BYTES:
             stream.close()
-            raise _too_big(where, declared)
+            raise _too_big(where, declared, self.hints)
         size = 0
         try:
             with stream:
@@ -106,29 +123,33 @@ class Reader:
                 while chunk := stream.read(_CHUNK):
                     size += len(chunk)
                     if size > limits.MAX_MEMBER_BYTES or self.total + size > limits.MAX_TOTAL_BYTES:
-                        raise _too_big(where, size)
+                        raise _too_big(where, size, self.hints)
                     yield chunk
         except _CORRUPT as e:
-            raise ArchiveError(f"{where}: cannot be read ({e})", hint=_REDOWNLOAD) from None
+            raise ArchiveError(
+                f"{where}: cannot be read ({e})", hint=self.hints.redownload
+            ) from None
         self.total += size
 
 
-def _too_big(where: str, size: int) -> ArchiveError:
+def _too_big(where: str, size: int, hints: Hints) -> ArchiveError:
     return ArchiveError(
         f"{where}: refusing a member of {size:,}+ bytes uncompressed (limit "
         f"{limits.MAX_MEMBER_BYTES:,} per file, {limits.MAX_TOTAL_BYTES:,} in all); "
         "this looks like a zip bomb",
-        hint="pass the archive exactly as X delivered it, or only its data/tweets.js",
+        hint=hints.too_big,
     )
 
 
 class ZipReader(Reader):
-    def __init__(self, path: Path) -> None:
-        super().__init__(str(path))
+    def __init__(self, path: Path, hints: Hints = X_HINTS) -> None:
+        super().__init__(str(path), hints)
         try:
             self.zf = zipfile.ZipFile(path)
         except _CORRUPT as e:
-            raise ArchiveError(f"{path}: not a valid zip file ({e})", hint=_REDOWNLOAD) from None
+            raise ArchiveError(
+                f"{path}: not a valid zip file ({e})", hint=hints.redownload
+            ) from None
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in self.zf.infolist():
             name = info.filename.replace("\\", "/")
@@ -137,7 +158,7 @@ class ZipReader(Reader):
                 raise ArchiveError(
                     f"{path}: refusing the archive, entry {info.filename!r} points outside its "
                     "folder (absolute path or '..')",
-                    hint="use the archive exactly as X delivered it",
+                    hint=hints.as_delivered,
                 )
             if name and not name.endswith("/"):  # not a folder (nor a nameless entry)
                 self.infos[name] = info
@@ -155,13 +176,13 @@ class ZipReader(Reader):
         if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
             raise ArchiveError(
                 f"{self.label}: {name} is stored as a symbolic link; refusing to follow it",
-                hint=_AS_DELIVERED,
+                hint=self.hints.as_delivered,
             )
         try:
             return self.zf.open(info), info.file_size
         except _CORRUPT as e:
             raise ArchiveError(
-                f"{self.label}: {name}: cannot be read ({e})", hint=_REDOWNLOAD
+                f"{self.label}: {name}: cannot be read ({e})", hint=self.hints.redownload
             ) from None
 
 
@@ -178,13 +199,12 @@ class TarReader(Reader):
     Args:
         path: the `.tar.gz`.
         keep: whether a member (by its relative POSIX name) will be read.
-        hint: what to do about a broken archive.
+        hints: what to do about a broken or tampered archive.
     """
 
-    def __init__(self, path: Path, keep: Callable[[str], bool], hint: str) -> None:
-        super().__init__(str(path))
+    def __init__(self, path: Path, keep: Callable[[str], bool], hints: Hints) -> None:
+        super().__init__(str(path), hints)
         self.infos: dict[str, tarfile.TarInfo] = {}
-        self.hint = hint
         self.raw = path.open("rb")
         self.inflated = _Inflated(gzip.GzipFile(fileobj=self.raw), self.label)
         try:
@@ -197,7 +217,9 @@ class TarReader(Reader):
                 self._take(member, keep)
         except (*_CORRUPT, tarfile.TarError, gzip.BadGzipFile) as e:
             self.close()
-            raise ArchiveError(f"{path}: not a valid .tar.gz archive ({e})", hint=hint) from None
+            raise ArchiveError(
+                f"{path}: not a valid .tar.gz archive ({e})", hint=hints.redownload
+            ) from None
         except BaseException:
             self.close()
             raise
@@ -208,18 +230,18 @@ class TarReader(Reader):
             raise ArchiveError(
                 f"{self.label}: refusing the archive, entry {member.name!r} points outside its "
                 "folder ('..')",
-                hint=_AS_DELIVERED,
+                hint=self.hints.as_delivered,
             )
         if member.issym() or member.islnk():
             raise ArchiveError(
                 f"{self.label}: {member.name} is stored as a link; refusing to follow it",
-                hint=_AS_DELIVERED,
+                hint=self.hints.as_delivered,
             )
         if member.issparse() or member.type == tarfile.GNUTYPE_SPARSE:
             raise ArchiveError(
                 f"{self.label}: refusing the archive, {member.name} is stored as a sparse file, "
                 "which no export writes",
-                hint=_AS_DELIVERED,
+                hint=self.hints.as_delivered,
             )
         name = name.removeprefix("./")
         if member.isfile() and not name.startswith("/") and keep(name):
@@ -239,7 +261,7 @@ class TarReader(Reader):
             return self.tar.extractfile(member), member.size
         except (*_CORRUPT, tarfile.TarError) as e:
             raise ArchiveError(
-                f"{self.label}: {name}: cannot be read ({e})", hint=self.hint
+                f"{self.label}: {name}: cannot be read ({e})", hint=self.hints.redownload
             ) from None
 
 
@@ -275,10 +297,10 @@ class _Inflated:
 class DirReader(Reader):
     """An extracted archive folder; every file read must really lie inside it."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(str(root))
+    def __init__(self, root: Path, hints: Hints = X_HINTS) -> None:
+        super().__init__(str(root), hints)
         self.root = root
-        self.real_root = real_path(root, str(root))
+        self.real_root = real_path(root, str(root), hints.as_delivered)
 
     def files(self, folder: str) -> list[str]:
         d = self.root / folder
@@ -291,12 +313,12 @@ class DirReader(Reader):
         if unsafe(name) or not (p.is_symlink() or p.exists()):
             return None
         where = f"{self.label}: {name}"
-        real = real_path(p, where)
+        real = real_path(p, where, self.hints.as_delivered)
         if not real.is_relative_to(self.real_root):
             raise ArchiveError(
                 f"{where} is a symbolic link to a file outside the archive folder; "
                 "refusing to read it",
-                hint=_AS_DELIVERED,
+                hint=self.hints.as_delivered,
             )
         if not real.is_file():
             return None
@@ -305,11 +327,11 @@ class DirReader(Reader):
             return f, os.fstat(f.fileno()).st_size
         except OSError as e:
             raise ArchiveError(
-                f"{where}: cannot be read ({e.strerror})", hint=_REDOWNLOAD
+                f"{where}: cannot be read ({e.strerror})", hint=self.hints.redownload
             ) from None
 
 
-def local_archive(raw: str, hint: str) -> Path:
+def local_archive(raw: str, hint: str, hints: Hints = X_HINTS) -> Path:
     """The archive (a file or a folder) at the path `raw`; one line when it is not there.
 
     Raises:
@@ -317,14 +339,14 @@ def local_archive(raw: str, hint: str) -> Path:
     """
     path = Path(raw).expanduser()
     if path.is_symlink():
-        real_path(path, raw)  # a loop or a dangling link is named as such
+        real_path(path, raw, hints.as_delivered)  # a loop or a dangling link is named as such
     if not path.exists():
         raise ArchiveError(f"{raw}: no such file or folder", hint=hint)
     return path
 
 
-def real_path(path: Path, where: str) -> Path:
-    """`path` with every symbolic link followed; a loop or a dangling link is one line."""
+def real_path(path: Path, where: str, hint: str = X_HINTS.as_delivered) -> Path:
+    """`path` with every symbolic link followed; a loop or a dangling link is one line (HINT)."""
     try:
         return path.resolve(strict=True)
     except (RuntimeError, OSError) as e:  # RuntimeError: Python 3.11's "Symlink loop"
@@ -332,7 +354,7 @@ def real_path(path: Path, where: str) -> Path:
         what = "is a symbolic link loop" if loop else "is a symbolic link to nothing"
         if not loop and not path.is_symlink():
             what = f"cannot be read ({getattr(e, 'strerror', e)})"
-        raise ArchiveError(f"{where} {what}", hint=_AS_DELIVERED) from None
+        raise ArchiveError(f"{where} {what}", hint=hint) from None
 
 
 def unsafe(name: str) -> bool:
@@ -357,7 +379,7 @@ def account_handle(reader: Reader, given: str | None, found: Any, file: str,
     Raises:
         ArchiveError: the archive names no account, or a name that is not a handle.
     """
-    hint = f"name it yourself: hf-tweetbot publish HANDLE={reader.label}"
+    hint = name_hint(reader.label)
     if given is not None:
         return given
     if not isinstance(found, str) or not found:

@@ -31,7 +31,7 @@ from typing import Any
 import libipld
 
 from ..errors import ArchiveError
-from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits, name_hint, split_spec
 from .archive_files import real_path
 from .bluesky import HANDLE, record_text
 
@@ -47,7 +47,7 @@ _RKEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
 WANTED = {POST, REPOST, PROFILE.partition("/")[0]}  # the collections read; the rest is passed over
 _DID = re.compile(r"did:[a-z]+:([A-Za-z0-9._:%-]{1,200})")
 _REDOWNLOAD = "download it again: Bluesky Settings > Account > Export my data"
-_NAME_IT = "name the account: hf-tweetbot publish HANDLE=PATH"
+_AS_DELIVERED = "pass the export exactly as Bluesky delivered it"
 
 
 def fetch(spec: str, opts: SourceOptions) -> Gathered:
@@ -67,14 +67,14 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     handle, raw = split_spec(spec)
     path = Path(raw).expanduser()
     if path.is_symlink():
-        path = real_path(path, raw)  # a loop or a dangling link is named as such
+        path = real_path(path, raw, _AS_DELIVERED)  # a loop or a dangling link: one line
     if not path.is_file():
         raise ArchiveError(f"{raw}: no such file", hint="pass the .car file Bluesky exported")
     size = path.stat().st_size
     if size > limits.MAX_MEMBER_BYTES:
         raise ArchiveError(
             f"{raw}: {size:,} bytes, over the {limits.MAX_MEMBER_BYTES:,} a file may hold",
-            hint="pass the export exactly as Bluesky delivered it",
+            hint=_AS_DELIVERED,
         )
     try:
         data = path.read_bytes()
@@ -95,7 +95,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
             f"{raw}: the repository holds no posts",
             hint="check you exported the right account (Settings > Account > Export my data)",
         )
-    g.profile.handle = handle or _handle(path, did, g)
+    g.profile.handle = handle or _handle(path, raw, did, g)
     g.profile.name = name or g.profile.handle
     return g
 
@@ -393,7 +393,7 @@ def _add(g: Gathered, key: str, record: Any, did: str, label: str) -> None:
         g.skipped["malformed"] = g.skipped.get("malformed", 0) + 1
 
 
-def _handle(path: Path, did: str, g: Gathered) -> str:
+def _handle(path: Path, raw: str, did: str, g: Gathered) -> str:
     """A file named after the handle (`alice.bsky.social.car`), else the DID's own part."""
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     if HANDLE.fullmatch(stem):
@@ -402,6 +402,6 @@ def _handle(path: Path, did: str, g: Gathered) -> str:
     ident = re.sub(r"[^A-Za-z0-9_.-]+", "_", m.group(1) if m else did).strip("_.-")[:64]
     g.warnings.append(
         f"{path.name}: a Bluesky export does not hold the account's handle; the bot is named "
-        f"after its DID ({did}). To name it: hf-tweetbot publish HANDLE={path.name}"
+        f"after its DID ({did}); {name_hint(raw)}"
     )
     return ident or "bluesky"

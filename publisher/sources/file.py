@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits, name_hint, split_spec
 from .archive_files import real_path
 from .archive_js import too_deep
 
@@ -35,7 +35,7 @@ def _handle_from(path: Path) -> str:
     if not handle:
         raise SourceError(
             f"{path}: cannot derive a handle from the file name",
-            hint=f"name the account: hf-tweetbot publish HANDLE={path}",
+            hint=name_hint(str(path)),
         )
     return handle
 
@@ -184,14 +184,19 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     handle, raw = split_spec(spec)
     path = Path(raw).expanduser()
     if path.is_symlink():
-        path = real_path(path, raw)  # a loop or a dangling link is named as such
+        path = real_path(path, raw, "pass the path of the file itself")  # a loop or a dangling link
     if not path.is_file():
         raise SourceError(
             f"{raw}: no such file", hint="pass the path of a .jsonl or .csv file of posts"
         )
-    handle = handle or _handle_from(path)
     label = str(raw)
-    g = Gathered(Profile(handle=handle, name=handle, source="file"))
+    named = handle or _handle_from(path)
+    g = Gathered(Profile(handle=named, name=named, source="file"))
+    if handle is None:  # a file holds no account: say once where the name came from
+        g.warnings.append(
+            f"{label}: the bot is named @{named} after the file's name; to name the account "
+            f"yourself, rename the file or give HANDLE={label} in place of {label}"
+        )
     rows = _csv_rows if path.suffix.lower() == ".csv" else _jsonl_rows
     old_limit = csv.field_size_limit(limits.MAX_ITEM_CHARS)
     try:

@@ -32,6 +32,7 @@ from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
 from .archive import take_avatar
 from .archive_files import (
     DirReader,
+    Hints,
     Reader,
     TarReader,
     ZipReader,
@@ -46,6 +47,12 @@ PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
 _USER = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
 _STATUS_ID = re.compile(r"/statuses/(\d+)(?:/activity)?/?$")
 _REDOWNLOAD = "request the archive again (Mastodon: Preferences > Import and export)"
+_HINTS = Hints(
+    redownload=_REDOWNLOAD,
+    as_delivered="use the archive exactly as Mastodon delivered it",
+    too_big="use the archive exactly as Mastodon delivered it, or put the posts you want in a "
+    '.jsonl file (one {"text": ...} a line) and pass that',
+)
 _KIND = "Mastodon archive file"
 
 
@@ -64,7 +71,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
         ArchiveError: a missing, malformed or unsafe archive; nothing is written.
     """
     handle, raw = split_spec(spec)
-    path = local_archive(raw, "pass the archive Mastodon gave")
+    path = local_archive(raw, "pass the archive Mastodon gave", _HINTS)
     reader = _open(path)
     try:
         folder = next((f for f in ("", *_subfolders(reader)) if f + "outbox.json" in reader.files(f)), None)  # fmt: skip
@@ -93,10 +100,10 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
 
 def _open(path: Path) -> Reader:
     if path.is_dir():
-        return DirReader(path)
+        return DirReader(path, _HINTS)
     if path.name.lower().endswith((".tar.gz", ".tgz")):
-        return TarReader(path, _wanted, _REDOWNLOAD)
-    return ZipReader(path)
+        return TarReader(path, _wanted, _HINTS)
+    return ZipReader(path, _HINTS)
 
 
 def _wanted(name: str) -> bool:
@@ -222,6 +229,6 @@ def _profile(reader: Reader, folder: str, handle: str | None, g: Gathered) -> No
         if unsafe(url) or "/" in url.strip("/"):
             raise ArchiveError(
                 f"{reader.label}: actor.json's avatar {url[:80]!r} points outside the archive",
-                hint="use the archive exactly as Mastodon delivered it",
+                hint=_HINTS.as_delivered,
             )
         take_avatar(g, reader, folder + url.strip("/"))

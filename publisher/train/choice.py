@@ -106,9 +106,28 @@ class EpochChoice:
         if line and self.accelerator.is_main_process:
             say(line + ("; the best so far" if better else ""))
         if not self.keep_last and self.stale >= self.patience and step < self.total_steps:
-            self.stopped = f"no better weights in {self.stale} measurements"
+            self.stopped = f"no better in {self.stale} measurements"
             return True
         return False
+
+    def outcome(self, step: int) -> str:
+        """What the person reads once training ends: where it stopped and the epoch kept.
+
+        "Stopped after epoch 4 of 8: no better in 2 measurements; keeping epoch 2", or "Kept
+        epoch 6 of 8, the best measured" when training ran to its end; "" when the last weights
+        stay (they were the best, or `keep_last`).
+        """
+        of = f"of {self.epoch(self.total_steps)}"
+        kept = self.best_step if not self.keep_last and self.best_step is not None else step
+        if self.stopped:
+            return f"Stopped after epoch {self.epoch(step)} {of}: {self.stopped}; keeping epoch {self.epoch(kept)}"  # fmt: skip
+        if kept != step:
+            return f"Kept epoch {self.epoch(kept)} {of}, the best measured"
+        return ""
+
+    def epoch(self, step: int) -> str:
+        """The epoch a step ends, as a person counts: 4, or 2.5 within a long epoch."""
+        return f"{round(step / self.steps_per_epoch, 2):g}"
 
     def finish(self, model: Any, step: int) -> float | None:
         """Put the best weights back into `model` (unless `keep_last`); their validation loss.

@@ -350,7 +350,9 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
                 break
         epoch += 1
     seconds = time.perf_counter() - start
-    bar.close()
+    bar.close()  # at the step reached: an early stop leaves no estimate of steps not run
+    if choice is not None and (said := choice.outcome(step)):
+        log(accelerator, said)
 
     kept_loss = None
     if choice is not None:  # the best weights back in place, and their measured loss

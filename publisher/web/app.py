@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from .. import hub
+from ..train.loop import MAX_EPOCHS
 from . import handlers, views
 from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace
 from .visitors import Visitors, visitor_of
@@ -166,7 +167,7 @@ def _train_section(cfg: WebConfig) -> dict[str, Any]:
             minimum=0,
             maximum=cfg.max_steps,
             precision=0,
-            label="Training steps (0: 4 passes over your posts, as huggingtweets)",
+            label=f"Training steps (0: up to {MAX_EPOCHS} passes over your posts; the best pass is kept)",  # fmt: skip
             elem_id="tw-steps",
         )
         button = gr.Button("Train", variant="primary", interactive=False, elem_id="tw-train")

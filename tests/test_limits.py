@@ -27,6 +27,8 @@ def test_the_docs_state_every_cap_as_limits_py_sets_it():
         "posts per user": f"{limits.MAX_POSTS:,}",
         "an archive's avatar": f"{limits.MAX_AVATAR_BYTES >> 20} MiB, "
         f"{int(limits.MAX_AVATAR_PIXELS**0.5)} × {int(limits.MAX_AVATAR_PIXELS**0.5)} pixels",
+        "one Mastodon status's HTML": f"{limits.MAX_HTML_CHARS:,} characters",
+        "objects in one block of a Bluesky `.car`": f"{limits.MAX_BLOCK_OBJECTS:,}",
     }  # fmt: skip
     for cap, value in rows.items():
         assert f"| {cap} | {value} |" in RELIABILITY, cap

@@ -349,3 +349,16 @@ PIECES = [LINK, SHORT_LINK, TAG, MENTION, "<br />", "<br>", "</p><p>", "&amp;", 
 def test_status_html_reads_as_python_html_parser_reads_it(pieces):
     content = "<p>" + "".join(pieces) + "</p>"
     assert html_to_text(content) == _html_parser_text(content)
+
+
+def test_a_live_status_over_the_html_cap_is_counted_unparsed(monkeypatch):
+    from publisher.sources import limits, mastodon
+
+    monkeypatch.setattr(limits, "MAX_HTML_CHARS", 100)
+    page = [
+        {"id": "1", "content": "<p>" + "<b>" * 40 + "</p>"},
+        {"id": "2", "content": "<p>ok</p>"},
+    ]
+    skipped: dict[str, int] = {}
+    assert [p.text for p in mastodon._posts([page], skipped)] == ["ok"]
+    assert skipped == {"too_long": 1}

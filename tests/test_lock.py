@@ -86,7 +86,7 @@ def test_the_lock_of_a_killed_run_is_no_obstacle(tmp_path):
 
 
 def test_one_run_may_nest_its_stages_another_thread_may_not(tmp_path):
-    folder = tmp_path / "new"
+    folder = tmp_path / "bots" / "new"
     seen: list[BaseException] = []
 
     def second_writer() -> None:
@@ -104,7 +104,7 @@ def test_one_run_may_nest_its_stages_another_thread_may_not(tmp_path):
             t.join()
         assert lock.holder(folder).doing == "preparing"
     assert len(seen) == 1 and "is being written by" in seen[0].message
-    assert not folder.exists(), "a folder the run created and left empty is removed"
+    assert not (tmp_path / "bots").exists(), "folders the run created and left empty are removed"
 
 
 def test_a_prepare_into_a_held_folder_writes_nothing_there(tmp_path, prepared_bot, tiny_model, capsys):  # fmt: skip

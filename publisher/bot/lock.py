@@ -94,7 +94,7 @@ def writing(bot_dir: Path, doing: str) -> Iterator[None]:
             doings.pop()
             _write_holder(fd, doings[-1])
         return
-    created = not bot_dir.exists()
+    created = [p for p in (bot_dir, *bot_dir.parents) if not p.exists()]  # innermost first
     bot_dir.mkdir(parents=True, exist_ok=True)
     fd = _acquire(bot_dir)
     held[key] = [fd, [doing]]
@@ -144,13 +144,13 @@ def _write_holder(fd: int, doing: str) -> None:
     os.pwrite(fd, data, 0)
 
 
-def _release(bot_dir: Path, fd: int, created: bool) -> None:
+def _release(bot_dir: Path, fd: int, created: list[Path]) -> None:
     """Let go, removing the lock file (a run that opened it meanwhile sees it gone and takes a
-    new one); a folder this run created and left empty is removed too."""
+    new one); folders this run created and left empty are removed too."""
     try:
         layout.lock_file(bot_dir).unlink(missing_ok=True)
-        if created and not any(bot_dir.iterdir()):
-            bot_dir.rmdir()
+        for folder in created:
+            folder.rmdir()  # OSError once one is not empty
     except OSError:
         pass
     finally:

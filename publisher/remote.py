@@ -31,10 +31,9 @@ from typing import Any
 from . import base_models, console, pipeline
 from .bot import layout, manifest, outdir
 from .errors import AuthError, HubError, TrainingError, UsageError
-from .hub import PushOptions, get_token
+from .hub import PushOptions, get_token, privacy
 from .hub import jobs as hf_jobs
 from .hub import preflight as hub_preflight
-from .hub import privacy
 from .hub.access import client_timeout, hub_errors
 
 JOB_FOLDER = "hf-tweetbot-job"  # in the bot's dataset repo: what the job reads
@@ -120,7 +119,9 @@ def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, jo
     the_plan = hf_jobs.plan(price, _minutes(m, train_cfg, price.flavor), job.timeout)
     for line in the_plan.lines():
         say(line)
-    if not job.yes and (confirm is None or not confirm(f"Start the job (about ${the_plan.cost:.2f})?")):
+    if not job.yes and (
+        confirm is None or not confirm(f"Start the job (about ${the_plan.cost:.2f})?")
+    ):
         raise UsageError("no job was started", hint="run the same command with --yes to start it")  # fmt: skip
     repo_id = push_opts.repo_id
     assert repo_id is not None

@@ -72,7 +72,9 @@ def test_publish_on_jobs_pushes_and_brings_the_bot_back(tmp_path, tiny_model, hu
     m = manifest.load(bot)
     assert m.repo_id == REPO and m.quality is not None and m.training is not None
     assert m.base_model == str(tiny_model)
-    assert m.hf_job["id"] == job.id and m.hf_job["brought_back"] and m.hf_job["stage"] == "COMPLETED"
+    assert (
+        m.hf_job["id"] == job.id and m.hf_job["brought_back"] and m.hf_job["stage"] == "COMPLETED"
+    )
     assert (bot / "repo" / "model.safetensors").read_bytes() == model["model.safetensors"]
     assert not (bot / "repo" / ".cache").exists()
 
@@ -162,7 +164,9 @@ def test_a_fine_grained_token_with_the_jobs_permission_passes_the_preflight(hub_
     token = "hf_JobsToken0123456789abcdef0123"
     hub_env.tokens[token] = Token("alice", role="fineGrained", global_perms=["job.write"])
     me, price = hf_jobs.preflight("t4-small", token)
-    assert me["name"] == "alice" and price.gpu and price.usd_per_hour == pytest.approx(0.40, rel=1e-3)
+    assert (
+        me["name"] == "alice" and price.gpu and price.usd_per_hour == pytest.approx(0.40, rel=1e-3)
+    )
 
 
 def test_the_dated_price_table_stands_in_when_the_hardware_list_fails(hub_env):
@@ -172,7 +176,9 @@ def test_the_dated_price_table_stands_in_when_the_hardware_list_fails(hub_env):
     assert price.source == f"the table of {hf_jobs.PRICES_DATE}"
 
 
-def test_without_yes_the_cost_is_confirmed_first(tmp_path, tiny_model, hub_env, monkeypatch, capsys):
+def test_without_yes_the_cost_is_confirmed_first(
+    tmp_path, tiny_model, hub_env, monkeypatch, capsys
+):
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("n\n"))
     code = publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic")
     _, err = capsys.readouterr()

@@ -282,4 +282,3 @@ def running_cost(info: Any, usd_per_hour: float) -> tuple[float, float]:
     """(minutes it ran, dollars so far) of a job's `JobInfo`."""
     secs = (info.durations.running_secs if info.durations else None) or 0
     return secs / 60, usd_per_hour * secs / 3600
-

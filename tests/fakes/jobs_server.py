@@ -22,6 +22,7 @@ without a payment method: `canPay` false in whoami, and a paid flavor answers 40
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -120,10 +121,8 @@ class JobsState:
             self.cancel(job, "reset")
         for job in list(self.jobs.values()):
             if job.proc is not None:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     job.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
 
     def price(self, flavor: str) -> dict[str, Any] | None:
         return next((h for h in HARDWARE if h["name"] == flavor), None)
@@ -267,10 +266,8 @@ def image_packages() -> Path:
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class JobsRoutes:

@@ -305,14 +305,14 @@ def bring_back(bot_dir: Path, token: str, say: Say = console.say) -> None:
     repo_id = job["repo_id"]
     with outdir.staging_dir(bot_dir, outdir.REPO_PREFIX) as stage:
         with hub_errors(f"model repo {repo_id}", token, None), client_timeout(300.0):
-            snapshot_download(repo_id, local_dir=stage / "repo", token=token)
+            snapshot_download(repo_id, local_dir=stage / "model", token=token)
             got = hf_hub_download(job["dataset_repo_id"], f"{JOB_FOLDER}/{RESULT_MANIFEST}",
                                   repo_type="dataset", token=token, local_dir=stage / "result")  # fmt: skip
-        shutil.rmtree(stage / "repo" / ".cache", ignore_errors=True)
+        shutil.rmtree(stage / "model" / ".cache", ignore_errors=True)
         ended = manifest.Manifest.from_dict(json.loads(Path(got).read_text(encoding="utf-8")))
         ended.base_model = m.base_model  # the job's copy of a local base was its own path
         ended.hf_job = {**job, "stage": "COMPLETED", "brought_back": True}
-        outdir.swap_in(stage / "repo", layout.repo_dir(bot_dir), stage)
+        outdir.swap_in(stage / "model", layout.repo_dir(bot_dir), stage)
         manifest.save(ended, bot_dir)
     say(f"Brought {bot_dir} up to date from {repo_id}")
 

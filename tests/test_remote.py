@@ -238,8 +238,30 @@ def test_the_estimate_grows_with_tokens_epochs_and_model_size():
     small = hf_jobs.estimate_minutes(1_000_000, 8, "t4-small", 135e6)
     assert hf_jobs.estimate_minutes(2_000_000, 8, "t4-small", 135e6) > small
     assert hf_jobs.estimate_minutes(1_000_000, 8, "t4-small", 1.5e9) > 5 * (small - hf_jobs.SETUP_MINUTES)  # fmt: skip
-    assert hf_jobs.estimate_minutes(1_000_000, 8, "cpu-basic", 135e6) > 10 * small
+    cpu = hf_jobs.estimate_minutes(1_000_000, 8, "cpu-basic", 135e6)
+    assert cpu - hf_jobs.SETUP_MINUTES > 9 * (small - hf_jobs.SETUP_MINUTES)
     p = hf_jobs.plan(hf_jobs.Price("t4-small", 0.4, "t", True), 30.0, None)
     assert p.timeout_s == 90 * 60 and p.cost == pytest.approx(0.2)
     assert hf_jobs.plan(p.price, 30.0, "2h").timeout_s == 7200
     assert hf_jobs.parse_timeout("90m") == 5400
+
+
+def test_a_big_preset_trains_lora_and_a_long_cpu_run_names_hf_jobs():
+    from publisher.bot.manifest import Manifest
+    from publisher.pipeline import fit_to_base
+    from publisher.train import TrainConfig
+
+    said: list[str] = []
+    m = Manifest("wren", "Qwen/Qwen2.5-1.5B", [], data={"train_tokens": 200_000})
+    cfg = fit_to_base(m, TrainConfig(), said.append, cuda=False)
+    assert cfg.lora and "1.5B parameters: training LoRA adapters" in said[0]
+    assert said[1].startswith("Warning: training Qwen/Qwen2.5-1.5B on this CPU may take about")
+    assert "`--hf-jobs a10g-small`" in said[1]
+    said.clear()
+    cfg = fit_to_base(m, TrainConfig(), said.append, cuda=True)
+    assert cfg.lora and not any("Warning" in s for s in said)
+    small = Manifest(
+        "wren", "HuggingFaceTB/SmolLM2-135M-Instruct", [], data={"train_tokens": 20_000}
+    )
+    said.clear()
+    assert not fit_to_base(small, TrainConfig(), said.append, cuda=False).lora and not said

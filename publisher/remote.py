@@ -41,6 +41,7 @@ JOB_SPEC = "job.json"  # the run's options, in JOB_FOLDER
 RESULT_MANIFEST = "result/bot.json"  # the bot.json the job ended with, in JOB_FOLDER
 BASE_FOLDER = "base"  # a local base model's files, in JOB_FOLDER
 GUARD_KEY_ENV = "HF_TWEETBOT_GUARD_KEY"  # the job's secret holding the copy guard's key
+GPU_ENV = "HF_TWEETBOT_EXPECT_GPU"  # the job's environment: "1" on a GPU flavor
 LOG_TAIL = 20  # lines of a failed job's log shown
 Say = Callable[[str], None]
 Confirm = Callable[[str], bool]
@@ -129,9 +130,10 @@ def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, jo
     secrets = {"HF_TOKEN": token, GUARD_KEY_ENV: guard_key(bot_dir).hex()}
     labels = {"hf-tweetbot": "train", "bot": repo_id.split("/")[1]}
     command = hf_jobs.train_command(repo_id, wheel)
+    env = {GPU_ENV: "1" if price.gpu else "0"}
     ns = me["name"]
-    info = hf_jobs.run(command, price, the_plan.timeout_s, labels, f"hf-tweetbot-{repo_id.split('/')[1]}",
-                       secrets, ns, token)  # fmt: skip
+    name = f"hf-tweetbot-{repo_id.split('/')[1]}"
+    info = hf_jobs.run(command, price, the_plan.timeout_s, labels, name, env, secrets, ns, token)
     m = manifest.load(bot_dir)
     m.hf_job = {
         "id": info.id, "namespace": ns, "url": hf_jobs.job_url(ns, info.id), "flavor": price.flavor,
@@ -347,6 +349,24 @@ def cancel(bot_dir: Path, token: str, say: Say = console.say) -> None:
 # --- Inside the job.
 
 
+def _say_device(expect_gpu: bool, say: Say) -> None:
+    """Name the device the job trains on; a GPU flavor whose GPU torch cannot see stops here."""
+    import torch
+
+    from .train.accel import resolve_precision
+
+    precision = resolve_precision("auto")
+    if torch.cuda.is_available():
+        say(f"Training on {torch.cuda.get_device_name(0)} (CUDA), precision {precision}")
+    elif expect_gpu:
+        raise TrainingError(
+            "the job's flavor has a GPU but torch sees none (a CPU build of torch?)",
+            hint="run the same command again; if it fails alike, use a cpu-* flavor",
+        )
+    else:
+        say(f"Training on the CPU, precision {precision}")
+
+
 def run_in_job(dataset_repo: str, say: Say = console.say) -> None:
     """`hf-tweetbot job-train DATASET_REPO`: what the job runs after installing hf-tweetbot.
 
@@ -383,6 +403,7 @@ def run_in_job(dataset_repo: str, say: Say = console.say) -> None:
         from . import atomic
 
         atomic.write_bytes(layout.guard_key_file(bot_dir), key.encode() + b"\n", 0o600)
+    _say_device(os.environ.get(GPU_ENV) == "1", say)
     given_base = m.base_model
     if spec.get("base"):
         m.base_model = str(inputs / spec["base"])

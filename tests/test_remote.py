@@ -48,12 +48,14 @@ def test_publish_on_jobs_pushes_and_brings_the_bot_back(tmp_path, tiny_model, hu
     assert "Estimated time: about" in err and "the job stops after" in err
     assert err.index("Flavor cpu-basic") < err.index("Uploading the prepared posts")
     # The job's own progress lines, relayed.
+    assert "Training on the CPU, precision" in err
     assert "Training: 2/2 steps" in err and "Quality (4 posts" in err
     assert f"Bot ready in {bot}" in out
 
     (spec,) = submitted(hub_env)
     assert spec["flavor"] == "cpu-basic" and spec["dockerImage"] == hf_jobs.CPU_IMAGE
     assert set(spec["secrets"]) == {"HF_TOKEN", "HF_TWEETBOT_GUARD_KEY"}
+    assert spec["environment"] == {"HF_TWEETBOT_EXPECT_GPU": "0"}
     assert spec["secrets"]["HF_TOKEN"] == HUB_TOKEN
     assert spec["labels"]["bot"] == "wrencalloway" and spec["timeoutSeconds"] >= 20 * 60
     (job,) = hub_env.jobs.jobs.values()
@@ -108,6 +110,19 @@ def test_a_failing_job_publishes_nothing_and_shows_its_log(tmp_path, tiny_model,
     assert "Traceback" not in err.split("The job's last")[0]
     assert hub_env.files("model", REPO) == before
     assert manifest.load(tmp_path / "bot").hf_job["stage"] == "ERROR"
+
+
+def test_a_gpu_flavor_without_a_gpu_stops_instead_of_training_on_the_cpu(
+    tmp_path, tiny_model, hub_env, capsys
+):
+    before = seed_model(hub_env)
+    code = publish(tmp_path, tiny_model, "--hf-jobs", "t4-small", "--yes")
+    _, err = capsys.readouterr()
+    assert code == 2 and "ended ERROR" in err
+    assert "the job's flavor has a GPU but torch sees none" in err
+    assert "Training: " not in err
+    assert submitted(hub_env)[0]["dockerImage"] == hf_jobs.GPU_IMAGE
+    assert hub_env.files("model", REPO) == before
 
 
 def test_a_cancelled_job_publishes_nothing(tmp_path, tiny_model, hub_env, capsys):

@@ -190,7 +190,7 @@ def train_command(dataset_repo: str, wheel: str) -> list[str]:
 
 
 def run(command: list[str], price: Price, timeout_s: int, labels: dict[str, str], name: str,
-        secrets: dict[str, str], namespace: str, token: str) -> Any:  # fmt: skip
+        env: dict[str, str], secrets: dict[str, str], namespace: str, token: str) -> Any:  # fmt: skip
     """Start the job; returns huggingface_hub's `JobInfo`."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -198,7 +198,7 @@ def run(command: list[str], price: Price, timeout_s: int, labels: dict[str, str]
     with hub_errors("Hugging Face Jobs", token, None), client_timeout(30.0):
         try:
             return HfApi(token=token).run_job(
-                image=GPU_IMAGE if price.gpu else CPU_IMAGE, command=command, secrets=secrets,
+                image=GPU_IMAGE if price.gpu else CPU_IMAGE, command=command, env=env, secrets=secrets,
                 flavor=price.flavor, timeout=timeout_s, labels=labels, name=name, namespace=namespace,
             )  # fmt: skip
         except HfHubHTTPError as e:

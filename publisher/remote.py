@@ -79,13 +79,19 @@ def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: Any, pus
 
 
 def train(bot_dir: Path, train_cfg: Any, job: JobOptions, quality: Any = None,
-          say: Say = console.say, confirm: Confirm | None = None) -> Path:  # fmt: skip
-    """`train --hf-jobs`: the prepared bot trained by a job, pushed where bot.json says (or the
-    default repo), and brought back."""
-    token = _token()
+          say: Say = console.say, confirm: Confirm | None = None, token: str | None = None,
+          push_opts: PushOptions | None = None) -> Path:  # fmt: skip
+    """`train --hf-jobs`: the prepared bot trained by a job, pushed where `push_opts` (else
+    bot.json, else the default repo) says, and brought back.
+
+    `token`: whose account runs the job (the creator's signed-in visitor); default this
+    machine's.
+    """
+    token = token or _token()
     m = manifest.load(bot_dir)
     me, price = hf_jobs.preflight(job.flavor, token)
-    push_opts = PushOptions(repo_id=m.repo_id)
+    push_opts = push_opts or PushOptions()
+    push_opts.repo_id = push_opts.repo_id or m.repo_id
     for warning in privacy.check(m, push_opts):
         say(f"Warning: {warning}")
     push_opts.repo_id = hub_preflight(m.model_name, _with_dataset(push_opts), token)

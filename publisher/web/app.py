@@ -197,21 +197,25 @@ def _publish_section() -> dict[str, Any]:
 
 
 def _api(cfg: WebConfig, visitors: Visitors) -> None:
-    """`/create` (archive, source, base model, steps, repo name) -> model URL, for scripts."""
+    """`/create` (archive, source, base model, steps, repo name, and optionally a Hugging Face
+    Jobs flavor to train in the caller's account) -> model URL, for scripts."""
     with gr.Group(visible=False):
         archive = gr.File(label="archive", file_count="single")
         source = gr.Textbox(label="source")
         base = gr.Textbox(label="base_model", value=cfg.base_models[0])
         steps = gr.Number(label="steps", value=0, precision=0)
         repo = gr.Textbox(label="repo_name")
+        flavor = gr.Textbox(
+            label="hf_jobs", value=""
+        )  # a Jobs flavor: train in the caller's account
         url = gr.Textbox(label="model_url")
         button = gr.Button()
 
-    def create(archive: str | None, source: str, base_model: str, steps: float, repo_name: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[str]:  # fmt: skip
+    def create(archive: str | None, source: str, base_model: str, steps: float, repo_name: str, hf_jobs: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[str]:  # fmt: skip
         who = visitor_of(request, cfg)
-        yield from handlers.create(cfg, visitors, archive, source, base_model, steps, repo_name, oauth_token, who)  # fmt: skip
+        yield from handlers.create(cfg, visitors, archive, source, base_model, steps, repo_name, oauth_token, who, hf_jobs)  # fmt: skip
 
-    button.click(create, [archive, source, base, steps, repo], url, api_name="create",
+    button.click(create, [archive, source, base, steps, repo, flavor], url, api_name="create",
                  concurrency_id=TRAIN_QUEUE, concurrency_limit=cfg.line_size)  # fmt: skip
 
 

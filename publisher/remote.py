@@ -55,6 +55,7 @@ class JobOptions:
     yes: bool = False  # no confirmation of the cost
     detach: bool = False  # return once the job is started
     timeout: str | None = None  # e.g. "90m"; default 3x the estimate
+    confirm: Confirm | None = None  # asks to start the job (without `yes`); not a flag
 
 
 def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: Any, push_opts: PushOptions,
@@ -120,19 +121,37 @@ def _say_preflight(opts: PushOptions, price: hf_jobs.Price, say: Say) -> None:
 def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, job: JobOptions,
                        quality: Any, token: str, me: dict[str, Any], price: hf_jobs.Price,
                        say: Say, confirm: Confirm | None) -> Path:  # fmt: skip
-    from .quality.guard import guard_key
-
     m = manifest.load(bot_dir)
     the_plan = hf_jobs.plan(price, _minutes(m, train_cfg, price.flavor), job.timeout)
+    _confirm(the_plan, job, confirm or job.confirm, say)
+    repo_id = push_opts.repo_id
+    assert repo_id is not None
+    spec = {"mode": "train", "quality": asdict(quality) if quality is not None else None}
+    wheel = _upload_inputs(bot_dir, repo_id, train_cfg, push_opts, spec, token, say)
+    _start(bot_dir, repo_id, wheel, the_plan, token, me, say)
+    if job.detach:
+        say(f"Detached. Follow it: hf-tweetbot job {bot_dir} --follow; "
+            f"cancel it: hf-tweetbot job {bot_dir} --cancel")  # fmt: skip
+        return bot_dir
+    follow(bot_dir, token, say)
+    return bot_dir
+
+
+def _confirm(the_plan: hf_jobs.Plan, job: JobOptions, confirm: Confirm | None, say: Say) -> None:
     for line in the_plan.lines():
         say(line)
     if not job.yes and (
         confirm is None or not confirm(f"Start the job (about ${the_plan.cost:.2f})?")
     ):
         raise UsageError("no job was started", hint="run the same command with --yes to start it")  # fmt: skip
-    repo_id = push_opts.repo_id
-    assert repo_id is not None
-    wheel = _upload_inputs(bot_dir, repo_id, train_cfg, push_opts, quality, token, say)
+
+
+def _start(bot_dir: Path, repo_id: str, wheel: str, the_plan: hf_jobs.Plan, token: str,
+           me: dict[str, Any], say: Say) -> None:  # fmt: skip
+    """Run the job and record it in bot.json (`hf_job`)."""
+    from .quality.guard import guard_key
+
+    price = the_plan.price
     secrets = {"HF_TOKEN": token, GUARD_KEY_ENV: guard_key(bot_dir).hex()}
     labels = {"hf-tweetbot": "train", "bot": repo_id.split("/")[1]}
     command = hf_jobs.train_command(repo_id, wheel)
@@ -150,12 +169,39 @@ def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, jo
     }  # fmt: skip
     manifest.save(m, bot_dir)
     say(f"Job started: {m.hf_job['url']}")
+
+
+def jobs_preflight(job: JobOptions, token: str) -> tuple[dict[str, Any], hf_jobs.Price]:
+    """The Jobs checks of `update --hf-jobs` (its repo checks are `update`'s own)."""
+    return hf_jobs.preflight(job.flavor, token)
+
+
+def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cfg: Any,
+                   push_opts: PushOptions, job: JobOptions, token: str,
+                   checked: tuple[dict[str, Any], hf_jobs.Price], say: Say) -> None:  # fmt: skip
+    """`update --hf-jobs`: the new posts staged here (`stage`) are trained on by a job, from the
+    model repo's current weights; the job pushes one commit and the bot is brought back."""
+    from .train.loop import EPOCHS
+
+    me, price = checked
+    staged = manifest.load(stage)
+    tokens = int(staged.data.get("update_blocks", 0)) * int(staged.data.get("block_size", 1024))
+    if summary["from_scratch"]:
+        tokens = int(staged.data.get("train_tokens") or 0)
+    params = base_models.known_params(staged.base_model)
+    minutes = hf_jobs.estimate_minutes(tokens, train_cfg.epochs or EPOCHS, price.flavor, params)
+    the_plan = hf_jobs.plan(price, minutes, job.timeout)
+    _confirm(the_plan, job, job.confirm, say)
+    repo_id = push_opts.repo_id
+    assert repo_id is not None
+    spec = {"mode": "update", "update": summary}
+    wheel = _upload_inputs(stage, repo_id, train_cfg, push_opts, spec, token, say)
+    _start(bot_dir, repo_id, wheel, the_plan, token, me, say)
     if job.detach:
         say(f"Detached. Follow it: hf-tweetbot job {bot_dir} --follow; "
             f"cancel it: hf-tweetbot job {bot_dir} --cancel")  # fmt: skip
-        return bot_dir
+        return
     follow(bot_dir, token, say)
-    return bot_dir
 
 
 def _minutes(m: manifest.Manifest, train_cfg: Any, flavor: str) -> float:
@@ -170,9 +216,10 @@ def _minutes(m: manifest.Manifest, train_cfg: Any, flavor: str) -> float:
 
 
 def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushOptions,
-                   quality: Any, token: str, say: Say) -> str:  # fmt: skip
-    """One commit of JOB_FOLDER/ to the private dataset repo; returns the wheel's repo path (or
-    the requirement the job installs)."""
+                   extra: dict[str, Any], token: str, say: Say) -> str:  # fmt: skip
+    """One commit of JOB_FOLDER/ (`bot_dir`'s bot.json, data/ and avatars/, the wheel, the
+    options) to the private dataset repo; returns the wheel's repo path (or the requirement the
+    job installs)."""
     from huggingface_hub import HfApi
 
     m = manifest.load(bot_dir)
@@ -193,8 +240,8 @@ def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushO
         if wheel.suffix == ".whl":
             shutil.copy2(wheel, stage / wheel.name)
         spec = {
+            **extra,
             "train": _plain(train_cfg, skip={"judge", "on_step", "init_from", "progress"}),
-            "quality": asdict(quality) if quality is not None else None,
             "push": asdict(push_opts),
             "base": base,
             "version": _version(),
@@ -305,7 +352,8 @@ def _record_stage(bot_dir: Path, stage: str) -> None:
 
 def bring_back(bot_dir: Path, token: str, say: Say = console.say) -> None:
     """Bring the bot folder up to date from the Hub after its job: `repo/` as the model repo's
-    main, and bot.json as the job ended with it (training curves, quality block, repos)."""
+    main, `data/` as the job trained on it, and bot.json as the job ended with it (training
+    curves, quality block, repos)."""
     from huggingface_hub import hf_hub_download, snapshot_download
 
     m = manifest.load(bot_dir)
@@ -316,11 +364,16 @@ def bring_back(bot_dir: Path, token: str, say: Say = console.say) -> None:
             snapshot_download(repo_id, local_dir=stage / "model", token=token)
             got = hf_hub_download(job["dataset_repo_id"], f"{JOB_FOLDER}/{RESULT_MANIFEST}",
                                   repo_type="dataset", token=token, local_dir=stage / "result")  # fmt: skip
+            inputs = snapshot_download(job["dataset_repo_id"], repo_type="dataset", token=token,
+                                       allow_patterns=[f"{JOB_FOLDER}/{layout.DATA}/**"],
+                                       local_dir=stage / "inputs")  # fmt: skip
         shutil.rmtree(stage / "model" / ".cache", ignore_errors=True)
         ended = manifest.Manifest.from_dict(json.loads(Path(got).read_text(encoding="utf-8")))
         ended.base_model = m.base_model  # the job's copy of a local base was its own path
         ended.hf_job = {**job, "stage": "COMPLETED", "brought_back": True}
         outdir.swap_in(stage / "model", layout.repo_dir(bot_dir), stage)
+        # The posts the job trained on (an update's new ones staged here included).
+        outdir.swap_in(Path(inputs) / JOB_FOLDER / layout.DATA, layout.data_dir(bot_dir), stage)
         manifest.save(ended, bot_dir)
     say(f"Brought {bot_dir} up to date from {repo_id}")
 
@@ -373,11 +426,12 @@ def _say_device(expect_gpu: bool, say: Say) -> None:
         say(f"Training on the CPU, precision {precision}")
 
 
-def run_in_job(dataset_repo: str, say: Say = console.say) -> None:
+def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = None) -> None:
     """`hf-tweetbot job-train DATASET_REPO`: what the job runs after installing hf-tweetbot.
 
-    Reads JOB_FOLDER/ of the dataset repo, trains as `hf-tweetbot train` does, pushes (one
-    commit per repo), and leaves the bot.json it ended with in the dataset repo.
+    Reads JOB_FOLDER/ of the dataset repo, trains as `hf-tweetbot train` does (an update: from
+    the model repo's current weights, by `finish_update`, `publisher.update.finish`), pushes
+    (one commit per repo), and leaves the bot.json it ended with in the dataset repo.
     """
     from huggingface_hub import HfApi, snapshot_download
 
@@ -411,15 +465,27 @@ def run_in_job(dataset_repo: str, say: Say = console.say) -> None:
         atomic.write_bytes(layout.guard_key_file(bot_dir), key.encode() + b"\n", 0o600)
     _say_device(os.environ.get(GPU_ENV) == "1", say)
     given_base = m.base_model
-    if spec.get("base"):
-        m.base_model = str(inputs / spec["base"])
+    if spec.get("base"):  # a local base model, sent along: its copy here, the posts as tokenized
+        here = str(inputs / spec["base"])
+        if m.data.get("tokenizer") == m.base_model:
+            m.data["tokenizer"] = here
+        m.base_model = here
         manifest.save(m, bot_dir)
     train_spec = dict(spec["train"])
     cfg = TrainConfig(**train_spec)
     quality = QualityConfig(**spec["quality"]) if spec.get("quality") else None
     start = time.time()
-    pipeline.train_bot(bot_dir, cfg, say, quality)
-    result = pipeline.push_bot(bot_dir, Push(**spec["push"]), token, say)
+    push = Push(**spec["push"])
+    if spec.get("mode") == "update":
+        current = work / "current"  # the bot as its model repo's main has it
+        with hub_errors(f"model repo {push.repo_id}", token, None), client_timeout(300.0):
+            snapshot_download(str(push.repo_id), local_dir=layout.repo_dir(current), token=token)
+        shutil.rmtree(layout.repo_dir(current) / ".cache", ignore_errors=True)
+        message = finish_update(current, bot_dir, spec["update"], cfg, say)
+        bot_dir, push = current, replace(push, commit_message=push.commit_message or message)
+    else:
+        pipeline.train_bot(bot_dir, cfg, say, quality)
+    result = pipeline.push_bot(bot_dir, push, token, say)
     say(str(result))
     ended = manifest.load(bot_dir)
     ended.base_model = given_base

@@ -280,3 +280,31 @@ def test_a_big_preset_trains_lora_and_a_long_cpu_run_names_hf_jobs():
     )
     said.clear()
     assert not fit_to_base(small, TrainConfig(), said.append, cuda=False).lora and not said
+
+
+def test_update_on_jobs_trains_the_new_posts_from_the_pushed_weights(tmp_path, tiny_model, hub_env, capsys):  # fmt: skip
+    from benchmarks.bench_prepare import make_archive
+
+    old, new = make_archive(tmp_path / "old.zip", 300), make_archive(tmp_path / "new.zip", 360)
+    bot = tmp_path / "bot"
+    assert cli.main(["publish", str(old), "--base-model", str(tiny_model), "--out", str(bot),
+                     "--block-size", "64", "--max-steps", "2", "--eval-samples", "4"]) == 0  # fmt: skip
+    repo = manifest.load(bot).repo_id
+    first = hub_env.files("model", repo)
+    capsys.readouterr()
+
+    code = cli.main(["update", str(bot), str(new), "--max-steps", "2", "--hf-jobs", "cpu-basic", "--yes"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "@synthetic (archive): 60 new posts downloaded" in err
+    assert "Training from the bot's weights on" in err  # the job's own line, relayed
+    assert f"Bot ready in {bot}" in out
+    (commit, *_) = hub_env.history("model", repo)
+    assert commit.title.startswith("hf-tweetbot update: +")
+    assert hub_env.files("model", repo)["model.safetensors"] != first["model.safetensors"]
+    m = manifest.load(bot)
+    assert m.users[0].tweets_downloaded == 360 and len(m.updates) == 1
+    assert m.hf_job["brought_back"] and m.base_model == str(tiny_model)
+    assert len((bot / "data" / "posts.jsonl").read_text().splitlines()) == m.users[0].tweets_kept
+    assert (bot / "repo" / "model.safetensors").read_bytes() == commit.files["model.safetensors"]
+    assert not list(bot.glob(".update-*"))

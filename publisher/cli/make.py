@@ -107,6 +107,7 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 )
 @train_options
 @push_options
+@jobs_options
 @click.option("--no-push", is_flag=True, help="Keep the update local.")
 def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts: int, no_push: bool, **kw: Any) -> None:  # fmt: skip
     """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
@@ -116,9 +117,13 @@ def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts:
 
     sources = SourceOptions(raw_dir=layout.raw_dir(bot_dir), max_posts=max_posts)
     opts = UpdateOptions(from_scratch, sources, train_cfg(kw, None),
-                         None if no_push else push_opts(kw))  # fmt: skip
+                         None if no_push else push_opts(kw), job_opts(kw))  # fmt: skip
+    if opts.job is not None:
+        opts.job.confirm = _confirm
     result = run(bot_dir, list(users), opts, say)
-    if not result.nothing_new:
+    if opts.job is not None and not result.nothing_new:
+        _after_job(bot_dir, opts.job)
+    elif not result.nothing_new:
         click.echo(f"Bot updated: +{result.added} posts. Try: hf-tweetbot generate {bot_dir}")
 
 
@@ -185,5 +190,6 @@ def job(bot_dir: Path, follow: bool, cancel: bool) -> None:
 def job_train(dataset_repo: str) -> None:
     """Train and push the bot whose inputs DATASET_REPO holds (what a Hugging Face job runs)."""
     from .. import remote
+    from ..update import finish
 
-    remote.run_in_job(dataset_repo, say)
+    remote.run_in_job(dataset_repo, say, finish)

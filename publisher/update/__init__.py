@@ -27,11 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import dataset, hub
+from .. import dataset, hub, remote
 from ..bot import layout, manifest, outdir
 from ..bot.posts import read_rows
 from ..clean import Counts
-from ..errors import ManifestError
+from ..errors import ManifestError, UsageError
 from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
 from ..sources import SourceOptions
 from .measure import losses, ppl
@@ -49,6 +49,7 @@ class UpdateOptions:
     sources: SourceOptions = field(default_factory=SourceOptions)
     train: Any = None  # a TrainConfig (None: the defaults)
     push: Any = None  # PushOptions; None keeps the bot local
+    job: Any = None  # `remote.JobOptions`: train on Hugging Face Jobs (`--hf-jobs`)
 
 
 @dataclass
@@ -99,6 +100,11 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         raise ManifestError(f"{bot_dir}: not trained yet", hint=f"hf-tweetbot train {bot_dir}")
     opts.train = opts.train or TrainConfig()
     token, push_opts = _preflight(m, opts, say)
+    if opts.job is not None:
+        if push_opts is None or not token:
+            raise UsageError("--hf-jobs updates a bot pushed before, with a token: the job pushes it",
+                             hint=f"hf-tweetbot push {bot_dir}, then update with --hf-jobs")  # fmt: skip
+        checked = remote.jobs_preflight(opts.job, token)
     # New posts are read as the first ones were: what `prepare` left out stays out.
     sources = replace(
         opts.sources,
@@ -113,6 +119,10 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
     # Killed midway, the stage is swept by the next run on this folder (outdir.sweep_bot).
     with outdir.staging_dir(bot_dir, outdir.UPDATE_PREFIX) as stage:
         val = _stage(bot_dir, stage, m, news)
+        if opts.job is not None and token:
+            remote.update_on_jobs(bot_dir, stage, _summary(result, val, opts), opts.train,
+                                  push_opts, opts.job, token, checked, say)  # fmt: skip
+            return result
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
         result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, say)
         _record(stage, result, cfg)
@@ -124,6 +134,27 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         result.push = push_bot(bot_dir, push_opts, token, say)
         say(str(result.push))
     return result
+
+
+def _summary(result: UpdateResult, val: dict, opts: UpdateOptions) -> dict[str, Any]:
+    """What a Hugging Face job needs to finish an update staged here (`finish`)."""
+    users = [{"handle": u.handle, "source": u.source, "counts": vars(u.counts)} for u in result.users]  # fmt: skip
+    return {"users": users, "val": val, "from_scratch": opts.from_scratch}
+
+
+def finish(bot_dir: Path, stage: Path, summary: dict[str, Any], train: Any, say: Any) -> str:
+    """Train a staged update, measure, render and swap it into `bot_dir` (what a job runs after
+    `update --hf-jobs` staged the posts on the user's machine); returns the commit message."""
+    news = [UserNews(u["handle"], u["source"], Counts(**u["counts"])) for u in summary["users"]]
+    result = UpdateResult(bot_dir, news)
+    opts = UpdateOptions(from_scratch=summary["from_scratch"], train=train)
+    cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
+    result.perplexity = _train_and_measure(bot_dir, stage, cfg, summary["val"], say)
+    _record(stage, result, cfg)
+    evaluate_and_guard(stage, None, say)
+    write_card_and_thumbnail(stage, say)
+    _swap(stage, bot_dir)
+    return commit_message(result)
 
 
 def _preflight(m: manifest.Manifest, opts: UpdateOptions, say: Any) -> tuple[str | None, Any]:

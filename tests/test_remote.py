@@ -13,7 +13,7 @@ import time
 import pytest
 from conftest import EXAMPLES, HUB_TOKEN
 
-from publisher import cli
+from publisher import cli, remote
 from publisher.bot import manifest
 from publisher.hub import jobs as hf_jobs
 
@@ -232,6 +232,17 @@ def test_detach_then_job_shows_and_cancels_it(tmp_path, tiny_model, hub_env, cap
     out, _ = capsys.readouterr()
     job_id = manifest.load(bot).hf_job["id"]
     assert out.startswith(f"Job {job_id}: ") and "flavor cpu-basic, ran" in out and "so far" in out
+    # Ctrl-C while following detaches: the job goes on.
+    said: list[str] = []
+
+    def interrupted(line: str) -> None:
+        said.append(line)
+        if len(said) == 2:
+            raise KeyboardInterrupt
+
+    assert remote.follow(bot, HUB_TOKEN, interrupted) is None
+    assert said[-1].startswith("Detached: the job goes on. Follow it: hf-tweetbot job")
+    assert hub_env.jobs.jobs[job_id].stage in ("SCHEDULING", "RUNNING")
     assert cli.main(["job", str(bot), "--cancel"]) == 0
     _, err = capsys.readouterr()
     assert f"Cancelled job {job_id}" in err

@@ -16,8 +16,8 @@ from typing import Any
 import gradio as gr
 
 from .. import hub
-from . import handlers, views
-from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace
+from . import handlers, on_jobs, views
+from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace, find_workspace
 from .visitors import Visitors, visitor_of
 
 # Every training event shares it; gradio lets `line_size` of them in, and the fair line of
@@ -59,6 +59,7 @@ def build_app(cfg: WebConfig | None = None, visitors: Visitors | None = None) ->
         r = _read_section(cfg)
         t = _train_section(cfg)
         p = _publish_section()
+        _jobs_section(cfg, p)
         _api(cfg, visitors)
         _wire(cfg, visitors, demo, r, t, p)
     return demo.queue(max_size=MAX_QUEUE)
@@ -194,6 +195,32 @@ def _publish_section() -> dict[str, Any]:
     links = gr.HTML(elem_id="tw-links", padding=False)
     return dict(name=name, space=space, dataset=dataset, private=private, button=button,
                 error=error, links=links)  # fmt: skip
+
+
+def _jobs_section(cfg: WebConfig, p: dict[str, Any]) -> None:
+    """Or: train and publish on Hugging Face Jobs, in the signed-in visitor's account (with the
+    name and choices of the publish section)."""
+    gr.Markdown("## Or: train on Hugging Face Jobs (your account)\n"
+                "Your posts are read here; a job of your Hugging Face account trains and "
+                "publishes the bot, billed to you per minute, without waiting in this page's line.")  # fmt: skip
+    flavor = gr.Radio(on_jobs.flavor_choices(), value=on_jobs.FLAVORS[0], label="Hardware", elem_id="tw-jobs-flavor")  # fmt: skip
+    cost = gr.Markdown(elem_id="tw-jobs-cost")
+    button = gr.Button("Train on Hugging Face Jobs (your account)", elem_id="tw-train-jobs")
+    error = gr.HTML(elem_id="tw-jobs-error", padding=False)
+    status = gr.HTML(elem_id="tw-jobs-status", padding=False)
+    links = gr.HTML(elem_id="tw-jobs-links", padding=False)
+
+    def estimate(choice: str, request: gr.Request) -> str:
+        return on_jobs.estimate_line(find_workspace(visitor_of(request, cfg).session), choice)
+
+    def run(choice: str, name: str, space: bool, dataset: bool, private: bool, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[tuple[str, str, str]]:  # fmt: skip
+        yield from on_jobs.train_page(cfg, choice, name, space, dataset, private, oauth_token, visitor_of(request, cfg))  # fmt: skip
+
+    flavor.change(estimate, [flavor], [cost], api_visibility="private", queue=False)
+    button.click(estimate, [flavor], [cost], api_visibility="private", queue=False).then(
+        run, [flavor, p["name"], p["space"], p["dataset"], p["private"]], [error, status, links],
+        api_visibility="private", concurrency_id="jobs", concurrency_limit=None,
+    )  # fmt: skip
 
 
 def _api(cfg: WebConfig, visitors: Visitors) -> None:

@@ -393,6 +393,10 @@ def status_lines(bot_dir: Path, token: str) -> list[str]:
     ]
     tail = hf_jobs.logs(job["id"], job["namespace"], token)[-LOG_TAIL:]
     out += [f"  | {line}" for line in tail]
+    if stage == "COMPLETED" and not job.get("brought_back"):
+        out.append(f"Bring the bot here: hf-tweetbot job {bot_dir} --follow")
+    elif stage not in hf_jobs.TERMINAL:
+        out.append(f"Follow it: hf-tweetbot job {bot_dir} --follow; cancel it: --cancel")
     _record_stage(bot_dir, stage)
     return out
 

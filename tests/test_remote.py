@@ -173,6 +173,17 @@ def test_what_the_preflight_refuses_stops_before_anything_is_read(
     assert not submitted(hub_env) and hub_env.repo("dataset", REPO) is None
 
 
+def test_the_hub_refusing_payment_at_the_start_is_one_line(tmp_path, tiny_model, hub_env, capsys):  # fmt: skip
+    before = seed_model(hub_env)
+    hub_env.jobs.credit, hub_env.jobs.claims_credit = False, True
+    code = publish(tmp_path, tiny_model, "--hf-jobs", "t4-small", "--yes")
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "Error: the Hub refused the job: no credit or payment method for t4-small (HTTP 402)" in err  # fmt: skip
+    assert not hub_env.jobs.jobs and hub_env.files("model", REPO) == before
+    assert HUB_TOKEN not in err
+
+
 def test_a_fine_grained_token_with_the_jobs_permission_passes_the_preflight(hub_env):
     from fakes.hub_server import Token
 

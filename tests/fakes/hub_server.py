@@ -498,7 +498,7 @@ class HubState:
             "fullname": tok.user.title(),
             "avatarUrl": f"/avatars/{tok.user}.svg",  # as the Hub's (gradio's mocked sign-in reads it)
             "isPro": False,
-            "canPay": self.jobs.credit,
+            "canPay": self.jobs.credit or self.jobs.claims_credit,
             "orgs": orgs,
             "auth": {"type": "access_token", "accessToken": access},
         }

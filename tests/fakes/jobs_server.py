@@ -112,6 +112,8 @@ class JobsState:
         self.lock = threading.RLock()
         self.jobs: dict[str, Job] = {}
         self.credit = True  # False: an account without a payment method
+        # With `credit` False: whoami still says `canPay` (a spending limit reached since).
+        self.claims_credit = False
         self.hardware_answers = True  # False: the hardware list fails (HTTP 503)
         self.cancel_on: str | None = None  # cancel a job once a log line holds this text
         self.root = Path(tempfile.mkdtemp(prefix="hf-tweetbot-jobs-"))

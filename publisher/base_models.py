@@ -26,6 +26,27 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Names that resolve to the offline copy. The Hub id is what bot.json and the card record,
 # so the card links to the real model page.
 OFFLINE_ALIASES = {"smollm2": SMOLLM2_ID, SMOLLM2_ID.lower(): SMOLLM2_ID}
+# Base models tested on Hugging Face Jobs' GPUs (docs/usage.md "Base models a GPU affords"):
+# parameters, the flavor they fit, and whether LoRA is their default (above about 1B).
+PRESETS: dict[str, tuple[float, str, bool]] = {
+    "openai-community/gpt2": (124e6, "cpu-upgrade", False),
+    SMOLLM2_ID: (135e6, "cpu-upgrade", False),
+    "HuggingFaceTB/SmolLM2-360M-Instruct": (362e6, "t4-small", False),
+    "HuggingFaceTB/SmolLM2-1.7B-Instruct": (1.71e9, "a10g-small", True),
+    "Qwen/Qwen2.5-0.5B": (494e6, "t4-small", False),
+    "Qwen/Qwen2.5-1.5B": (1.54e9, "a10g-small", True),
+    "meta-llama/Llama-3.2-1B": (1.24e9, "l4x1", True),  # gated: accept its license on the Hub
+}
+LORA_ABOVE = 1e9  # parameters above which --lora is the default
+
+
+def known_params(name: str) -> float | None:
+    """The parameter count of a preset base model (None: not one of the presets)."""
+    canonical = OFFLINE_ALIASES.get(name.lower(), name)
+    preset = PRESETS.get(canonical)
+    return preset[0] if preset else None
+
+
 _GGUF_LOCK = threading.Lock()  # one conversion at a time swaps the loader's progress display
 
 

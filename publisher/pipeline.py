@@ -319,6 +319,7 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = No
 
     if cfg.judge is None:
         cfg = replace(cfg, judge=EpochJudge)
+    cfg = fit_to_base(manifest.load(bot_dir), cfg, say, _has_cuda())
     with lock.writing(bot_dir, lock.TRAINING):
         return _train_measure_render(bot_dir, cfg, say, quality)
 
@@ -340,6 +341,36 @@ def _train_measure_render(bot_dir: Path, cfg: Any, say: Say, quality: Any) -> ma
         evaluate_and_guard(bot_dir, quality, say, metrics if cfg.attention == "posts" else None)
         write_card_and_thumbnail(bot_dir, say)
     return metrics
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def fit_to_base(m: Manifest, cfg: Any, say: Say, cuda: bool) -> Any:
+    """LoRA by default for a preset base above `base_models.LORA_ABOVE` parameters; on a CPU, a
+    warning naming `--hf-jobs` when training would take over an hour."""
+    from .hub import jobs as hf_jobs
+    from .train.loop import EPOCHS, MAX_EPOCHS
+
+    base = cfg.base_model or m.base_model
+    params = base_models.known_params(base)
+    if params and params > base_models.LORA_ABOVE and not cfg.lora and cfg.init_from is None:
+        say(f"{base} has {params / 1e9:.1f}B parameters: training LoRA adapters (as --lora)")
+        cfg = replace(cfg, lora=True)
+    if not cuda:
+        epochs = cfg.epochs or (EPOCHS if cfg.keep_last or cfg.judge is None else MAX_EPOCHS)
+        tokens = int((m.data or {}).get("train_tokens") or 0)
+        here = hf_jobs.training_minutes(tokens, epochs, hf_jobs.LOCAL_CPU_THROUGHPUT, params)
+        if here > 60 and not cfg.max_steps:
+            flavor = base_models.PRESETS.get(base, (0, "t4-small", False))[1]
+            there = hf_jobs.estimate_minutes(tokens, epochs, flavor, params)
+            say(f"Warning: training {base} on this CPU may take about {here / 60:.1f} h; "
+                f"`--hf-jobs {flavor}` trains it on Hugging Face Jobs in about {there:.0f} min "
+                "(billed to your account)")  # fmt: skip
+    return cfg
 
 
 def is_main_process() -> bool:

@@ -126,6 +126,9 @@ class Manifest:
     # copy rate, blind test), the rule, what was kept and why training stopped; None when the
     # run measured nothing.
     training: dict[str, Any] | None = None
+    # The Hugging Face job that trains the bot (`--hf-jobs`): id, namespace, url, flavor,
+    # usd_per_hour, repo_id, submitted_at, stage, brought_back; None when trained here.
+    hf_job: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from ..bot import layout
 from ..console import say
 from .group import cli
 from .options import (
+    job_opts,
+    jobs_options,
     prepare_opts,
     push_options,
     push_opts,
@@ -44,10 +46,18 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
 @click.option("--seed", default=42, show_default=True, type=int)
 @train_options
 @quality_options
+@jobs_options
 def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
     """Fine-tune the prepared bot in BOT_DIR and write BOT_DIR/repo/."""
     from ..pipeline import is_main_process, train_bot
 
+    job = job_opts(kw)
+    if job is not None:
+        from .. import remote
+
+        remote.train(bot_dir, train_cfg(kw, base_model), job, quality_cfg(kw), say, _confirm)
+        _after_job(bot_dir, job)
+        return
     train_bot(bot_dir, train_cfg(kw, base_model), say, quality_cfg(kw))
     if is_main_process():
         say(f"Next: hf-tweetbot generate {bot_dir}   or   hf-tweetbot push {bot_dir}")
@@ -59,11 +69,23 @@ def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
 @train_options
 @push_options
 @quality_options
+@jobs_options
 @click.option("--no-push", is_flag=True, help="Keep everything local.")
 def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
     """Gather, clean, fine-tune, write the card and push a bot of 1 to 3 USERs."""
     from ..pipeline import publish as run
 
+    job = job_opts(kw)
+    if job is not None:
+        from .. import remote
+        from ..errors import UsageError
+
+        if no_push:
+            raise UsageError("--hf-jobs pushes the bot (the job's way back)", hint="drop --no-push")  # fmt: skip
+        bot_dir = remote.publish(list(users), prepare_opts(kw), train_cfg(kw, None), push_opts(kw),
+                                 job, quality_cfg(kw), say, _confirm)  # fmt: skip
+        _after_job(bot_dir, job)
+        return
     bot_dir = run(list(users), prepare_opts(kw), train_cfg(kw, None),
                   None if no_push else push_opts(kw), say, quality_cfg(kw))  # fmt: skip
     click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
@@ -87,6 +109,7 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 @update_train_options
 @push_options
 @quality_options
+@jobs_options
 @click.option("--no-push", is_flag=True, help="Keep the update local.")
 def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts: int, no_push: bool, **kw: Any) -> None:  # fmt: skip
     """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
@@ -96,9 +119,13 @@ def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts:
 
     sources = SourceOptions(raw_dir=layout.raw_dir(bot_dir), max_posts=max_posts)
     opts = UpdateOptions(from_scratch, sources, train_cfg(kw, None),
-                         None if no_push else push_opts(kw), quality_cfg(kw))  # fmt: skip
+                         None if no_push else push_opts(kw), quality_cfg(kw), job_opts(kw))  # fmt: skip
+    if opts.job is not None:
+        opts.job.confirm = _confirm
     result = run(bot_dir, list(users), opts, say)
-    if not result.nothing_new:
+    if opts.job is not None and not result.nothing_new:
+        _after_job(bot_dir, opts.job)
+    elif not result.nothing_new:
         click.echo(f"Bot updated: +{result.added} posts. Try: hf-tweetbot generate {bot_dir}")
 
 
@@ -122,3 +149,51 @@ def push(bot_dir: Path, **kw: Any) -> None:
             say(line)
     result = push_bot(bot_dir, opts, token, say)
     click.echo(str(result))
+
+
+def _confirm(question: str) -> bool:
+    return click.confirm(question, default=False, err=True)
+
+
+def _after_job(bot_dir: Path, job: Any) -> None:
+    from ..bot import manifest
+
+    done = (manifest.load(bot_dir).hf_job or {}).get("brought_back")
+    if done:
+        click.echo(f"Bot ready in {bot_dir}. Try: hf-tweetbot generate {bot_dir}")
+    elif job is not None and job.detach:
+        click.echo(f"Job started. Follow it: hf-tweetbot job {bot_dir} --follow")
+
+
+@cli.command()
+@click.argument("bot_dir", type=click.Path(path_type=Path))
+@click.option("--follow", is_flag=True, help="Relay the job's log until it ends, then bring the bot back.")  # fmt: skip
+@click.option("--cancel", is_flag=True, help="Cancel the job (nothing is published).")
+def job(bot_dir: Path, follow: bool, cancel: bool) -> None:
+    """Show BOT_DIR's Hugging Face job: stage, duration, cost so far, the end of its log."""
+    from .. import remote
+    from ..hub import get_token
+
+    token = get_token()
+    if token is None:
+        from ..errors import AuthError
+
+        raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
+    if cancel:
+        remote.cancel(bot_dir, token, say)
+    elif follow:
+        remote.follow(bot_dir, token, say)
+        _after_job(bot_dir, None)
+    else:
+        for line in remote.status_lines(bot_dir, token):
+            click.echo(line)
+
+
+@cli.command(name="job-train", hidden=True)
+@click.argument("dataset_repo")
+def job_train(dataset_repo: str) -> None:
+    """Train and push the bot whose inputs DATASET_REPO holds (what a Hugging Face job runs)."""
+    from .. import remote
+    from ..update import finish
+
+    remote.run_in_job(dataset_repo, say, finish)

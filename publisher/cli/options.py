@@ -93,6 +93,30 @@ def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return _stack(f, opts)
 
 
+def jobs_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of training on Hugging Face Jobs (`publish`, `train`)."""
+    opts = [
+        click.option("--hf-jobs", "hf_jobs", default=None, metavar="FLAVOR", help="Train on Hugging Face Jobs (your account, billed per minute) on FLAVOR, e.g. cpu-upgrade, t4-small, a10g-small; the posts are read here."),
+        click.option("--yes", is_flag=True, help="With --hf-jobs: start the job without asking to confirm its cost."),
+        click.option("--detach", is_flag=True, help="With --hf-jobs: return once the job is started (`hf-tweetbot job DIR` follows it)."),
+        click.option("--timeout", default=None, metavar="DURATION", help="With --hf-jobs: stop the job after DURATION (e.g. 90m, 2h); default 3x the estimate."),
+    ]  # fmt: skip
+    return _stack(f, opts)
+
+
+def job_opts(kw: dict[str, Any]) -> Any:
+    """The `JobOptions` of `--hf-jobs` (None without it); its companions need it."""
+    from ..errors import UsageError
+    from ..remote import JobOptions
+
+    if not kw["hf_jobs"]:
+        given = [n for n in ("yes", "detach", "timeout") if kw[n]]
+        if given:
+            raise UsageError(f"--{given[0]} goes with --hf-jobs FLAVOR", hint="add --hf-jobs cpu-basic (or a GPU flavor)")  # fmt: skip
+        return None
+    return JobOptions(kw["hf_jobs"], kw["yes"], kw["detach"], kw["timeout"])
+
+
 def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options of the measurement after training (`train`, `publish`, `update`)."""
     opts = [

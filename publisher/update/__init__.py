@@ -27,10 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import dataset, hub
+from .. import dataset, hub, remote
 from ..bot import layout, lock, manifest, outdir
 from ..bot.posts import read_rows
 from ..clean import Counts
+from ..errors import UsageError
 from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
 from ..sources import SourceOptions
 from .measure import losses, ppl
@@ -49,6 +50,7 @@ class UpdateOptions:
     train: Any = None  # a TrainConfig (None: the defaults)
     push: Any = None  # PushOptions; None keeps the bot local
     quality: Any = None  # a QualityConfig for the measurement after training (None: defaults)
+    job: Any = None  # `remote.JobOptions`: train on Hugging Face Jobs (`--hf-jobs`)
 
 
 @dataclass
@@ -105,6 +107,11 @@ def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> U
         raise lock.untrained(bot_dir)
     opts.train = opts.train or TrainConfig()
     token, push_opts = _preflight(bot_dir, m, opts, say)
+    if opts.job is not None:
+        if push_opts is None or not token:
+            raise UsageError("--hf-jobs updates a bot pushed before, with a token: the job pushes it",
+                             hint=f"hf-tweetbot push {bot_dir}, then update with --hf-jobs")  # fmt: skip
+        checked = remote.jobs_preflight(opts.job, token)
     # New posts are read as the first ones were: what `prepare` left out stays out.
     sources = replace(
         opts.sources,
@@ -121,6 +128,10 @@ def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> U
         # What is written in the stage is named where it will be once swapped in.
         said = _in_place(say, stage, bot_dir)
         val = _stage(bot_dir, stage, m, news)
+        if opts.job is not None and token:
+            remote.update_on_jobs(bot_dir, stage, _summary(result, val, opts), opts.train,
+                                  push_opts, opts.job, token, checked, say)  # fmt: skip
+            return result
         cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
         result.perplexity = _train_and_measure(bot_dir, stage, cfg, val, said)
         _record(stage, result, cfg)
@@ -138,6 +149,27 @@ def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> U
 def _in_place(say: Any, stage: Path, bot_dir: Path) -> Any:
     """`say`, with paths inside the stage named as they will be inside the bot folder."""
     return lambda line: say(line.replace(str(stage), str(bot_dir)))
+
+
+def _summary(result: UpdateResult, val: dict, opts: UpdateOptions) -> dict[str, Any]:
+    """What a Hugging Face job needs to finish an update staged here (`finish`)."""
+    users = [{"handle": u.handle, "source": u.source, "counts": vars(u.counts)} for u in result.users]  # fmt: skip
+    return {"users": users, "val": val, "from_scratch": opts.from_scratch}
+
+
+def finish(bot_dir: Path, stage: Path, summary: dict[str, Any], train: Any, say: Any) -> str:
+    """Train a staged update, measure, render and swap it into `bot_dir` (what a job runs after
+    `update --hf-jobs` staged the posts on the user's machine); returns the commit message."""
+    news = [UserNews(u["handle"], u["source"], Counts(**u["counts"])) for u in summary["users"]]
+    result = UpdateResult(bot_dir, news)
+    opts = UpdateOptions(from_scratch=summary["from_scratch"], train=train)
+    cfg = train_config(bot_dir, manifest.load(stage), result.added, opts)
+    result.perplexity = _train_and_measure(bot_dir, stage, cfg, summary["val"], say)
+    _record(stage, result, cfg)
+    evaluate_and_guard(stage, None, say)
+    write_card_and_thumbnail(stage, say)
+    _swap(stage, bot_dir)
+    return commit_message(result)
 
 
 def _preflight(

@@ -17,8 +17,8 @@ import gradio as gr
 
 from .. import hub
 from ..train.loop import MAX_EPOCHS
-from . import handlers, views
-from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace
+from . import handlers, on_jobs, views
+from .session import UPLOAD_SUFFIXES, WebConfig, close_workspace, find_workspace
 from .visitors import Visitors, visitor_of
 
 # Every training event shares it; gradio lets `line_size` of them in, and the fair line of
@@ -60,6 +60,7 @@ def build_app(cfg: WebConfig | None = None, visitors: Visitors | None = None) ->
         r = _read_section(cfg)
         t = _train_section(cfg)
         p = _publish_section()
+        _jobs_section(cfg, p)
         _api(cfg, visitors)
         _wire(cfg, visitors, demo, r, t, p)
     return demo.queue(max_size=MAX_QUEUE)
@@ -197,22 +198,52 @@ def _publish_section() -> dict[str, Any]:
                 error=error, links=links)  # fmt: skip
 
 
+def _jobs_section(cfg: WebConfig, p: dict[str, Any]) -> None:
+    """Or: train and publish on Hugging Face Jobs, in the signed-in visitor's account (with the
+    name and choices of the publish section)."""
+    gr.Markdown("## Or: train on Hugging Face Jobs (your account)\n"
+                "Your posts are read here; a job of your Hugging Face account trains and "
+                "publishes the bot, billed to you per minute, without waiting in this page's line.")  # fmt: skip
+    flavor = gr.Radio(on_jobs.flavor_choices(), value=on_jobs.FLAVORS[0], label="Hardware", elem_id="tw-jobs-flavor")  # fmt: skip
+    cost = gr.Markdown(elem_id="tw-jobs-cost")
+    button = gr.Button("Train on Hugging Face Jobs (your account)", elem_id="tw-train-jobs")
+    error = gr.HTML(elem_id="tw-jobs-error", padding=False)
+    status = gr.HTML(elem_id="tw-jobs-status", padding=False)
+    links = gr.HTML(elem_id="tw-jobs-links", padding=False)
+
+    def estimate(choice: str, request: gr.Request) -> str:
+        return on_jobs.estimate_line(find_workspace(visitor_of(request, cfg).session), choice)
+
+    def run(choice: str, name: str, space: bool, dataset: bool, private: bool, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[tuple[str, str, str]]:  # fmt: skip
+        yield from on_jobs.train_page(cfg, choice, name, space, dataset, private, oauth_token, visitor_of(request, cfg))  # fmt: skip
+
+    flavor.change(estimate, [flavor], [cost], api_visibility="private", queue=False)
+    button.click(estimate, [flavor], [cost], api_visibility="private", queue=False).then(
+        run, [flavor, p["name"], p["space"], p["dataset"], p["private"]], [error, status, links],
+        api_visibility="private", concurrency_id="jobs", concurrency_limit=None,
+    )  # fmt: skip
+
+
 def _api(cfg: WebConfig, visitors: Visitors) -> None:
-    """`/create` (archive, source, base model, steps, repo name) -> model URL, for scripts."""
+    """`/create` (archive, source, base model, steps, repo name, and optionally a Hugging Face
+    Jobs flavor to train in the caller's account) -> model URL, for scripts."""
     with gr.Group(visible=False):
         archive = gr.File(label="archive", file_count="single")
         source = gr.Textbox(label="source")
         base = gr.Textbox(label="base_model", value=cfg.base_models[0])
         steps = gr.Number(label="steps", value=0, precision=0)
         repo = gr.Textbox(label="repo_name")
+        flavor = gr.Textbox(
+            label="hf_jobs", value=""
+        )  # a Jobs flavor: train in the caller's account
         url = gr.Textbox(label="model_url")
         button = gr.Button()
 
-    def create(archive: str | None, source: str, base_model: str, steps: float, repo_name: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[str]:  # fmt: skip
+    def create(archive: str | None, source: str, base_model: str, steps: float, repo_name: str, hf_jobs: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> Iterator[str]:  # fmt: skip
         who = visitor_of(request, cfg)
-        yield from handlers.create(cfg, visitors, archive, source, base_model, steps, repo_name, oauth_token, who)  # fmt: skip
+        yield from handlers.create(cfg, visitors, archive, source, base_model, steps, repo_name, oauth_token, who, hf_jobs)  # fmt: skip
 
-    button.click(create, [archive, source, base, steps, repo], url, api_name="create",
+    button.click(create, [archive, source, base, steps, repo, flavor], url, api_name="create",
                  concurrency_id=TRAIN_QUEUE, concurrency_limit=cfg.line_size)  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from .. import pipeline
 from ..bot import layout
 from ..card import THUMBNAIL_FILE
 from ..errors import UsageError
-from . import jobs, views
+from . import jobs, on_jobs, views
 from .jobs import Job
 from .session import WebConfig, Workspace, discard_uploads, find_workspace, open_workspace
 from .visitors import Visitor, Visitors
@@ -93,16 +93,21 @@ def publish(cfg: WebConfig, name: str, space: bool, dataset: bool, private: bool
     return "", views.links_html(result)
 
 
-def create(cfg: WebConfig, visitors: Visitors, archive: str | None, source: str, base_model: str, steps: float, repo_name: str, oauth_token: Any, who: Visitor) -> Iterator[str]:  # fmt: skip
+def create(cfg: WebConfig, visitors: Visitors, archive: str | None, source: str, base_model: str, steps: float, repo_name: str, oauth_token: Any, who: Visitor, hf_jobs: str = "") -> Iterator[str]:  # fmt: skip
     """`/create`: all four steps; yields progress lines (the place in line while it waits),
-    then the model repo's URL."""
+    then the model repo's URL. `hf_jobs`: a flavor to train on Hugging Face Jobs, in the
+    signed-in visitor's account, instead of this app's line."""
     ws = Workspace(cfg.root())
     token = None
     files = [archive] if archive else []
     try:
         token = jobs.publish_token(oauth_token, cfg)
         base, n = jobs.check_request(base_model, steps, cfg)
-        job = Job(lambda j: jobs.create(visitors, who, ws, files, source or "", base, n, repo_name, token, cfg, j), ws.closed)  # fmt: skip
+        if hf_jobs:
+            flavor = on_jobs.check_flavor(hf_jobs)
+            job = Job(lambda j: on_jobs.create(visitors, who, ws, files, source or "", base, n, repo_name, flavor, token, cfg, j), ws.closed)  # fmt: skip
+        else:
+            job = Job(lambda j: jobs.create(visitors, who, ws, files, source or "", base, n, repo_name, token, cfg, j), ws.closed)  # fmt: skip
         line = "Reading the posts"
         for kind, value in job.events(tick=5.0):
             line = ws.scrub(_progress_line(kind, value, job, line))

@@ -21,7 +21,8 @@ PACKAGES = {"publisher": (".py", ".typed"), "publisher.space": (".py", ".txt", "
             "publisher.templates": (".py", ".j2")}  # fmt: skip
 # `contribute-repos`: create repos and write to those this app created (the bot's model, Space
 # and dataset); `manage-repos` would also reach every other repo and allow deleting them.
-OAUTH_SCOPES = ("contribute-repos",)
+# `jobs`: run the training as a Hugging Face job in the visitor's account, when they choose to.
+OAUTH_SCOPES = ("contribute-repos", "jobs")
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 # hf-tweetbot's extras the creator needs: gradio (web), and gguf for the offline base model.
 EXTRAS = ("web", "gguf")
@@ -67,7 +68,10 @@ writes, and publish it to **your** Hugging Face account, with a model card and a
 with it. Written by `hf-tweetbot web --space-folder`.
 
 People sign in with Hugging Face and their bot is pushed with their own token to their own
-namespace; the Space never uses its owner's token for them. One training runs at a time, taking
+namespace; the Space never uses its owner's token for them. A visitor may instead choose
+"Train on Hugging Face Jobs (your account)": the Space reads and prepares the posts, and the
+training runs as a job in their own account, billed to it per minute (the page shows the price
+before it starts), many visitors' jobs at once. Otherwise one training runs at a time, taking
 turns between visitors (the page shows each person's place in line), for at most {minutes:g}
 minutes on this hardware; each visitor's readings, uploads and trainings per hour are limited,
 and the page lists the limits. Live sources are read from public addresses only. Uploads are

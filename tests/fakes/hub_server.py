@@ -20,6 +20,7 @@ storage server is out of reach, as it is for every Hub mirror.
 One module: the repos' state and the server (`HubServer`, `Token`), the HTTP routes, a repo's
 contents (info, trees, commits, downloads), Git LFS as the Hub speaks it (the batch API, the
 signed storage host, the Hub's LFS rules) and the shape of the Hub's answers and errors.
+Hugging Face Jobs (`/api/jobs/...`) are in `jobs_server.py`, whose jobs run for real.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import yaml
+
+from .jobs_server import JobsRoutes, JobsState
 
 # --- The Hub's answers: a reply raised from inside a route, and the Hub's error shape
 # (`{"error": ...}` with `X-Error-Message` and `X-Error-Code`, which huggingface_hub reads).
@@ -269,6 +272,7 @@ class Token:
     user: str
     role: str = "write"
     scoped: list[dict[str, Any]] = field(default_factory=list)
+    global_perms: list[str] = field(default_factory=list)  # fine-grained: e.g. "job.write"
 
 
 @dataclass
@@ -352,6 +356,9 @@ class HubState:
             self.repos: dict[tuple[str, str], Repo] = {}
             self.faults: list[Fault] = []
             self.log: list[Logged] = []
+            if getattr(self, "jobs", None) is not None:
+                self.jobs.stop_all()
+            self.jobs = JobsState()
 
     # -- configuration ------------------------------------------------------------------------
     def fail(self, path: str, times: int = 1, status: int = 500, method: str = "POST", drop: bool = False, delay: float = 0.0, retry_after: int | None = None) -> None:  # fmt: skip
@@ -479,7 +486,11 @@ class HubState:
         ]
         access: dict[str, Any] = {"displayName": "tests", "role": tok.role}
         if tok.role == "fineGrained":
-            access["fineGrained"] = {"canReadGatedRepos": False, "global": [], "scoped": tok.scoped}
+            access["fineGrained"] = {
+                "canReadGatedRepos": False,
+                "global": tok.global_perms,
+                "scoped": tok.scoped,
+            }
         return {
             "type": "user",
             "id": hashlib.md5(tok.user.encode()).hexdigest()[:24],
@@ -487,6 +498,7 @@ class HubState:
             "fullname": tok.user.title(),
             "avatarUrl": f"/avatars/{tok.user}.svg",  # as the Hub's (gradio's mocked sign-in reads it)
             "isPro": False,
+            "canPay": self.jobs.credit or self.jobs.claims_credit,
             "orgs": orgs,
             "auth": {"type": "access_token", "accessToken": access},
         }
@@ -804,7 +816,7 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class Route(LfsRoutes, FileRoutes):
+class Route(LfsRoutes, FileRoutes, JobsRoutes):
     """One request: authenticate, find the repo, answer (always by raising `Reply`)."""
 
     def __init__(
@@ -827,6 +839,8 @@ class Route(LfsRoutes, FileRoutes):
         if mt := LFS_API.match(p):
             kind, ns, name, op = mt.groups()
             return self.lfs_api(TYPES.get(kind or "models", "model"), f"{ns}/{name}", op)
+        if p.startswith("/api/jobs/"):
+            return self.jobs_api()
         if p == "/api/whoami-v2" and m == "GET":
             if self.tok is None:
                 raise err(401, BAD_TOKEN)

@@ -31,7 +31,7 @@ Niceness and the CPU time a reading has used are read from `/proc` (Linux, where
 elsewhere readings keep their budget and cancellation but not the aging. As in any program using
 multiprocessing, the server's script launches under `if __name__ == "__main__":` (`hf-tweetbot
 web` and the Space's `app.py` do): the fork server runs the script once, without that block.
-`file_routes.launch_options` starts the fork server, so the first reading does not wait for it.
+`file_routes.launch_options` starts the fork server and waits for it, so no reading waits for it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
@@ -303,11 +302,16 @@ def _context() -> Any:
 
 
 def warm() -> None:
-    """Start the fork server now, so the first visitor's reading does not wait for its imports."""
-    ctx = _context()
-    if ctx.get_start_method() == "forkserver":
-        with contextlib.suppress(Exception):  # then the first reading starts it, and says why not
-            forkserver.ensure_running()
+    """Start the fork server and wait until it has imported what reading needs (a few seconds on
+    2 cores), so that no visitor's reading waits for it."""
+    with contextlib.suppress(Exception):  # then the first reading starts it, and says why not
+        child = _context().Process(target=_ready, name="hf-tweetbot-reader-start", daemon=True)
+        child.start()
+        child.join()
+
+
+def _ready() -> None:
+    """A reading that reads nothing: once it has run, the fork server is ready."""
 
 
 # -- /proc (Linux): a process's CPU time, address space and threads ---------------------------------

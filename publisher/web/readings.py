@@ -2,7 +2,7 @@
 
 Reading posts is `publisher.pipeline.prepare` on a stranger's upload or live account. In the
 creator it never runs in the server's own process: each reading is a child process forked from
-one fork server (multiprocessing's `forkserver`, started at the first reading) that has already
+one fork server (multiprocessing's `forkserver`, started with the app) that has already
 imported what reading needs, so a reading starts in a fraction of a second and shares no thread
 or lock with the server. The server's side of a reading (`prepare_bot`) waits in the visitor's
 own thread, passes the child's progress lines on, and watches it ten times a second:

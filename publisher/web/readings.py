@@ -40,6 +40,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -295,7 +296,11 @@ def _context() -> Any:
         if _CONTEXT is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 _CONTEXT = multiprocessing.get_context("forkserver")
-                _CONTEXT.set_forkserver_preload(PRELOAD)
+                # A server run as `python -m MODULE`: each reading runs MODULE again as its main
+                # module (multiprocessing's rule); its imports, at least, are made once.
+                main = getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None)  # fmt: skip
+                extra = [main] if main and not main.endswith("__main__") else []
+                _CONTEXT.set_forkserver_preload(PRELOAD + extra)
             else:
                 _CONTEXT = multiprocessing.get_context("spawn")
         return _CONTEXT

@@ -227,7 +227,7 @@ def reading_rows(base: str, work: Path, add: Any) -> None:
 
     with _creator(base, work / "readings", trust_forwarded=True) as (url, cfg, visitors):
         holder = visitors.join(Visitor("192.0.2.1", "another visitor"), cfg)  # nothing trains
-        _read_normal(url, base, work, SAMPLE, "9.9.9.0")  # the readers' fork server starts
+        _read_normal(url, base, work, SAMPLE, "9.9.9.0")  # one reading first, as a warm-up
         alone = _read_normal(url, base, work, SAMPLE, "9.9.9.1")
         hostile = [_create(url, "", base, _nested_tags(work / f"nested-{i}.zip", i),
                            headers={"X-Forwarded-For": f"1.2.3.{i}"}) for i in (1, 2)]  # fmt: skip

@@ -3,6 +3,7 @@ limits, the client address behind a proxy, and a flood from one address against 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -101,6 +102,39 @@ def test_one_reading_at_a_time_per_address():
             pass
         with v.reading(who("b"), cfg):  # another address reads meanwhile
             pass
+
+
+def test_long_readings_give_their_places_to_new_ones_up_to_the_most_in_all():
+    v = Visitors()
+    cfg = WebConfig(base_models=("x",), concurrent_reads=2, max_reads=3)
+    a = v.reading(who("a"), cfg)
+    b = v.reading(who("b"), cfg)
+    long_a, long_b = a.__enter__(), b.__enter__()
+    third = threading.Event()
+    cancel = threading.Event()
+
+    def read_c() -> None:
+        with contextlib.suppress(LimitError), v.reading(who("c"), cfg, wait=True, cancel=cancel):
+            third.set()
+
+    waiting = threading.Thread(target=read_c)
+    waiting.start()
+    assert not third.wait(0.3)  # both places taken by readings still new
+    long_a()
+    long_b()  # both run long now: the next reading comes in at once
+    assert third.wait(5)
+    waiting.join(5)
+    assert v.gate.counts() == (0, 2)
+    with v.reading(who("d"), cfg):  # a third reading in flight: the most in all
+        fourth = threading.Thread(target=read_c)
+        fourth.start()
+        time.sleep(0.3)
+        assert v.gate.counts() == (1, 3)
+        cancel.set()
+        fourth.join(5)
+    a.__exit__(None, None, None)
+    b.__exit__(None, None, None)
+    assert v.gate.counts() == (0, 0)
 
 
 def test_the_client_address_behind_a_proxy():

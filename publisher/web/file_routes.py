@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -111,11 +110,11 @@ def _upload_folder() -> str:
 
 def launch_options(cfg: WebConfig) -> dict[str, Any]:
     """`launch()` keywords that enforce the limits (gradio refuses bigger uploads itself) and
-    decide what its file routes serve; the readers' fork server starts meanwhile, so the first
-    visitor's reading does not wait for its imports."""
+    decide what its file routes serve. The readers' fork server is started first (and waited
+    for), so no visitor's reading waits for its imports."""
     from starlette.middleware import Middleware
 
-    threading.Thread(target=readings.warm, name="hf-tweetbot-readers", daemon=True).start()
+    readings.warm()
 
     return {
         "max_file_size": f"{cfg.max_upload_mb}mb",

@@ -172,7 +172,7 @@ def read_posts(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: We
         cfg: the app's limits.
         say: where the stages' lines and warnings go.
         cancel: set when nobody waits any more: the reading is stopped.
-        long: called once the reading has used `cfg.read_slot_seconds` of CPU time.
+        long: called once the reading has run `cfg.read_slot_seconds` (of CPU or wall-clock time).
 
     Returns:
         The bot's manifest (counts per account).

@@ -2,7 +2,7 @@
 
 Reading posts is `publisher.pipeline.prepare` on a stranger's upload or live account. In the
 creator it never runs in the server's own process: each reading is a child process forked from
-one fork server (multiprocessing's `forkserver`, started at the first reading) that has already
+one fork server (multiprocessing's `forkserver`, started with the app) that has already
 imported what reading needs, so a reading starts in a fraction of a second and shares no thread
 or lock with the server. The server's side of a reading (`prepare_bot`) waits in the visitor's
 own thread, passes the child's progress lines on, and watches it ten times a second:
@@ -31,7 +31,7 @@ Niceness and the CPU time a reading has used are read from `/proc` (Linux, where
 elsewhere readings keep their budget and cancellation but not the aging. As in any program using
 multiprocessing, the server's script launches under `if __name__ == "__main__":` (`hf-tweetbot
 web` and the Space's `app.py` do): the fork server runs the script once, without that block.
-`file_routes.launch_options` starts the fork server, so the first reading does not wait for it.
+`file_routes.launch_options` starts the fork server and waits for it, so no reading waits for it.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
@@ -296,18 +296,27 @@ def _context() -> Any:
         if _CONTEXT is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 _CONTEXT = multiprocessing.get_context("forkserver")
-                _CONTEXT.set_forkserver_preload(PRELOAD)
+                # A server run as `python -m MODULE`: each reading runs MODULE again as its main
+                # module (multiprocessing's rule); its imports, at least, are made once.
+                main = getattr(getattr(sys.modules.get("__main__"), "__spec__", None), "name", None)  # fmt: skip
+                extra = [main] if main and not main.endswith("__main__") else []
+                _CONTEXT.set_forkserver_preload(PRELOAD + extra)
             else:
                 _CONTEXT = multiprocessing.get_context("spawn")
         return _CONTEXT
 
 
 def warm() -> None:
-    """Start the fork server now, so the first visitor's reading does not wait for its imports."""
-    ctx = _context()
-    if ctx.get_start_method() == "forkserver":
-        with contextlib.suppress(Exception):  # then the first reading starts it, and says why not
-            forkserver.ensure_running()
+    """Start the fork server and wait until it has imported what reading needs (a few seconds on
+    2 cores), so that no visitor's reading waits for it."""
+    with contextlib.suppress(Exception):  # then the first reading starts it, and says why not
+        child = _context().Process(target=_ready, name="hf-tweetbot-reader-start", daemon=True)
+        child.start()
+        child.join()
+
+
+def _ready() -> None:
+    """A reading that reads nothing: once it has run, the fork server is ready."""
 
 
 # -- /proc (Linux): a process's CPU time, address space and threads ---------------------------------

@@ -54,8 +54,8 @@ class WebConfig:
     uploads_per_hour: int = 30  # files uploaded per client address
     reads_per_hour: int = 20  # readings of posts per client address (the page and /create)
     # Readings of posts, each in a process of its own (`readings.py`): one per client address at
-    # once; `concurrent_reads` new ones at once, as one that has used `read_slot_seconds` of CPU
-    # gives its place to the next and goes on at a lower priority; `max_reads` in all.
+    # once; `concurrent_reads` new ones at once, as one that has run `read_slot_seconds` (of CPU
+    # or wall-clock time) gives its place to the next and goes on; `max_reads` in all.
     concurrent_reads: int = 2
     max_reads: int = 4
     read_slot_seconds: float = 2.0

@@ -2,8 +2,8 @@
 
 A visitor is a client address (and, within it, a page session). Per address: one reading of
 posts at a time and `reads_per_hour` (for everyone: `concurrent_reads` new readings at once and
-`max_reads` in all, a long reading giving its place to new ones, see `ReadGate`), at most `line_per_address` trainings in line or training at
-once and `trainings_per_hour`; per session, one training in line. A visitor past a limit gets one
+`max_reads` in all, a long reading giving its place to new ones, see `ReadGate`), at most
+`line_per_address` trainings in line or training at once and `trainings_per_hour`; per session, one training in line. A visitor past a limit gets one
 line saying which, and when to come back; a refusal costs nothing, so a flood of requests from
 one address is turned away as fast as it comes. Trainings run one at a time in a line that goes
 round the addresses, the one served least recently first, so however many trainings one address
@@ -111,8 +111,8 @@ class ReadGate:
     """Readings of posts: one at a time per address, `slots` new ones at once, `most` in all.
 
     A reading holds one of the `slots` until it calls the `long` it was given (`hold`): the
-    reader calls it once the reading has used a few seconds of CPU (`readings.py`, which also
-    lowers its priority then). So readings that run long, hostile ones included, never keep a
+    reader calls it once the reading has run `read_slot_seconds` of CPU or wall-clock time
+    (`readings.py`, which also lowers its priority as it uses CPU). So readings that run long, hostile ones included, never keep a
     new reading waiting while fewer than `most` are in flight; `most` bounds the memory all
     readings may take together (each within its own cap).
     """

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import sys
+import threading
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -129,11 +130,19 @@ def stage_dataset(bot_dir: Path, man: Manifest, out: Path) -> Path:
     return out
 
 
+# CPython 3.11's `ast.parse` keeps its recursion depth per interpreter, not per thread: two pushes
+# at once can raise "AST constructor recursion depth mismatch". One parse at a time.
+_PARSING = threading.Lock()
+
+
 def _imports(sources: list[Path]) -> set[str]:
     """Top-level module names imported anywhere in `sources` (lazy imports included)."""
     names: set[str] = set()
     for src in sources:
-        for node in ast.walk(ast.parse(src.read_text(encoding="utf-8"))):
+        text = src.read_text(encoding="utf-8")
+        with _PARSING:
+            tree = ast.parse(text)
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names.update(a.name.split(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

@@ -264,7 +264,7 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
     if metrics is not None and None not in (metrics.perplexity_before, metrics.perplexity_after):
         ppl = {"base": metrics.perplexity_before, "bot": metrics.perplexity_after}
     q = evaluate(bot_dir, qcfg or QualityConfig(), say, perplexities=ppl)
-    for line in lines(q.to_dict()):
+    for line in lines(q.to_dict(), verbose=console.is_verbose()):
         (report or say)(line)
     return q
 

@@ -349,3 +349,19 @@ def test_app_runs_as_a_space_script(tmp_path, tiny_model):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"{tiny_model.name} — AI bot" in out.stdout
+
+
+def test_the_space_writes_replies_in_the_persons_share(tmp_path, tiny_model):
+    """The setting in generation_config.json (first token untruncated, replies reweighted to the
+    person's share) is the Space's, whatever its sliders say."""
+    from publisher.space import app
+
+    root = make_bot_repo(tiny_model, tmp_path)
+    gen = {"do_sample": True, "temperature": 1.0, "top_p": 0.95, "top_k": 50,
+           "untruncated_start": 1, "reply_share": 1.0}  # fmt: skip
+    (root / "repo" / "generation_config.json").write_text(json.dumps(gen), encoding="utf-8")
+    bot = app.load(str(root / "repo"))
+    *_, (cards, notice, posts) = app.respond(bot, "", 6, 1.0, 0.95, 4)
+    assert len(posts) == 6 and all(p.lstrip().startswith("@") for p in posts), posts
+    *_, (cards, notice, posts) = app.respond(bot, "Numbers are", 3, 1.0, 0.95, 4)
+    assert all(p.startswith("Numbers are") for p in posts), "a visitor's prompt is theirs"

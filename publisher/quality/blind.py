@@ -16,6 +16,11 @@ takes another seeded subset of them, so all of them count and the score varies l
 draw to the next. The length distributions are reported beside it:
 the two medians, in characters, and the Kolmogorov-Smirnov distance between them (the largest
 gap between their cumulative distributions: 0 alike, 1 apart).
+
+`judge` is the stronger reader the quality block, the epoch choice and the sampling search use:
+TF-IDF word and character n-grams (`ngrams.py`) beside the style features, the same regression
+and cross-validation, a 95% interval from the folds and repeats, and the features that told the
+bot apart most, in words a person can act on ("starts with @ more often", "longer").
 """
 
 from __future__ import annotations

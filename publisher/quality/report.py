@@ -73,14 +73,14 @@ def _reader_lines(q: dict[str, Any], verbose: bool) -> list[str]:
     out: list[str] = []
     if shown.get("accuracy") is not None:
         out.append(f"  Blind test: a reader tells the bot from the person "
-                   f"{_pct(shown['accuracy'])}{_interval(shown)} of the time (50%: never)")  # fmt: skip
+                   f"{_pct(shown['accuracy'])}{_interval(shown)} of the time (50%: a guess)")  # fmt: skip
         if fitted and ht.get("accuracy") is not None:
             out.append(f"    at huggingtweets' sampling: {_pct(ht['accuracy'])}{_interval(ht)}")
         if shown.get("reasons"):
             out.append(f"    what gives it away: {'; '.join(shown['reasons'])}")
     elif blind.get("accuracy") is not None:  # measured before the reader existed
         out.append(f"  Blind test: a style classifier tells the bot from the person "
-                   f"{_pct(blind['accuracy'])} of the time (50%: never)")  # fmt: skip
+                   f"{_pct(blind['accuracy'])} of the time (50%: a guess)")  # fmt: skip
     if verbose and blind.get("accuracy") is not None:
         size = blind.get("lengths") or {}
         out.append(f"    style features alone, huggingtweets' sampling: {_pct(blind['accuracy'])} "

@@ -288,9 +288,8 @@ def sample_next(
     """
     k = logits.shape[-1] if top_k <= 0 else min(int(top_k), logits.shape[-1])
     if min_p > 0.0:  # only the tokens min-p can keep need sorting
-        floor = logits.max(-1, keepdim=True).values.float() + max(temperature, 1e-3) * math.log(
-            min_p
-        )
+        top = logits.max(-1, keepdim=True).values.float()
+        floor = top + max(temperature, 1e-3) * math.log(min_p)
         k = max(1, min(k, int((logits.float() >= floor).sum(-1).max()) + 8))
     # A positive temperature keeps the order, so the k best are picked from the raw logits and
     # only those k are converted and scaled (not the whole vocabulary, twice, at every token).
@@ -303,7 +302,7 @@ def sample_next(
         drop = (torch.cumsum(probs, dim=-1) - probs) >= float(top_p)
         probs = probs.masked_fill(drop, 0.0)
     if min_p > 0.0:
-        probs = probs.masked_fill(probs < float(min_p) * probs[..., :1], 0.0)
+        probs = probs.masked_fill(probs < float(min_p) * probs.max(-1, keepdim=True).values, 0.0)
     pick = torch.multinomial(probs, 1, generator=generator)
     return idx.gather(-1, pick).squeeze(-1)
 

@@ -49,6 +49,7 @@ from .sampling_search import (
     current_setting,
     default_setting,
     describe,
+    grid,
     keeping_setting,
     search_sampling,
     trial,
@@ -317,10 +318,8 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     drawn = _samples_block(model, tok, guard, train, cfg, allow, check)
     sampling_s = time.perf_counter() - t
     if drawn.posts and cfg.fit_sampling:
-        say(
-            "Blind test, and the sampling setting whose posts pass best for the person's "
-            "(about a minute)..."
-        )
+        say(f"Blind test, and the sampling setting whose posts pass best for the person's "
+            f"({len(grid(0.0))} settings; minutes on a CPU)...")  # fmt: skip
     t = time.perf_counter()
     base = _base_reader(m, say) if drawn.posts else None
     found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, base)

@@ -271,7 +271,7 @@ def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
     figures, posts = chosen
     out["sampling"] = {"default": default, "fitted": _shown(figures), "grid": describe(trials),
                        "confirmation": [_shown(t) for t, _ in fresh.values()]}  # fmt: skip
-    out["judge"]["fitted"] = judge(real, posts, vocab, cfg.seed).to_dict()
+    out["judge"]["fitted"] = judge(real, posts, vocab, cfg.seed + 30_000).to_dict()
     out["proportions"]["fitted"] = compare(posts, real)
     out["fluency"]["fitted"] = fluent(posts) if fluent else {}
     write_setting(repo, figures.setting())

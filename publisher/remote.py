@@ -128,7 +128,7 @@ def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, jo
     assert repo_id is not None
     spec = {"mode": "train", "quality": asdict(quality) if quality is not None else None}
     wheel = _upload_inputs(bot_dir, repo_id, train_cfg, push_opts, spec, token, say)
-    _start(bot_dir, repo_id, wheel, the_plan, token, me, say)
+    _start(bot_dir, repo_id, wheel, the_plan, token, me, say, push_opts.public_dataset)
     if job.detach:
         say(f"Detached. Follow it: hf-tweetbot job {bot_dir} --follow; "
             f"cancel it: hf-tweetbot job {bot_dir} --cancel")  # fmt: skip
@@ -147,7 +147,7 @@ def _confirm(the_plan: hf_jobs.Plan, job: JobOptions, confirm: Confirm | None, s
 
 
 def _start(bot_dir: Path, repo_id: str, wheel: str, the_plan: hf_jobs.Plan, token: str,
-           me: dict[str, Any], say: Say) -> None:  # fmt: skip
+           me: dict[str, Any], say: Say, public_dataset: bool = False) -> None:  # fmt: skip
     """Run the job and record it in bot.json (`hf_job`)."""
     from .quality.guard import guard_key
 
@@ -166,6 +166,7 @@ def _start(bot_dir: Path, repo_id: str, wheel: str, the_plan: hf_jobs.Plan, toke
         "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "estimated_minutes": round(the_plan.minutes, 1), "timeout_s": the_plan.timeout_s,
         "stage": str(info.status.stage), "brought_back": False,
+        "public_dataset": public_dataset,
     }  # fmt: skip
     manifest.save(m, bot_dir)
     say(f"Job started: {m.hf_job['url']}")
@@ -196,7 +197,7 @@ def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cf
     assert repo_id is not None
     spec = {"mode": "update", "update": summary}
     wheel = _upload_inputs(stage, repo_id, train_cfg, push_opts, spec, token, say)
-    _start(bot_dir, repo_id, wheel, the_plan, token, me, say)
+    _start(bot_dir, repo_id, wheel, the_plan, token, me, say, push_opts.public_dataset)
     if job.detach:
         say(f"Detached. Follow it: hf-tweetbot job {bot_dir} --follow; "
             f"cancel it: hf-tweetbot job {bot_dir} --cancel")  # fmt: skip
@@ -376,6 +377,21 @@ def bring_back(bot_dir: Path, token: str, say: Say = console.say) -> None:
         outdir.swap_in(Path(inputs) / JOB_FOLDER / layout.DATA, layout.data_dir(bot_dir), stage)
         manifest.save(ended, bot_dir)
     say(f"Brought {bot_dir} up to date from {repo_id}")
+    if job.get("public_dataset"):
+        _open_dataset(job["dataset_repo_id"], token, say)
+
+
+def _open_dataset(repo_id: str, token: str, say: Say) -> None:
+    """`--public-dataset`: once the job is done and brought back, the job's inputs leave the
+    dataset repo and the repo is made public (it stayed private while the job ran)."""
+    from huggingface_hub import HfApi
+
+    with hub_errors(f"dataset repo {repo_id}", token, None), client_timeout(300.0):
+        api = HfApi(token=token)
+        api.delete_folder(JOB_FOLDER, repo_id=repo_id, repo_type="dataset",
+                          commit_message="hf-tweetbot: the training job's inputs, done with")  # fmt: skip
+        api.update_repo_settings(repo_id, repo_type="dataset", private=False)
+    say(f"Dataset repo {repo_id} is public now (--public-dataset)")
 
 
 def status_lines(bot_dir: Path, token: str) -> list[str]:

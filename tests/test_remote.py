@@ -330,3 +330,23 @@ def test_update_on_jobs_trains_the_new_posts_from_the_pushed_weights(tmp_path, t
     assert len((bot / "data" / "posts.jsonl").read_text().splitlines()) == m.users[0].tweets_kept
     assert (bot / "repo" / "model.safetensors").read_bytes() == commit.files["model.safetensors"]
     assert not list(bot.glob(".update-*"))
+
+
+def test_a_public_dataset_stays_private_until_the_job_is_done(
+    tmp_path, tiny_model, hub_env, capsys
+):
+    code = publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes", "--dataset",
+                   "--public-dataset")  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    created, *_ = [json.loads(e.body) for e in hub_env.log
+                  if e.method == "POST" and e.path == "/api/repos/create"
+                  and json.loads(e.body).get("type") == "dataset"]  # fmt: skip
+    assert created.get("private") or created.get("visibility") == "private", (
+        "the job's inputs never sit in a public repo"
+    )
+    assert not hub_env.repo("dataset", REPO).private
+    files = hub_env.files("dataset", REPO)
+    assert not [p for p in files if p.startswith("hf-tweetbot-job/")], "the inputs are gone"
+    assert any(p.endswith(".parquet") for p in files), "the posts, as --dataset pushes them"
+    assert f"Dataset repo {REPO} is public now (--public-dataset)" in err

@@ -945,6 +945,12 @@ class Route(LfsRoutes, FileRoutes, JobsRoutes):
             repo.hardware = json.loads(self.body)["flavor"]
             hardware = {"current": "cpu-basic", "requested": repo.hardware}
             return Reply(200, {"stage": "BUILDING", "hardware": hardware})
+        if action == "settings" and self.method == "PUT":
+            self.writable(repo)
+            visibility = json.loads(self.body).get("visibility")
+            if visibility in ("public", "private"):
+                repo.private = visibility == "private"
+            return Reply(200, {})
         if action == "secrets" and repo_type == "space" and self.method == "POST":
             self.writable(repo)
             body = json.loads(self.body)

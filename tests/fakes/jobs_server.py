@@ -254,7 +254,10 @@ def image_packages() -> Path:
     with _IMAGE_LOCK:
         if _IMAGE:
             return _IMAGE[0]
-        out = Path(tempfile.mkdtemp(prefix="hf-tweetbot-image-"))
+        # Named site-packages as an image's are: dill (under datasets) pickles classes of modules
+        # whose path says so by reference, as it does in this environment.
+        out = Path(tempfile.mkdtemp(prefix="hf-tweetbot-image-")) / "site-packages"
+        out.mkdir()
         sites = [Path(p) for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
         for site in sites:
             for entry in site.iterdir():

@@ -96,7 +96,8 @@ def measure(workload: str, env: dict[str, str] | None, bot: Path, model: str) ->
 
 
 def bench(bot: Path, model: str, rounds: int, say: Callable[[str], None] = print,
-          workloads: tuple[str, ...] = WORKLOADS, only: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+          workloads: tuple[str, ...] = WORKLOADS, only: list[str] | None = None,
+          states: tuple[str, ...] = ("idle", "loaded")) -> dict[str, Any]:  # fmt: skip
     """Every policy and workload, idle and beside the hog, `rounds` times.
 
     Args:
@@ -106,6 +107,7 @@ def bench(bot: Path, model: str, rounds: int, say: Callable[[str], None] = print
         say: where progress lines go.
         workloads: which of `WORKLOADS`.
         only: which policies (default: all of `policies()`).
+        states: "idle" (no hog of ours beside), "loaded" (beside the hog), or both.
 
     Returns:
         {"policies": {name: env}, "seconds": {policy: {workload: {"idle"|"loaded": [...]}}}}.
@@ -116,7 +118,7 @@ def bench(bot: Path, model: str, rounds: int, say: Callable[[str], None] = print
     seconds: dict[str, Any] = {p: {w: {"idle": [], "loaded": []} for w in workloads} for p in pols}
     load_avg: dict[str, list[float]] = {"idle": [], "loaded": []}
     for r in range(rounds):
-        for state in ("idle", "loaded"):
+        for state in states:
             hog = start_hog(cores) if state == "loaded" else []
             try:
                 for name, env in pols.items():

@@ -47,11 +47,11 @@ OMP_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS", "GOMP_SPINC
 PRODUCT = "hf-tweetbot"
 
 
-def policies(cores: int) -> dict[str, dict[str, str] | None]:
+def policies(cores: int, only: list[str] | None = None) -> dict[str, dict[str, str] | None]:
     """{name: environment} of the policies on `cores` cores; None: the product's own policy.
 
     Policies that come to the same settings on this machine are measured once, under the
-    first name.
+    first name; `only` keeps those named.
     """
     wanted: dict[str, dict[str, str] | None] = {
         "torch default": {"OMP_NUM_THREADS": str(cores)},
@@ -63,6 +63,8 @@ def policies(cores: int) -> dict[str, dict[str, str] | None]:
     }
     out: dict[str, dict[str, str] | None] = {}
     for name, env in wanted.items():
+        if only is not None and name not in only:
+            continue
         if env is None or env not in out.values():
             out[name] = env
     return out
@@ -114,7 +116,7 @@ def bench(bot: Path, model: str, rounds: int, say: Callable[[str], None] = print
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
-    pols = {k: v for k, v in policies(cores).items() if only is None or k in only}
+    pols = policies(cores, only)
     seconds: dict[str, Any] = {p: {w: {"idle": [], "loaded": []} for w in workloads} for p in pols}
     load_avg: dict[str, list[float]] = {"idle": [], "loaded": []}
     for r in range(rounds):

@@ -47,11 +47,11 @@ OMP_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS", "GOMP_SPINC
 PRODUCT = "hf-tweetbot"
 
 
-def policies(cores: int) -> dict[str, dict[str, str] | None]:
+def policies(cores: int, only: list[str] | None = None) -> dict[str, dict[str, str] | None]:
     """{name: environment} of the policies on `cores` cores; None: the product's own policy.
 
     Policies that come to the same settings on this machine are measured once, under the
-    first name.
+    first name; `only` keeps those named.
     """
     wanted: dict[str, dict[str, str] | None] = {
         "torch default": {"OMP_NUM_THREADS": str(cores)},
@@ -63,6 +63,8 @@ def policies(cores: int) -> dict[str, dict[str, str] | None]:
     }
     out: dict[str, dict[str, str] | None] = {}
     for name, env in wanted.items():
+        if only is not None and name not in only:
+            continue
         if env is None or env not in out.values():
             out[name] = env
     return out
@@ -96,7 +98,8 @@ def measure(workload: str, env: dict[str, str] | None, bot: Path, model: str) ->
 
 
 def bench(bot: Path, model: str, rounds: int, say: Callable[[str], None] = print,
-          workloads: tuple[str, ...] = WORKLOADS, only: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+          workloads: tuple[str, ...] = WORKLOADS, only: list[str] | None = None,
+          states: tuple[str, ...] = ("idle", "loaded")) -> dict[str, Any]:  # fmt: skip
     """Every policy and workload, idle and beside the hog, `rounds` times.
 
     Args:
@@ -106,17 +109,18 @@ def bench(bot: Path, model: str, rounds: int, say: Callable[[str], None] = print
         say: where progress lines go.
         workloads: which of `WORKLOADS`.
         only: which policies (default: all of `policies()`).
+        states: "idle" (no hog of ours beside), "loaded" (beside the hog), or both.
 
     Returns:
         {"policies": {name: env}, "seconds": {policy: {workload: {"idle"|"loaded": [...]}}}}.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
-    pols = {k: v for k, v in policies(cores).items() if only is None or k in only}
+    pols = policies(cores, only)
     seconds: dict[str, Any] = {p: {w: {"idle": [], "loaded": []} for w in workloads} for p in pols}
     load_avg: dict[str, list[float]] = {"idle": [], "loaded": []}
     for r in range(rounds):
-        for state in ("idle", "loaded"):
+        for state in states:
             hog = start_hog(cores) if state == "loaded" else []
             try:
                 for name, env in pols.items():

@@ -152,15 +152,19 @@ def threads_table(r: dict[str, Any]) -> str:
     for w in r["workloads"]:
         head += f" {names[w]}, idle | loaded | × |"
         rule += " --- | --- | --- |"
-    lines = [f"{r['cores']} cores; load average idle {med(r['load_average']['idle'])}, "
-             f"loaded {med(r['load_average']['loaded'])}", "", head, rule]  # fmt: skip
+    loads = ", ".join(f"{k} {med(v)}" for k, v in r["load_average"].items() if v)
+    lines = [f"{r['cores']} cores; load average {loads}", "", head, rule]
     for name, env in r["policies"].items():
         settings = " ".join(f"{k}={v}" for k, v in env.items()) if env else "fit_threads()"
         row = f"| {name} | {settings} |"
         for w in r["workloads"]:
             idle, loaded = r["seconds"][name][w]["idle"], r["seconds"][name][w]["loaded"]
-            ratio = statistics.median(loaded) / statistics.median(idle)
-            row += f" {med(idle)} | {med(loaded)} | {ratio:.1f} |"
+            ratio = (
+                f"{statistics.median(loaded) / statistics.median(idle):.1f}"
+                if idle and loaded
+                else "-"
+            )
+            row += f" {med(idle) if idle else '-'} | {med(loaded) if loaded else '-'} | {ratio} |"
         lines.append(row)
     return "\n".join(lines)
 

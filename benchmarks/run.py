@@ -190,7 +190,8 @@ def do_threads(a: argparse.Namespace, work: Path, info: dict[str, Any]) -> dict[
 
     bot = prepare_bot(a.archive, a.base_model, 1024, work / "threads_bot")
     res = bench_threads.bench(bot, resolve(a.base_model), a.thread_rounds,
-                              workloads=tuple(a.workloads), only=a.policies)  # fmt: skip
+                              workloads=tuple(a.workloads), only=a.policies,
+                              states=tuple(a.states))  # fmt: skip
     return {"machine": info, "base_model": a.base_model, **res}
 
 
@@ -230,6 +231,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="the thread benchmark's workloads",
     )
     ap.add_argument("--policies", nargs="+", help="the thread benchmark's policies (default: all)")
+    ap.add_argument(
+        "--states",
+        nargs="+",
+        choices=("idle", "loaded"),
+        default=["idle", "loaded"],
+        help="the thread benchmark without and beside its CPU hog",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
     # Quick mode fits `make bench` in 15 minutes on 2 cores; --full is for bigger hardware.

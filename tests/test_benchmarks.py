@@ -176,6 +176,10 @@ def test_thread_policies_that_agree_on_this_machine_are_measured_once():
     assert two["cores - 1"] == {"OMP_NUM_THREADS": "1"}  # also "half" and "1 thread" on 2 cores
     assert two["hf-tweetbot"] is None  # its own fit_threads() in the measured process
     assert len(bench_threads.policies(8)) == 6
+    assert list(bench_threads.policies(2, ["1 thread", "hf-tweetbot"])) == [
+        "1 thread",
+        "hf-tweetbot",
+    ]
 
 
 def test_the_cpu_hog_stops_by_itself(monkeypatch):

@@ -179,19 +179,14 @@ def _wait_policy_at_torch(code: str, **env: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "from publisher import cli; cli.main(['--help']); import torch",  # every command, `web` too
-        "import publisher.space.app",  # the Space, as `hf-tweetbot space` and `python app.py` load it
-    ],
-)
-def test_threads_sleep_when_idle_from_before_torch_loads(code):
+def test_every_command_lets_idle_threads_sleep_from_before_torch_loads():
     """Idle OpenMP workers sleep at once, set before torch loads; a user's own choice is kept."""
+    code = "from publisher import cli; cli.main(['--help']); import torch"  # `web` too
     assert _wait_policy_at_torch(code) == "wait policy: PASSIVE"
     assert _wait_policy_at_torch(code, OMP_WAIT_POLICY="ACTIVE") == "wait policy: ACTIVE"
 
 
-def test_the_space_run_as_app_py_sets_the_wait_policy_first():
+def test_the_space_lets_idle_threads_sleep_from_before_torch_loads():
+    """`python app.py` in a Space (and `hf-tweetbot space`, which imports the same module)."""
     code = f"import sys; sys.path.insert(0, {str(REPO_ROOT / 'space')!r}); import app"
     assert _wait_policy_at_torch(code) == "wait policy: PASSIVE"

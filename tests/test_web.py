@@ -474,3 +474,23 @@ def test_the_steps_box_says_what_0_means(api):
     labels = [c["props"].get("label") for c in config["components"]
               if c["props"].get("elem_id") == "tw-steps"]  # fmt: skip
     assert labels == ["Training steps (0: up to 8 passes over your posts; the best pass is kept)"]
+
+
+def test_two_visitors_uploading_the_same_file_at_once_each_get_it(tmp_path):
+    """gradio keeps one copy per content, so twin uploads arrive as one path."""
+    from publisher.errors import SourceError
+    from publisher.web.session import Workspace
+
+    cache = tmp_path / "gradio" / "0123abcd"
+    cache.mkdir(parents=True)
+    upload = cache / "posts.jsonl"
+    upload.write_text('{"text": "the same posts"}\n', encoding="utf-8")
+    (tmp_path / "root").mkdir()
+    first, second = Workspace(tmp_path / "root"), Workspace(tmp_path / "root")
+    mine, theirs = first.adopt_upload(upload), second.adopt_upload(upload)
+    assert mine != theirs
+    assert mine.read_bytes() == theirs.read_bytes() == b'{"text": "the same posts"}\n'
+    assert not cache.exists(), "gradio's copy is gone at once"
+    first.close(), second.close()
+    with pytest.raises(SourceError, match="the upload is gone"):
+        Workspace(tmp_path / "root").adopt_upload(cache / "posts.jsonl")

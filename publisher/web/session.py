@@ -131,17 +131,36 @@ class Workspace:
     def adopt_upload(self, src: str | Path) -> Path:
         """Move an uploaded file out of gradio's cache into this folder.
 
+        gradio keeps one copy per content: two visitors who upload the same file at once are
+        handed one path. The first takes the file; the second gets a copy of what the first took
+        (for `TWIN_SECONDS`, while the first still has it).
+
         Returns:
             Its new path (the original name kept, for messages and the handle).
         """
         src = Path(src)
-        if not src.is_file():  # gradio keeps one copy per content: a twin upload took it
-            raise SourceError(f"{src.name}: the upload is gone", hint="upload the file again")
         dest_dir = self.path / "uploads" / secrets.token_hex(4)
-        dest_dir.mkdir(parents=True)
         dest = dest_dir / src.name
-        shutil.move(src, dest)
-        _remove_empty(src.parent)
+        with _ADOPTED_LOCK:
+            now = time.monotonic()
+            for old in [k for k, (t, _) in _ADOPTED.items() if now - t > TWIN_SECONDS]:
+                del _ADOPTED[old]
+            if src.is_file():
+                dest_dir.mkdir(parents=True)
+                shutil.move(src, dest)
+                _remove_empty(src.parent)
+                _ADOPTED[src] = (now, dest)
+                return dest
+            twin = _ADOPTED.get(src)
+            try:
+                if twin is None:
+                    raise FileNotFoundError(src)
+                dest_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(twin[1], dest)
+            except OSError:
+                raise SourceError(
+                    f"{src.name}: the upload is gone", hint="upload the file again"
+                ) from None
         return dest
 
     @staticmethod
@@ -215,6 +234,11 @@ def _remove_empty(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not empty or already gone: gradio's cleaner owns it
         folder.rmdir()
 
+
+# Uploads taken out of gradio's cache lately: their cache path -> (when, where they went).
+_ADOPTED: dict[Path, tuple[float, Path]] = {}
+_ADOPTED_LOCK = threading.Lock()
+TWIN_SECONDS = 60.0
 
 _SESSIONS: dict[str, Workspace] = {}  # by gradio session hash
 _SESSIONS_LOCK = threading.Lock()

@@ -63,7 +63,8 @@ def check_specs(specs: list[str]) -> None:
 def _spec_key(spec: str) -> str:
     handle, path = split_spec(spec)
     p = Path(path).expanduser()
-    return str(p.resolve()) if p.exists() else spec.lower().lstrip("@").removeprefix("x:")
+    # os.path.exists: False for a name no file can have (too long), where Path.exists raises.
+    return str(p.resolve()) if os.path.exists(p) else spec.lower().lstrip("@").removeprefix("x:")
 
 
 def guess_handles(specs: list[str]) -> list[str] | None:

@@ -291,6 +291,21 @@ def test_a_mastodon_host_spelled_with_leading_zeros_is_one_line(host, capsys, tm
     assert len(errors) == 1 and f"{host}: not a host name or an address" in errors[0], err
 
 
+@pytest.mark.parametrize(
+    "host", ["a" * 300 + ".com", ".".join(["a" * 63] * 40), "a" * 64 + ".social"]
+)
+def test_a_host_longer_than_dns_allows_is_one_line(host, capsys, tmp_path, tiny_model):
+    from publisher import cli
+
+    code = cli.main(["prepare", f"mastodon:@x@{host}", "--out", str(tmp_path / "bot"),
+                     "--base-model", str(tiny_model)])  # fmt: skip
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("Error: ")]
+    assert code == 2 and "Traceback" not in err and "report it" not in err, err
+    assert len(errors) == 1 and "not a host name or an address" in errors[0], err
+    assert "label over 63" in errors[0] and "File name too long" not in err
+
+
 @pytest.mark.parametrize("source", ["bsky:wren.bsky.social", "x:wren"])
 def test_an_api_address_spelled_with_leading_zeros_is_one_line(
     source, monkeypatch, capsys, tmp_path, tiny_model

@@ -130,7 +130,7 @@ def source_kind(spec: str) -> str:
     handle, path = split_spec(spec)
     p = Path(path).expanduser()
     # A link named like a handle is the user's file, even a broken one: its reader says what is wrong.
-    if handle is None and not (p.exists() or p.is_symlink()) and _HANDLE_RE.match(spec):
+    if handle is None and not os.path.lexists(p) and _HANDLE_RE.match(spec):
         return "x_api"
     if p.suffix.lower() in (".jsonl", ".csv"):
         return "file"

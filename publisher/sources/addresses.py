@@ -172,8 +172,10 @@ def url_of(text: str | httpx.URL, base: httpx.URL | None = None) -> httpx.URL:
         AddressError: `text` holds a host that no request is sent to.
     """
     try:
-        return base.join(text) if base is not None else httpx.URL(text)
-    except httpx.InvalidURL as e:
+        url = base.join(text) if base is not None else httpx.URL(text)
+        _check_length(url.host)
+        return url
+    except (httpx.InvalidURL, UnicodeError) as e:  # UnicodeError: IDNA's label rules
         host = str(text).split("//", 1)[-1].split("/", 1)[0][:80]
         why = " ".join(str(e).split())[:120]
         raise AddressError(
@@ -181,6 +183,12 @@ def url_of(text: str | httpx.URL, base: httpx.URL | None = None) -> httpx.URL:
             hint="give the server's name, or an IPv4 address as four decimal numbers without "
             "leading zeros (198.51.100.7)",
         ) from None
+
+
+def _check_length(host: str) -> None:
+    """DNS's limits (RFC 1035): 253 characters in all, 63 in a label."""
+    if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise UnicodeError("a name over 253 characters, or with a label over 63")
 
 
 def shown(ip: IPAddress) -> str:

@@ -271,6 +271,24 @@ def test_job_flags_need_hf_jobs(tmp_path, capsys):
     assert code == 2 and "--yes goes with --hf-jobs FLAVOR" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--hf-jobs", ""], "--hf-jobs '' is not a Jobs flavor"),
+        (["--hf-jobs", "CPU-BASIC"], "--hf-jobs 'CPU-BASIC' is not a Jobs flavor"),
+        (["--hf-jobs", "cpu-basic", "--timeout", "5x"], "--timeout '5x' is not a duration"),
+    ],
+)
+def test_a_mistyped_flavor_or_timeout_is_said_before_anything_is_read(
+    flags, said, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    code = cli.main(["publish", str(SAMPLE), "--out", str(tmp_path / "bot"), *flags])
+    _, err = capsys.readouterr()
+    assert code == 2 and f"Error: {said}" in err, err
+    assert not (tmp_path / "bot").exists()
+
+
 def test_the_estimate_grows_with_tokens_epochs_and_model_size():
     small = hf_jobs.estimate_minutes(1_000_000, 8, "t4-small", 135e6)
     assert hf_jobs.estimate_minutes(2_000_000, 8, "t4-small", 135e6) > small

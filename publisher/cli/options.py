@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -107,14 +108,21 @@ def jobs_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def job_opts(kw: dict[str, Any]) -> Any:
     """The `JobOptions` of `--hf-jobs` (None without it); its companions need it."""
     from ..errors import UsageError
+    from ..hub import jobs as hf_jobs
     from ..remote import JobOptions
 
-    if not kw["hf_jobs"]:
+    if kw["hf_jobs"] is None:
         given = [n for n in ("yes", "detach", "timeout") if kw[n]]
         if given:
             raise UsageError(f"--{given[0]} goes with --hf-jobs FLAVOR", hint="add --hf-jobs cpu-basic (or a GPU flavor)")  # fmt: skip
         return None
-    return JobOptions(kw["hf_jobs"], kw["yes"], kw["detach"], kw["timeout"])
+    flavor = kw["hf_jobs"]
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", flavor):
+        raise UsageError(f"--hf-jobs {flavor!r} is not a Jobs flavor",
+                         hint="e.g. --hf-jobs cpu-basic, t4-small or a10g-small")  # fmt: skip
+    if kw["timeout"] is not None:
+        hf_jobs.parse_timeout(kw["timeout"])  # a typo is said before anything is read
+    return JobOptions(flavor, kw["yes"], kw["detach"], kw["timeout"])
 
 
 def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:

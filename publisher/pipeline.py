@@ -144,7 +144,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say,
     out = opts.out or DEFAULT_ROOT / model_name
     check_out_dir(out, model_name, opts.overwrite, specs)  # before a lock file is put there
     with contextlib.ExitStack() as own:
-        (hold or own).enter_context(lock.writing(out, "preparing"))
+        (hold or own).enter_context(lock.writing(out, "preparing", create=True))
         m = _prepare_into(out, model_name, specs, users, posts, avatars, opts, tokenizer, say)
     took = console.duration(time.perf_counter() - start)
     n_train, n_val = m.data.get("train_blocks"), m.data.get("validation_blocks")

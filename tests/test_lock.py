@@ -96,7 +96,7 @@ def test_one_run_may_nest_its_stages_another_thread_may_not(tmp_path):
         except BusyError as e:
             seen.append(e)
 
-    with lock.writing(folder, "preparing"):
+    with lock.writing(folder, "preparing", create=True):
         with lock.writing(folder, lock.TRAINING):
             assert lock.holder(folder).doing == lock.TRAINING
             t = threading.Thread(target=second_writer)
@@ -128,3 +128,15 @@ def test_a_prepare_into_a_held_folder_writes_nothing_there(tmp_path, prepared_bo
 def test_the_holder_is_named_as_typed(monkeypatch, argv0):
     monkeypatch.setattr(sys, "argv", [argv0, "train", "bots/ada lovelace"])
     assert lock.command_line() == "hf-tweetbot train 'bots/ada lovelace'"
+
+
+def test_a_writer_of_a_missing_folder_names_the_closest_and_creates_nothing(tmp_path):
+    from publisher.errors import ManifestError
+
+    (tmp_path / "bots" / "wrencalloway").mkdir(parents=True)
+    (tmp_path / "bots" / "wrencalloway" / "bot.json").write_text("{}")
+    with pytest.raises(ManifestError) as e, lock.writing(tmp_path / "bots" / "wrencallowy", "measuring"):  # fmt: skip
+        pass
+    assert e.value.message == f"no such bot folder: {tmp_path / 'bots' / 'wrencallowy'}"
+    assert e.value.hint == f"did you mean {tmp_path / 'bots' / 'wrencalloway'}?"
+    assert sorted(p.name for p in (tmp_path / "bots").iterdir()) == ["wrencalloway"]

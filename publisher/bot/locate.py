@@ -8,7 +8,6 @@ checked with one short request first, so a machine without network hears so in a
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,27 +58,15 @@ def locate(bot: str) -> Location:
             raise ManifestError(f"{bot}: neither a bot folder nor a model folder", hint=NAME_HINT)
         return Location(str(path))
     if not is_hub_id(bot):
-        raise ManifestError(f"no such bot folder: {bot}", hint=_closest_hint(path))
+        raise ManifestError(
+            f"no such bot folder: {bot}", hint=manifest.closest_hint(path, NAME_HINT)
+        )
     return Location(_hub_model(bot))
 
 
 def is_hub_id(name: str) -> bool:
     """True when NAME can only be a Hub repo id: `namespace/name`, and no folder `namespace` here."""
     return bool(_HUB_ID.match(name)) and not Path(name.split("/")[0]).is_dir()
-
-
-def _closest_hint(path: Path) -> str:
-    """'did you mean bots/wrencalloway?' for the nearest folder beside a mistyped one."""
-    parent = path.expanduser().parent
-    try:
-        folders = [p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    except OSError:
-        return NAME_HINT
-    bots = [p for p in folders if (p / manifest.MANIFEST_NAME).exists()] or folders
-    near = difflib.get_close_matches(path.name, [p.name for p in bots], n=1, cutoff=0.6)
-    if not near:
-        return NAME_HINT
-    return f"did you mean {path.with_name(near[0])}?"
 
 
 def _hub_model(repo_id: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BusyError, ManifestError
-from . import layout
+from . import layout, manifest
 
 TRAINING = "training"
 # A reader's look at the lock (a shared lock, for an instant) can meet a writer's first try.
@@ -68,16 +68,20 @@ def command_line() -> str:
 
 
 @contextlib.contextmanager
-def writing(bot_dir: Path, doing: str) -> Iterator[None]:
-    """Hold `bot_dir` alone while the block writes it (the folder is created if need be).
+def writing(bot_dir: Path, doing: str, create: bool = False) -> Iterator[None]:
+    """Hold `bot_dir` alone while the block writes it.
 
     Args:
         bot_dir: the bot folder.
         doing: what the run does there, for those who find it held ("training", "pushing").
+        create: make the folder if need be (`prepare`); else a missing folder is said as one.
 
     Raises:
         BusyError: another run holds the folder; it names that run.
+        ManifestError: no such bot folder (and `create` is False).
     """
+    if not create and not Path(bot_dir).is_dir():
+        manifest.load(bot_dir)  # raises: no such bot folder, with the closest one
     if os.environ.get("RANK", "0") != "0":  # `accelerate launch`: rank 0 holds it for the run
         yield
         return

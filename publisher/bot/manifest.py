@@ -7,6 +7,7 @@ wherever they are (top level, `metrics`, `users[]`, ...). It never holds a secre
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -181,6 +182,22 @@ def manifest_path(bot: Path) -> Path:
     return bot if bot.suffix == ".json" else layout.manifest_file(bot)
 
 
+PREPARE_HINT = "run `hf-tweetbot prepare USER --out DIR` first"
+
+
+def closest_hint(path: Path, otherwise: str) -> str:
+    """'did you mean bots/wrencalloway?' for the nearest bot folder beside a mistyped one (any
+    folder where none is a bot's), else `otherwise`."""
+    parent = path.expanduser().parent
+    try:
+        folders = [p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError:
+        return otherwise
+    bots = [p for p in folders if (p / MANIFEST_NAME).exists()] or folders
+    near = difflib.get_close_matches(path.name, [p.name for p in bots], n=1, cutoff=0.6)
+    return f"did you mean {path.with_name(near[0])}?" if near else otherwise
+
+
 def load(bot: Path) -> Manifest:
     """Read `bot.json` from a bot folder (or the file itself).
 
@@ -191,9 +208,11 @@ def load(bot: Path) -> Manifest:
     try:
         return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise ManifestError(
-            f"{path}: no bot.json here", hint="run `hf-tweetbot prepare USER --out DIR` first"
-        ) from None
+        if not path.parent.is_dir():  # a mistyped folder, most often
+            raise ManifestError(
+                f"no such bot folder: {path.parent}", hint=closest_hint(path.parent, PREPARE_HINT)
+            ) from None
+        raise ManifestError(f"{path}: no bot.json here", hint=PREPARE_HINT) from None
     except json.JSONDecodeError as e:
         raise ManifestError(
             f"{path}: invalid JSON ({e.msg} at line {e.lineno})",

@@ -106,8 +106,9 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say,
     base = base_models.canonical_name(opts.base_model)
     tokenizer = base_models.load_tokenizer(base)
     guessed = opts.out or default_out(specs)
-    if guessed is not None:
-        outdir.refuse_trained(guessed, opts.overwrite)  # before a post is read
+    if guessed is not None:  # before a post is read
+        lock.refuse_held(guessed)
+        outdir.refuse_trained(guessed, opts.overwrite)
     if opts.sources.raw_dir is None:
         opts.sources.raw_dir = layout.raw_dir(guessed or DEFAULT_ROOT)
 

@@ -118,6 +118,7 @@ def test_a_prepare_into_a_held_folder_writes_nothing_there(tmp_path, prepared_bo
                          "--base-model", str(tiny_model)])  # fmt: skip
         err = capsys.readouterr().err
         assert code == 2 and f"(pid {proc.pid}, updating); nothing was changed" in err, err
+        assert "posts downloaded" not in err, "said before a post is read"
         assert {p: p.stat().st_mtime_ns for p in prepared_bot.rglob("*")} == before
     finally:
         proc.kill()

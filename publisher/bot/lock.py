@@ -123,11 +123,7 @@ def _acquire(bot_dir: Path) -> int:
             if attempt + 1 < ATTEMPTS:
                 time.sleep(RETRY_SECONDS)
                 continue
-            who = holder(bot_dir)
-            raise BusyError(
-                f"{bot_dir} is being written by {who or 'another run'}; nothing was changed",
-                hint="wait for that run to end (or stop it), then run this command again",
-            ) from None
+            raise busy(bot_dir, holder(bot_dir)) from None
         if _same_file(fd, path):
             return fd
         os.close(fd)  # removed by the run that held it, after we opened it: take the new one
@@ -159,6 +155,21 @@ def _release(bot_dir: Path, fd: int, created: list[Path]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def busy(bot_dir: Path, who: Holder | None) -> BusyError:
+    return BusyError(
+        f"{bot_dir} is being written by {who or 'another run'}; nothing was changed",
+        hint="wait for that run to end (or stop it), then run this command again",
+    )
+
+
+def refuse_held(bot_dir: Path) -> None:
+    """Raise when another run holds `bot_dir` now: said before minutes of work that could not
+    be written there (the lock itself is taken when the writing starts)."""
+    who = holder(bot_dir)
+    if who is not None and str(Path(bot_dir).resolve()) not in _held():
+        raise busy(bot_dir, who)
 
 
 def holder(bot_dir: Path) -> Holder | None:

@@ -111,7 +111,12 @@ def clean_text(text: str, escaped: bool = True) -> str:
         if prefix in text:
             for pattern in patterns:
                 text = pattern.sub("", text)
-    return " ".join(text.split())
+    return " ".join(_CONTROLS.sub("", text).split())
+
+
+# Control characters no one types and no page shows (NUL, backspace, escape, DEL...); the ones
+# Python's split() reads as whitespace (tab, new line, \x1c-\x1f) fold into spaces instead.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 
 
 def is_short(cleaned: str) -> bool:

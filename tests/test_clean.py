@@ -270,3 +270,8 @@ def test_a_dominating_post_gets_a_warning():
     assert any("99% of the kept posts" in w and "50,000 copies" in w for w in warned)
     twice = clean_warnings("ada", _cleaned(texts * 2), "")  # 2 copies of each: no warning
     assert not any("copies" in w for w in twice)
+
+
+def test_control_characters_no_one_types_never_reach_the_training_text():
+    assert clean_text("tide\x00 is\x1b[31m in\x7f\ttonight\x1f") == "tide is[31m in tonight"
+    assert clean_text("Мы у моря 🌊\x00") == "Мы у моря 🌊"

@@ -227,12 +227,7 @@ def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushO
     with tempfile.TemporaryDirectory(prefix="hf-tweetbot-job-") as tmp:
         stage = Path(tmp) / JOB_FOLDER
         stage.mkdir()
-        for item in (layout.MANIFEST, layout.DATA, layout.AVATARS):
-            src = bot_dir / item
-            if src.is_dir():
-                shutil.copytree(src, stage / item)
-            elif src.is_file():
-                shutil.copy2(src, stage / item)
+        _copy_inputs(bot_dir, stage)
         base = None
         if base_models.is_local(m.base_model):
             shutil.copytree(Path(m.base_model).expanduser(), stage / BASE_FOLDER)
@@ -265,6 +260,15 @@ def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushO
                 delete_patterns="*", commit_message=f"hf-tweetbot: the inputs of a training job ({m.model_name})",
             )  # fmt: skip
         return f"{JOB_FOLDER}/{wheel.name}" if wheel.suffix == ".whl" else str(wheel)
+
+
+def _copy_inputs(src: Path, dest: Path) -> None:
+    """What a job trains from: bot.json, data/ and avatars/."""
+    for item in (layout.MANIFEST, layout.DATA, layout.AVATARS):
+        if (src / item).is_dir():
+            shutil.copytree(src / item, dest / item)
+        elif (src / item).is_file():
+            shutil.copy2(src / item, dest / item)
 
 
 def _version() -> str:
@@ -472,12 +476,7 @@ def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = N
     m = manifest.Manifest.from_dict(json.loads((inputs / layout.MANIFEST).read_text("utf-8")))
     bot_dir = work / m.model_name
     bot_dir.mkdir()
-    for item in (layout.MANIFEST, layout.DATA, layout.AVATARS):
-        src = inputs / item
-        if src.is_dir():
-            shutil.copytree(src, bot_dir / item)
-        elif src.is_file():
-            shutil.copy2(src, bot_dir / item)
+    _copy_inputs(inputs, bot_dir)
     key = os.environ.get(GUARD_KEY_ENV)
     if key:
         from . import atomic

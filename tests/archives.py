@@ -298,3 +298,19 @@ def read_or_fail_in_one_line(path: Path) -> None:
         assert g.posts and all(isinstance(p.text, str) for p in g.posts)
     except TweetbotError as e:
         assert e.message and "\n" not in e.message
+
+
+def peak_mib(read) -> tuple[object, float]:
+    """(what `read()` returns or raises, the peak of Python's allocations while it ran, MiB)."""
+    import tracemalloc
+
+    from publisher.errors import ArchiveError
+
+    tracemalloc.start()
+    try:
+        out: object = read()
+    except ArchiveError as e:
+        out = e
+    peak = tracemalloc.get_traced_memory()[1] / (1 << 20)
+    tracemalloc.stop()
+    return out, peak

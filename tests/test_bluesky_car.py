@@ -9,7 +9,7 @@ from pathlib import Path
 
 import libipld
 import pytest
-from archives import read_or_fail_in_one_line
+from archives import peak_mib, read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -221,25 +221,11 @@ def test_random_records_and_nodes_read_or_fail_in_one_line(tmp_path):
 # --- what a hostile export costs: only what the tree reaches is decoded, keys held to the spec ----
 
 
-def _peak_mib(read) -> tuple[object, float]:
-    """(what `read()` returns or raises, the peak of Python's allocations while it ran, MiB)."""
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        out: object = read()
-    except ArchiveError as e:
-        out = e
-    peak = tracemalloc.get_traced_memory()[1] / (1 << 20)
-    tracemalloc.stop()
-    return out, peak
-
-
 def test_a_block_the_tree_never_reaches_is_never_decoded(tmp_path):
     from benchmarks.hostile_cases import car_unreferenced_block
 
     (spec,) = car_unreferenced_block(tmp_path, 5)  # an array of 5,000,000 empty maps besides
-    g, peak = _peak_mib(lambda: gather(spec, OPTS))
+    g, peak = peak_mib(lambda: gather(spec, OPTS))
     assert not isinstance(g, ArchiveError) and len(g.posts) == 301
     assert peak < 20, f"{peak:.0f} MiB for a 5 MB file"  # the file itself, and its index
 
@@ -249,7 +235,7 @@ def test_keys_longer_than_the_protocol_allows_are_refused_early(tmp_path, build)
     from benchmarks import hostile_cases
 
     (spec,) = getattr(hostile_cases, build)(tmp_path, 1)
-    e, peak = _peak_mib(lambda: gather(spec, OPTS))
+    e, peak = peak_mib(lambda: gather(spec, OPTS))
     assert isinstance(e, ArchiveError), e
     assert (
         "the AT Protocol allows a collection of 317 characters and a record key of 512" in e.message
@@ -292,7 +278,7 @@ def test_a_block_of_too_many_objects_is_refused_before_it_is_decoded(tmp_path, m
     record = b"\x9a" + n.to_bytes(4, "big") + b"\xa0" * n  # a million empty maps, reached
     path = tmp_path / "repo.car"
     path.write_bytes(_one_record(b"app.bsky.feed.post/3kabcdefghij2", record))
-    e, peak = _peak_mib(lambda: gather(f"{HANDLE}={path}", OPTS))
+    e, peak = peak_mib(lambda: gather(f"{HANDLE}={path}", OPTS))
     assert isinstance(e, ArchiveError) and "holds more than 100,000 objects" in e.message
     assert peak < 8, f"{peak:.0f} MiB"
 

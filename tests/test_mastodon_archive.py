@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from archives import read_or_fail_in_one_line
+from archives import peak_mib, read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -319,25 +319,11 @@ def test_a_zip_of_the_extracted_folder_reads_too(tmp_path):
 # --- what a hostile archive costs: bounded by the caps, not by its tricks --------------------------
 
 
-def _peak_mib(read) -> tuple[object, float]:
-    """(what `read()` returns or raises, the peak of Python's allocations while it ran, MiB)."""
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        out: object = read()
-    except ArchiveError as e:
-        out = e
-    peak = tracemalloc.get_traced_memory()[1] / (1 << 20)
-    tracemalloc.stop()
-    return out, peak
-
-
 def test_a_tar_member_is_streamed_as_a_zip_member_is(tmp_path):
     from benchmarks.hostile_cases import mastodon_tar_blanks
 
     (path,) = mastodon_tar_blanks(tmp_path, 48)  # outbox.json: the posts, then 48 MiB of blanks
-    g, peak = _peak_mib(lambda: gather(path, OPTS))
+    g, peak = peak_mib(lambda: gather(path, OPTS))
     assert not isinstance(g, ArchiveError) and len(g.posts) == 300
     assert peak < 12, f"{peak:.0f} MiB held to read a 48 MiB member"
 
@@ -347,7 +333,7 @@ def test_a_sparse_tar_member_is_refused_unread(tmp_path):
 
     (path,) = mastodon_tar_sparse(tmp_path, 128)  # four sparse outbox.json of 128 MiB: 200 bytes
     assert Path(path).stat().st_size < 1_000
-    e, peak = _peak_mib(lambda: gather(path, OPTS))
+    e, peak = peak_mib(lambda: gather(path, OPTS))
     assert isinstance(e, ArchiveError) and "a/outbox.json is stored as a sparse file" in e.message
     assert peak < 4, f"{peak:.0f} MiB"
 
@@ -376,7 +362,7 @@ def test_a_tar_archive_whose_members_inflate_past_the_cap_is_refused_when_skippe
 
     monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 8 << 20)
     (path,) = mastodon_tar_bomb(tmp_path, 16)  # a 16 MiB media file, skipped over
-    e, peak = _peak_mib(lambda: gather(path, OPTS))
+    e, peak = peak_mib(lambda: gather(path, OPTS))
     assert isinstance(e, ArchiveError) and "this looks like a zip bomb" in e.message
     assert peak < 4, f"{peak:.0f} MiB"
 
@@ -387,7 +373,7 @@ def test_an_avatar_over_the_cap_is_never_read(tmp_path, form):
 
     build = mastodon_avatar_zeros if form == "zip" else mastodon_tar_avatar_zeros
     (path,) = build(tmp_path, 64)  # 64 MiB of zeros in a few hundred kB
-    g, peak = _peak_mib(lambda: gather(path, OPTS))
+    g, peak = peak_mib(lambda: gather(path, OPTS))
     assert not isinstance(g, ArchiveError) and g.profile.avatar_bytes is None
     assert any(f"{64 << 20:,} bytes, over the" in w for w in g.warnings), g.warnings
     assert peak < 8, f"{peak:.0f} MiB"

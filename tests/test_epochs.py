@@ -62,15 +62,13 @@ def test_publish_with_the_defaults_records_the_choice(built, name, tiny_model, t
     err = capsys.readouterr().err
     assert code == 0, err
     d = check_bot_json(out)
-    assert "Epoch 1: perplexity" in err and "Blind test:" in err and "Sampling:" in err
+    assert "Epoch 1: perplexity" in err and "blind test:" in err and "sampling:" in err
     assert [c["epoch"] for c in d["training"]["curves"]] == [1, 2]
     full = card.render_bot_card(out, full_metadata=True)
     assert (
         "| Epoch | Validation perplexity | Samples repeating a span | Blind test | Kept |" in full
     )
-    assert (
-        "inference:\n  parameters:\n" in full and "Blind test, word and character n-grams" in full
-    )
+    assert "inference:\n  parameters:\n" in full and "Blind test: a style classifier" in full
     exact = card.render_bot_card(out, full_metadata=False)
     assert "Blind test" not in exact and "inference:" not in exact and "| Epoch |" not in exact
     assert Image.open(out / "repo" / "loss_curve.png").size == (900, 500)

@@ -98,7 +98,7 @@ def test_eval_is_seeded_and_reproducible(copier, capsys):
     before = manifest.load(copier).quality
     assert cli.main(["eval", str(copier), "--samples", "20"]) == 0
     out, _ = capsys.readouterr()
-    assert "Copies:" in out and "Copy guard: on" in out and "quality.json" in out
+    assert "memorisation:" in out and "copy guard: on" in out and "quality.json" in out
     after = manifest.load(copier).quality
     for key in ("memorisation", "variety", "tokenizer"):
         assert after[key] == before[key], key
@@ -108,7 +108,7 @@ def test_eval_is_seeded_and_reproducible(copier, capsys):
 
 def test_allow_copies_is_recorded_for_the_space(copier, capsys):
     assert cli.main(["eval", str(copier), "--samples", "4", "--allow-copies"]) == 0
-    assert "Copy guard: off" in capsys.readouterr()[0]
+    assert "copy guard: off" in capsys.readouterr()[0]
     assert manifest.load(copier).privacy["allow_copies"] is True
     assert guard.load_guard(str(copier / "repo"))[1].startswith("off")
     assert cli.main(["eval", str(copier), "--samples", "4", "--no-allow-copies"]) == 0
@@ -188,69 +188,3 @@ def test_the_guard_cost_benchmark_runs_side_by_side(copier):
     out = guard_cost(str(copier), runs=1, say=lines.append)
     assert len(out["plain"]) == len(out["guarded"]) == 1 and out["redrawn"] >= 1
     assert "cost" in lines[0] and "drawn again" in lines[-1]
-
-
-# --- the block in words -------------------------------------------------------------------------
-
-
-def measured(**over):
-    """A `quality` block as `eval` writes it, after the sampling was fitted."""
-    from publisher.quality import proportions
-
-    person = ["@ana yes, tomorrow"] * 40 + ["The tide came in early today #sea"] * 60
-    bot = ["@ana sure thing"] * 58 + ["Fog over the harbour again"] * 42
-    judged = {"accuracy": 0.58, "low": 0.52, "high": 0.64, "posts": 100, "drawn": 100,
-              "reasons": ["starts with @ more often", "shorter"]}  # fmt: skip
-    setting = {"temperature": 1.0, "top_p": 0.95, "top_k": 50, "min_p": 0.0,
-               "untruncated_start": 1, "reply_share": 0.4, "judge": 0.58, "blind_test": 0.6,
-               "copy_rate": 0.0, "fluency": 80.0}  # fmt: skip
-    q = {
-        "samples": 100, "seed": 0, "max_new_tokens": 60, "span_tokens": 10, "span_chars": 45,
-        "perplexity": {"base": 140.7, "bot": 42.5, "held_out_posts": 34},
-        "memorisation": {"copied_span_rate": 0.01, "exact_copy_rate": 0.0, "longest_span": 9},
-        "variety": {"distinct_2_samples": 0.8, "distinct_2_posts": 0.9},
-        "tokenizer": {"tokens_per_word": 1.3, "main_script": "Latin", "main_script_share": 1.0},
-        "guard": {"enabled": True, "file": "copy_guard.bin", "spans": 7065, "flagged_rate": 0.01,
-                  "copies_shown_rate": 0.0},
-        "seconds": {"total": 61.0},
-        "blind_test": {"accuracy": 0.61, "posts": 34, "drawn": 100,
-                       "lengths": {"median_real": 126, "median_bot": 121, "distance": 0.21}},
-        "sampling": {"default": {**setting, "untruncated_start": 0, "reply_share": -1.0},
-                     "fitted": setting, "grid": [setting]},
-        "judge": {"huggingtweets": {**judged, "accuracy": 0.67, "low": 0.6, "high": 0.74},
-                  "fitted": judged},
-        "proportions": {"fitted": proportions.compare(bot, person)},
-        "fluency": {"fitted": {"bot": 80.0, "person": 95.0, "person_range": [60.0, 150.0],
-                               "within": True}},
-    }  # fmt: skip
-    return {**q, **over}
-
-
-def test_the_quality_block_is_short_plain_lines():
-    from publisher.quality.report import lines
-
-    block = lines(measured())
-    text = "\n".join(block)
-    assert all(len(line) <= 96 for line in block), max(block, key=len)
-    for jargon in ("distinct-2", "distance 0.", "KS", "span hashes"):
-        assert jargon not in text, jargon
-    assert "reader tells the bot from the person 58% (52%-64%)" in text
-    assert "at huggingtweets' sampling: 67%" in text
-    assert "what gives it away: starts with @ more often; shorter" in text
-    assert "Sampling: temperature 1, top-p 0.95, first token untruncated, 40% replies" in text
-    assert "Fluency: about as fluent" in text
-    assert "replies (start with @)" in text and "58% vs  40%  <- more than chance" in text
-    verbose = "\n".join(lines(measured(), verbose=True))
-    assert "distinct-2 0.80" in verbose and "KS distance 0.21" in verbose and "grid:" in verbose
-
-
-def test_a_block_measured_before_the_reader_still_reads():
-    from publisher.quality.report import lines
-
-    old = measured(judge={}, proportions={}, fluency={})
-    old["sampling"] = {"default": {"temperature": 1.0, "top_p": 0.95, "top_k": 50, "blind_test": 0.61,
-                                   "copy_rate": 0.0}, "fitted": {"temperature": 1.1, "top_p": 1.0,
-                                   "top_k": 50, "blind_test": 0.58, "copy_rate": 0.0}}  # fmt: skip
-    text = "\n".join(lines(old))
-    assert "style classifier tells the bot from the person 61%" in text
-    assert "Sampling: temperature 1.1, top-p 1" in text

@@ -297,7 +297,7 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
         ppl = {"base": metrics.perplexity_before, "bot": metrics.perplexity_after}
     with lock.writing(bot_dir, "measuring"):
         q = evaluate(bot_dir, qcfg or QualityConfig(), say, perplexities=ppl)
-    for line in lines(q.to_dict()):
+    for line in lines(q.to_dict(), verbose=console.is_verbose()):
         (report or say)(line)
     return q
 

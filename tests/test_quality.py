@@ -98,7 +98,7 @@ def test_eval_is_seeded_and_reproducible(copier, capsys):
     before = manifest.load(copier).quality
     assert cli.main(["eval", str(copier), "--samples", "20"]) == 0
     out, _ = capsys.readouterr()
-    assert "memorisation:" in out and "copy guard: on" in out and "quality.json" in out
+    assert "  Copies: " in out and "  Copy guard: on" in out and "quality.json" in out
     after = manifest.load(copier).quality
     for key in ("memorisation", "variety", "tokenizer"):
         assert after[key] == before[key], key
@@ -108,7 +108,7 @@ def test_eval_is_seeded_and_reproducible(copier, capsys):
 
 def test_allow_copies_is_recorded_for_the_space(copier, capsys):
     assert cli.main(["eval", str(copier), "--samples", "4", "--allow-copies"]) == 0
-    assert "copy guard: off" in capsys.readouterr()[0]
+    assert "Copy guard: off" in capsys.readouterr()[0]
     assert manifest.load(copier).privacy["allow_copies"] is True
     assert guard.load_guard(str(copier / "repo"))[1].startswith("off")
     assert cli.main(["eval", str(copier), "--samples", "4", "--no-allow-copies"]) == 0
@@ -188,3 +188,31 @@ def test_the_guard_cost_benchmark_runs_side_by_side(copier):
     out = guard_cost(str(copier), runs=1, say=lines.append)
     assert len(out["plain"]) == len(out["guarded"]) == 1 and out["redrawn"] >= 1
     assert "cost" in lines[0] and "drawn again" in lines[-1]
+
+
+def test_the_quality_block_is_short_plain_lines_and_verbose_adds_the_details():
+    from publisher.quality.report import lines
+
+    q = {
+        "samples": 100, "seed": 0, "seconds": {"total": 15.2}, "span_tokens": 10, "span_chars": 45,
+        "perplexity": {"base": 140.7, "bot": 42.5, "held_out_posts": 34},
+        "memorisation": {"copied_span_rate": 0.0, "exact_copy_rate": 0.0, "longest_span": 8},
+        "variety": {"distinct_2_samples": 0.80, "distinct_2_posts": 0.90},
+        "tokenizer": {"tokens_per_word": 1.3, "main_script": "Latin", "main_script_share": 1.0},
+        "guard": {"enabled": True, "spans": 7065, "file": "copy_guard.bin",
+                  "flagged_rate": 0.0, "copies_shown_rate": 0.0},
+        "blind_test": {"accuracy": 0.69, "posts": 34, "drawn": 100,
+                       "lengths": {"median_real": 126, "median_bot": 121, "distance": 0.21}},
+        "sampling": {"default": {"temperature": 1.0, "top_p": 0.95, "blind_test": 0.69, "copy_rate": 0.0},
+                     "fitted": {"temperature": 1.0, "top_p": 0.95, "blind_test": 0.69, "copy_rate": 0.0},
+                     "confirmation": {"temperature": 1.0, "top_p": 1.0, "blind_test": 0.71, "copy_rate": 0.0}},
+    }  # fmt: skip
+    plain, full = lines(q), lines(q, verbose=True)
+    assert max(map(len, plain)) <= 90 and len(plain) == 8, plain
+    text = "\n".join(plain)
+    for term in ("distinct-2", "distance", "span hashes", "EOS", "seed"):
+        assert term not in text, term
+        assert term in "\n".join(full), term
+    assert "  Blind test: told from the person 69% of the time (50%: a guess)" in plain
+    assert "  Sampling: temperature 1, top-p 0.95 (huggingtweets'; none clearly better)" in plain  # fmt: skip
+    assert set(plain) <= set(full) and max(map(len, full)) <= 90

@@ -18,7 +18,7 @@ VERBOSE = click.Option(
     expose_value=False,
     is_eager=True,
     callback=_verbose,
-    help="Also show the libraries' own progress bars, logs and warnings.",
+    help="Also show the quality block's details and the libraries' own progress bars, logs and warnings.",
 )
 
 
@@ -32,7 +32,7 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--verbose", "-v", is_flag=True, expose_value=False, is_eager=True, callback=_verbose, help="Also show the libraries' own progress bars, logs and warnings.")  # fmt: skip
+@click.option("--verbose", "-v", is_flag=True, expose_value=False, is_eager=True, callback=_verbose, help="Also show the quality block's details and the libraries' own progress bars, logs and warnings.")  # fmt: skip
 @click.version_option(package_name="hf-tweetbot")
 def cli() -> None:
     """Turn someone's posts into a text-generation bot on the Hugging Face Hub."""

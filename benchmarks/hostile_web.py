@@ -277,7 +277,7 @@ def _close_while_reading(cfg: Any, visitors: Any, work: Path) -> float:
     from publisher.web.visitors import Visitor
 
     who = Visitor("1.2.3.3", "a page")
-    upload = _nested_tags(work / "nested-3.zip", 3)
+    upload = _many_posts(work / "many.jsonl", 300_000)  # seconds of reading, however fast
     before = _readers()
     page = threading.Thread(target=handlers.read, args=(cfg, visitors, [str(upload)], "", cfg.base_models[0], who))  # fmt: skip
     page.start()
@@ -292,6 +292,16 @@ def _close_while_reading(cfg: Any, visitors: Any, work: Path) -> float:
     stopped = time.monotonic() - start
     page.join(60)
     return stopped
+
+
+def _many_posts(path: Path, n: int) -> Path:
+    """A posts file of `n` posts: a reading of several seconds of CPU."""
+    import json
+
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"text": f"The lamp at the point was lit at dusk, post {i}"}) + "\n")
+    return path
 
 
 def _alive(pid: int) -> bool:

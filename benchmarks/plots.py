@@ -46,6 +46,8 @@ def bars(title: str, unit: str, rows: list[tuple[str, float, float, float]], out
     top = max(hi for *_, hi in rows) or 1.0
     scale = (w - left - 90) / top
     for i, (label, med, lo, hi) in enumerate(rows):
+        # A difference of two timed runs can come out below zero on a busy machine: no bar.
+        med, lo, hi = max(med, 0.0), max(lo, 0.0), max(hi, 0.0)
         y = 60 + i * row_h
         d.text((20, y + 14), label, fill="black", font=_font(16))
         d.rectangle([left, y + 8, left + med * scale, y + 44], fill=COLORS[i % len(COLORS)])

@@ -60,6 +60,9 @@ from .session import WebConfig
 NICENESS = ((2.0, 10), (10.0, 19))
 STAGE_PREFIX = ".reading-"  # in a session's folder: a reading's bot being written
 POLL = 0.1  # seconds between two looks at a running reading
+# A reading whose CPU time has not grown for this many seconds is stuck (a thread that could not
+# start under its memory cap, a wait that never ends; a live source's request times out sooner).
+STALL_SECONDS = 60.0
 # What the fork server imports before it forks any reading: the pipeline, and the libraries
 # that loading a tokenizer imports on first use (seconds of imports each reading then skips).
 # "__main__" first, as multiprocessing's default: the server's own script runs once there,
@@ -150,6 +153,9 @@ def run(req: ReadRequest, say: Callable[[str], None], cancel: threading.Event | 
                 else:
                     outcome = (kind, value)
             watch.look()
+            if watch.stalled():
+                child.kill()
+                outcome = ("stalled", None)
     finally:
         if outcome is not None:
             child.join(timeout=5)  # it ends as soon as it has said how it went
@@ -160,6 +166,13 @@ def run(req: ReadRequest, say: Callable[[str], None], cancel: threading.Event | 
     kind, value = outcome
     if kind == "error":
         raise value
+    if kind == "stalled":
+        if watch.near_cap():
+            raise memory_error(req.cfg)
+        raise LimitError(
+            f"reading your posts stopped making progress for {STALL_SECONDS:g} s",
+            hint="try again; if it happens again, run `hf-tweetbot prepare` on your own machine",
+        )
     if kind == "killed":
         raise watch.why_killed(value)
 
@@ -169,6 +182,9 @@ def _child(req: ReadRequest, conn: Any) -> None:
     conn.send(("cap", _limit(req.cfg)))
     os.environ.clear()
     os.environ.update(req.env)  # the server's, now (the fork server has its start's)
+    # One thread tokenizes: a pool of threads may not start under the address-space cap, and a
+    # pool that half-started waits forever.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
     console.setup()
     try:
         opts = pipeline.PrepareOptions(
@@ -253,13 +269,15 @@ class _Watch:
         self._nice = 0
         self._base = _niceness(pid)
         self._gave_slot = False
-        self._started = time.monotonic()
+        self._started = self._progressed = time.monotonic()
 
     def look(self) -> None:
         """Read the child's CPU time; raise its niceness and give up its slot as it grows."""
         cpu = cpu_seconds(self.pid)
         if cpu is None:
             return
+        if cpu > self.cpu:
+            self._progressed = time.monotonic()
         self.cpu = cpu
         self.vm = _vm_bytes(self.pid) or self.vm
         step = max((n for used, n in NICENESS if cpu >= used), default=0)
@@ -271,13 +289,20 @@ class _Watch:
             self._gave_slot = True
             self._long()
 
+    def stalled(self) -> bool:
+        """No CPU time used for `STALL_SECONDS`."""
+        return time.monotonic() - self._progressed > STALL_SECONDS
+
+    def near_cap(self) -> bool:
+        return bool(self.vm_cap) and self.vm >= (self.vm_cap or 0) - 64 * 2**20
+
     def why_killed(self, exitcode: int | None) -> TweetbotError:
         """The error for a child that ended without sending its outcome."""
         if exitcode == -signal.SIGXCPU or (
             exitcode == -signal.SIGKILL and self.cpu >= self.cfg.read_cpu_seconds - 1
         ):
             return budget_error(self.cfg)
-        if self.vm_cap and self.vm >= self.vm_cap - 64 * 2**20:
+        if self.near_cap():
             return memory_error(self.cfg)
         return SourceError(
             f"reading your posts stopped unexpectedly (exit status {exitcode})",

@@ -62,7 +62,7 @@ def test_publish_with_the_defaults_records_the_choice(built, name, tiny_model, t
     err = capsys.readouterr().err
     assert code == 0, err
     d = check_bot_json(out)
-    assert "Epoch 1: perplexity" in err and "blind test:" in err and "sampling:" in err
+    assert "Epoch 1: perplexity" in err and "Blind test:" in err and "Sampling:" in err
     assert [c["epoch"] for c in d["training"]["curves"]] == [1, 2]
     full = card.render_bot_card(out, full_metadata=True)
     assert (

@@ -136,7 +136,7 @@ def test_a_writer_of_a_missing_folder_names_the_closest_and_creates_nothing(tmp_
 
     (tmp_path / "bots" / "wrencalloway").mkdir(parents=True)
     (tmp_path / "bots" / "wrencalloway" / "bot.json").write_text("{}")
-    with pytest.raises(ManifestError) as e, lock.writing(tmp_path / "bots" / "wrencallowy", "measuring"):  # fmt: skip
+    with pytest.raises(ManifestError) as e, lock.writing(tmp_path / "bots" / "wrencallowy", "measuring", create=False):  # fmt: skip
         pass
     assert e.value.message == f"no such bot folder: {tmp_path / 'bots' / 'wrencallowy'}"
     assert e.value.hint == f"did you mean {tmp_path / 'bots' / 'wrencalloway'}?"

@@ -43,6 +43,7 @@ BASE_FOLDER = "base"  # a local base model's files, in JOB_FOLDER
 GUARD_KEY_ENV = "HF_TWEETBOT_GUARD_KEY"  # the job's secret holding the copy guard's key
 GPU_ENV = "HF_TWEETBOT_EXPECT_GPU"  # the job's environment: "1" on a GPU flavor
 LOG_TAIL = 20  # lines of a failed job's log shown
+JOB_STARTED = "Job started: "  # the line that names the running job's page
 Say = Callable[[str], None]
 Confirm = Callable[[str], bool]
 
@@ -169,7 +170,7 @@ def _start(bot_dir: Path, repo_id: str, wheel: str, the_plan: hf_jobs.Plan, toke
         "public_dataset": public_dataset,
     }  # fmt: skip
     manifest.save(m, bot_dir)
-    say(f"Job started: {m.hf_job['url']}")
+    say(f"{JOB_STARTED}{m.hf_job['url']}")
 
 
 def jobs_preflight(job: JobOptions, token: str) -> tuple[dict[str, Any], hf_jobs.Price]:

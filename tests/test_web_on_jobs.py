@@ -10,6 +10,7 @@ import pytest
 from conftest import CHROMIUM, HUB_ENDPOINT
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from web_helpers import SAMPLE, SECRET, assert_no_secret, launch, reset_hub
 
 from publisher.web import WebConfig
@@ -100,15 +101,20 @@ def test_a_person_trains_on_jobs_in_the_browser(tiny_model, tmp_path_factory, hu
         page.get_by_label("cpu-basic: $0.01/hour").check()
         page.locator("#tw-name").locator("input, textarea").fill("wren-jobs-page")
         page.click("#tw-train-jobs")
-        page.wait_for_function(
-            "document.querySelector('#tw-jobs-status').innerText.includes('Job started')"
-        )
+        job_link = page.locator("#tw-jobs-links a.tw-link-job")
+        try:
+            job_link.wait_for()  # shown while the job runs, and after
+        except PlaywrightTimeout:
+            said = [page.locator(f"#tw-jobs-{part}").inner_text() for part in ("error", "status")]
+            raise AssertionError(f"no job started; the page says {said}") from None
         link = page.locator("#tw-jobs-links a.tw-link-model")
         link.wait_for()
+        assert page.locator("#tw-jobs-error").inner_text() == ""
         assert link.get_attribute("href") == f"{HUB_ENDPOINT}/alice/wren-jobs-page"
         assert page.locator("#tw-jobs-links a.tw-link-space").count() == 1
         (hf_job,) = state.jobs.jobs.values()
         assert hf_job.owner == "alice" and hf_job.stage == "COMPLETED"
+        assert job_link.get_attribute("href") == f"{HUB_ENDPOINT}/jobs/alice/{hf_job.id}"
         assert hf_job.spec["flavor"] == "cpu-basic"
         assert "model.safetensors" in state.files("model", "alice/wren-jobs-page")
         assert SECRET not in page.content()

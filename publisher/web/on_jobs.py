@@ -84,6 +84,7 @@ def train_page(cfg: WebConfig, flavor: str, name: str, space: bool, dataset: boo
 
     ws = find_workspace(who.session)
     token = None
+    job_url = job_link = ""
     try:
         if ws is None or not layout.manifest_file(ws.bot_dir).exists():
             raise UsageError("no posts read yet", hint="upload an archive first")
@@ -101,13 +102,17 @@ def train_page(cfg: WebConfig, flavor: str, name: str, space: bool, dataset: boo
         job = Job(work, cancel=ws.closed)
         for kind, value in job.events():
             if kind == "say":
-                yield "", views.status_html(None, text=ws.scrub(str(value))), ""
+                line = ws.scrub(str(value))
+                if line.startswith(remote.JOB_STARTED):  # the job's page stays on screen
+                    job_url = line.removeprefix(remote.JOB_STARTED)
+                    job_link = views.job_link_html(job_url)
+                yield "", views.status_html(None, text=line), job_link
     except Exception as e:
-        yield views.error_html(message_lines(e, ws, token)), views.status_html(None, text="Stopped."), ""  # fmt: skip
+        yield views.error_html(message_lines(e, ws, token)), views.status_html(None, text="Stopped."), job_link  # fmt: skip
         return
     m = manifest.load(ws.bot_dir)
     repos = [hub.RepoPush("model", str(m.repo_id), hub.repo_url("model", str(m.repo_id)), None, [])]
     if m.space_repo_id:
         repos.append(hub.RepoPush("space", m.space_repo_id, hub.repo_url("space", m.space_repo_id), None, []))  # fmt: skip
     result = hub.PushResult(repos[0], space=repos[1] if len(repos) > 1 else None)
-    yield "", views.status_html(None, text="Trained and published by your job."), views.links_html(result)  # fmt: skip
+    yield "", views.status_html(None, text="Trained and published by your job."), views.links_html(result, job_url)  # fmt: skip

@@ -177,12 +177,23 @@ def posts_html(posts: list[str]) -> str:
     return f"<p>What your bot writes:</p>{items}"
 
 
-def links_html(result: Any) -> str:
-    """A link per published repo (model, Space, dataset)."""
+def job_link_html(url: str) -> str:
+    """The running Hugging Face job's page, kept on screen while its lines change."""
+    href = escape(url, quote=True)
+    return (f'<div class="tw-box"><p>Job started: <a href="{href}" target="_blank" '
+            f'rel="noopener" class="tw-link-job">{escape(url)}</a></p></div>')  # fmt: skip
+
+
+def links_html(result: Any, job_url: str = "") -> str:
+    """A link per published repo (model, Space, dataset), and the job that made them."""
     labels = {"model": "Model", "space": "Space (play with it)", "dataset": "Dataset"}
     items = "".join(
         f'<li>{labels[r.repo_type]}: <a href="{escape(r.url, quote=True)}" target="_blank" '
         f'class="tw-link-{r.repo_type}">{escape(r.url)}</a></li>'
         for r in result.repos
     )
+    if job_url:
+        href = escape(job_url, quote=True)
+        items += (f'<li>Job: <a href="{href}" target="_blank" rel="noopener" '
+                  f'class="tw-link-job">{escape(job_url)}</a></li>')  # fmt: skip
     return f'<div class="tw-box"><p>Published!</p><ul>{items}</ul></div>'

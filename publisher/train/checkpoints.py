@@ -133,6 +133,18 @@ class Checkpoints:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def rebase(root: Path, base: str, tokenizer: str | None) -> None:
+    """Name a moved base model in the records of the checkpoints under `root`: a job on
+    Hugging Face Jobs trains from its own copy of a local base model, in another folder each
+    time, and still continues the checkpoint an earlier job made from the same copy."""
+    for record in root.glob("step_*/hf_tweetbot.json"):
+        meta = json.loads(record.read_text())
+        meta["base_model"] = base
+        if tokenizer is not None:
+            meta.setdefault("data", {})["tokenizer"] = tokenizer
+        record.write_text(json.dumps(meta))
+
+
 def interrupted(bot_dir: Path, every: int) -> Interrupted:
     """What to tell a person who stopped training with Ctrl-C: what is kept, how to go on."""
     latest = Checkpoints(layout.checkpoints_dir(bot_dir), {}).latest()

@@ -76,6 +76,9 @@ class TrainConfig:
     # training there and keeps what was learned, raising aborts it. For callers that draw
     # progress or enforce a time budget (the web app); not a command-line flag.
     on_step: Callable[[int, int, float], bool | None] | None = None
+    # Called with DIR/checkpoints/ after each checkpoint is saved (main process): how a job on
+    # Hugging Face Jobs sends its checkpoints where a later job resumes them; not a flag.
+    on_checkpoint: Callable[[Path], None] | None = None
     # The epoch a person would choose (`choice.py`): with a judge, made by `judge(bot_dir,
     # tokenizer)` (`publisher.quality.epochs.EpochJudge`, set by the pipeline; not a flag), the
     # weights are measured at every epoch's end, the best are kept and training stops once
@@ -346,6 +349,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
                 last, start = last + measuring, start + measuring
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
                 ckpt.save(accelerator, step, save_choice)
+                if cfg.on_checkpoint is not None and accelerator.is_main_process:
+                    cfg.on_checkpoint(layout.checkpoints_dir(bot_dir))
             if stopped or step >= total_steps:
                 break
         epoch += 1

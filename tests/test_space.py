@@ -14,8 +14,16 @@ import httpx
 import pytest
 from conftest import REPO_ROOT
 
-from publisher.space import bot_info, ui
-from publisher.space.draw import DrawSettings, sample, sample_ids, sample_next, stop_ids, stream
+from publisher.space import bot_info, guard, ui
+from publisher.space.draw import (
+    DrawSettings,
+    draw,
+    sample,
+    sample_ids,
+    sample_next,
+    stop_ids,
+    stream,
+)
 from publisher.space.load import load_bot
 
 PROMPT = "Tea with"
@@ -81,7 +89,7 @@ def ask(client, prompt=PROMPT, n=3, temperature=1.0, top_p=0.95, max_new_tokens=
     return client.predict(prompt, n, temperature, top_p, max_new_tokens, api_name="/generate")
 
 
-# --- sampling -------------------------------------------------------------------------------
+# --- drawing --------------------------------------------------------------------------------
 
 
 def test_posts_start_with_prompt_and_are_one_line(tiny):
@@ -191,6 +199,42 @@ def test_long_prompt_fits_the_model_context(tiny):
     long_prompt = "Numbers are the poetry " * 60  # more tokens than the tiny model's 256 positions
     posts = sample(model, tok, DrawSettings(long_prompt, n=2, max_new_tokens=30))
     assert all(p.startswith(long_prompt.strip()) for p in posts)
+
+
+class _GuardOnLetter(guard.CopyGuard):
+    """A guard that takes a post for a copy when its own words hold `letter`."""
+
+    def __init__(self, letter: str) -> None:
+        self.letter = letter
+
+    def copies(self, tokenizer, text, prompt="") -> bool:  # noqa: ARG002
+        return self.letter in text[len(prompt.strip()) :]
+
+    def cut(self, tokenizer, text, prompt="") -> str:  # noqa: ARG002
+        return prompt.strip() + "…"
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_draw_and_the_spaces_stream_give_the_same_posts_for_a_seed(tiny, seed):
+    model, tok = tiny
+    copies_e = _GuardOnLetter("e")
+    settings = DrawSettings(PROMPT, n=4, max_new_tokens=20, temperature=0.9, top_p=0.9, seed=seed)
+    drawn = draw(model, tok, settings, copies_e)
+    *growing, (first, streamed) = stream(model, tok, settings, copies_e)
+    assert streamed == drawn and first == drawn.posts[0] and growing
+    assert drawn.redrawn > 0 and draw(model, tok, settings, copies_e) == drawn
+    first_draw = sample(model, tok, settings)  # a post the guard lets through is kept as drawn
+    kept = [i for i, p in enumerate(first_draw) if not copies_e.copies(tok, p, PROMPT)]
+    assert all(drawn.posts[i] == first_draw[i] for i in kept)
+    assert all(drawn.posts[i] == PROMPT + "…" for i in drawn.cut)
+    assert len(drawn.notes) == len(drawn.cut)
+
+
+def test_sampling_left_unset_is_the_bots_own(tiny):
+    model, _ = tiny  # its generation config does not sample: huggingtweets' setting
+    own = DrawSettings(top_p=0.5).for_bot(model)
+    assert (own.temperature, own.top_p, own.top_k) == (1.0, 0.5, 50)
+    assert DrawSettings(temperature=0.7, top_k=0).for_bot(model).top_k == 0
 
 
 # --- header, cards, footer ------------------------------------------------------------------

@@ -82,16 +82,17 @@ class DrawSettings:
     def for_bot(self, model: Any) -> DrawSettings:
         """These settings with the sampling fields left at None set to the bot's own."""
         gen = getattr(model, "generation_config", None)
-        if gen is None or not getattr(gen, "do_sample", False):
-            own = (DEFAULTS["temperature"], DEFAULTS["top_p"], TOP_K)
-        else:
-            own = (DEFAULTS["temperature"] if gen.temperature is None else gen.temperature,
-                   1.0 if gen.top_p is None else gen.top_p, 0 if gen.top_k is None else gen.top_k)  # fmt: skip
+        if gen is None or not getattr(gen, "do_sample", False):  # huggingtweets'
+            temperature, top_p, top_k = DEFAULTS["temperature"], DEFAULTS["top_p"], TOP_K
+        else:  # the bot's fitted sampling; a filter its config leaves unset filters nothing
+            temperature = DEFAULTS["temperature"] if gen.temperature is None else gen.temperature
+            top_p = 1.0 if gen.top_p is None else gen.top_p
+            top_k = 0 if gen.top_k is None else gen.top_k
         return replace(
             self,
-            temperature=float(own[0] if self.temperature is None else self.temperature),
-            top_p=float(own[1] if self.top_p is None else self.top_p),
-            top_k=int(own[2] if self.top_k is None else self.top_k),
+            temperature=float(temperature if self.temperature is None else self.temperature),
+            top_p=float(top_p if self.top_p is None else self.top_p),
+            top_k=int(top_k if self.top_k is None else self.top_k),
         )
 
 
@@ -109,7 +110,9 @@ class Drawn:
                 "repeat a real post." for i in self.cut]  # fmt: skip
 
 
-def draw(model: Any, tokenizer: Any, settings: DrawSettings, guard: CopyGuard | None = None) -> Drawn:  # fmt: skip
+def draw(
+    model: Any, tokenizer: Any, settings: DrawSettings, guard: CopyGuard | None = None
+) -> Drawn:
     """Draw `settings.n` posts: decode them in one batch, then pass them through the copy guard.
 
     Args:
@@ -147,7 +150,10 @@ def stream(model: Any, tokenizer: Any, settings: DrawSettings,
         streamer.cancelled = True
         wait([job])
     posts = job.result()
-    done = Drawn(posts) if guard is None else model_thread.run(redraw, model, tokenizer, settings, guard, posts)  # fmt: skip
+    if guard is None:
+        done = Drawn(posts)
+    else:  # on the model thread, where the redraws decode
+        done = model_thread.run(redraw, model, tokenizer, settings, guard, posts)
     yield done.posts[0], done
 
 
@@ -213,7 +219,9 @@ def sample_ids(model: Any, tokenizer: Any, settings: DrawSettings,
             nxt = sample_next(logits, s, gen, valid).cpu()
             if valid is not None:
                 valid.advance(nxt)
-            ended = torch.isin(nxt, stops) if s.stop_early else torch.zeros_like(nxt, dtype=torch.bool)  # fmt: skip
+            ended = (
+                torch.isin(nxt, stops) if s.stop_early else torch.zeros_like(nxt, dtype=torch.bool)
+            )
             for row, tok, end in zip(live, nxt.tolist(), ended.tolist(), strict=True):
                 if not end:
                     out[row].append(tok)

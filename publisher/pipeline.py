@@ -258,15 +258,18 @@ def write_card_and_thumbnail(bot_dir: Path, say: Say = console.say) -> None:
 
 def _write_card_and_thumbnail(bot_dir: Path, say: Say) -> None:
     from .card import thumbnail
-    from .space.guard import guarded_posts, load_guard
-    from .space.sampling import load_bot
+    from .space.draw import DrawSettings, draw
+    from .space.guard import load_guard
+    from .space.load import load_bot
 
     m = manifest.load(bot_dir)
     repo = layout.repo_dir(bot_dir)
     where = locate(str(bot_dir))  # an adapter bot: its base as it is here (smollm2 offline)
     model, tok = load_bot(where.model_id, base=where.base)
     guard, _ = load_guard(str(repo), allow_copies=bool(m.privacy.get("allow_copies")))
-    posts = guarded_posts(model, tok, m.widget_text, guard, n=3, max_new_tokens=40, seed=0).posts
+    posts = draw(
+        model, tok, DrawSettings(prompt=m.widget_text, n=3, max_new_tokens=40, seed=0), guard
+    ).posts
     thumbnail.make_thumbnail(m, posts, repo)
     m.predictions = posts  # the card's widget outputs (`--card-metadata full`)
     manifest.save(m, bot_dir)

@@ -10,7 +10,8 @@ import pytest
 from publisher import cli
 from publisher.bot import manifest
 from publisher.quality import sampling_search as search
-from publisher.space import sampling
+from publisher.space.draw import DrawSettings
+from publisher.space.load import load_bot
 
 
 def trial(t: float, p: float, blind: float | None, copies: float = 0.0) -> search.Trial:
@@ -82,8 +83,9 @@ def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
 
 def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
     search.write_setting(bot / "repo", {"temperature": 0.7, "top_p": 0.8, "top_k": 50})
-    model, tok = sampling.load_bot(str(bot / "repo"))
-    assert sampling.bot_setting(model) == {"temperature": 0.7, "top_p": 0.8, "top_k": 50}
+    model, tok = load_bot(str(bot / "repo"))
+    own = DrawSettings().for_bot(model)
+    assert (own.temperature, own.top_p, own.top_k) == (0.7, 0.8, 50)
 
     def posts(*args: str) -> list[str]:
         assert cli.main(["generate", str(bot), "", "-n", "6", "--seed", "3", "--allow-copies", *args]) == 0  # fmt: skip

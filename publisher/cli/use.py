@@ -35,8 +35,9 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
     where = locate(bot)
     model_id, widget = where.model_id, where.widget_text
     say(f"Loading the bot from {model_id}")
-    from ..space.guard import guarded_posts, load_guard
-    from ..space.sampling import load_bot
+    from ..space.draw import DrawSettings, draw
+    from ..space.guard import load_guard
+    from ..space.load import load_bot
 
     with loading(model_id):
         model, tok = load_bot(model_id, base=where.base)
@@ -45,7 +46,8 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
         say(f"Copy guard {status}")
     text = widget if prompt is None else prompt
     say(f"Writing {num} post{'s' if num > 1 else ''}")
-    out = guarded_posts(model, tok, text, guard, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    settings = DrawSettings(prompt=text, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    out = draw(model, tok, settings, guard)
     if plain is None:
         plain = not sys.stdout.isatty()
     for i, post in enumerate(out.posts, 1):

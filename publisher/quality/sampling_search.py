@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import atomic
 from ..bot import layout
-from ..space import sampling
+from ..space.draw import DEFAULTS, TOP_K, DrawSettings, sample
 from .blind import blind_test, told_apart
 from .measures import CopyCheck
 
@@ -51,15 +51,15 @@ class Trial:
 
 def default_setting() -> dict[str, Any]:
     """huggingtweets' sampling: temperature 1, top-p 0.95, top-k 50."""
-    return {"temperature": float(sampling.DEFAULTS["temperature"]),
-            "top_p": float(sampling.DEFAULTS["top_p"]), "top_k": int(sampling.TOP_K)}  # fmt: skip
+    return {"temperature": float(DEFAULTS["temperature"]), "top_p": float(DEFAULTS["top_p"]),
+            "top_k": int(TOP_K)}  # fmt: skip
 
 
 def trial(model: Any, tok: Any, real: list[str], check: CopyCheck, vocab: frozenset[str],
           setting: dict[str, Any], seed: int, max_new_tokens: int) -> Trial:  # fmt: skip
     """Draw `len(real)` posts from a bare EOS at `setting`; blind test and copy rate."""
-    posts = sampling.generate_posts(model, tok, "", n=len(real), max_new_tokens=max_new_tokens,
-                                    seed=seed, **setting)  # fmt: skip
+    posts = sample(model, tok, DrawSettings(n=len(real), max_new_tokens=max_new_tokens, seed=seed,
+                                            **setting))  # fmt: skip
     return Trial(setting["temperature"], setting["top_p"], setting["top_k"],
                  blind_test(real, posts, vocab, seed).accuracy, round(check.rate(posts), 4))  # fmt: skip
 

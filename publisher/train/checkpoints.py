@@ -18,7 +18,7 @@ from ..bot.outdir import REPO_PREFIX, staging_dir
 from ..errors import Interrupted, OutputError, TrainingError, os_reason
 
 # huggingtweets' sampling defaults, shared with the Space.
-from ..space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
+from ..space.draw import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
 from .plots import loss_curve
 
 # What a full disk, a read-only folder or a missing permission raises while saving weights:

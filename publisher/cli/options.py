@@ -47,14 +47,10 @@ PUSH = ("repo_id", "namespace", "private", "space", "dataset", "create_pr", "ggu
 # The measurement after training (`train`, `publish`, `update`); `eval` offers the fields as
 # they are.
 QUALITY = ("samples", "allow_copies")
-AFTER_TRAINING = {
-    "samples": dict(
-        name="--eval-samples", help="Posts drawn to measure memorisation and variety (0: skip)."
-    ),  # fmt: skip
-    "allow_copies": dict(
-        help="Turn the copy guard off (on) for good: posts repeating a span of a real post (10+ tokens and as many characters as 10 tokens of English) are shown. Default: as recorded in bot.json (on)."
-    ),  # fmt: skip
-}
+AFTER_TRAINING: dict[str, dict[str, Any]] = {
+    "samples": dict(name="--eval-samples", help="Posts drawn to measure memorisation and variety (0: skip)."),
+    "allow_copies": dict(help="Turn the copy guard off (on) for good: posts repeating a span of a real post (10+ tokens and as many characters as 10 tokens of English) are shown. Default: as recorded in bot.json (on)."),
+}  # fmt: skip
 
 
 class FieldOption(click.Option):

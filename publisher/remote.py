@@ -35,6 +35,8 @@ from .hub import PushOptions, get_token, privacy
 from .hub import jobs as hf_jobs
 from .hub import preflight as hub_preflight
 from .hub.access import client_timeout, hub_errors
+from .quality import QualityConfig
+from .train import TrainConfig
 
 JOB_FOLDER = "hf-tweetbot-job"  # in the bot's dataset repo: what the job reads
 JOB_SPEC = "job.json"  # the run's options, in JOB_FOLDER
@@ -62,9 +64,9 @@ class JobOptions:
     confirm: Confirm | None = None  # asks to start the job (without `yes`); not a flag
 
 
-def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: Any, push_opts: PushOptions,
-            job: JobOptions, quality: Any = None, say: Say = console.say,
-            confirm: Confirm | None = None) -> Path:  # fmt: skip
+def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: TrainConfig,
+            push_opts: PushOptions, job: JobOptions, quality: QualityConfig | None = None,
+            say: Say = console.say, confirm: Confirm | None = None) -> Path:  # fmt: skip
     """`publish --hf-jobs`: preflight, prepare here, train and push in a job, bring it back."""
     token = _token()
     pipeline.check_specs(specs)
@@ -83,8 +85,9 @@ def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: Any, pus
     return _submit_and_follow(bot_dir, train_cfg, push_opts, job, quality, token, me, price, say, confirm)  # fmt: skip
 
 
-def train(bot_dir: Path, train_cfg: Any, job: JobOptions, quality: Any = None,
-          say: Say = console.say, confirm: Confirm | None = None, token: str | None = None,
+def train(bot_dir: Path, train_cfg: TrainConfig, job: JobOptions,
+          quality: QualityConfig | None = None, say: Say = console.say,
+          confirm: Confirm | None = None, token: str | None = None,
           push_opts: PushOptions | None = None) -> Path:  # fmt: skip
     """`train --hf-jobs`: the prepared bot trained by a job, pushed where `push_opts` (else
     bot.json, else the default repo) says, and brought back.
@@ -122,9 +125,10 @@ def _say_preflight(opts: PushOptions, price: hf_jobs.Price, say: Say) -> None:
         say(f"Preflight OK: will push to {opts.repo_id}; may run Jobs on {price.flavor}")
 
 
-def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, job: JobOptions,
-                       quality: Any, token: str, me: dict[str, Any], price: hf_jobs.Price,
-                       say: Say, confirm: Confirm | None) -> Path:  # fmt: skip
+def _submit_and_follow(bot_dir: Path, train_cfg: TrainConfig, push_opts: PushOptions,
+                       job: JobOptions, quality: QualityConfig | None, token: str,
+                       me: dict[str, Any], price: hf_jobs.Price, say: Say,
+                       confirm: Confirm | None) -> Path:  # fmt: skip
     m = manifest.load(bot_dir)
     the_plan = hf_jobs.plan(price, _minutes(m, train_cfg, price.flavor), job.timeout)
     _confirm(the_plan, job, confirm or job.confirm, say)
@@ -181,7 +185,7 @@ def jobs_preflight(job: JobOptions, token: str) -> tuple[dict[str, Any], hf_jobs
     return hf_jobs.preflight(job.flavor, token)
 
 
-def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cfg: Any,
+def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cfg: TrainConfig,
                    push_opts: PushOptions, job: JobOptions, token: str,
                    checked: tuple[dict[str, Any], hf_jobs.Price], say: Say) -> None:  # fmt: skip
     """`update --hf-jobs`: the new posts staged here (`stage`) are trained on by a job, from the
@@ -209,7 +213,7 @@ def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cf
     follow(bot_dir, token, say)
 
 
-def _minutes(m: manifest.Manifest, train_cfg: Any, flavor: str) -> float:
+def _minutes(m: manifest.Manifest, train_cfg: TrainConfig, flavor: str) -> float:
     from .train.loop import EPOCHS, MAX_EPOCHS
 
     tokens = int((m.data or {}).get("train_tokens") or 0)
@@ -220,7 +224,7 @@ def _minutes(m: manifest.Manifest, train_cfg: Any, flavor: str) -> float:
 # --- What goes up: the prepared bot, the wheel, the options.
 
 
-def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushOptions,
+def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: TrainConfig, push_opts: PushOptions,
                    extra: dict[str, Any], token: str, say: Say) -> str:  # fmt: skip
     """One commit of JOB_FOLDER/ (`bot_dir`'s bot.json, data/ and avatars/, the wheel, the
     options) to the private dataset repo; returns the wheel's repo path (or the requirement the
@@ -517,8 +521,6 @@ def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = N
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
 
     from .hub import PushOptions as Push
-    from .quality import QualityConfig
-    from .train import TrainConfig
     from .train.checkpoints import rebase
 
     token = get_token()

@@ -38,6 +38,7 @@ from ..train.loop import TrainConfig
 from ..train.lora import load_start
 from ..train.loss import LossModel
 from .blind import blind_test, vocabulary
+from .config import QualityConfig
 from .guard import build_guard
 from .language_fit import TokenizerFit, tokenizer_fit
 from .measures import CopyCheck, distinct_n, fold, longest_shared
@@ -53,18 +54,6 @@ from .sampling_search import (
 )
 
 Say = Callable[[str], None]
-
-
-@dataclass
-class QualityConfig:
-    """How the quality is measured (`hf-tweetbot eval` options)."""
-
-    samples: int = 100  # posts drawn from a bare EOS with the Space's default sampling
-    seed: int = 0  # the same seed gives the same samples and figures
-    max_new_tokens: int = 60  # the Space's default length
-    batch: int = 100  # posts sampled at once (one batch: fewer, larger steps are faster)
-    allow_copies: bool | None = None  # turn the copy guard off; None: as recorded in bot.json
-    fit_sampling: bool = True  # search the sampling setting and write it to generation_config
 
 
 @dataclass

@@ -73,12 +73,13 @@ def bench(
     """
     from publisher import pipeline
     from publisher.dataset import DataConfig
+    from publisher.sources.spec import parse
     from publisher.train import TrainConfig
 
     old = split_archive(archive, work / "old_archive.zip")
     opts = pipeline.PrepareOptions(out=work / "update_bot", base_model=base, overwrite=True,
                                    data=DataConfig(block_size=1024))  # fmt: skip
-    bot, m = pipeline.prepare([str(old)], opts, say=lambda _: None)
+    bot, m = pipeline.prepare([parse(str(old))], opts, say=lambda _: None)
     t = time.perf_counter()
     cfg = TrainConfig(epochs=epochs, report_to="none", checkpoint_every=0, progress=False)
     pipeline.train_bot(bot, cfg, say=lambda _: None)

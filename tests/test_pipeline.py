@@ -158,8 +158,9 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     from fakes.api_server import Reply, load, serve
 
     from publisher.sources import SourceOptions, archive
+    from publisher.sources.spec import parse
 
-    texts = [p.text for p in archive.fetch(str(SAMPLE), SourceOptions()).posts]
+    texts = [p.text for p in archive.fetch(parse(str(SAMPLE)), SourceOptions()).posts]
     template = load("bluesky/feed_page1.json")["feed"][1]
     assert "reason" not in template
     items = []

@@ -39,6 +39,7 @@ def split_archive(archive: Path, out: Path, share: float = OLD_SHARE) -> Path:
 
 def _run_update(bot: Path, archive: Path, from_scratch: bool, epochs: int) -> dict[str, Any]:
     from publisher.sources import SourceOptions
+    from publisher.sources.spec import parse
     from publisher.train import TrainConfig
     from publisher.update import UpdateOptions, update
 
@@ -46,7 +47,7 @@ def _run_update(bot: Path, archive: Path, from_scratch: bool, epochs: int) -> di
                          TrainConfig(epochs=epochs, report_to="none", checkpoint_every=0,
                                      progress=False))  # fmt: skip
     t = time.perf_counter()
-    res = update(bot, [str(archive)], opts, say=lambda _: None)
+    res = update(bot, [parse(str(archive))], opts, say=lambda _: None)
     seconds = time.perf_counter() - t
     loss = {k: {w: math.log(v) if v else None for w, v in x.items()}
             for k, x in res.perplexity.items()}  # fmt: skip

@@ -116,10 +116,11 @@ def _peak_rss_mib() -> float:
 def worker(archive: Path, out: Path, base: str) -> dict[str, Any]:
     """Prepare `archive` in this process; seconds and peak memory."""
     from publisher import pipeline
+    from publisher.sources.spec import parse
 
     t = time.perf_counter()
     _, m = pipeline.prepare(
-        [str(archive)], pipeline.PrepareOptions(out=out, base_model=base, overwrite=True),
+        [parse(str(archive))], pipeline.PrepareOptions(out=out, base_model=base, overwrite=True),
         say=lambda _: None,
     )  # fmt: skip
     return {

@@ -39,6 +39,7 @@ def split_archive(archive: Path, out: Path, share: float = OLD_SHARE) -> Path:
 
 def _run_update(bot: Path, archive: Path, from_scratch: bool, epochs: int) -> dict[str, Any]:
     from publisher.sources import SourceOptions
+    from publisher.sources.spec import parse
     from publisher.train import TrainConfig
     from publisher.update import UpdateOptions, update
 
@@ -46,7 +47,7 @@ def _run_update(bot: Path, archive: Path, from_scratch: bool, epochs: int) -> di
                          TrainConfig(epochs=epochs, report_to="none", checkpoint_every=0,
                                      progress=False))  # fmt: skip
     t = time.perf_counter()
-    res = update(bot, [str(archive)], opts, say=lambda _: None)
+    res = update(bot, [parse(str(archive))], opts, say=lambda _: None)
     seconds = time.perf_counter() - t
     loss = {k: {w: math.log(v) if v else None for w, v in x.items()}
             for k, x in res.perplexity.items()}  # fmt: skip
@@ -73,12 +74,13 @@ def bench(
     """
     from publisher import pipeline
     from publisher.dataset import DataConfig
+    from publisher.sources.spec import parse
     from publisher.train import TrainConfig
 
     old = split_archive(archive, work / "old_archive.zip")
     opts = pipeline.PrepareOptions(out=work / "update_bot", base_model=base, overwrite=True,
                                    data=DataConfig(block_size=1024))  # fmt: skip
-    bot, m = pipeline.prepare([str(old)], opts, say=lambda _: None)
+    bot, m = pipeline.prepare([parse(str(old))], opts, say=lambda _: None)
     t = time.perf_counter()
     cfg = TrainConfig(epochs=epochs, report_to="none", checkpoint_every=0, progress=False)
     pipeline.train_bot(bot, cfg, say=lambda _: None)

@@ -76,13 +76,14 @@ def prepare_bot(spec: str, base: str, block: int, out: Path) -> Path:
 
     from publisher import base_models, pipeline
     from publisher.dataset import DataConfig
+    from publisher.sources.spec import parse
 
     # Capped by the model here, so no method re-tokenizes: all train on these very blocks.
     cfg = AutoConfig.from_pretrained(base_models.resolve(base))
     block = min(block, getattr(cfg, "max_position_embeddings", None) or cfg.n_positions)
     opts = pipeline.PrepareOptions(out=out, base_model=base, data=DataConfig(block_size=block),
                                    overwrite=True)  # fmt: skip
-    bot, _ = pipeline.prepare([spec], opts, say=lambda _: None)
+    bot, _ = pipeline.prepare([parse(spec)], opts, say=lambda _: None)
     return bot
 
 

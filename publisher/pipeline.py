@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +24,9 @@ from .errors import OutputError, UsageError, os_reason
 from .flags import flag
 from .hub import PushOptions, PushResult
 from .quality import QualityConfig
-from .sources import Gathered, SourceOptions, gather, source_kind, split_spec
-from .sources.since import newest, record_spec
+from .sources import Gathered, SourceOptions, gather
+from .sources.since import newest
+from .sources.spec import UserSpec
 from .train import TrainConfig
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class PrepareOptions:
     data: dataset.DataConfig = field(default_factory=dataset.DataConfig)
 
 
-def check_specs(specs: list[str]) -> None:
+def check_specs(specs: Sequence[UserSpec]) -> None:
     """1 to 3 users, each once (huggingtweets' limit)."""
     if not specs:
         raise UsageError("no USER given", hint="hf-tweetbot publish path/to/archive.zip")
@@ -62,45 +63,28 @@ def check_specs(specs: list[str]) -> None:
         )
     seen: set[str] = set()
     for spec in specs:
-        key = _spec_key(spec)
-        if key in seen:
+        if spec.key in seen:
             raise UsageError(f"{spec}: the same user is given twice", hint="name each user once")
-        seen.add(key)
+        seen.add(spec.key)
 
 
-def _spec_key(spec: str) -> str:
-    handle, path = split_spec(spec)
-    p = Path(path).expanduser()
-    # os.path.exists: False for a name no file can have (too long), where Path.exists raises.
-    return str(p.resolve()) if os.path.exists(p) else spec.lower().lstrip("@").removeprefix("x:")
+def known_handles(specs: Sequence[UserSpec]) -> list[str] | None:
+    """The users' handles where all are known before a post is read (`HANDLE=PATH`, X, Bluesky)."""
+    handles = [spec.handle for spec in specs]
+    return [h for h in handles if h] if all(handles) else None
 
 
-def guess_handles(specs: list[str]) -> list[str] | None:
-    """Handles known without reading anything (HANDLE=PATH and live forms), else None."""
-    out = []
-    for spec in specs:
-        handle, _ = split_spec(spec)
-        kind = source_kind(spec)
-        if handle:
-            out.append(handle)
-        elif kind in ("x_api", "bluesky"):
-            out.append(spec.split(":", 1)[-1].lstrip("@"))
-        else:
-            return None
-    return out
-
-
-def default_out(specs: list[str]) -> Path | None:
-    handles = guess_handles(specs)
+def default_out(specs: Sequence[UserSpec]) -> Path | None:
+    handles = known_handles(specs)
     return DEFAULT_ROOT / manifest.model_name_for(handles) if handles else None
 
 
-def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say,
+def prepare(specs: Sequence[UserSpec], opts: PrepareOptions, say: Say = console.say,
             hold: contextlib.ExitStack | None = None) -> tuple[Path, Manifest]:  # fmt: skip
     """Gather, clean and tokenize the users' posts into `DIR/bot.json` and `DIR/data/`.
 
     Args:
-        specs: USER arguments, 1 to 3.
+        specs: the USERs (`sources.spec.parse`), 1 to 3.
         opts: output folder, base model, source and data options.
         say: where progress lines and warnings go.
         hold: keeps the bot folder's lock once prepared (`publish` trains and pushes next);
@@ -140,7 +124,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say,
         c = kept.counts
         users.append(UserStats(handle, clean.scrub(g.profile.name), avatar_url, g.profile.source,
                                c.tweets_downloaded, c.retweets, c.short_tweets, c.tweets_kept,
-                               spec=record_spec(spec), newest_id=mark.id, newest_at=mark.at,
+                               spec=spec.record, newest_id=mark.id, newest_at=mark.at,
                                skipped=asdict(kept.skipped), protected=g.profile.protected))  # fmt: skip
         posts[handle] = list(zip(kept.texts, kept.ids, strict=True))
         say(f"@{handle}: {c.tweets_downloaded} posts downloaded, {c.retweets} retweets, "
@@ -161,7 +145,7 @@ def prepare(specs: list[str], opts: PrepareOptions, say: Say = console.say,
     return out, m
 
 
-def _prepare_into(out: Path, model_name: str, specs: list[str], users: list[UserStats],
+def _prepare_into(out: Path, model_name: str, specs: Sequence[UserSpec], users: list[UserStats],
                   posts: dict[str, list[tuple[str, str | None]]], avatars: dict[str, bytes],
                   opts: PrepareOptions, tokenizer: Any, say: Say) -> Manifest:  # fmt: skip
     """Tokenize the cleaned posts and write them into `out` (held by this run)."""
@@ -394,7 +378,7 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def publish(specs: list[str], opts: PrepareOptions, train_cfg: TrainConfig,
+def publish(specs: Sequence[UserSpec], opts: PrepareOptions, train_cfg: TrainConfig,
             push_opts: PushOptions | None, say: Say = console.say,
             quality: QualityConfig | None = None) -> Path:  # fmt: skip
     """Run every stage; push when `push_opts` is given (preflight before anything is read).
@@ -412,7 +396,7 @@ def publish(specs: list[str], opts: PrepareOptions, train_cfg: TrainConfig,
             say("No Hugging Face token (HF_TOKEN or `hf auth login`): the bot stays local.")
             push_opts = None
     check_specs(specs)
-    guessed = guess_handles(specs)
+    guessed = known_handles(specs)
     if push_opts is not None and token:
         if push_opts.repo_id or guessed:
             name = manifest.model_name_for(guessed) if guessed else ""

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +36,7 @@ from .hub import jobs as hf_jobs
 from .hub import preflight as hub_preflight
 from .hub.access import client_timeout, hub_errors
 from .quality import QualityConfig
+from .sources.spec import UserSpec
 from .train import TrainConfig
 
 JOB_FOLDER = "hf-tweetbot-job"  # in the bot's dataset repo: what the job reads
@@ -64,13 +65,13 @@ class JobOptions:
     confirm: Confirm | None = None  # asks to start the job (without `yes`); not a flag
 
 
-def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: TrainConfig,
+def publish(specs: Sequence[UserSpec], opts: pipeline.PrepareOptions, train_cfg: TrainConfig,
             push_opts: PushOptions, job: JobOptions, quality: QualityConfig | None = None,
             say: Say = console.say, confirm: Confirm | None = None) -> Path:  # fmt: skip
     """`publish --hf-jobs`: preflight, prepare here, train and push in a job, bring it back."""
     token = _token()
     pipeline.check_specs(specs)
-    guessed = pipeline.guess_handles(specs)
+    guessed = pipeline.known_handles(specs)
     me, price = hf_jobs.preflight(job.flavor, token)
     if push_opts.repo_id or guessed:
         name = manifest.model_name_for(guessed) if guessed else ""

@@ -22,6 +22,7 @@ import make_sample_archive as sample  # noqa: E402
 
 from publisher.errors import TweetbotError  # noqa: E402
 from publisher.sources import SourceOptions, gather  # noqa: E402
+from publisher.sources.spec import parse  # noqa: E402
 
 # A fictional Kyiv cyclist, in Ukrainian (Cyrillic).
 UKRAINIAN = [
@@ -294,7 +295,7 @@ def write_x_archive(path: Path, handle: str = "wrencalloway", plain: int = 160) 
 def read_or_fail_in_one_line(path: Path) -> None:
     """Read any input as a user would: its posts are text, or it fails with a one-line error."""
     try:
-        g = gather(str(path), SourceOptions(progress=False))
+        g = gather(parse(str(path)), SourceOptions(progress=False))
         assert g.posts and all(isinstance(p.text, str) for p in g.posts)
     except TweetbotError as e:
         assert e.message and "\n" not in e.message

@@ -218,12 +218,13 @@ def prepared_bot(tmp_path, tiny_model):
     """A bot folder prepared from 300 posts with the tiny GPT-2 (block size 64)."""
     from publisher import pipeline
     from publisher.dataset import DataConfig
+    from publisher.sources.spec import parse
 
     src = write_posts_jsonl(tmp_path / "wren.jsonl")
     opts = pipeline.PrepareOptions(
         out=tmp_path / "bot", base_model=str(tiny_model), data=DataConfig(block_size=64)
     )
-    bot, _ = pipeline.prepare([f"wren={src}"], opts, say=lambda _: None)
+    bot, _ = pipeline.prepare([parse(f"wren={src}")], opts, say=lambda _: None)
     return bot
 
 

@@ -18,6 +18,7 @@ from publisher.clean import check_enough, clean
 from publisher.errors import ArchiveError, SourceError
 from publisher.sources import SourceOptions, archive, gather, limits
 from publisher.sources import archive_files as files_mod
+from publisher.sources.spec import parse
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OPTS = SourceOptions()
@@ -63,7 +64,7 @@ TEXTS = ["first post of the day", "RT @bob: something else", "@carol replying to
 
 
 def test_zip_gives_profile_and_posts_in_order(tmp_path):
-    g = archive.fetch(str(make_zip(tmp_path / "a.zip", archive_files(TEXTS))), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", archive_files(TEXTS)))), OPTS)
     assert (g.profile.handle, g.profile.name, g.profile.source) == (
         "adalove",
         "Ada Lovelace",
@@ -77,21 +78,21 @@ def test_zip_gives_profile_and_posts_in_order(tmp_path):
 
 def test_folder_reads_like_the_zip(tmp_path):
     files = archive_files(TEXTS)
-    from_zip = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
-    from_dir = archive.fetch(str(make_dir(tmp_path / "extracted", files)), OPTS)
+    from_zip = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    from_dir = archive.fetch(parse(str(make_dir(tmp_path / "extracted", files))), OPTS)
     assert from_dir == from_zip
 
 
 def test_zip_with_a_top_folder(tmp_path):
     path = make_zip(tmp_path / "a.zip", archive_files(TEXTS, prefix="twitter-2022-10-01/data/"))
-    g = archive.fetch(str(path), OPTS)
+    g = archive.fetch(parse(str(path)), OPTS)
     assert g.profile.handle == "adalove"
     assert len(g.posts) == 3
 
 
 def test_handle_prefix_overrides_the_archive(tmp_path):
     path = make_zip(tmp_path / "a.zip", archive_files(TEXTS))
-    g = gather(f"countess={path}", OPTS)
+    g = gather(parse(f"countess={path}"), OPTS)
     assert g.profile.handle == "countess"
     assert g.profile.name == "Ada Lovelace"
 
@@ -100,9 +101,9 @@ def test_bare_tweets_js_needs_a_handle(tmp_path):
     js = tmp_path / "tweets.js"
     js.write_text(ytd("tweets", [tw(t) for t in TEXTS]))
     with pytest.raises(ArchiveError) as e:
-        archive.fetch(str(js), OPTS)
+        archive.fetch(parse(str(js)), OPTS)
     assert "HANDLE=" in e.value.hint
-    g = archive.fetch(f"ada={js}", OPTS)
+    g = archive.fetch(parse(f"ada={js}"), OPTS)
     assert (g.profile.handle, g.profile.name) == ("ada", "ada")
     assert [p.text for p in g.posts] == TEXTS
 
@@ -113,7 +114,7 @@ def test_multi_part_archive_reads_every_part_in_order(tmp_path):
         files[f"data/tweets-part{n}.js"] = f"window.YTD.tweets.part{n} = " + json.dumps(
             [tw(f"part {n}")]
         )
-    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
     assert [p.text for p in g.posts] == ["part zero", "part 1", "part 2", "part 10"]
 
 
@@ -126,7 +127,7 @@ def test_old_tweet_js_with_bare_objects_and_text_key(tmp_path):
         "data/tweet.js": "window.YTD.tweet.part0 = " + json.dumps(items),
         "data/tweet-part1.js": "window.YTD.tweet.part1 = " + json.dumps([tw("second part")]),
     }
-    g = archive.fetch(str(make_zip(tmp_path / "old.zip", files)), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "old.zip", files))), OPTS)
     assert [p.text for p in g.posts] == [
         "an old bare tweet object",
         "wrapped with full_text",
@@ -153,7 +154,7 @@ def test_relative_avatar_becomes_bytes(tmp_path, layout):
     path = (
         make_zip(tmp_path / "a.zip", files) if layout == "zip" else make_dir(tmp_path / "d", files)
     )
-    g = archive.fetch(str(path), OPTS)
+    g = archive.fetch(parse(str(path)), OPTS)
     assert g.profile.avatar_url is None
     assert g.profile.avatar_bytes == files["data/profile_media/42-me.jpeg"]
     assert g.profile.avatar_ext == "jpg"
@@ -163,7 +164,7 @@ def test_avatar_path_outside_the_archive_is_refused(tmp_path):
     files = archive_files(TEXTS)
     files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "../secret.jpg"}}])
     with pytest.raises(ArchiveError, match="outside"):
-        archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+        archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
 
 
 # --- bad input: one-line message naming the file, a hint, nothing written -------------------
@@ -171,7 +172,7 @@ def test_avatar_path_outside_the_archive_is_refused(tmp_path):
 
 def _fails(spec: str, match: str) -> ArchiveError:
     with pytest.raises(ArchiveError, match=match) as e:
-        archive.fetch(spec, OPTS)
+        archive.fetch(parse(spec), OPTS)
     assert "\n" not in e.value.message
     assert e.value.hint
     return e.value
@@ -273,7 +274,7 @@ def test_reading_counts_bytes_even_when_the_declared_size_lies(tmp_path, monkeyp
 
 def test_archive_errors_are_source_errors(tmp_path):
     with pytest.raises(SourceError):
-        archive.fetch(str(tmp_path / "missing.zip"), OPTS)
+        archive.fetch(parse(str(tmp_path / "missing.zip")), OPTS)
 
 
 # --- the sample archive shipped in examples/ -------------------------------------------------
@@ -292,7 +293,7 @@ def _sample_module(name: str):
 
 
 def test_sample_archive_reads_as_wren():
-    g = gather(str(SAMPLE))
+    g = gather(parse(str(SAMPLE)))
     posts = _sample_module("wrencalloway_posts").POSTS
     assert (g.profile.handle, g.profile.name) == ("wrencalloway", "Wren Calloway")
     assert g.profile.avatar_url is None and g.profile.avatar_ext == "png"
@@ -302,7 +303,7 @@ def test_sample_archive_reads_as_wren():
 
 
 def test_sample_archive_counts_match_the_card_rules():
-    g = gather(str(SAMPLE))
+    g = gather(parse(str(SAMPLE)))
     c = clean(g)
     n = len(g.posts)
     assert c.counts.tweets_downloaded == n
@@ -372,7 +373,7 @@ def test_a_symlink_inside_the_folder_is_followed(tmp_path):
     root = make_dir(tmp_path / "extracted", archive_files(TEXTS))
     (root / "data/tweets.js").rename(root / "data/real.js")
     (root / "data/tweets.js").symlink_to("real.js")
-    assert [p.text for p in archive.fetch(str(root), OPTS).posts] == TEXTS
+    assert [p.text for p in archive.fetch(parse(str(root)), OPTS).posts] == TEXTS
 
 
 def test_a_symlink_member_of_a_zip_is_refused(tmp_path):
@@ -425,7 +426,7 @@ def test_an_avatar_that_is_not_an_image_is_left_out_with_a_warning(tmp_path, dat
         "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
     )
     files["data/profile_media/42-me.jpg"] = data
-    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
     assert g.profile.avatar_bytes is None
     assert len(g.warnings) == 1 and problem in g.warnings[0] and "no avatar" in g.warnings[0]
 
@@ -436,7 +437,7 @@ def test_an_avatar_is_saved_under_the_extension_of_what_it_is(tmp_path):
         "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
     )
     files["data/profile_media/42-me.jpg"] = _png()  # named .jpg, really a PNG
-    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
     assert (g.profile.avatar_ext, g.profile.avatar_bytes) == ("png", _png())
 
 
@@ -447,7 +448,7 @@ def test_an_avatar_of_too_many_pixels_is_left_out(tmp_path, size, reason):
     files = archive_files(TEXTS)
     files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/a.png"}}])
     files["data/a.png"] = buf.getvalue()
-    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
     assert (g.profile.avatar_bytes is None) == bool(reason)
     assert all(reason in w for w in g.warnings) and len(g.warnings) == (1 if reason else 0)
 
@@ -462,14 +463,14 @@ def test_a_handle_that_is_no_x_handle_is_refused(tmp_path, handle):
         assert "HANDLE=" in (err.hint or "")
     else:
         _fails(str(path), "no data/account.js naming")
-    assert archive.fetch(f"ada={path}", OPTS).profile.handle == "ada"
+    assert archive.fetch(parse(f"ada={path}"), OPTS).profile.handle == "ada"
 
 
 def test_entries_that_are_no_post_are_counted_as_malformed(tmp_path):
     items = [tw("a real post here"), 42, None, {"tweet": {"full_text": 7}}, {"tweet": "x"}, []]
     files = archive_files([])
     files["data/tweets.js"] = ytd("tweets", items)
-    g = archive.fetch(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
     assert [p.text for p in g.posts] == ["a real post here"]
     assert g.skipped == {"malformed": 5}
     files["data/tweets.js"] = ytd("tweets", items[1:])
@@ -483,7 +484,7 @@ def test_each_post_once_whole_and_in_its_latest_version(tmp_path):
     from archives import write_x_archive
 
     x = write_x_archive(tmp_path / "x.zip")
-    g = gather(str(x.path), OPTS)
+    g = gather(parse(str(x.path)), OPTS)
     texts = [p.text for p in g.posts]
     assert sorted(texts) == sorted(x.expected)  # each once
     assert not [t for t in x.never if t in texts]  # no Circle post, no earlier version, no cut
@@ -500,7 +501,7 @@ def test_community_posts_are_read_only_when_asked(tmp_path):
     from archives import write_x_archive
 
     x = write_x_archive(tmp_path / "x.zip")
-    g = gather(str(x.path), SourceOptions(include_community=True))
+    g = gather(parse(str(x.path)), SourceOptions(include_community=True))
     texts = [p.text for p in g.posts]
     assert all(t in texts for t in x.community)
     assert "community" not in g.skipped and g.skipped["circle"] == 2
@@ -521,13 +522,15 @@ def _long_post_files(note_delay_ms: int, note_text: str = "whole " * 80) -> dict
 
 
 def test_a_note_joins_the_first_cut_post_after_it_in_the_same_second(tmp_path):
-    texts = [p.text for p in gather(str(make_zip(tmp_path / "a.zip", _long_post_files(30))), OPTS).posts]  # fmt: skip
+    texts = [p.text for p in gather(parse(str(make_zip(tmp_path / "a.zip", _long_post_files(30)))), OPTS).posts]  # fmt: skip
     assert texts[0] == "whole " * 80
 
 
 def test_a_note_far_from_the_cut_post_is_not_its_text(tmp_path):
     # A note made minutes before is another post's (deleted, or not in this archive).
-    posts = gather(str(make_zip(tmp_path / "a.zip", _long_post_files(5 * 60_000))), OPTS).posts
+    posts = gather(
+        parse(str(make_zip(tmp_path / "a.zip", _long_post_files(5 * 60_000)))), OPTS
+    ).posts
     assert posts[0].text.endswith("…")
 
 
@@ -539,6 +542,6 @@ def test_a_deleted_edited_post_goes_with_all_its_versions(tmp_path):
     files = archive_files(["a plain post that stays put"])
     files["data/tweets.js"] = ytd("tweets", [first, later, tw("a plain post that stays put")])
     files["data/deleted-tweet-headers.js"] = ytd("deleted_tweet_headers", [{"tweet": {"tweet_id": "200"}}])  # fmt: skip
-    g = gather(str(make_zip(tmp_path / "a.zip", files)), OPTS)
+    g = gather(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
     assert [p.text for p in g.posts] == ["a plain post that stays put"]
     assert g.deleted == 2 and "edited" not in g.skipped

@@ -11,6 +11,7 @@ from PIL import Image
 
 from benchmarks import bench_prepare, bench_threads, report, run
 from publisher.sources import SourceOptions, archive
+from publisher.sources.spec import parse
 
 
 def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, capsys):
@@ -69,7 +70,7 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
 
 def test_synthetic_archive_reads_back_as_a_real_one(tmp_path):
     zip_path = bench_prepare.make_archive(tmp_path / "a.zip", 500)
-    got = archive.fetch(str(zip_path), SourceOptions())
+    got = archive.fetch(parse(str(zip_path)), SourceOptions())
     assert got.profile.handle == "synthetic" and len(got.posts) == 500
     assert any(p.text.startswith("RT @") for p in got.posts), "cleaning gets retweets to drop"
 

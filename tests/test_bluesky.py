@@ -8,9 +8,9 @@ import pytest
 from fakes.api_server import Reply, load, serve
 
 from publisher.clean import clean
-from publisher.errors import FetchError, RateLimitError, SourceError
+from publisher.errors import FetchError, RateLimitError
 from publisher.sources import SourceOptions, gather
-from publisher.sources.bluesky import parse_handle
+from publisher.sources.spec import parse
 
 PROFILE_PATH = "/xrpc/app.bsky.actor.getProfile"
 FEED_PATH = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -48,7 +48,7 @@ def items():
 
 def test_pages_until_cursor_is_absent(api, tmp_path):
     serve_all(api)
-    got = gather(f"bsky:{HANDLE}", opts(tmp_path))
+    got = gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
 
     assert got.profile.handle == HANDLE
     assert got.profile.name == "Wren Calloway"
@@ -65,7 +65,7 @@ def test_pages_until_cursor_is_absent(api, tmp_path):
 
 def test_record_text_is_not_unescaped(api, tmp_path):
     serve_all(api)
-    texts = [p.text for p in gather(f"bsky:{HANDLE}", opts(tmp_path)).posts]
+    texts = [p.text for p in gather(parse(f"bsky:{HANDLE}"), opts(tmp_path)).posts]
     assert (
         "Literal entities stay literal: &amp; is five characters, and <b>this</b> is not bold. "
         "a < b & c > d"
@@ -74,7 +74,7 @@ def test_record_text_is_not_unescaped(api, tmp_path):
 
 def test_reposts_and_self_reposts_count_as_retweets_and_pins_count_once(api, tmp_path):
     serve_all(api)
-    posts = gather(f"bsky:{HANDLE}", opts(tmp_path)).posts
+    posts = gather(parse(f"bsky:{HANDLE}"), opts(tmp_path)).posts
     by_text = {}
     for p in posts:
         by_text.setdefault(p.text, []).append(p.is_repost)
@@ -91,7 +91,7 @@ def test_reposts_and_self_reposts_count_as_retweets_and_pins_count_once(api, tmp
 
 def test_cleaning_counts_reposts_like_an_archive(api, tmp_path, capsys):
     serve_all(api)
-    got = gather(f"bsky:{HANDLE}", SourceOptions(raw_dir=tmp_path / "raw", progress=True))
+    got = gather(parse(f"bsky:{HANDLE}"), SourceOptions(raw_dir=tmp_path / "raw", progress=True))
     counts = clean(got).counts
     assert counts.tweets_downloaded == len(items()) - 1  # the pin once
     assert counts.retweets == 2
@@ -101,24 +101,24 @@ def test_cleaning_counts_reposts_like_an_archive(api, tmp_path, capsys):
 
 def test_missing_display_name_falls_back_to_handle(api, tmp_path):
     serve_all(api, load("bluesky/profile_no_display_name.json"))
-    profile = gather(f"bsky:{HANDLE}", opts(tmp_path)).profile
+    profile = gather(parse(f"bsky:{HANDLE}"), opts(tmp_path)).profile
     assert profile.name == HANDLE
     assert profile.avatar_url is None
 
 
 def test_rerun_reads_cache_and_refresh_refetches(api, tmp_path):
     serve_all(api)
-    first = gather(f"bsky:{HANDLE}", opts(tmp_path))
+    first = gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
     api.requests.clear()
-    assert gather(f"bsky:{HANDLE}", opts(tmp_path)) == first
+    assert gather(parse(f"bsky:{HANDLE}"), opts(tmp_path)) == first
     assert api.requests == []
-    gather(f"bsky:{HANDLE}", opts(tmp_path, refresh=True))
+    gather(parse(f"bsky:{HANDLE}"), opts(tmp_path, refresh=True))
     assert len(api.hits(FEED_PATH)) == 3
 
 
 def test_max_posts_caps_the_download(api, tmp_path):
     serve_all(api)
-    got = gather(f"bsky:{HANDLE}", opts(tmp_path, max_posts=4))
+    got = gather(parse(f"bsky:{HANDLE}"), opts(tmp_path, max_posts=4))
     assert len(got.posts) == 4
     assert len(api.hits(FEED_PATH)) == 1
 
@@ -129,7 +129,7 @@ def test_429_waits_for_ratelimit_reset(api, tmp_path, sleeps):
     limited = Reply(ERRORS["rate_limit_429"], 429, {"ratelimit-reset": str(reset)})
     pages = iter([limited, Reply(PAGES[0]), Reply(PAGES[1]), Reply(PAGES[2])])
     api.route(FEED_PATH, lambda req: next(pages))
-    got = gather(f"bsky:{HANDLE}", opts(tmp_path))
+    got = gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
     assert len(got.posts) == len(items()) - 1
     assert 5 <= sum(sleeps) <= 12
 
@@ -138,7 +138,7 @@ def test_endless_429_gives_up(api, tmp_path, sleeps):
     # No reset header: short pauses, then a clean stop rather than waiting forever.
     api.add(PROFILE_PATH, Reply(ERRORS["rate_limit_429"], 429))
     with pytest.raises(RateLimitError, match="kept answering HTTP 429"):
-        gather(f"bsky:{HANDLE}", opts(tmp_path))
+        gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
     assert len(api.hits(PROFILE_PATH)) == 6
     assert sum(sleeps) < 60
 
@@ -156,7 +156,7 @@ def test_account_errors_are_one_clean_line(api, tmp_path, path, error, message):
     serve_all(api)
     api.add(path, Reply(ERRORS[error], 400))
     with pytest.raises(FetchError) as e:
-        gather(f"bsky:{HANDLE}", opts(tmp_path))
+        gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
     assert message in e.value.message
     assert "\n" not in e.value.message
 
@@ -164,31 +164,11 @@ def test_account_errors_are_one_clean_line(api, tmp_path, path, error, message):
 def test_a_host_that_is_not_an_appview(api, tmp_path):
     # No route: the server answers an HTML 404 page, as a random web server would.
     with pytest.raises(FetchError, match="not a Bluesky AppView"):
-        gather(f"bsky:{HANDLE}", opts(tmp_path))
+        gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
 
 
 def test_persistent_server_errors_give_up(api, tmp_path, sleeps):
     api.add(PROFILE_PATH, Reply(ERRORS["internal_500"], 500))
     with pytest.raises(FetchError, match="HTTP 500, 4 tries"):
-        gather(f"bsky:{HANDLE}", opts(tmp_path))
+        gather(parse(f"bsky:{HANDLE}"), opts(tmp_path))
     assert sleeps == [1.0, 2.0, 4.0]
-
-
-@pytest.mark.parametrize(
-    ("spec", "actor"),
-    [
-        ("bsky:someone.bsky.social", "someone.bsky.social"),
-        ("bsky:@Someone.Bsky.Social", "someone.bsky.social"),
-        ("bsky:someone", "someone.bsky.social"),
-        ("bsky:example.com", "example.com"),
-        ("bsky:did:plc:4r3iq5wdoqz7ltcjw2aqh5ka", "did:plc:4r3iq5wdoqz7ltcjw2aqh5ka"),
-    ],
-)
-def test_handle_forms(spec, actor):
-    assert parse_handle(spec) == actor
-
-
-@pytest.mark.parametrize("spec", ["bsky:", "bsky:not a handle", "bsky:-bad-.example"])
-def test_invalid_handles(spec):
-    with pytest.raises(SourceError, match="not a Bluesky handle"):
-        parse_handle(spec)

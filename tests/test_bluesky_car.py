@@ -18,7 +18,8 @@ from publisher import cli
 from publisher.bot import manifest
 from publisher.clean import clean
 from publisher.errors import ArchiveError
-from publisher.sources import SourceOptions, gather, source_kind
+from publisher.sources import SourceOptions, gather
+from publisher.sources.spec import parse
 
 OPTS = SourceOptions(progress=False)
 HANDLE = "wren.bsky.social"
@@ -33,8 +34,8 @@ def car(tmp_path) -> Path:
 
 def test_posts_reposts_and_the_profile_areread_or_fail_in_one_line(car):
     repo = sample_repo(300)
-    assert source_kind(str(car)) == "bluesky_car"
-    g = gather(f"{HANDLE}={car}", OPTS)
+    assert parse(str(car)).kind == "bluesky_car"
+    g = gather(parse(f"{HANDLE}={car}"), OPTS)
     assert (g.profile.handle, g.profile.name, g.profile.source) == (HANDLE, "Wren Calloway", "bluesky_car")  # fmt: skip
     posts = [p for p in g.posts if not p.is_repost]
     wanted = [r["text"] for k, r in sorted(repo.records.items()) if k.startswith("app.bsky.feed.post/")]  # fmt: skip
@@ -46,14 +47,14 @@ def test_posts_reposts_and_the_profile_areread_or_fail_in_one_line(car):
 
 
 def test_the_handle_comes_from_handle_or_the_file_name_else_the_did(car, tmp_path):
-    g = gather(str(car), OPTS)
+    g = gather(parse(str(car)), OPTS)
     assert g.profile.handle == "wr3nc4ll0w4yl1ghth0us3k3"
     assert [w.rsplit("; ", 1)[1] for w in g.warnings] == [
         f"give HANDLE={car} in place of {car} to name the account yourself"
     ], "a hint for whichever command reads it (prepare, publish, update), with the path given"
     named = tmp_path / f"{HANDLE}.car"
     car.rename(named)
-    g = gather(str(named), OPTS)
+    g = gather(parse(str(named)), OPTS)
     assert g.profile.handle == HANDLE and not g.warnings
 
 
@@ -69,7 +70,7 @@ def test_a_shortened_link_gets_its_whole_address_back(tmp_path):
     repo.post("Fog 🌫️ again: nothing to see, and that is fine by me", START + timedelta(hours=1))
     path = tmp_path / "repo.car"
     path.write_bytes(repo.car())
-    g = gather(f"{HANDLE}={path}", OPTS)
+    g = gather(parse(f"{HANDLE}={path}"), OPTS)
     assert g.posts[0].text == "Read this: https://example.com/a/very/long/path it is good"
     assert "Read this: it is good" in clean(g).texts  # no fragment of the link
 
@@ -164,7 +165,7 @@ def test_a_tree_that_loops_is_refused(tmp_path):
     path = tmp_path / "repo.car"
     path.write_bytes(_frame([(cid_of(commit), commit), (cid, node)], [cid_of(commit)]))
     with pytest.raises(ArchiveError, match="do not match its CID"):
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
 
 
 # --- strangers' bytes ---------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_a_block_the_tree_never_reaches_is_never_decoded(tmp_path):
     from benchmarks.hostile_cases import car_unreferenced_block
 
     (spec,) = car_unreferenced_block(tmp_path, 5)  # an array of 5,000,000 empty maps besides
-    g, peak = peak_mib(lambda: gather(spec, OPTS))
+    g, peak = peak_mib(lambda: gather(parse(spec), OPTS))
     assert not isinstance(g, ArchiveError) and len(g.posts) == 301
     assert peak < 20, f"{peak:.0f} MiB for a 5 MB file"  # the file itself, and its index
 
@@ -235,7 +236,7 @@ def test_keys_longer_than_the_protocol_allows_are_refused_early(tmp_path, build)
     from benchmarks import hostile_cases
 
     (spec,) = getattr(hostile_cases, build)(tmp_path, 1)
-    e, peak = peak_mib(lambda: gather(spec, OPTS))
+    e, peak = peak_mib(lambda: gather(parse(spec), OPTS))
     assert isinstance(e, ArchiveError), e
     assert (
         "the AT Protocol allows a collection of 317 characters and a record key of 512" in e.message
@@ -267,10 +268,12 @@ def test_tree_keys_follow_the_nsid_and_record_key_syntax(tmp_path, key, ok):
     path = tmp_path / "repo.car"
     path.write_bytes(_one_record(key, POST_RECORD))
     if ok:
-        assert [p.text for p in gather(f"{HANDLE}={path}", OPTS).posts] == ["the lamp is lit"]
+        assert [p.text for p in gather(parse(f"{HANDLE}={path}"), OPTS).posts] == [
+            "the lamp is lit"
+        ]
     else:
         with pytest.raises(ArchiveError, match="tree key"):
-            gather(f"{HANDLE}={path}", OPTS)
+            gather(parse(f"{HANDLE}={path}"), OPTS)
 
 
 def test_a_block_of_too_many_objects_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
@@ -278,7 +281,7 @@ def test_a_block_of_too_many_objects_is_refused_before_it_is_decoded(tmp_path, m
     record = b"\x9a" + n.to_bytes(4, "big") + b"\xa0" * n  # a million empty maps, reached
     path = tmp_path / "repo.car"
     path.write_bytes(_one_record(b"app.bsky.feed.post/3kabcdefghij2", record))
-    e, peak = peak_mib(lambda: gather(f"{HANDLE}={path}", OPTS))
+    e, peak = peak_mib(lambda: gather(parse(f"{HANDLE}={path}"), OPTS))
     assert isinstance(e, ArchiveError) and "holds more than 100,000 objects" in e.message
     assert peak < 8, f"{peak:.0f} MiB"
 
@@ -292,4 +295,4 @@ def test_a_subtree_reached_twice_is_refused(tmp_path):
     path.write_bytes(car_file(commit[0], [commit, (cid_of(node), node), (cid_of(empty), empty),
                                           (cid_of(POST_RECORD), POST_RECORD)]))  # fmt: skip
     with pytest.raises(ArchiveError, match="reached twice"):
-        gather(f"{HANDLE}={path}", OPTS)
+        gather(parse(f"{HANDLE}={path}"), OPTS)

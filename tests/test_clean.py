@@ -25,6 +25,7 @@ from publisher.clean import (
 from publisher.clean import warnings as clean_warnings
 from publisher.errors import NotEnoughPostsError
 from publisher.sources import Gathered, Post, Profile, gather
+from publisher.sources.spec import parse
 
 
 def run(*texts: str, reposts: tuple[int, ...] = ()) -> tuple[list[str], Counts]:
@@ -176,7 +177,9 @@ def test_counts_add_up_with_source_reposts(texts, reposts):
 
 
 def test_sample_archive_matches_huggingtweets():
-    g = gather(str(Path(__file__).resolve().parent.parent / "examples/wrencalloway_archive.zip"))
+    g = gather(
+        parse(str(Path(__file__).resolve().parent.parent / "examples/wrencalloway_archive.zip"))
+    )
     kept, counts = run(*(p.text for p in g.posts))
     assert (kept, counts) == _oracle([p.text for p in g.posts])
 

@@ -31,6 +31,7 @@ from benchmarks.exports import Status, mastodon_files, status_html
 from benchmarks.hostile_cases import archive_files, posts, write_zip
 from publisher.errors import TweetbotError
 from publisher.sources import SourceOptions, gather
+from publisher.sources.spec import parse
 
 FUZZ_SECONDS = float(os.environ.get("FUZZ_SECONDS", "0"))
 PER_INPUT_S = 5.0  # generous: inputs are a few kB; under a second each on a loaded 2-core CPU
@@ -50,7 +51,7 @@ def read(spec: str) -> None:
     """Read `spec` as hf-tweetbot would: posts, or one of our typed errors, nothing else."""
     start = time.perf_counter()
     try:
-        g = gather(spec, SourceOptions(progress=False))
+        g = gather(parse(spec), SourceOptions(progress=False))
         assert g.posts and all(isinstance(p.text, str) for p in g.posts)
         assert isinstance(g.profile.handle, str) and g.profile.handle
     except TweetbotError as e:

@@ -13,6 +13,7 @@ from conftest import REPO_ROOT
 from PIL import Image
 
 from publisher.sources import SourceOptions, archive, limits
+from publisher.sources.spec import parse
 
 RELIABILITY = (REPO_ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
 
@@ -43,8 +44,8 @@ def test_an_avatar_over_the_byte_cap_is_left_out(tmp_path, monkeypatch):
     files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/a.png"}}])
     files["data/a.png"] = buf.getvalue()
     path = write_zip(tmp_path / "a.zip", files)
-    assert archive.fetch(str(path), SourceOptions()).profile.avatar_ext == "png"
+    assert archive.fetch(parse(str(path)), SourceOptions()).profile.avatar_ext == "png"
     monkeypatch.setattr(limits, "MAX_AVATAR_BYTES", len(buf.getvalue()) - 1)
-    g = archive.fetch(str(path), SourceOptions())
+    g = archive.fetch(parse(str(path)), SourceOptions())
     assert g.profile.avatar_bytes is None
     assert "over the" in g.warnings[0] and "allowed for an avatar" in g.warnings[0]

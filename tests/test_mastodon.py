@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.clean import clean_text
-from publisher.errors import FetchError, SourceError
+from publisher.errors import FetchError
 from publisher.sources import SourceOptions, gather
-from publisher.sources.mastodon import html_to_text, parse_spec
+from publisher.sources.mastodon import html_to_text
+from publisher.sources.spec import parse
 
 LOOKUP_PATH = "/api/v1/accounts/lookup"
 ACCOUNT = load("mastodon/account.json")
@@ -50,7 +51,7 @@ def opts(tmp_path, **kw):
 
 def test_pages_by_max_id_until_an_empty_page(api, tmp_path):
     serve_all(api)
-    got = gather(spec(api), opts(tmp_path))
+    got = gather(parse(spec(api)), opts(tmp_path))
 
     assert api.hits(LOOKUP_PATH)[0].query == {"acct": "wren"}
     reqs = api.hits(STATUSES_PATH)
@@ -70,7 +71,7 @@ def test_pages_by_the_cursor_of_the_link_header_on_the_instances_host(api, tmp_p
     first, cursor = PAGES[0], "109999999999999999"
     link = f'<{api.url}{STATUSES_PATH}?max_id={cursor}>; rel="next", <{api.url}/x>; rel="prev"'
     api.add(STATUSES_PATH, Reply(first, headers={"Link": link}), Reply([]))
-    got = gather(spec(api), opts(tmp_path))
+    got = gather(parse(spec(api)), opts(tmp_path))
     assert [r.query.get("max_id") for r in api.hits(STATUSES_PATH)] == [None, cursor]
     assert len(got.posts) == len(first)
 
@@ -83,7 +84,7 @@ def test_a_next_page_on_another_host_is_refused_unvisited(api, tmp_path):
         link = f'<http://localhost:{other.port}{STATUSES_PATH}?max_id=1>; rel="next"'
         api.add(STATUSES_PATH, Reply(PAGES[0], headers={"Link": link}))
         with pytest.raises(FetchError) as e:
-            gather(spec(api), opts(tmp_path))
+            gather(parse(spec(api)), opts(tmp_path))
     assert e.value.message == (
         f"@wren@{api.url.split('//')[1]}: its next page is on another host "
         f"(localhost:{other.port}): refused"
@@ -93,7 +94,7 @@ def test_a_next_page_on_another_host_is_refused_unvisited(api, tmp_path):
 
 def test_html_becomes_the_text_a_reader_sees(api, tmp_path):
     serve_all(api)
-    texts = [p.text for p in gather(spec(api), opts(tmp_path)).posts]
+    texts = [p.text for p in gather(parse(spec(api)), opts(tmp_path)).posts]
     assert texts[0] == "Tea & biscuits with Charles. The engine <still> won't run."
     assert texts[1] == "First paragraph.\n\nSecond line one\nsecond line two"
     # A long link: its whole address (Mastodon shows 30 characters of it), which cleaning removes.
@@ -104,7 +105,7 @@ def test_html_becomes_the_text_a_reader_sees(api, tmp_path):
 
 def test_boosts_and_self_boosts_count_as_retweets(api, tmp_path):
     serve_all(api)
-    posts = gather(spec(api), opts(tmp_path)).posts
+    posts = gather(parse(spec(api)), opts(tmp_path)).posts
     boosts = [p for p in posts if p.is_repost]
     assert [p.text for p in boosts] == [
         "The engine is finished! Well, the drawings are.",
@@ -117,16 +118,16 @@ def test_boosts_and_self_boosts_count_as_retweets(api, tmp_path):
 
 def test_display_name_is_used_when_set(api, tmp_path):
     serve_all(api, {**ACCOUNT, "display_name": "Wren Calloway"})
-    assert gather(spec(api), opts(tmp_path)).profile.name == "Wren Calloway"
+    assert gather(parse(spec(api)), opts(tmp_path)).profile.name == "Wren Calloway"
 
 
 def test_rerun_reads_cache_and_refresh_refetches(api, tmp_path):
     serve_all(api)
-    first = gather(spec(api), opts(tmp_path))
+    first = gather(parse(spec(api)), opts(tmp_path))
     api.requests.clear()
-    assert gather(spec(api), opts(tmp_path)) == first
+    assert gather(parse(spec(api)), opts(tmp_path)) == first
     assert api.requests == []
-    gather(spec(api), opts(tmp_path, refresh=True))
+    gather(parse(spec(api)), opts(tmp_path, refresh=True))
     assert len(api.hits(STATUSES_PATH)) == 4
 
 
@@ -135,7 +136,7 @@ def test_429_waits_until_the_iso_reset_time(api, tmp_path, sleeps):
     limited = Reply(ERRORS["rate_limit_429"], 429, {"X-RateLimit-Reset": reset})
     api.add(LOOKUP_PATH, limited, Reply(ACCOUNT))
     api.route(STATUSES_PATH, statuses)
-    assert len(gather(spec(api), opts(tmp_path)).posts) == 9
+    assert len(gather(parse(spec(api)), opts(tmp_path)).posts) == 9
     assert 25 <= sum(sleeps) <= 32
 
 
@@ -153,7 +154,7 @@ def test_429_waits_until_the_iso_reset_time(api, tmp_path, sleeps):
 def test_lookup_errors_are_one_clean_line(api, tmp_path, reply, message):
     api.add(LOOKUP_PATH, reply)
     with pytest.raises(FetchError) as e:
-        gather(spec(api), opts(tmp_path))
+        gather(parse(spec(api)), opts(tmp_path))
     assert message in e.value.message
     assert "\n" not in e.value.message
 
@@ -162,32 +163,13 @@ def test_statuses_hidden_from_visitors(api, tmp_path):
     api.add(LOOKUP_PATH, Reply(ACCOUNT))
     api.add(STATUSES_PATH, Reply(ERRORS["auth_required_401"], 401))
     with pytest.raises(FetchError, match="requires login"):
-        gather(spec(api), opts(tmp_path))
+        gather(parse(spec(api)), opts(tmp_path))
 
 
 def test_a_host_without_the_api(api, tmp_path):
     # No routes at all: every path is an HTML 404 page.
     with pytest.raises(FetchError, match="not a Mastodon server"):
-        gather(spec(api), opts(tmp_path))
-
-
-@pytest.mark.parametrize(
-    ("given_spec", "base", "user"),
-    [
-        ("mastodon:@wren@mastodon.social", "https://mastodon.social", "wren"),
-        ("mastodon:wren@mastodon.social", "https://mastodon.social", "wren"),
-        ("mastodon:https://mastodon.social/@wren", "https://mastodon.social", "wren"),
-        ("mastodon:http://127.0.0.1:8080/@wren/", "http://127.0.0.1:8080", "wren"),
-    ],
-)
-def test_spec_forms(given_spec, base, user):
-    assert parse_spec(given_spec) == (base, user)
-
-
-@pytest.mark.parametrize("bad", ["mastodon:wren", "mastodon:@wren@", "mastodon:https://x.y/"])
-def test_invalid_specs(bad):
-    with pytest.raises(SourceError, match="not a Mastodon account"):
-        parse_spec(bad)
+        gather(parse(spec(api)), opts(tmp_path))
 
 
 @pytest.mark.parametrize(

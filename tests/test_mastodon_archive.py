@@ -26,7 +26,8 @@ from publisher import cli
 from publisher.bot import manifest
 from publisher.clean import clean
 from publisher.errors import ArchiveError
-from publisher.sources import SourceOptions, gather, limits, source_kind
+from publisher.sources import SourceOptions, gather, limits
+from publisher.sources.spec import parse
 
 OPTS = SourceOptions(progress=False)
 LINK = (
@@ -72,8 +73,8 @@ def archive(request, tmp_path) -> Path:
 
 
 def test_every_form_reads_the_public_posts_and_the_profile(archive):
-    assert source_kind(str(archive)) == "mastodon_archive"
-    g = gather(str(archive), OPTS)
+    assert parse(str(archive)).kind == "mastodon_archive"
+    g = gather(parse(str(archive)), OPTS)
     assert (g.profile.handle, g.profile.name, g.profile.source) == ("wren", "Wren Calloway", "mastodon_archive")  # fmt: skip
     assert g.profile.avatar_ext == "png" and g.profile.avatar_bytes and not g.profile.protected
     texts = [p.text for p in g.posts]
@@ -92,14 +93,14 @@ def test_every_form_reads_the_public_posts_and_the_profile(archive):
 
 def test_content_warnings_are_left_out_when_asked(tmp_path):
     path = write_mastodon_zip(tmp_path / "a.zip", files())
-    g = gather(str(path), SourceOptions(skip_content_warnings=True))
+    g = gather(parse(str(path)), SourceOptions(skip_content_warnings=True))
     assert WARNED not in [p.text for p in g.posts]
     assert g.skipped == {"private": 2, "content_warning": 1} and g.content_warnings == 1
 
 
 def test_a_locked_account_is_protected(tmp_path):
     path = write_mastodon_zip(tmp_path / "a.zip", files(locked=True))
-    assert gather(str(path), OPTS).profile.protected
+    assert gather(parse(str(path)), OPTS).profile.protected
 
 
 def test_prepare_trains_on_public_posts_only_and_counts_the_rest(tmp_path, tiny_model, capsys):
@@ -161,7 +162,7 @@ def test_a_tar_entry_climbing_out_is_refused(tmp_path):
     members = [_info(n, len(d)) for n, d in good.items()] + [_info("../../.bashrc", 4)]
     path = _tar(tmp_path / "a.tar.gz", members, good | {"../../.bashrc": b"evil"})
     with pytest.raises(ArchiveError, match="points outside its folder"):
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
 
 
 @pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE])
@@ -170,7 +171,7 @@ def test_a_tar_link_is_refused(tmp_path, kind):
     members = [_info("actor.json", 0, kind, "/root/.cache/huggingface/token")]
     members += [_info(n, len(d)) for n, d in good.items() if n != "actor.json"]
     with pytest.raises(ArchiveError, match="stored as a link"):
-        gather(str(_tar(tmp_path / "a.tar.gz", members, good)), OPTS)
+        gather(parse(str(_tar(tmp_path / "a.tar.gz", members, good))), OPTS)
 
 
 def test_a_tar_bomb_is_refused(tmp_path, monkeypatch):
@@ -181,13 +182,13 @@ def test_a_tar_bomb_is_refused(tmp_path, monkeypatch):
     path = _tar(tmp_path / "a.tar.gz", members, files() | {"media_attachments/big.bin": zeros})
     assert path.stat().st_size < 100_000
     with pytest.raises(ArchiveError, match="looks like a zip bomb"):
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
 
 
 def test_a_zip_slip_entry_is_refused(tmp_path):
     path = write_mastodon_zip(tmp_path / "a.zip", files() | {"../../.bashrc": b"evil"})
     with pytest.raises(ArchiveError, match="points outside its folder") as e:
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
     assert e.value.hint == "use the archive exactly as Mastodon delivered it"
 
 
@@ -198,7 +199,7 @@ def test_a_broken_mastodon_zip_is_told_how_mastodon_gives_it_again(tmp_path):
     data[start + 40 : start + 400] = bytes(360)
     path.write_bytes(bytes(data))
     with pytest.raises(ArchiveError, match="cannot be read") as e:
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
     assert e.value.hint == "request the archive again (Mastodon: Preferences > Import and export)"
     assert "X" not in e.value.hint.split()
 
@@ -212,7 +213,7 @@ def test_a_link_out_of_an_extracted_mastodon_archive_is_refused_in_mastodon_s_wo
     (root / "actor.json").unlink()
     (root / "actor.json").symlink_to(tmp_path / "token")
     with pytest.raises(ArchiveError, match="outside the archive folder") as e:
-        gather(str(root), OPTS)
+        gather(parse(str(root)), OPTS)
     assert e.value.hint == "use the archive exactly as Mastodon delivered it"
 
 
@@ -220,7 +221,7 @@ def test_an_avatar_path_leaving_the_archive_is_refused(tmp_path):
     actor = json.loads(files()["actor.json"]) | {"icon": {"type": "Image", "url": "../../token"}}
     path = write_mastodon_zip(tmp_path / "a.zip", files() | {"actor.json": json.dumps(actor).encode()})  # fmt: skip
     with pytest.raises(ArchiveError, match="points outside the archive"):
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
 
 
 @pytest.mark.parametrize(
@@ -235,7 +236,7 @@ def test_an_avatar_path_leaving_the_archive_is_refused(tmp_path):
 def test_a_broken_outbox_is_one_line(tmp_path, outbox, message):
     path = write_mastodon_zip(tmp_path / "a.zip", files() | {"outbox.json": outbox})
     with pytest.raises(ArchiveError) as e:
-        gather(str(path), OPTS)
+        gather(parse(str(path)), OPTS)
     assert message in e.value.message and "outbox.json" in e.value.message
     assert "\n" not in e.value.message and "Mastodon" in (e.value.hint or "")
 
@@ -243,7 +244,7 @@ def test_a_broken_outbox_is_one_line(tmp_path, outbox, message):
 def test_an_archive_of_private_posts_only_says_so(tmp_path):
     quiet = mastodon_files("wren", "Wren", [Status(status_html(PRIVATE), "private")] * 3)
     with pytest.raises(ArchiveError, match=r"no public posts \(3 followers-only or direct"):
-        gather(str(write_mastodon_zip(tmp_path / "a.zip", quiet)), OPTS)
+        gather(parse(str(write_mastodon_zip(tmp_path / "a.zip", quiet))), OPTS)
 
 
 def test_a_truncated_tar_gz_is_one_line(tmp_path, tiny_model, capsys):
@@ -312,7 +313,7 @@ def test_a_zip_of_the_extracted_folder_reads_too(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in files().items():
             zf.writestr(f"archive-20240301/{name}", data)
-    g = gather(str(path), OPTS)
+    g = gather(parse(str(path)), OPTS)
     assert g.profile.handle == "wren" and len(g.posts) == 304
 
 
@@ -323,7 +324,7 @@ def test_a_tar_member_is_streamed_as_a_zip_member_is(tmp_path):
     from benchmarks.hostile_cases import mastodon_tar_blanks
 
     (path,) = mastodon_tar_blanks(tmp_path, 48)  # outbox.json: the posts, then 48 MiB of blanks
-    g, peak = peak_mib(lambda: gather(path, OPTS))
+    g, peak = peak_mib(lambda: gather(parse(path), OPTS))
     assert not isinstance(g, ArchiveError) and len(g.posts) == 300
     assert peak < 12, f"{peak:.0f} MiB held to read a 48 MiB member"
 
@@ -333,7 +334,7 @@ def test_a_sparse_tar_member_is_refused_unread(tmp_path):
 
     (path,) = mastodon_tar_sparse(tmp_path, 128)  # four sparse outbox.json of 128 MiB: 200 bytes
     assert Path(path).stat().st_size < 1_000
-    e, peak = peak_mib(lambda: gather(path, OPTS))
+    e, peak = peak_mib(lambda: gather(parse(path), OPTS))
     assert isinstance(e, ArchiveError) and "a/outbox.json is stored as a sparse file" in e.message
     assert peak < 4, f"{peak:.0f} MiB"
 
@@ -362,7 +363,7 @@ def test_a_tar_archive_whose_members_inflate_past_the_cap_is_refused_when_skippe
 
     monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 8 << 20)
     (path,) = mastodon_tar_bomb(tmp_path, 16)  # a 16 MiB media file, skipped over
-    e, peak = peak_mib(lambda: gather(path, OPTS))
+    e, peak = peak_mib(lambda: gather(parse(path), OPTS))
     assert isinstance(e, ArchiveError) and "this looks like a zip bomb" in e.message
     assert peak < 4, f"{peak:.0f} MiB"
 
@@ -373,7 +374,7 @@ def test_an_avatar_over_the_cap_is_never_read(tmp_path, form):
 
     build = mastodon_avatar_zeros if form == "zip" else mastodon_tar_avatar_zeros
     (path,) = build(tmp_path, 64)  # 64 MiB of zeros in a few hundred kB
-    g, peak = peak_mib(lambda: gather(path, OPTS))
+    g, peak = peak_mib(lambda: gather(parse(path), OPTS))
     assert not isinstance(g, ArchiveError) and g.profile.avatar_bytes is None
     assert any(f"{64 << 20:,} bytes, over the" in w for w in g.warnings), g.warnings
     assert peak < 8, f"{peak:.0f} MiB"
@@ -383,7 +384,7 @@ def test_a_status_of_deeply_nested_tags_reads_as_the_others(tmp_path):
     from benchmarks.hostile_cases import mastodon_nested_tags
 
     (path,) = mastodon_nested_tags(tmp_path, 1)
-    g = gather(path, OPTS)
+    g = gather(parse(path), OPTS)
     assert len(g.posts) == 301 and g.posts[7].text == ""
 
 
@@ -393,6 +394,6 @@ def test_a_status_over_the_html_cap_is_counted_unparsed(tmp_path, monkeypatch):
     path = write_mastodon_zip(
         tmp_path / "a.zip", mastodon_files("wren", "Wren", [*statuses(), big])
     )
-    g = gather(str(path), OPTS)
+    g = gather(parse(str(path)), OPTS)
     assert g.skipped.get("too_long") == 1
     assert not any("zephyr" in p.text for p in g.posts)

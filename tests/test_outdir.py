@@ -140,6 +140,7 @@ _SLOW_PREPARE = """
 import sys, time
 from pathlib import Path
 from publisher import dataset, pipeline
+from publisher.sources.spec import parse
 real = dataset.save
 def slow_save(*args, **kwargs):  # a slow disk: the stage lives long enough to be killed in
     info = real(*args, **kwargs)
@@ -149,7 +150,7 @@ def slow_save(*args, **kwargs):  # a slow disk: the stage lives long enough to b
 dataset.save = slow_save
 opts = pipeline.PrepareOptions(out=Path(sys.argv[2]), base_model=sys.argv[3])
 opts.data.block_size = 64
-pipeline.prepare([sys.argv[1]], opts, say=lambda _: None)
+pipeline.prepare([parse(sys.argv[1])], opts, say=lambda _: None)
 """
 
 

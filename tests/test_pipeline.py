@@ -149,17 +149,16 @@ def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(
     assert "nothing changed" in capsys.readouterr()[0].lower()
 
 
-def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
-    tmp_path, tiny_model, monkeypatch, capsys
-):
-    """`publish bsky:HANDLE` end to end against a server speaking the AppView API."""
+def _serve_bluesky(server, handle: str) -> None:
+    """An AppView whose account `handle` posted the sample archive's texts."""
     import copy
 
-    from fakes.api_server import Reply, load, serve
+    from fakes.api_server import Reply, load
 
     from publisher.sources import SourceOptions, archive
+    from publisher.sources.spec import parse
 
-    texts = [p.text for p in archive.fetch(str(SAMPLE), SourceOptions()).posts]
+    texts = [p.text for p in archive.fetch(parse(str(SAMPLE)), SourceOptions()).posts]
     template = load("bluesky/feed_page1.json")["feed"][1]
     assert "reason" not in template
     items = []
@@ -177,10 +176,21 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
             body["cursor"] = str(k + 1)
         return Reply(body)
 
+    server.add(
+        "/xrpc/app.bsky.actor.getProfile", Reply(dict(load("bluesky/profile.json"), handle=handle))
+    )
+    server.route("/xrpc/app.bsky.feed.getAuthorFeed", feed)
+
+
+def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
+    tmp_path, tiny_model, monkeypatch, capsys
+):
+    """`publish bsky:HANDLE` end to end against a server speaking the AppView API."""
+    from fakes.api_server import serve
+
     with serve() as server:
         monkeypatch.setenv("HF_TWEETBOT_BSKY_API_URL", server.url)
-        server.add("/xrpc/app.bsky.actor.getProfile", Reply(load("bluesky/profile.json")))
-        server.route("/xrpc/app.bsky.feed.getAuthorFeed", feed)
+        _serve_bluesky(server, "wrencalloway.bsky.social")
         out = tmp_path / "bot"
         code = cli.main(["publish", "bsky:wrencalloway.bsky.social", "--base-model", str(tiny_model),
                          "--out", str(out), "--block-size", "128", "--max-steps", "2", "--no-push"])  # fmt: skip
@@ -191,6 +201,42 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     # with "RT @": cleaning counts them exactly as it does in the archive.
     assert (u.tweets_downloaded, u.retweets, u.short_tweets, u.tweets_kept) == (404, 40, 24, 340)
     assert u.source == "bsky" and (out / "raw").exists() and (out / "repo" / "README.md").exists()
+
+
+def test_a_short_bluesky_handle_names_the_cache_the_bot_and_the_repo_alike(
+    tmp_path, tiny_model, hub, monkeypatch, capsys
+):
+    """`bsky:alice` is alice.bsky.social for the raw pages, the bot folder and the Hub repo."""
+    from fakes.api_server import serve
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_TOKEN", GOOD)
+    with serve() as server:
+        monkeypatch.setenv("HF_TWEETBOT_BSKY_API_URL", server.url)
+        _serve_bluesky(server, "alice.bsky.social")
+        code = cli.main(["publish", "bsky:alice", "--base-model", str(tiny_model),
+                         "--block-size", "128", "--max-steps", "2"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Preflight OK: will push to alice/alice.bsky.social" in err
+    assert sorted(p.name for p in (tmp_path / "bots").iterdir()) == ["alice.bsky.social"]
+    bot = tmp_path / "bots" / "alice.bsky.social"
+    assert list((bot / "raw").iterdir()), "the raw pages are cached in the bot's own folder"
+    assert manifest.load(bot).repo_id == "alice/alice.bsky.social"
+
+
+def test_one_user_given_twice_in_two_forms_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "posts.jsonl").write_text("")
+    for twice in (
+        ["x:@ada", "ada"],
+        ["@Ada", "x:ada"],
+        ["posts.jsonl", f"ada={tmp_path}/posts.jsonl"],
+    ):
+        assert cli.main(["prepare", *twice]) == 2
+        err = capsys.readouterr().err
+        assert f"Error: {twice[1]}: the same user is given twice" in err
+    assert not (tmp_path / "bots").exists()
 
 
 # --- counted, not silent; a full disk loses nothing ---------------------------------------------

@@ -16,6 +16,7 @@ from conftest import EXAMPLES, HUB_TOKEN
 from publisher import clean, cli
 from publisher.bot import manifest
 from publisher.sources import SourceOptions, archive
+from publisher.sources.spec import parse
 from publisher.space import guard, ui
 
 sys.path.insert(0, str(EXAMPLES))
@@ -47,13 +48,13 @@ def protected_bot(tmp_path_factory, protected_zip, tiny_model):
 
 
 def test_the_archive_says_protected_and_its_latest_action_decides(tmp_path, protected_zip):
-    g = archive.fetch(str(protected_zip), SourceOptions())
+    g = archive.fetch(parse(str(protected_zip)), SourceOptions())
     assert g.profile.protected and g.deleted == len(DELETED)
     assert not {p.text for p in g.posts} & set(DELETED)
     undone = write_archive(tmp_path / "u.zip", "w", "W", list(POSTS[:50]), protected=["Protect", "Unprotect"])  # fmt: skip
-    assert not archive.fetch(str(undone), SourceOptions()).profile.protected
+    assert not archive.fetch(parse(str(undone)), SourceOptions()).profile.protected
     plain = write_archive(tmp_path / "p.zip", "w", "W", list(POSTS[:50]))
-    assert not archive.fetch(str(plain), SourceOptions()).profile.protected
+    assert not archive.fetch(parse(str(plain)), SourceOptions()).profile.protected
 
 
 def test_prepare_records_protection_and_never_uses_deleted_posts(protected_bot, capsys):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from publisher.sources import Post
-from publisher.sources.since import Since, is_newer, newest, record_spec
+from publisher.sources.since import Since, is_newer, newest
 
 
 def test_snowflake_ids_are_compared_as_numbers_not_text():
@@ -33,9 +33,5 @@ def test_newest_keeps_the_old_marker_when_nothing_is_newer():
     assert newest(bsky).id == "at://new"
 
 
-def test_local_specs_are_recorded_absolute_and_live_ones_as_given(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "posts.jsonl").write_text("")
-    assert record_spec("wren=posts.jsonl") == f"wren={tmp_path / 'posts.jsonl'}"
-    assert record_spec("bsky:wren.bsky.social") == "bsky:wren.bsky.social"
+def test_since_key_names_the_id_or_the_time():
     assert Since("123").key() == "since_123" and Since("at://x", "2024").key() == "since_2024"

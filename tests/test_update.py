@@ -13,6 +13,7 @@ from benchmarks.bench_prepare import make_archive
 from publisher import cli
 from publisher.bot import manifest
 from publisher.errors import UsageError
+from publisher.sources.spec import parse
 
 X_TWEETS = "/2/users/42/tweets"
 BSKY_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -152,7 +153,7 @@ def test_an_archive_of_someone_else_or_a_live_user_is_refused(bot, tmp_path, cap
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"text": "hello there my friend"}) + "\n")
     with pytest.raises(UsageError, match="@ada is not an archive or file user of this bot"):
-        update(bot, [f"ada={other}"], UpdateOptions(), say=lambda _: None)
+        update(bot, [parse(f"ada={other}")], UpdateOptions(), say=lambda _: None)
     assert cli.main(["update", str(bot), "bsky:someone.bsky.social", "--no-push"]) == 2
     assert "newer archives or files only" in capsys.readouterr().err
 
@@ -167,8 +168,28 @@ def test_a_failed_training_leaves_the_bot_as_it_was(bot, archive_bot, monkeypatc
     monkeypatch.setattr(train_pkg, "train", boom)
     before = snapshot(bot)
     with pytest.raises(KeyboardInterrupt):
-        update(bot, [str(archive_bot / "new.zip")], UpdateOptions(), say=lambda _: None)
+        update(bot, [parse(str(archive_bot / "new.zip"))], UpdateOptions(), say=lambda _: None)
     assert snapshot(bot) == before and not list(bot.glob(".update-*"))
+
+
+def test_a_bot_read_from_a_path_holding_an_equals_sign_finds_its_archive_again(
+    tmp_path, tiny_model
+):
+    from publisher import pipeline
+    from publisher.dataset import DataConfig
+    from publisher.sources import SourceOptions
+    from publisher.update.news import gather_news
+
+    (tmp_path / "a=b").mkdir()
+    archive = make_archive(tmp_path / "a=b" / "x.zip", 300)
+    opts = pipeline.PrepareOptions(out=tmp_path / "bot", base_model=str(tiny_model),
+                                   data=DataConfig(block_size=64))  # fmt: skip
+    bot, m = pipeline.prepare([parse(str(archive))], opts, say=lambda _: None)
+    assert m.users[0].spec == str(archive)
+    news = gather_news(
+        bot, manifest.load(bot), [], SourceOptions(progress=False), say=lambda _: None
+    )
+    assert [n.line() for n in news] == ["@synthetic (archive): nothing new"]
 
 
 def test_from_scratch_retrains_on_every_post_from_the_base(bot, archive_bot, capsys):

@@ -33,6 +33,7 @@ from web_helpers import (
 
 from publisher.cli import main
 from publisher.errors import UsageError
+from publisher.sources.spec import parse
 from publisher.web import WebConfig, jobs, views
 from publisher.web.session import Workspace, typed_sources
 from publisher.web.visitors import Visitor, Visitors
@@ -316,11 +317,10 @@ def test_create_takes_a_mastodon_archive_and_a_bluesky_export(api, hub_server, m
 
 
 def test_typed_sources_are_live_accounts_only():
-    assert typed_sources("bsky:wren.bsky.social, mastodon:@w@example.social", x_api=False) == [
-        "bsky:wren.bsky.social",
-        "mastodon:@w@example.social",
-    ]
-    assert typed_sources("@wren\nx:ada  grace", x_api=True) == ["x:wren", "x:ada", "x:grace"]
+    typed = typed_sources("bsky:wren.bsky.social, mastodon:@w@example.social", x_api=False)
+    assert typed == [parse("bsky:wren.bsky.social"), parse("mastodon:@w@example.social")]
+    typed = typed_sources("@wren\nx:ada  grace", x_api=True)
+    assert [s.record for s in typed] == ["x:wren", "x:ada", "x:grace"]
     with pytest.raises(UsageError, match="bearer token"):
         typed_sources("@wren", x_api=False)
     # Nothing on the server's disk can be named from a page.

@@ -10,7 +10,8 @@ from fakes.api_server import Reply, load, serve
 
 from publisher.clean import clean
 from publisher.errors import FetchError, RateLimitError, SourceError
-from publisher.sources import Gathered, SourceOptions, gather, source_kind
+from publisher.sources import Gathered, SourceOptions, gather
+from publisher.sources.spec import parse
 
 TOKEN = "AAAAtest-bearer-secret-42"
 USER_PATH = "/2/users/by/username/PhillyNEFL"
@@ -52,7 +53,7 @@ def opts(tmp_path, **kw):
 
 def test_pages_until_next_token_is_gone(api, tmp_path):
     serve_user(api)
-    got = gather("x:PhillyNEFL", opts(tmp_path))
+    got = gather(parse("x:PhillyNEFL"), opts(tmp_path))
 
     assert got.profile.handle == "PhillyNEFL"
     assert got.profile.name == "Philly NEFL"
@@ -95,7 +96,7 @@ def test_a_long_post_is_read_whole_from_note_tweet(api, tmp_path):
     page = long_post_page()
     api.add(USER_PATH, Reply(USER))
     api.add(TWEETS_PATH, Reply(page), Reply(ERRORS["timeline_end_200"]))
-    got = gather("x:PhillyNEFL", opts(tmp_path))
+    got = gather(parse("x:PhillyNEFL"), opts(tmp_path))
 
     own = next(t for t in page["data"] if "note_tweet" in t)
     post = next(p for p in got.posts if p.id == own["id"])
@@ -111,11 +112,11 @@ def test_a_long_post_is_read_whole_from_note_tweet(api, tmp_path):
 
 def test_rerun_reads_cache_without_any_request(api, tmp_path, monkeypatch):
     serve_user(api)
-    first = gather("@PhillyNEFL", opts(tmp_path))
+    first = gather(parse("@PhillyNEFL"), opts(tmp_path))
     api.requests.clear()
     monkeypatch.delenv("X_BEARER_TOKEN")  # a complete cache needs no token
 
-    again = gather("@PhillyNEFL", opts(tmp_path))
+    again = gather(parse("@PhillyNEFL"), opts(tmp_path))
     assert api.requests == []
     assert again == first
     cache = tmp_path / "raw" / "x_phillynefl"
@@ -130,9 +131,9 @@ def test_rerun_reads_cache_without_any_request(api, tmp_path, monkeypatch):
 
 def test_refresh_fetches_anew(api, tmp_path):
     serve_user(api)
-    gather("x:PhillyNEFL", opts(tmp_path))
+    gather(parse("x:PhillyNEFL"), opts(tmp_path))
     api.requests.clear()
-    gather("x:PhillyNEFL", opts(tmp_path, refresh=True))
+    gather(parse("x:PhillyNEFL"), opts(tmp_path, refresh=True))
     assert len(api.hits(TWEETS_PATH)) == 3
 
 
@@ -144,24 +145,24 @@ def test_interrupted_download_is_fetched_again(api, tmp_path):
 
     api.route(TWEETS_PATH, broken_after_first)
     with pytest.raises(FetchError, match="HTTP 503"):
-        gather("x:PhillyNEFL", opts(tmp_path))
+        gather(parse("x:PhillyNEFL"), opts(tmp_path))
     assert not (tmp_path / "raw" / "x_phillynefl" / "done.json").exists()
 
     api.route(TWEETS_PATH, timeline)
     api.requests.clear()
-    got = gather("x:PhillyNEFL", opts(tmp_path))
+    got = gather(parse("x:PhillyNEFL"), opts(tmp_path))
     assert len(got.posts) == len(PAGE1["data"]) + len(PAGE2["data"])
     assert len(api.hits(TWEETS_PATH)) == 3
 
 
 def test_max_posts_caps_the_download(api, tmp_path):
     serve_user(api)
-    got = gather("x:PhillyNEFL", opts(tmp_path, max_posts=40))
+    got = gather(parse("x:PhillyNEFL"), opts(tmp_path, max_posts=40))
     assert len(got.posts) == 40
     assert len(api.hits(TWEETS_PATH)) == 1
     # A later run asking for more is not served from the shorter cache.
     api.requests.clear()
-    more = gather("x:PhillyNEFL", opts(tmp_path, max_posts=3200))
+    more = gather(parse("x:PhillyNEFL"), opts(tmp_path, max_posts=3200))
     assert len(more.posts) == 102
     assert len(api.hits(TWEETS_PATH)) == 3
 
@@ -172,7 +173,7 @@ def test_429_waits_for_the_reset_then_succeeds(api, tmp_path, sleeps, capsys):
     api.add(USER_PATH, limited, Reply(USER))
     api.route(TWEETS_PATH, timeline)
 
-    got = gather("x:PhillyNEFL", SourceOptions(raw_dir=tmp_path / "raw", progress=True))
+    got = gather(parse("x:PhillyNEFL"), SourceOptions(raw_dir=tmp_path / "raw", progress=True))
     assert len(got.posts) == 102
     assert 15 <= sum(sleeps) <= 22
     assert "X rate limit: waiting" in capsys.readouterr().err
@@ -185,7 +186,7 @@ def test_429_with_a_distant_reset_stops_with_the_time(api, tmp_path, sleeps):
         Reply(ERRORS["too_many_requests_429"], 429, {"x-rate-limit-reset": str(reset)}),
     )
     with pytest.raises(RateLimitError) as e:
-        gather("x:PhillyNEFL", opts(tmp_path))
+        gather(parse("x:PhillyNEFL"), opts(tmp_path))
     assert time.strftime("%H:%M", time.gmtime(reset)) in e.value.message
     assert e.value.hint
     assert sleeps == []
@@ -194,7 +195,7 @@ def test_429_with_a_distant_reset_stops_with_the_time(api, tmp_path, sleeps):
 def test_server_errors_are_retried_with_backoff(api, tmp_path, sleeps):
     api.add(USER_PATH, Reply({}, 502), Reply({}, 503), Reply(USER))
     api.route(TWEETS_PATH, timeline)
-    assert len(gather("x:PhillyNEFL", opts(tmp_path)).posts) == 102
+    assert len(gather(parse("x:PhillyNEFL"), opts(tmp_path)).posts) == 102
     assert sleeps == [1.0, 2.0]
 
 
@@ -215,7 +216,7 @@ def test_errors_are_one_clean_line(api, tmp_path, user_reply, tweets_reply, mess
     if tweets_reply:
         api.add(TWEETS_PATH, tweets_reply)
     with pytest.raises(FetchError) as e:
-        gather("x:PhillyNEFL", opts(tmp_path))
+        gather(parse("x:PhillyNEFL"), opts(tmp_path))
     assert message in e.value.message
     assert "\n" not in e.value.message
     assert TOKEN not in e.value.message + (e.value.hint or "")
@@ -223,9 +224,9 @@ def test_errors_are_one_clean_line(api, tmp_path, user_reply, tweets_reply, mess
 
 def test_bare_handle_without_token_names_token_and_archive(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert source_kind("ada_l") == "x_api"
+    assert parse("ada_l").kind == "x"
     with pytest.raises(SourceError) as e:
-        gather("ada_l", opts(tmp_path))
+        gather(parse("ada_l"), opts(tmp_path))
     assert "X_BEARER_TOKEN" in e.value.message
     assert "no file or folder named ada_l" in e.value.message
     assert "archive" in e.value.hint
@@ -237,11 +238,11 @@ def test_unreachable_server_is_a_clean_error(tmp_path, monkeypatch, sleeps):
     monkeypatch.setenv("HF_TWEETBOT_X_API_URL", url)
     monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
     with pytest.raises(FetchError, match="cannot reach 127.0.0.1") as e:
-        gather("x:PhillyNEFL", opts(tmp_path))
+        gather(parse("x:PhillyNEFL"), opts(tmp_path))
     assert TOKEN not in e.value.message
     assert sleeps == [1.0, 2.0, 4.0]
 
 
 def test_invalid_handle_is_rejected_before_any_request(tmp_path):
     with pytest.raises(SourceError, match="not an X handle"):
-        gather("x:not-a-handle!", opts(tmp_path))
+        gather(parse("x:not-a-handle!"), opts(tmp_path))

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ManifestError, OutputExistsError
-from ..sources import split_spec
+from ..sources.spec import UserSpec
 from . import layout, manifest
 
 # Everything a bot folder may hold; `--overwrite` removes these and refuses a folder with more.
@@ -47,7 +47,9 @@ UPDATE_PREFIX = ".update-"  # in DIR: the next data/, repo/ and bot.json of `hf-
 LEGACY_PREFIXES = (".repo-", ".data.old-", ".avatars.old-")
 
 
-def check_out_dir(out: Path, model_name: str, overwrite: bool, specs: Sequence[str] = ()) -> None:
+def check_out_dir(
+    out: Path, model_name: str, overwrite: bool, specs: Sequence[UserSpec] = ()
+) -> None:
     """Refuse to write over anything but this bot, or another bot when `overwrite`.
 
     Args:
@@ -66,8 +68,8 @@ def check_out_dir(out: Path, model_name: str, overwrite: bool, specs: Sequence[s
         raise OutputExistsError(f"{out} is a file, not a bot folder", hint="choose another --out")
     real = out.resolve()
     for spec in specs:
-        path = Path(split_spec(spec)[1]).expanduser()
-        if path.exists() and path.resolve().is_relative_to(real):
+        path = spec.path
+        if path is not None and path.exists() and path.resolve().is_relative_to(real):
             what = "is the input itself" if path.resolve() == real else f"holds the input {path}"
             raise OutputExistsError(
                 f"--out {out} {what}; writing the bot there could destroy it",

@@ -9,6 +9,7 @@ import click
 
 from ..console import say
 from ..remote import JobOptions
+from ..sources.spec import UserSpec
 from ..train import TrainConfig
 from .group import cli
 from .options import (
@@ -27,12 +28,13 @@ from .options import (
     update_opts,
     update_train_options,
 )
+from .user import USER
 
 
 @cli.command()
-@click.argument("users", nargs=-1, required=True)
+@click.argument("users", nargs=-1, required=True, type=USER)
 @source_options
-def prepare(users: tuple[str, ...], **kw: Any) -> None:
+def prepare(users: tuple[UserSpec, ...], **kw: Any) -> None:
     """Gather, clean and tokenize the posts of 1 to 3 USERs into DIR/bot.json and DIR/data/."""
     from ..pipeline import prepare as run
 
@@ -63,14 +65,14 @@ def train(bot_dir: Path, base_model: str | None, **kw: Any) -> None:
 
 
 @cli.command()
-@click.argument("users", nargs=-1, required=True)
+@click.argument("users", nargs=-1, required=True, type=USER)
 @source_options
 @train_options
 @push_options
 @quality_options
 @jobs_options
 @click.option("--no-push", is_flag=True, help="Keep everything local.")
-def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
+def publish(users: tuple[UserSpec, ...], no_push: bool, **kw: Any) -> None:
     """Gather, clean, fine-tune, write the card and push a bot of 1 to 3 USERs."""
     from ..pipeline import publish as run
 
@@ -92,14 +94,14 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 
 @cli.command()
 @click.argument("bot_dir", type=click.Path(path_type=Path))
-@click.argument("users", nargs=-1)
+@click.argument("users", nargs=-1, type=USER)
 @update_options
 @update_train_options
 @push_options
 @quality_options
 @jobs_options
 @click.option("--no-push", is_flag=True, help="Keep the update local.")
-def update(bot_dir: Path, users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
+def update(bot_dir: Path, users: tuple[UserSpec, ...], no_push: bool, **kw: Any) -> None:
     """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
     from ..update import update as run
 

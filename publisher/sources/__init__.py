@@ -1,7 +1,7 @@
 """Gather a user's posts and profile from wherever they live.
 
-One small module per source; each exposes `fetch(spec, opts) -> Gathered`. `gather` picks the
-module from the USER argument:
+One small module per source; each exposes `fetch(spec, opts) -> Gathered`, where `spec` is the
+USER as `spec.parse` read it, and `gather` picks the module from its kind:
 
 - `PATH` or `HANDLE=PATH`: an X archive (`.zip`, extracted folder or `tweets.js`), or a
   `.jsonl` / `.csv` file with a `text` column (`archive.py`, `file.py`);
@@ -18,14 +18,12 @@ where posts came from.
 from __future__ import annotations
 
 import importlib
-import os
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..flags import flag
+from .spec import UserSpec
 
 
 @dataclass(slots=True)  # a million of them: 64 bytes each with slots, ~200 with a __dict__
@@ -48,7 +46,7 @@ class Profile:
 
     handle: str
     name: str
-    source: str  # "archive", "file", "x", "bsky", "mastodon"
+    source: str  # the kind of its `UserSpec` ("archive", "file", "x", "bsky", "mastodon", ...)
     avatar_url: str | None = None  # an http(s) URL, or None
     # Image bytes for an avatar that has no public URL (inside an archive zip); the pipeline
     # copies it into the model repo as `avatar_<handle>.<ext>`.
@@ -99,76 +97,21 @@ class SourceOptions:
     skip_content_warnings: bool = flag(False, help="Mastodon: leave out posts behind a content warning (counted either way).")  # fmt: skip
 
 
-LIVE_PREFIXES = ("x:", "bsky:", "mastodon:")
-# The sources read from a path the user gave (their Profile.source is the kind's name): `update`
-# takes newer copies of them on its command line and records their paths absolute.
-LOCAL_KINDS = ("archive", "file", "mastodon_archive", "bluesky_car")
-_HANDLE_RE = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
-
-
-def split_spec(spec: str) -> tuple[str | None, str]:
-    """Split `HANDLE=PATH` into (handle, path); plain PATH gives (None, PATH)."""
-    if "=" in spec and not spec.startswith(LIVE_PREFIXES):
-        handle, _, path = spec.partition("=")
-        handle = handle.strip().lstrip("@")
-        if handle and re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", handle):
-            return handle, path
-    return None, spec
-
-
 def name_hint(raw: str) -> str:
     """How to name the account of the file or archive at `raw` (any command that reads one)."""
     return f"give HANDLE={raw} in place of {raw} to name the account yourself"
 
 
-def source_kind(spec: str) -> str:
-    """Name the source module a USER argument goes to."""
-    if spec.startswith("bsky:"):
-        return "bluesky"
-    if spec.startswith("mastodon:"):
-        return "mastodon"
-    if spec.startswith("x:"):
-        return "x_api"
-    handle, path = split_spec(spec)
-    p = Path(path).expanduser()
-    # A link named like a handle is the user's file, even a broken one: its reader says what is wrong.
-    if handle is None and not os.path.lexists(p) and _HANDLE_RE.match(spec):
-        return "x_api"
-    if p.suffix.lower() in (".jsonl", ".csv"):
-        return "file"
-    if p.suffix.lower() == ".car":
-        return "bluesky_car"
-    return "mastodon_archive" if _is_mastodon_archive(p) else "archive"
+# The module that reads each kind of source.
+READERS = {"archive": "archive", "file": "file", "mastodon_archive": "mastodon_archive",
+           "bluesky_car": "bluesky_car", "x": "x_api", "bsky": "bluesky", "mastodon": "mastodon"}  # fmt: skip
 
 
-def _is_mastodon_archive(p: Path) -> bool:
-    """A `.tar.gz`, or a zip or folder with `outbox.json` at its top (or one folder down).
-
-    Only names are looked at; anything unreadable goes to the X archive reader, whose errors
-    name the problem.
-    """
-    if p.name.lower().endswith((".tar.gz", ".tgz")):
-        return True
-    try:
-        if p.is_dir():
-            return (p / "outbox.json").is_file() and not (p / "data").is_dir()
-        if not p.is_file() or not zipfile.is_zipfile(p):
-            return False
-        with zipfile.ZipFile(p) as zf:
-            names = zf.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError, RuntimeError):
-        return False
-    tops = {n.replace("\\", "/").lstrip("/") for n in names}
-    return any(n.split("/")[-1] == "outbox.json" and n.count("/") <= 1 for n in tops) and not any(
-        os.path.basename(n) in ("tweets.js", "tweet.js") for n in tops
-    )
-
-
-def gather(spec: str, opts: SourceOptions | None = None) -> Gathered:
+def gather(spec: UserSpec, opts: SourceOptions | None = None) -> Gathered:
     """Read one user's posts and profile.
 
     Args:
-        spec: the USER argument as typed on the command line.
+        spec: the USER (`spec.parse`).
         opts: shared source options (cache folder, cap on posts, progress).
 
     Returns:
@@ -178,7 +121,6 @@ def gather(spec: str, opts: SourceOptions | None = None) -> Gathered:
         SourceError: the input cannot be read; the message names the problem and the fix.
     """
     opts = opts or SourceOptions()
-    kind = source_kind(spec)
     # One module per source, each with `fetch(spec, opts) -> Gathered`.
-    mod = importlib.import_module(f".{kind}", __package__)
+    mod = importlib.import_module(f".{READERS[spec.kind]}", __package__)
     return mod.fetch(spec, opts)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError
-from . import Gathered, Post, Profile, SourceOptions, limits, name_hint, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits, name_hint
 from .archive_files import (
     DirReader,
     Reader,
@@ -33,6 +33,7 @@ from .archive_files import (
 )
 from .archive_js import TOO_LONG, iter_js_array, parse_js
 from .archive_posts import Entries, notes_of, settle
+from .spec import UserSpec
 
 _TWEETS_RE = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,50}")  # X allows 15; older and test accounts more
@@ -293,7 +294,7 @@ def _open(path: Path) -> tuple[Reader, list[str]]:
     )
 
 
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Read every post of an X archive.
 
     Args:
@@ -307,8 +308,10 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     Raises:
         ArchiveError: a missing, malformed or unsafe archive; nothing is written.
     """
-    handle, raw = split_spec(spec)
-    path = local_archive(raw, "pass the path of the archive .zip from X (or HANDLE=PATH)")
+    handle, raw = spec.handle, spec.shown
+    path = local_archive(
+        spec.file, raw, "pass the path of the archive .zip from X (or HANDLE=PATH)"
+    )
     if path.is_file() and path.suffix.lower() == ".js":
         if handle is None:
             raise ArchiveError(

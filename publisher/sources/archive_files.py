@@ -331,13 +331,13 @@ class DirReader(Reader):
             ) from None
 
 
-def local_archive(raw: str, hint: str, hints: Hints = X_HINTS) -> Path:
-    """The archive (a file or a folder) at the path `raw`; one line when it is not there.
+def local_archive(path: Path, raw: str, hint: str, hints: Hints = X_HINTS) -> Path:
+    """The archive (a file or a folder) at `path`, written `raw` by the user; one line when it is
+    not there.
 
     Raises:
-        ArchiveError: nothing at `raw`, or a symbolic link loop or a link to nothing.
+        ArchiveError: nothing at `path`, or a symbolic link loop or a link to nothing.
     """
-    path = Path(raw).expanduser()
     if path.is_symlink():
         real_path(path, raw, hints.as_delivered)  # a loop or a dangling link is named as such
     if not path.exists():

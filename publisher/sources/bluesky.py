@@ -9,59 +9,36 @@ paged with `cursor` until it is absent.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
-from ..errors import FetchError, SourceError
+from ..errors import FetchError
 from . import Gathered, Post, Profile, SourceOptions
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_unix
 from .since import is_newer
+from .spec import UserSpec
 
 DEFAULT_URL = "https://public.api.bsky.app"
 LINK = "app.bsky.richtext.facet#link"
 URL_ENV = "HF_TWEETBOT_BSKY_API_URL"
 REPOST = "app.bsky.feed.defs#reasonRepost"
 PIN = "app.bsky.feed.defs#reasonPin"
-# A Bluesky handle: a domain name.
-HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
-_DID_RE = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
 _NOT_FOUND_HINT = "check the handle as shown on bsky.app (e.g. bsky:someone.bsky.social)"
 
 
-def parse_handle(spec: str) -> str:
-    """`bsky:HANDLE` → the handle (or DID) to ask the AppView for.
-
-    Raises:
-        SourceError: not a Bluesky handle or DID.
-    """
-    actor = spec.removeprefix("bsky:").strip().lstrip("@")
-    if _DID_RE.fullmatch(actor):
-        return actor
-    if actor and "." not in actor:
-        actor += ".bsky.social"
-    if not HANDLE.fullmatch(actor):
-        raise SourceError(
-            f"{spec}: not a Bluesky handle",
-            hint="pass bsky:someone.bsky.social or bsky:did:plc:...",
-        )
-    return actor.lower()
-
-
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Download a user's profile and author feed from Bluesky's public AppView.
 
     Args:
-        spec: `bsky:HANDLE`.
+        spec: a `bsky` USER (`bsky:HANDLE` or `bsky:DID`).
         opts: cache folder, `max_posts`, refresh, progress.
 
     Returns:
         The profile and posts, newest first; reposts flagged; a pinned post counted once.
 
     Raises:
-        SourceError: an invalid handle.
         FetchError: unknown, suspended or deactivated account; network failure.
     """
-    actor = parse_handle(spec)
+    actor = spec.account or ""
     key = f"{actor}_{opts.since.key()}" if opts.since else actor
     cache = PageCache(opts.raw_dir, "bsky", key, opts.refresh)
     cached = cache.load(opts.max_posts)

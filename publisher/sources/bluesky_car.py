@@ -31,9 +31,10 @@ from typing import Any
 import libipld
 
 from ..errors import ArchiveError
-from . import Gathered, Post, Profile, SourceOptions, limits, name_hint, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits, name_hint
 from .archive_files import real_path
-from .bluesky import HANDLE, record_text
+from .bluesky import record_text
+from .spec import BSKY_HANDLE, UserSpec
 
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
@@ -50,7 +51,7 @@ _REDOWNLOAD = "download it again: Bluesky Settings > Account > Export my data"
 _AS_DELIVERED = "pass the export exactly as Bluesky delivered it"
 
 
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Read every post and repost of a Bluesky repository export.
 
     Args:
@@ -64,8 +65,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     Raises:
         ArchiveError: a missing, unreadable or malformed file; nothing is written.
     """
-    handle, raw = split_spec(spec)
-    path = Path(raw).expanduser()
+    handle, raw, path = spec.handle, spec.shown, spec.file
     if path.is_symlink():
         path = real_path(path, raw, _AS_DELIVERED)  # a loop or a dangling link: one line
     if not path.is_file():
@@ -396,7 +396,7 @@ def _add(g: Gathered, key: str, record: Any, did: str, label: str) -> None:
 def _handle(path: Path, raw: str, did: str, g: Gathered) -> str:
     """A file named after the handle (`alice.bsky.social.car`), else the DID's own part."""
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    if HANDLE.fullmatch(stem):
+    if BSKY_HANDLE.fullmatch(stem):
         return stem.lower()
     m = _DID.fullmatch(did)
     ident = re.sub(r"[^A-Za-z0-9_.-]+", "_", m.group(1) if m else did).strip("_.-")[:64]

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from . import Gathered, Post, Profile, SourceOptions, limits, name_hint, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits, name_hint
 from .archive_files import real_path
 from .archive_js import too_deep
+from .spec import UserSpec
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _UTF8_HINT = (
@@ -167,7 +168,7 @@ def _jsonl_rows(f: Any, label: str, g: Gathered) -> Iterator[Post]:
         yield _post(row, "text", where)
 
 
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Read every post of a `.jsonl` or `.csv` file.
 
     Args:
@@ -181,8 +182,7 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     Raises:
         SourceError: missing file, not UTF-8, no `text` column, invalid JSON line, no posts.
     """
-    handle, raw = split_spec(spec)
-    path = Path(raw).expanduser()
+    handle, raw, path = spec.handle, spec.shown, spec.file
     if path.is_symlink():
         path = real_path(path, raw, "pass the path of the file itself")  # a loop or a dangling link
     if not path.is_file():

@@ -9,59 +9,34 @@ Status `content` is HTML; it becomes the text its author typed (`mastodon_html.p
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ..errors import FetchError, SourceError
+from ..errors import FetchError
 from . import Gathered, Post, Profile, SourceOptions, addresses, limits
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_iso
 from .mastodon_html import html_to_text
-
-_USER_RE = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
-_HOST_RE = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?")
-_FORMS = "mastodon:@user@instance or mastodon:https://instance/@user"
+from .spec import MASTODON_FORMS, UserSpec
 
 
-def parse_spec(spec: str) -> tuple[str, str]:
-    """`mastodon:@user@host` or `mastodon:https://host/@user` → (base URL, user).
-
-    Raises:
-        SourceError: neither form.
-    """
-    rest = spec.removeprefix("mastodon:").strip()
-    if rest.startswith(("http://", "https://")):
-        url = urlsplit(rest)
-        base = f"{url.scheme}://{url.netloc}"
-        user = url.path.strip("/").removeprefix("@")
-        host = url.netloc
-    else:
-        user, _, host = rest.lstrip("@").partition("@")
-        base = f"https://{host}"
-    if not _USER_RE.fullmatch(user) or not _HOST_RE.fullmatch(host):
-        raise SourceError(f"{spec}: not a Mastodon account", hint=f"pass {_FORMS}")
-    addresses.url_of(base)  # a host spelled as no request can be sent to is one line
-    return base, user
-
-
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Download a user's profile and public statuses from their Mastodon instance.
 
     Args:
-        spec: `mastodon:@user@instance` or `mastodon:https://instance/@user`.
+        spec: a `mastodon` USER (`mastodon:@user@instance` or `mastodon:https://instance/@user`).
         opts: cache folder, `max_posts`, refresh, progress.
 
     Returns:
         The profile and posts as plain text, newest first; boosts flagged.
 
     Raises:
-        SourceError: neither handle form.
         FetchError: unknown or suspended account, an instance that requires login, a host
             that is not Mastodon, network failure.
     """
-    base, user = parse_spec(spec)
+    base, user = spec.instance or "", spec.account or ""
+    addresses.url_of(base)  # a host spelled as no request can be sent to is one line
     key = f"{user}@{urlsplit(base).netloc}" + (f"_{opts.since.key()}" if opts.since else "")
     cache = PageCache(opts.raw_dir, "mastodon", key, opts.refresh)
     cached = cache.load(opts.max_posts)
@@ -143,7 +118,7 @@ def _next_link(resp: Any, base: str, who: str) -> dict[str, Any] | None:
 def _not_mastodon(who: str, host: str) -> FetchError:
     return FetchError(
         f"{who}: {host} does not answer the Mastodon API (not a Mastodon server?)",
-        hint=f"check the instance name; pass {_FORMS}",
+        hint=f"check the instance name; pass {MASTODON_FORMS}",
     )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError
-from . import Gathered, Post, Profile, SourceOptions, limits, split_spec
+from . import Gathered, Post, Profile, SourceOptions, limits
 from .archive import take_avatar
 from .archive_files import (
     DirReader,
@@ -42,6 +42,7 @@ from .archive_files import (
 )
 from .archive_js import TOO_LONG, iter_json_list, parse_json
 from .mastodon_html import html_to_text
+from .spec import UserSpec
 
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
 _USER = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
@@ -56,7 +57,7 @@ _HINTS = Hints(
 _KIND = "Mastodon archive file"
 
 
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Read every post and boost of a Mastodon archive.
 
     Args:
@@ -70,8 +71,8 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     Raises:
         ArchiveError: a missing, malformed or unsafe archive; nothing is written.
     """
-    handle, raw = split_spec(spec)
-    path = local_archive(raw, "pass the archive Mastodon gave", _HINTS)
+    handle, raw = spec.handle, spec.shown
+    path = local_archive(spec.file, raw, "pass the archive Mastodon gave", _HINTS)
     reader = _open(path)
     try:
         folder = next((f for f in ("", *_subfolders(reader)) if f + "outbox.json" in reader.files(f)), None)  # fmt: skip

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
-from . import LOCAL_KINDS, Post, source_kind, split_spec
+from . import Post
 
 
 @dataclass
@@ -87,12 +86,3 @@ def newest(posts: list[Post], before: Since | None = None) -> Since:
         elif p.id and t is not None and t == best_t:
             best.id = p.id
     return best
-
-
-def record_spec(spec: str) -> str:
-    """The USER argument to keep in bot.json: local paths made absolute, live forms as given."""
-    if source_kind(spec) not in LOCAL_KINDS:
-        return spec
-    handle, path = split_spec(spec)
-    full = str(Path(path).expanduser().resolve())
-    return f"{handle}={full}" if handle else full

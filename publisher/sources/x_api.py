@@ -16,45 +16,30 @@ from typing import Any
 from ..errors import FetchError, SourceError
 from . import Gathered, Post, Profile, SourceOptions
 from .http import Api, PageCache, fetch_pages, json_body, progress_bar, reset_unix
+from .spec import UserSpec
 
 DEFAULT_URL = "https://api.x.com"
 URL_ENV = "HF_TWEETBOT_X_API_URL"
 TOKEN_ENV = "X_BEARER_TOKEN"
 API_CAP = 3200  # the user timeline endpoint never goes further back
-_HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 _ARCHIVE_HINT = "or download the account's X archive and pass HANDLE=path/to/archive.zip"
 
 
-def parse_handle(spec: str) -> str:
-    """`x:HANDLE`, `@HANDLE` or `HANDLE` → `HANDLE`.
-
-    Raises:
-        SourceError: not a valid X handle.
-    """
-    handle = spec.removeprefix("x:").strip().lstrip("@")
-    if not _HANDLE_RE.fullmatch(handle):
-        raise SourceError(
-            f"{spec}: not an X handle (1-15 letters, digits or _)",
-            hint="pass x:HANDLE, or a path to an archive or a .jsonl/.csv file",
-        )
-    return handle
-
-
-def fetch(spec: str, opts: SourceOptions) -> Gathered:
+def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """Download a user's profile and posts from the X API v2.
 
     Args:
-        spec: `x:HANDLE`, `@HANDLE` or `HANDLE`.
+        spec: an `x` USER (`x:HANDLE`, `@HANDLE` or `HANDLE`).
         opts: cache folder, `max_posts` (capped at 3,200), refresh, progress.
 
     Returns:
         The profile (avatar at 400x400) and the posts, newest first, retweets flagged.
 
     Raises:
-        SourceError: no token, or an invalid handle.
+        SourceError: no token.
         FetchError: unknown, suspended or protected account; token refused; network failure.
     """
-    handle = parse_handle(spec)
+    handle = spec.account or ""
     max_posts = min(opts.max_posts, API_CAP)
     since = opts.since.id if opts.since and (opts.since.id or "").isdigit() else None
     key = f"{handle}_{opts.since.key()}" if opts.since else handle
@@ -66,10 +51,10 @@ def fetch(spec: str, opts: SourceOptions) -> Gathered:
     return Gathered(_profile(user), _posts(pages)[:max_posts])
 
 
-def _token(spec: str, handle: str) -> str:
+def _token(spec: UserSpec, handle: str) -> str:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
-        lead = "" if spec.startswith(("x:", "@")) else f"no file or folder named {spec}, and "
+        lead = f"no file or folder named {spec}, and " if spec.shown == handle else ""
         raise SourceError(
             f"{spec}: {lead}reading @{handle}'s posts from the X API needs {TOKEN_ENV}",
             hint=f"export {TOKEN_ENV}=... (an X API bearer token, Basic tier or above), "
@@ -85,7 +70,12 @@ def _token(spec: str, handle: str) -> str:
 
 
 def _download(
-    spec: str, handle: str, max_posts: int, cache: PageCache, progress: bool, since_id: str | None
+    spec: UserSpec,
+    handle: str,
+    max_posts: int,
+    cache: PageCache,
+    progress: bool,
+    since_id: str | None,
 ) -> tuple[Any, list[Any]]:
     token = _token(spec, handle)
     base = os.environ.get(URL_ENV) or DEFAULT_URL

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +39,7 @@ from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
 from ..quality import QualityConfig
 from ..remote import JobOptions
 from ..sources import SourceOptions
+from ..sources.spec import UserSpec
 from ..train import TrainConfig
 from .measure import losses, ppl
 from .news import UserNews, gather_news, split_news
@@ -83,7 +85,9 @@ def lr_scale(new: int, total: int) -> float:
     return max(MIN_LR_SCALE, min(1.0, math.sqrt(new / max(total, 1))))
 
 
-def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = print) -> UpdateResult:
+def update(
+    bot_dir: Path, specs: Sequence[UserSpec], opts: UpdateOptions, say: Any = print
+) -> UpdateResult:
     """Add the new posts of a bot's users, train on them and push one new commit.
 
     Args:
@@ -105,7 +109,9 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
         return _update(bot_dir, specs, opts, say)
 
 
-def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> UpdateResult:
+def _update(
+    bot_dir: Path, specs: Sequence[UserSpec], opts: UpdateOptions, say: Any
+) -> UpdateResult:
     m = manifest.load(bot_dir)
     if not layout.is_trained(bot_dir):
         raise lock.untrained(bot_dir)

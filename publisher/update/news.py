@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,9 @@ from ..bot.manifest import Manifest, UserStats
 from ..bot.posts import read_rows
 from ..clean import Counts, clean
 from ..errors import UsageError
-from ..sources import LOCAL_KINDS, Gathered, SourceOptions, gather, source_kind
+from ..sources import Gathered, SourceOptions, gather
 from ..sources.since import Since, is_newer, newest
-
-LIVE = {"x": "x:", "bsky": "bsky:"}  # sources whose USER can be rebuilt from the handle alone
+from ..sources.spec import LOCAL_KINDS, UserSpec, recorded
 
 
 @dataclass
@@ -42,7 +42,7 @@ class UserNews:
                 f"{c.retweets} retweets, {c.short_tweets} short, {c.tweets_kept} kept")  # fmt: skip
 
 
-def gather_news(bot_dir: Path, m: Manifest, specs: list[str], opts: SourceOptions,
+def gather_news(bot_dir: Path, m: Manifest, specs: Sequence[UserSpec], opts: SourceOptions,
                 say: Any = print) -> list[UserNews]:  # fmt: skip
     """Gather each user's posts after the newest one the bot has.
 
@@ -81,12 +81,14 @@ def gather_news(bot_dir: Path, m: Manifest, specs: list[str], opts: SourceOption
     return news
 
 
-def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tuple[Gathered, None]]:
+def _given(
+    m: Manifest, specs: Sequence[UserSpec], opts: SourceOptions
+) -> dict[str, tuple[Gathered, None]]:
     """The newer archives/files on the command line, by the handle of the user they belong to."""
     out: dict[str, tuple[Gathered, None]] = {}
     users = {u.handle.lower(): u for u in m.users}
     for spec in specs:
-        if source_kind(spec) not in LOCAL_KINDS:
+        if not spec.local:
             raise UsageError(
                 f"{spec}: update takes newer archives or files only; live sources are fetched "
                 "again by themselves",
@@ -106,10 +108,9 @@ def _given(m: Manifest, specs: list[str], opts: SourceOptions) -> dict[str, tupl
 
 def _again(u: UserStats, opts: SourceOptions) -> tuple[Gathered | None, str | None]:
     """Gather a user again from the source bot.json recorded, asking only for newer posts."""
-    spec = u.spec or (LIVE[u.source] + u.handle if u.source in LIVE else None)
+    spec = recorded(u.spec, u.source, u.handle)
     if u.source in LOCAL_KINDS:
-        path = (spec or "").partition("=")[2] or spec or ""
-        if not spec or not Path(path).exists():
+        if spec is None or spec.path is None or not spec.path.exists():
             return None, "no newer archive given (pass it: hf-tweetbot update DIR path/to/it)"
         return gather(spec, opts), None
     if spec is None:

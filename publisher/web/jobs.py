@@ -185,13 +185,12 @@ def read_posts(ws: Workspace, uploads: list[str], typed: str, base: str, cfg: We
         paths = [ws.adopt_upload(f) for f in uploads]
         for path in paths:
             ws.check_upload(path, cfg.max_upload_mb)
-        specs = [str(p) for p in paths]
-        specs += typed_sources(typed, x_api=bool(os.environ.get("X_BEARER_TOKEN")))
-        if not specs:
+        live = typed_sources(typed, x_api=bool(os.environ.get("X_BEARER_TOKEN")))
+        if not paths and not live:
             raise UsageError(
                 "nothing to read yet", hint="upload your X archive (.zip) or type bsky:HANDLE"
             )
-        readings.prepare_bot(ws.path, ws.bot_dir, specs, base, cfg, say, cancel, long)
+        readings.prepare_bot(ws.path, ws.bot_dir, paths, live, base, cfg, say, cancel, long)
     finally:
         ws.clear_uploads()  # read once: the person's archive does not outlive this step
     return manifest.load(ws.bot_dir)

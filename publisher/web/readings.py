@@ -54,6 +54,7 @@ from ..bot import layout, outdir
 from ..errors import DEBUG_ENV, LimitError, SourceError, TweetbotError
 from ..sources import SourceOptions
 from ..sources.addresses import guarded
+from ..sources.spec import UserSpec, local
 from .session import WebConfig
 
 # CPU seconds a reading has used -> the niceness it runs at from then on (added to its own).
@@ -87,7 +88,8 @@ class Cancelled(Exception):
 class ReadRequest:
     """What the child reads, where it writes, and the limits it runs under (all picklable)."""
 
-    specs: list[str]
+    uploads: list[Path]  # files, whose kind the child decides (opening them is reading them)
+    typed: list[UserSpec]  # live sources
     out: Path
     raw_dir: Path
     base: str
@@ -95,13 +97,15 @@ class ReadRequest:
     env: dict[str, str]
 
 
-def prepare_bot(ws_path: Path, bot_dir: Path, specs: list[str], base: str, cfg: WebConfig, say: Callable[[str], None], cancel: threading.Event | None = None, long: Callable[[], None] = lambda: None) -> None:  # fmt: skip
-    """Prepare `specs` into `bot_dir` in a child process on the reading budget.
+def prepare_bot(ws_path: Path, bot_dir: Path, uploads: list[Path], typed: list[UserSpec], base: str, cfg: WebConfig, say: Callable[[str], None], cancel: threading.Event | None = None, long: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+    """Prepare the uploads and typed sources into `bot_dir` in a child process on the reading
+    budget.
 
     Args:
         ws_path: the session's folder (the stage is made there, on the same file system).
         bot_dir: the session's bot folder, replaced only when the reading ends well.
-        specs: uploaded files and typed sources, as `prepare` takes them.
+        uploads: the uploaded files, in the workspace.
+        typed: the live sources typed in the page (`session.typed_sources`).
         base: the base model whose tokenizer prepares the posts.
         cfg: the app's limits (`read_cpu_seconds`, `read_memory_mb`, `read_slot_seconds`,
             `address_policy()`).
@@ -117,7 +121,7 @@ def prepare_bot(ws_path: Path, bot_dir: Path, specs: list[str], base: str, cfg: 
     """
     with outdir.staging_dir(ws_path, STAGE_PREFIX) as stage:
         out = stage / "bot"
-        req = ReadRequest(specs, out, layout.raw_dir(stage), base, cfg, dict(os.environ))
+        req = ReadRequest(uploads, typed, out, layout.raw_dir(stage), base, cfg, dict(os.environ))
 
         def relay(line: str) -> None:  # the visitor sees "bot", not the stage
             say(line.replace(str(out), str(bot_dir)))
@@ -196,7 +200,8 @@ def _child(req: ReadRequest, conn: Any) -> None:
             ),  # fmt: skip
         )
         with guarded(req.cfg.address_policy()):
-            pipeline.prepare(req.specs, opts, lambda line: conn.send(("say", line)))
+            specs = [local(path) for path in req.uploads] + req.typed
+            pipeline.prepare(specs, opts, lambda line: conn.send(("say", line)))
     except MemoryError:
         conn.send(("error", memory_error(req.cfg)))
     except BaseException as e:  # handed to the server, which shows it as the CLI would

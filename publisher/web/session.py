@@ -26,11 +26,11 @@ from pathlib import Path
 from ..errors import LimitError, SourceError, UsageError
 from ..pipeline import MAX_USERS
 from ..sources.addresses import AddressPolicy
+from ..sources.spec import UserSpec, live
 
 # X and Mastodon archives, Bluesky repository exports, files of posts.
 UPLOAD_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".car", ".jsonl", ".csv")
 MAX_TYPED_CHARS = 1000  # what the live-sources box takes (three accounts need far less)
-_X_HANDLE = re.compile(r"^(?:x:)?@?([A-Za-z0-9_]{1,15})$")
 
 
 def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -278,7 +278,7 @@ def close_workspace(session: str) -> None:
         ws.close()
 
 
-def typed_sources(text: str, x_api: bool, limit: int = MAX_USERS) -> list[str]:
+def typed_sources(text: str, x_api: bool, limit: int = MAX_USERS) -> list[UserSpec]:
     """The live sources typed in the page, each made explicit; anything else is refused.
 
     Args:
@@ -287,11 +287,12 @@ def typed_sources(text: str, x_api: bool, limit: int = MAX_USERS) -> list[str]:
         limit: the most sources one request may name.
 
     Returns:
-        `bsky:...`, `mastodon:...` and `x:HANDLE` specs, as the CLI takes them.
+        The live USERs (`bsky:...`, `mastodon:...`, an X handle with or without `x:` or `@`).
 
     Raises:
         UsageError: a path or `HANDLE=PATH` form (never read from a page), or an X handle
             without a bearer token.
+        SourceError: a live form naming no account (`bsky:not a handle`).
         LimitError: more than `limit` sources, or more text than `MAX_TYPED_CHARS`.
     """
     hint = "type up to three accounts, separated by spaces or commas"
@@ -309,13 +310,10 @@ def typed_sources(text: str, x_api: bool, limit: int = MAX_USERS) -> list[str]:
         )
     specs = []
     for item in items:
-        if item.startswith(("bsky:", "mastodon:")):
-            specs.append(item)
-            continue
-        handle = _X_HANDLE.match(item)
-        if handle and x_api:
-            specs.append(f"x:{handle.group(1)}")
-        elif handle:
+        spec = live(item)
+        if spec is not None and (spec.kind != "x" or x_api):
+            specs.append(spec)
+        elif spec is not None:
             raise UsageError(
                 f"{item}: reading X accounts needs an X API bearer token on this server",
                 hint="upload the account's archive instead, or use bsky:HANDLE / mastodon:@user@instance",

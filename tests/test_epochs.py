@@ -106,6 +106,17 @@ def test_eight_epochs_on_the_sample_archive_end_with_at_most_2_percent_raw_copie
 
 
 @pytest.mark.slow
+def test_smollm2_lowers_validation_perplexity_and_the_card_names_its_instruct_base(eight_epochs):
+    m = manifest.load(eight_epochs)
+    assert m.metrics.perplexity_after < m.metrics.perplexity_before, m.metrics
+    assert m.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    card = (eight_epochs / "repo" / "README.md").read_text()
+    assert "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct](" in card
+    # An instruct base, trained on plain posts: the card says so.
+    assert m.base_is_chat and "without its chat template" in card
+
+
+@pytest.mark.slow
 def test_the_card_shows_the_choice_the_figures_and_the_fitted_sampling(eight_epochs):
     fitted = manifest.load(eight_epochs).quality["sampling"]["fitted"]
     full = (eight_epochs / "repo" / "README.md").read_text()

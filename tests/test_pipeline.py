@@ -62,22 +62,6 @@ def test_a_failed_run_leaves_no_half_bot(tmp_path, tiny_model, capsys):
     assert list(tmp_path.iterdir()) == [bad]
 
 
-@pytest.mark.slow
-def test_smollm2_on_a_slice_of_the_sample_lowers_validation_perplexity(tmp_path, capsys):
-    out = tmp_path / "bot"
-    code = cli.main(["publish", str(SAMPLE), "--base-model", "smollm2", "--out", str(out),
-                     "--block-size", "256", "--max-steps", "6", "--no-push"])  # fmt: skip
-    _, err = capsys.readouterr()
-    assert code == 0, err
-    m = manifest.load(out).metrics
-    assert m.perplexity_after < m.perplexity_before, m
-    assert manifest.load(out).base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    card = (out / "repo" / "README.md").read_text()
-    assert "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct](" in card
-    # An instruct base, trained on plain posts: the card says so.
-    assert manifest.load(out).base_is_chat and "without its chat template" in card
-
-
 GOOD = "hf_PipelineToken0123456789abcdef"
 
 

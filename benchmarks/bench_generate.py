@@ -39,11 +39,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from publisher.space import decode, fast_decode, model_thread, sampling, streaming  # noqa: E402
+from publisher.space import decode, fast_decode, model_thread, sampling, streaming
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60

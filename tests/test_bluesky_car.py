@@ -9,16 +9,16 @@ from pathlib import Path
 
 import libipld
 import pytest
-from archives import peak_mib, read_or_fail_in_one_line
+from conftest import peak_mib, read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.exports import START, Repo, car_file, cid_of, commit_block, sample_repo, varint
 from publisher import cli
 from publisher.bot import manifest
 from publisher.clean import clean
 from publisher.errors import ArchiveError
 from publisher.sources import SourceOptions, gather, source_kind
+from testkit.bluesky import START, Repo, car_file, cid_of, commit_block, sample_repo, varint
 
 OPTS = SourceOptions(progress=False)
 HANDLE = "wren.bsky.social"

@@ -10,23 +10,24 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from archives import peak_mib, read_or_fail_in_one_line
+from conftest import peak_mib, read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.exports import (
+from publisher import cli
+from publisher.bot import manifest
+from publisher.clean import clean
+from publisher.errors import ArchiveError
+from publisher.sources import SourceOptions, gather, limits, source_kind
+from testkit.mastodon import (
     Status,
     mastodon_files,
     status_html,
     write_mastodon_targz,
     write_mastodon_zip,
 )
-from benchmarks.hostile_cases import image, posts
-from publisher import cli
-from publisher.bot import manifest
-from publisher.clean import clean
-from publisher.errors import ArchiveError
-from publisher.sources import SourceOptions, gather, limits, source_kind
+from testkit.media import image
+from testkit.posts import posts
 
 OPTS = SourceOptions(progress=False)
 LINK = (

@@ -83,7 +83,7 @@ GOOD = "hf_PipelineToken0123456789abcdef"
 
 @pytest.fixture
 def hub(hub_server, monkeypatch):
-    from fakes.hub_server import Token
+    from testkit.fakes.hub_server import Token
 
     hub_server.state.reset()
     hub_server.state.tokens[GOOD] = Token("alice")
@@ -155,9 +155,8 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     """`publish bsky:HANDLE` end to end against a server speaking the AppView API."""
     import copy
 
-    from fakes.api_server import Reply, load, serve
-
     from publisher.sources import SourceOptions, archive
+    from testkit.fakes.api_server import Reply, load, serve
 
     texts = [p.text for p in archive.fetch(str(SAMPLE), SourceOptions()).posts]
     template = load("bluesky/feed_page1.json")["feed"][1]
@@ -197,10 +196,15 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
 
 
 def test_skipped_entries_are_counted_in_bot_json_and_the_summary(tmp_path, tiny_model, capsys):
-    from benchmarks.hostile_cases import archive_files, posts, tweet, write_zip, ytd
+    from testkit.posts import posts
+    from testkit.x_archive import archive_files, bare_tweet, write_zip, ytd
 
     texts = posts(300)
-    items = [tweet(t) for t in texts + texts[:40]] + [7, {"tweet": {}}, tweet("w " * 60_000)]
+    items = [bare_tweet(t) for t in texts + texts[:40]] + [
+        7,
+        {"tweet": {}},
+        bare_tweet("w " * 60_000),
+    ]
     files = archive_files([]) | {"data/tweets.js": ytd("tweets", items)}
     out = tmp_path / "bot"
     code = cli.main(["prepare", str(write_zip(tmp_path / "a.zip", files)), "--out", str(out),
@@ -224,9 +228,8 @@ def test_skipped_entries_are_counted_in_bot_json_and_the_summary(tmp_path, tiny_
 def test_an_archive_of_today_trains_on_each_post_once_whole_latest_and_never_a_circle_post(
     tmp_path, tiny_model, capsys
 ):
-    from archives import write_x_archive
-
     from publisher.clean import clean_text, is_short
+    from testkit.x_archive import write_x_archive
 
     x = write_x_archive(tmp_path / "x.zip")
     out = tmp_path / "bot"

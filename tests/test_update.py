@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fakes.api_server import Timeline, serve, serve_bsky, serve_mastodon, serve_x
 
-from benchmarks.bench_prepare import make_archive
 from publisher import cli
 from publisher.bot import manifest
 from publisher.errors import UsageError
+from testkit.fakes.api_server import Timeline, serve, serve_bsky, serve_mastodon, serve_x
+from testkit.x_archive import synthetic_archive
 
 X_TWEETS = "/2/users/42/tweets"
 BSKY_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -113,8 +113,8 @@ def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
 def archive_bot(tmp_path_factory, tiny_model):
     """A bot trained on an archive of 300 posts; its newer archive holds 60 more."""
     root = tmp_path_factory.mktemp("archive_bot")
-    old = make_archive(root / "old.zip", 300)
-    make_archive(root / "new.zip", 360)
+    old = synthetic_archive(root / "old.zip", 300)
+    synthetic_archive(root / "new.zip", 360)
     code = cli.main(["publish", str(old), "--base-model", str(tiny_model), "--out",
                      str(root / "bot"), "--block-size", "64", "--max-steps", "2", "--no-push"])  # fmt: skip
     assert code == 0

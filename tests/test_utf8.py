@@ -6,12 +6,12 @@ import json
 
 import pytest
 import torch
-from archives import POLYGLOT, combos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher import cli, train
 from publisher.space import sampling, streaming, utf8
+from testkit.posts import POLYGLOT, combos
 
 REPLACEMENT = "\ufffd"
 

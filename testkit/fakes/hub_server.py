@@ -44,25 +44,12 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import yaml
 
 from .jobs_server import JobsRoutes, JobsState
+from .replies import Reply, err
 
 # --- The Hub's answers: a reply raised from inside a route, and the Hub's error shape
 # (`{"error": ...}` with `X-Error-Message` and `X-Error-Code`, which huggingface_hub reads).
 
 BAD_TOKEN = "Invalid credentials in Authorization header"
-
-
-class Reply(Exception):
-    """An HTTP answer raised from deep inside a route."""
-
-    def __init__(self, status: int, body: Any = b"", headers: dict[str, str] | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def err(status: int, message: str, code: str | None = None, **headers: str) -> Reply:
-    hdrs = {"X-Error-Message": message, **headers}
-    if code:
-        hdrs["X-Error-Code"] = code
-    return Reply(status, {"error": message}, hdrs)
 
 
 # --- Git LFS as the Hub speaks it.

@@ -26,11 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 
 # --- The server: canned replies per path, every request recorded.
 
-DATA = Path(__file__).resolve().parents[1] / "data"  # tests/data: recorded real responses
+DATA = Path(__file__).resolve().parent / "data"  # recorded real responses
 
 
 def load(rel: str) -> Any:
-    """A JSON fixture under `tests/data/`."""
+    """A recorded response under `testkit/fakes/data/`."""
     return json.loads((DATA / rel).read_text(encoding="utf-8"))
 
 

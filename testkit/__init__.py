@@ -8,6 +8,7 @@ owner delivers it:
 - `mastodon`: Mastodon archives (`.zip`, `.tar.gz`);
 - `bluesky`: Bluesky repository exports (`repo.car`);
 - `posts`: texts of posts, and JSONL files of them; `wren_posts`: the sample account's posts.
+- `media`: pictures, as avatars and photos.
 
 `fakes/`: the services, real servers on loopback: a Hub-compatible server with Hugging Face Jobs,
 and stand-ins for the X, Bluesky and Mastodon APIs replaying recorded responses (`fakes/data/`).

@@ -91,7 +91,7 @@ def entities(text: str) -> dict[str, list[dict[str, object]]]:
     }
 
 
-def tweet(text: str, when: datetime, seq: int, rng: random.Random) -> dict[str, object]:
+def tweet(text: str, when: datetime, seq: int, rng: random.Random) -> dict[str, Any]:
     tid = snowflake(when, seq)
     obj: dict[str, object] = {
         "edit_info": {
@@ -558,7 +558,7 @@ def _synthetic_tweet(i: int, rng: random.Random) -> dict[str, Any]:
 
 
 def _today(i: int, item: dict[str, Any], rng: random.Random, extra: dict[str, list]) -> list[dict[str, Any]]:  # fmt: skip
-    """`item` as X writes it since 2023 (see the module docstring); the entries for tweets.js."""
+    """`item` as X writes it since 2023 (see `synthetic_archive`); the entries for tweets.js."""
     tweet = item["tweet"]
     tid = int(tweet["id_str"])
     tweet["edit_info"] = {"initial": {"editTweetIds": [str(tid)], "editableUntil":
@@ -586,7 +586,14 @@ def _today(i: int, item: dict[str, Any], rng: random.Random, extra: dict[str, li
 
 
 def synthetic_archive(path: Path, n: int, seed: int = 0, today: bool = False) -> Path:
-    """Write an X archive `.zip` of `n` posts to `path` (stored, not compressed, like X's)."""
+    """Write an X archive `.zip` of `n` posts to `path` (stored, not compressed, like X's).
+
+    Varied posts, some retweets, links and short ones, so cleaning has work to do; tweets.js is
+    written as it is made. With `today`, the layout X delivers since 2023: `edit_info` on every
+    entry, 1% of posts edited once (both versions in tweets.js), 2% long posts (cut in
+    tweets.js, whole in note-tweet.js), 0.5% Twitter Circle posts (in both files) and a
+    community-tweet.js.
+    """
     rng = random.Random(seed)
     account = [{"account": {"username": "synthetic", "accountDisplayName": "Synthetic Keeper",
                             "accountId": "1"}}]  # fmt: skip

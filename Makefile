@@ -49,8 +49,8 @@ demo: setup
 	@echo "  HF_TOKEN=hf_... $(BIN)/hf-tweetbot push $(DEMO_OUT) --space --dataset   # publish it"
 
 lint: setup
-	$(BIN)/ruff check publisher space tests benchmarks docs
-	$(BIN)/ruff format --check publisher space tests benchmarks docs
+	$(BIN)/ruff check publisher space tests testkit benchmarks examples docs
+	$(BIN)/ruff format --check publisher space tests testkit benchmarks examples docs
 	$(BIN)/mypy
 
 test: setup chromium lint

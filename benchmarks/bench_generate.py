@@ -39,13 +39,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from publisher.space import decode, fast_decode, model_thread  # noqa: E402
-from publisher.space.draw import DrawSettings, build_prompt, stream  # noqa: E402
-from publisher.space.load import bf16_supported, load_bot  # noqa: E402
+from publisher.space import decode, fast_decode, model_thread
+from publisher.space.draw import DrawSettings, build_prompt, stream
+from publisher.space.load import bf16_supported, load_bot
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60

@@ -68,7 +68,7 @@ def run(a: argparse.Namespace, work: Path, say: Any = print) -> dict[str, Any]:
     """Prepare the sample bot and run the four methods; throughput, MFU, memory, losses."""
     import torch
 
-    from .run import machine, prepare_bot
+    from .common import machine, prepare_bot
 
     device = "cpu" if a.cpu_dry_run else "cuda"
     name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU (dry run)"
@@ -117,7 +117,7 @@ def table(r: dict[str, Any]) -> str:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    from .run import SAMPLE
+    from .common import SAMPLE
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cpu-dry-run", action="store_true", help="run on the CPU (not GPU figures)")

@@ -1,8 +1,8 @@
 """Preparation at scale: `hf-tweetbot prepare` on synthetic X archives of 10k to 1M posts.
 
 Each archive is a real-format `.zip` (data/tweets.js as `window.YTD.tweets.part0 = [...]`,
-account.js, profile.js), generated here with varied posts, some retweets, links and short ones
-so cleaning has work to do. Each prepare runs in its own process: its seconds (wall clock) and
+account.js, profile.js), written by `testkit.x_archive.synthetic_archive` with varied posts, some
+retweets, links and short ones so cleaning has work to do. Each prepare runs in its own process: its seconds (wall clock) and
 peak resident memory are its own.
 
 `--today` archives have the layout X delivers since 2023: `edit_info` on every entry, 1% of posts
@@ -19,98 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
-WORDS = ["lighthouse", "stars", "bread", "radio", "gulls", "wind", "night", "lamp", "tide", "fog", "kettle", "comet", "orion", "island", "storm", "keeper", "dough", "valve", "static", "map", "harbour", "ferry", "rope", "salt", "chart", "beacon"]  # fmt: skip
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()  # noqa: SIM905
+from testkit.x_archive import synthetic_archive
 
-
-def _tweet(i: int, rng: random.Random) -> dict[str, Any]:
-    kind = rng.random()
-    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 30))).capitalize() + "."
-    if kind < 0.08:
-        text = f"RT @someone: {text}"
-    elif kind < 0.15:
-        text = f"{text} https://t.co/{i:x}"
-    elif kind < 0.2:
-        text = rng.choice(WORDS)
-    day = f"{_MONTHS[i % 12]} {1 + i % 28:02d}"
-    return {"tweet": {"id_str": str(10**17 + i), "full_text": text, "retweeted": False,
-                      "created_at": f"Sat {day} 12:{i % 60:02d}:00 +0000 2023",
-                      "favorite_count": "0", "entities": {"urls": []}}}  # fmt: skip
-
-
-def _today(i: int, item: dict[str, Any], rng: random.Random, extra: dict[str, list]) -> list[dict[str, Any]]:  # fmt: skip
-    """`item` as X writes it since 2023 (see the module docstring); the entries for tweets.js."""
-    tweet = item["tweet"]
-    tid = int(tweet["id_str"])
-    tweet["edit_info"] = {"initial": {"editTweetIds": [str(tid)], "editableUntil":
-                          "2023-01-01T00:00:00.000Z", "editsRemaining": "5", "isEditEligible": True}}  # fmt: skip
-    kind = rng.random()
-    if kind < 0.01:  # edited once: a second version with a later id
-        later = json.loads(json.dumps(item))
-        new_id = str(tid + 10**15)
-        tweet["edit_info"]["initial"]["editTweetIds"] = [str(tid), new_id]
-        later["tweet"].update(id_str=new_id, full_text=tweet["full_text"] + " (edited)")
-        later["tweet"]["edit_info"] = {"edit": {"initialTweetId": str(tid)}}
-        return [item, later]
-    if kind < 0.03:  # a long post: its whole text in note-tweet.js
-        whole = " ".join(rng.choice(WORDS) for _ in range(90)).capitalize() + "."
-        tweet["full_text"] = whole[:274] + "…"
-        minute = int(tweet["created_at"].split()[3].split(":")[1])
-        created = f"2023-{_MONTHS.index(tweet['created_at'].split()[1]) + 1:02d}-{int(tweet['created_at'].split()[2]):02d}T12:{minute:02d}:00.000Z"  # fmt: skip
-        extra["note"].append({"noteTweet": {"noteTweetId": str(tid - 1), "createdAt": created,
-                                            "core": {"text": whole, "urls": [], "mentions": []}}})  # fmt: skip
-    elif kind < 0.035:
-        extra["circle"].append(item)
-    elif kind < 0.04:
-        extra["community"].append({"tweet": {**tweet, "id_str": str(tid + 2 * 10**15)}})
-    return [item]
-
-
-def make_archive(path: Path, n: int, seed: int = 0, today: bool = False) -> Path:
-    """Write an X archive `.zip` of `n` posts to `path` (stored, not compressed, like X's)."""
-    rng = random.Random(seed)
-    account = [{"account": {"username": "synthetic", "accountDisplayName": "Synthetic Keeper",
-                            "accountId": "1"}}]  # fmt: skip
-    profile = [{"profile": {"description": {"bio": "Generated for benchmarks."}}}]
-    extra: dict[str, list] = {"note": [], "circle": [], "community": []}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("data/account.js", "window.YTD.account.part0 = " + json.dumps(account))
-        z.writestr("data/profile.js", "window.YTD.profile.part0 = " + json.dumps(profile))
-        with z.open("data/tweets.js", "w", force_zip64=True) as f:
-            f.write(b"window.YTD.tweets.part0 = [\n")
-            for i in range(n):
-                item = _tweet(i, rng)
-                for j, entry in enumerate(_today(i, item, rng, extra) if today else [item]):
-                    sep = b",\n" if i or j else b""
-                    f.write(sep + json.dumps(entry, indent=2).encode())
-            f.write(b"\n]")
-        for name, items in extra.items() if today else ():
-            ytd = {"note": "note_tweet", "circle": "twitter_circle_tweet", "community": "community_tweet"}[name]  # fmt: skip
-            member = {"note": "note-tweet", "circle": "twitter-circle-tweet", "community": "community-tweet"}[name]  # fmt: skip
-            z.writestr(f"data/{member}.js", f"window.YTD.{ytd}.part0 = " + json.dumps(items, indent=2))  # fmt: skip
-    return path
-
-
-def _peak_rss_mib() -> float:
-    """This process's peak RSS since its exec (VmHWM).
-
-    Not `getrusage().ru_maxrss`: Linux carries it across fork and exec, so a child started by
-    the benchmark would report the parent's (model-holding) peak instead of its own.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from .common import machine, peak_rss_mib
 
 
 def worker(archive: Path, out: Path, base: str) -> dict[str, Any]:
@@ -125,7 +44,7 @@ def worker(archive: Path, out: Path, base: str) -> dict[str, Any]:
     )  # fmt: skip
     return {
         "seconds": time.perf_counter() - t,
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "train_tokens": m.data.get("train_tokens"),
     }
 
@@ -161,7 +80,7 @@ def bench(sizes: list[int], repeats: int, base: str, work: Path, say: Any = prin
     """
     rows = []
     for n in sizes:
-        archive = make_archive(work / f"archive_{n}.zip", n)
+        archive = synthetic_archive(work / f"archive_{n}.zip", n)
         mib = archive.stat().st_size / 2**20
         runs = [launch(archive, work / f"bot_{n}", base) for _ in range(repeats)]
         say(f"  prepare {n:>9,} posts ({mib:.0f} MiB): "
@@ -184,7 +103,7 @@ def compare(sizes: list[int], repeats: int, base: str, work: Path, trees: dict[s
     """
     rows = []
     for n in sizes:
-        archive = make_archive(work / f"archive_{n}.zip", n, today=today)
+        archive = synthetic_archive(work / f"archive_{n}.zip", n, today=today)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
         for _ in range(repeats):
             for name, tree in trees.items():
@@ -228,8 +147,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-prepare-") as tmp:
         rows = compare(a.sizes, a.repeats, a.base_model, Path(tmp), trees, a.today)
     out = a.out or Path(__file__).parent / "results" / "prepare_trees.json"
-    from .run import machine
-
     out.write_text(json.dumps({"machine": machine(), "base_model": a.base_model, "today": a.today,
                                "trees": {k: str(v) for k, v in trees.items()},
                                "sizes": rows}, indent=2) + "\n")  # fmt: skip

@@ -195,9 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if not a.worker:  # the benchmark, as `make bench` runs it
-        from . import run
-
-        return run.main(["--only", "threads", "--thread-rounds", str(a.rounds)])
+        cmd = ["-m", "benchmarks.run", "--only", "threads", "--thread-rounds", str(a.rounds)]
+        return subprocess.call([sys.executable, *cmd])
     if a.fit:  # what `hf-tweetbot` and the Space do before torch is imported
         from publisher.space.model_thread import fit_threads
 

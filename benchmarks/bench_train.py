@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .common import peak_rss_mib
+
 LR = 1.372e-4
 METHODS = ("hf_fp32", "hf_bf16", "plain_trainer", "ours_block", "ours", "ours_cli")
 # Timed from outside the benchmark's process (no final model to score).
@@ -76,12 +78,6 @@ def val_losses(model: Any, blocks: list[list[int]], tok: Any) -> dict[str, float
         "val_loss": val_loss(model, blocks, tok.pad_token_id),
         "val_loss_posts": val_loss(model, blocks, tok.pad_token_id, tok.eos_token_id),
     }
-
-
-def _rss_mib() -> float:
-    from .bench_prepare import _peak_rss_mib
-
-    return _peak_rss_mib()
 
 
 def run_ours(bot: Path, steps: int, attention: str, lora: bool = False,
@@ -197,7 +193,7 @@ def worker(method: str, bot: Path, steps: int, base: str, batch_size: int = 1) -
         res = run_trainer(bot, steps, method == "hf_bf16", base, batch_size)
     if torch.cuda.is_available():
         res["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    res["peak_rss_mib"] = round(_rss_mib(), 1)
+    res["peak_rss_mib"] = round(peak_rss_mib(), 1)
     return res
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from . import hostile_faults, hostile_space, hostile_web
+from .common import RESULTS, ROOT, machine
 from .hostile_cases import CASES, Case
 from .hostile_run import row, run_cli, sees
-from .run import RESULTS, ROOT, machine
 
 
 def try_case(case: Case, base: str, work: Path) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Each `Case` builds its input in a folder and names what a user must see: the run refused with one
 line (`refused`), or the run going on with the bad entries skipped and counted (`counted`). The
 same cases drive the suite (`tests/test_cli.py`, with `scale` small) and `make hostile`
-(`benchmarks/hostile.py`, at full size, timed and measured). Builders write real archive formats.
+(`benchmarks/hostile.py`, at full size, timed and measured). Each builds on the builders of
+real formats (`testkit/`) and breaks what a hostile file would break.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
 import struct
 import zipfile
 import zlib
@@ -21,7 +21,17 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-WORDS = "lighthouse stars bread radio gulls wind night lamp tide fog kettle comet".split()  # noqa: SIM905
+from testkit.bluesky import START, Repo, car_file, cid_of, commit_block, sample_repo
+from testkit.mastodon import (
+    Status,
+    mastodon_files,
+    status_html,
+    write_mastodon_targz,
+    write_mastodon_zip,
+)
+from testkit.media import image
+from testkit.posts import posts
+from testkit.x_archive import archive_files, bare_tweet, streamed_zip, write_dir, write_zip, ytd
 
 
 @dataclass
@@ -38,66 +48,6 @@ class Case:
 
 # The caps the suite lowers (publisher/sources/limits.py), so that full-size cases stay small.
 SUITE_CAPS = {"MAX_MEMBER_BYTES": 2 << 20, "MAX_TOTAL_BYTES": 8 << 20, "MAX_POSTS": 5_999}
-
-
-def posts(n: int, seed: int = 0) -> list[str]:
-    """`n` plain posts of 6 to 18 words: enough text to train on from about 150."""
-    rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18))) for _ in range(n)]
-
-
-def ytd(name: str, value: Any) -> str:
-    return f"window.YTD.{name}.part0 = {json.dumps(value, indent=2)}"
-
-
-def tweet(text: str, i: int = 0) -> dict[str, Any]:
-    when = "Wed Oct 10 20:19:24 +0000 2018"
-    return {"tweet": {"id_str": str(i), "full_text": text, "created_at": when}}
-
-
-def archive_files(texts: list[str], handle: str = "wren", name: str = "Wren") -> dict[str, Any]:
-    """The members of an X archive holding `texts`, as X writes them."""
-    account = [{"account": {"username": handle, "accountDisplayName": name}}]
-    return {
-        "data/account.js": ytd("account", account),
-        "data/profile.js": ytd("profile", [{"profile": {"avatarMediaUrl": ""}}]),
-        "data/tweets.js": ytd("tweets", [tweet(t, i) for i, t in enumerate(texts)]),
-    }
-
-
-def write_zip(path: Path, files: dict[str, Any]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return path
-
-
-def streamed_zip(path: Path, tweets_js: Iterable[bytes]) -> Path:
-    """An archive whose tweets.js is written piece by piece (gigabytes without holding them)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in archive_files([]).items():
-            if "tweets" not in name:
-                zf.writestr(name, data)
-        with zf.open("data/tweets.js", "w", force_zip64=True) as f:
-            for piece in tweets_js:
-                f.write(piece)
-    return path
-
-
-def write_dir(root: Path, files: dict[str, Any]) -> Path:
-    for name, data in files.items():
-        p = root / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass"))
-    return root
-
-
-def image(fmt: str = "JPEG", size: tuple[int, int] = (64, 64)) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", size, 90).save(buf, format=fmt)
-    return buf.getvalue()
 
 
 def png_claiming(width: int, height: int) -> bytes:
@@ -127,7 +77,7 @@ def symlinked_avatar(d: Path, _: int) -> list[str]:
 
 
 def symlinked_tweets(d: Path, _: int) -> list[str]:
-    (d / "elsewhere.js").write_text(ytd("tweets", [tweet(t) for t in posts(300)]))
+    (d / "elsewhere.js").write_text(ytd("tweets", [bare_tweet(t) for t in posts(300)]))
     files = archive_files([])
     del files["data/tweets.js"]
     root = write_dir(d / "extracted", files)
@@ -201,7 +151,7 @@ def huge_number(d: Path, _: int) -> list[str]:
 
 def malformed_entries(d: Path, _: int) -> list[str]:
     files = archive_files([])
-    items = [tweet(t) for t in posts(300)] + [7, None, {"tweet": {"full_text": 5}}, "x"]
+    items = [bare_tweet(t) for t in posts(300)] + [7, None, {"tweet": {"full_text": 5}}, "x"]
     files["data/tweets.js"] = ytd("tweets", items)
     return [str(write_zip(d / "a.zip", files))]
 
@@ -275,12 +225,10 @@ def out_holds_other_files(d: Path, _: int) -> list[str]:
     return [str(src), "--out", str(d / "photos"), "--overwrite"]
 
 
-# --- Mastodon archives and Bluesky exports (benchmarks/exports.py builds them as delivered) ------
+# --- Mastodon archives and Bluesky exports (testkit/ builds them as delivered) -----------------
 
 
 def _mastodon(n: int = 300) -> dict[str, bytes]:
-    from .exports import Status, mastodon_files, status_html
-
     return mastodon_files("wren", "Wren", [Status(status_html(t)) for t in posts(n)])
 
 
@@ -345,8 +293,6 @@ def mastodon_tar_bomb(d: Path, scale: int) -> list[str]:
 def mastodon_nested_tags(d: Path, _: int) -> list[str]:
     """A status of 40,000 nested `<b>` and 40,000 stray `</i>` (280,000 characters) among
     ordinary ones."""
-    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
-
     statuses = [Status(status_html(t)) for t in posts(300)]
     statuses.insert(7, Status("<b>" * 40_000 + "</i>" * 40_000))
     return [str(write_mastodon_zip(d / "archive.zip", mastodon_files("wren", "Wren", statuses)))]
@@ -454,14 +400,10 @@ def mastodon_tar_avatar_zeros(d: Path, scale: int) -> list[str]:
 
 
 def mastodon_normal_zip(d: Path, _: int) -> list[str]:
-    from .exports import write_mastodon_zip
-
     return [str(write_mastodon_zip(d / "archive.zip", _mastodon()))]
 
 
 def mastodon_normal_tar(d: Path, _: int) -> list[str]:
-    from .exports import write_mastodon_targz
-
     return [str(write_mastodon_targz(d / "archive.tar.gz", _mastodon()))]
 
 
@@ -470,8 +412,6 @@ def mastodon_octal_host(_: Path, __: int) -> list[str]:
 
 
 def mastodon_private_only(d: Path, _: int) -> list[str]:
-    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
-
     files = mastodon_files("wren", "Wren", [Status(status_html(t), "private") for t in posts(300)])
     return [str(write_mastodon_zip(d / "archive.zip", files))]
 
@@ -485,8 +425,6 @@ def _car_of_keys(keys: list[tuple[int, bytes]]) -> bytes:
     """A repository whose tree is one node of entries (`p` prefix length, `k` suffix), each
     naming the same post."""
     import libipld
-
-    from .exports import START, Repo, car_file, cid_of, commit_block
 
     post = libipld.encode_dag_cbor({"$type": "app.bsky.feed.post", "text": "the lamp is lit",
                                     "createdAt": START.strftime("%Y-%m-%dT%H:%M:%S.000Z")})  # fmt: skip
@@ -512,8 +450,6 @@ def car_long_keys(d: Path, _: int) -> list[str]:
 def car_unreferenced_block(d: Path, scale: int) -> list[str]:
     """An ordinary repository and one more block that its tree never reaches: an array of
     `scale` million empty maps (5 at full size: 5 MB)."""
-    from .exports import car_file, cid_of, sample_repo
-
     root, blocks = sample_repo(300).blocks()
     n = scale * 1_000_000
     extra = b"\x9a" + n.to_bytes(4, "big") + b"\xa0" * n
@@ -521,8 +457,6 @@ def car_unreferenced_block(d: Path, scale: int) -> list[str]:
 
 
 def car_normal(d: Path, _: int) -> list[str]:
-    from .exports import sample_repo
-
     return _car(d, sample_repo(300).car())
 
 
@@ -532,16 +466,12 @@ def car_not_a_car(d: Path, _: int) -> list[str]:
 
 
 def car_truncated(d: Path, _: int) -> list[str]:
-    from .exports import sample_repo
-
     data = sample_repo(300).car()
     (d / "repo.car").write_bytes(data[: len(data) * 2 // 3])
     return [f"wren.bsky.social={d / 'repo.car'}"]
 
 
 def car_bad_block(d: Path, _: int) -> list[str]:
-    from .exports import sample_repo
-
     data = sample_repo(300).car()
     at = data.index(b"Night 7:")  # a post's text changed, its CID left as it was
     (d / "repo.car").write_bytes(data[:at] + b"\xff" * 12 + data[at + 12 :])

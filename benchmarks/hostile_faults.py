@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .common import ROOT, SAMPLE
 from .hostile_run import row, run_cli, sees
-from .run import ROOT, SAMPLE
 
 TRAIN = ["--max-steps", "12", "--checkpoint-every", "4", "--report-to", "none"]
 

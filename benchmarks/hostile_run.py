@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .run import ROOT
+from .common import ROOT
 
 # argv: PEAK_FILE FSIZE ARGS... Runs the CLI under a file-size limit (FSIZE bytes, 0: none),
 # then writes this process's peak RSS (VmHWM, not inherited across exec) to PEAK_FILE.

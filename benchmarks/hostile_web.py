@@ -4,14 +4,13 @@ serve, and a flood of requests from one address. Each row says what the visitor 
 
 Used by `make hostile` (benchmarks/hostile.py). It runs the creator in this process (its
 training line is held by another visitor's training while the flood comes) beside the project's
-test Hub and API stand-ins (tests/), and every connection it makes or provokes is to loopback:
+test Hub and API stand-ins (testkit/fakes/), and every connection it makes or provokes is to loopback:
 listeners that record each connection show that a refused address was never reached.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,17 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .run import ROOT
-
 TOKEN = "hf_HostileWebVisitor0123456789ab"
 ROUTES = ("/gradio_api/file=", "/file=", "/gradio_api/file/", "/file/")
-
-
-def _fakes() -> None:
-    """Make the test Hub and the API stand-ins importable (`fakes`, beside the tests)."""
-    folder = ROOT / "tests"
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 
 @contextmanager
@@ -69,7 +59,7 @@ def _refusal(job: Any) -> str:
 
 def ssrf_rows(base: str, work: Path, add: Any) -> None:
     """Typed sources on the server's own addresses, then redirects and next pages that go there."""
-    from fakes.api_server import Listener, Reply, Timeline, serve, serve_mastodon
+    from testkit.fakes.api_server import Listener, Reply, Timeline, serve, serve_mastodon
 
     forms = [
         ("dotted", "mastodon:http://127.0.0.1:{p}/@x"),
@@ -120,11 +110,11 @@ def file_rows(base: str, work: Path, add: Any) -> None:
     """Files asked for by path and by guessed name: a session's, another visitor's upload, the
     bot folders, the server's own; a URL for gradio to fetch; too many uploads."""
     import httpx
-    from fakes.api_server import Listener
 
     from publisher.web.visitors import Visitor
+    from testkit.fakes.api_server import Listener
 
-    from .run import SAMPLE
+    from .common import SAMPLE
 
     with _creator(base, work / "files", uploads_per_hour=30) as (url, cfg, visitors):
         holder = visitors.join(Visitor("192.0.2.1", "another visitor"), cfg)
@@ -223,7 +213,7 @@ def reading_rows(base: str, work: Path, add: Any) -> None:
     from publisher.web import readings
     from publisher.web.visitors import Visitor
 
-    from .run import SAMPLE
+    from .common import SAMPLE
 
     with _creator(base, work / "readings", trust_forwarded=True) as (url, cfg, visitors):
         holder = visitors.join(Visitor("192.0.2.1", "another visitor"), cfg)  # nothing trains
@@ -329,8 +319,8 @@ def _read_normal(url: str, base: str, work: Path, archive: Path, address: str) -
 
 def _nested_tags(path: Path, seed: int, statuses: int = 5) -> Path:
     """A Mastodon archive whose statuses each open 40,000 `<b>` and close 40,000 `</i>`."""
-    from .exports import Status, mastodon_files, status_html, write_mastodon_zip
-    from .hostile_cases import posts
+    from testkit.mastodon import Status, mastodon_files, status_html, write_mastodon_zip
+    from testkit.posts import posts
 
     items = [Status(status_html(f"{t} ({seed})")) for t in posts(60)]
     items += [Status("<b>" * 40_000 + "</i>" * 40_000)] * statuses
@@ -352,8 +342,9 @@ def _posts(path: Path, seed: int, n: int = 300) -> Path:
 @contextmanager
 def _test_hub() -> Iterator[None]:
     """The project's test Hub on loopback, knowing `TOKEN`, as this process's Hub and token."""
-    from fakes.hub_server import HubServer, Token
     from huggingface_hub import constants
+
+    from testkit.fakes.hub_server import HubServer, Token
 
     from .hostile_space import free_port
 
@@ -392,7 +383,6 @@ def run(a: Any, say: Any) -> list[dict[str, Any]]:
     from .hostile_run import row
 
     console.setup()  # the libraries' bars and warnings, silenced as the CLI does
-    _fakes()
     base = resolve(a.base_model)
     rows: list[dict[str, Any]] = []
 

@@ -20,7 +20,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-# The Hub-compatible test server (tests/fakes/hub_server.py) listens here; nothing else is reachable.
+# The Hub-compatible test server (testkit/fakes/hub_server.py) listens here; nothing else is reachable.
 HUB_PORT = _free_port()
 HUB_ENDPOINT = f"http://127.0.0.1:{HUB_PORT}"
 SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "X_BEARER_TOKEN", "WANDB_API_KEY")
@@ -170,12 +170,13 @@ ARCHS = ["tiny_model", "tiny_llama", "tiny_qwen2", "tiny_neox"]
 
 @pytest.fixture(scope="session")
 def hub_server():
-    """The Hub-compatible test server (tests/fakes/hub_server.py) listening on HUB_ENDPOINT.
+    """The Hub-compatible test server (testkit/fakes/hub_server.py) listening on HUB_ENDPOINT.
 
     Session-wide; tests call `hub_server.state.reset()` (or use a fixture that does) first.
     """
-    from fakes.hub_server import HubServer
     from huggingface_hub.utils._runtime import is_xet_available
+
+    from testkit.fakes.hub_server import HubServer
 
     # HF_HUB_DISABLE_XET is read when huggingface_hub is imported: fail loudly if it was too late.
     assert not is_xet_available(), "HF_HUB_DISABLE_XET=1 must be set before huggingface_hub loads"
@@ -190,7 +191,7 @@ HUB_TOKEN = "hf_HubEnvToken0123456789abcdef0"
 @pytest.fixture
 def hub_env(hub_server, monkeypatch):
     """The test Hub, reset, with alice's write token `HUB_TOKEN` in HF_TOKEN."""
-    from fakes.hub_server import Token
+    from testkit.fakes.hub_server import Token
 
     hub_server.state.reset()
     hub_server.state.tokens[HUB_TOKEN] = Token("alice")
@@ -199,26 +200,13 @@ def hub_env(hub_server, monkeypatch):
     hub_server.state.reset()
 
 
-def write_posts_jsonl(path: Path, n: int = 300, seed: int = 0) -> Path:
-    """A JSONL file of `n` varied posts (enough text to pass the 6,000-character check)."""
-    import json
-    import random
-
-    rng = random.Random(seed)
-    words = "lighthouse stars bread radio gulls wind night lamp tide fog kettle comet".split()  # noqa: SIM905
-    with open(path, "w", encoding="utf-8") as f:
-        for _ in range(n):
-            text = " ".join(rng.choice(words) for _ in range(rng.randint(6, 18)))
-            f.write(json.dumps({"text": text.capitalize() + "."}) + "\n")
-    return path
-
-
 @pytest.fixture
 def prepared_bot(tmp_path, tiny_model):
     """A bot folder prepared from 300 posts with the tiny GPT-2 (block size 64)."""
     from publisher import pipeline
     from publisher.dataset import DataConfig
     from publisher.sources.spec import parse
+    from testkit.posts import write_posts_jsonl
 
     src = write_posts_jsonl(tmp_path / "wren.jsonl")
     opts = pipeline.PrepareOptions(
@@ -288,3 +276,32 @@ def serve_then_ctrl_c(*args: str, timeout: float = 180) -> tuple[int, str]:
     finally:
         timer.cancel()
         proc.kill()
+
+
+def read_or_fail_in_one_line(path: Path) -> None:
+    """Read any input as a user would: its posts are text, or it fails with a one-line error."""
+    from publisher.errors import TweetbotError
+    from publisher.sources import SourceOptions, gather
+    from publisher.sources.spec import parse
+
+    try:
+        g = gather(parse(str(path)), SourceOptions(progress=False))
+        assert g.posts and all(isinstance(p.text, str) for p in g.posts)
+    except TweetbotError as e:
+        assert e.message and "\n" not in e.message
+
+
+def peak_mib(read) -> tuple[object, float]:
+    """(what `read()` returns or raises, the peak of Python's allocations while it ran, MiB)."""
+    import tracemalloc
+
+    from publisher.errors import ArchiveError
+
+    tracemalloc.start()
+    try:
+        out: object = read()
+    except ArchiveError as e:
+        out = e
+    peak = tracemalloc.get_traced_memory()[1] / (1 << 20)
+    tracemalloc.stop()
+    return out, peak

@@ -13,11 +13,11 @@ import socket
 
 import httpx
 import pytest
-from fakes.api_server import Listener, Reply, serve
 
 from publisher.errors import AddressError, UsageError
 from publisher.sources import addresses, http
 from publisher.sources.addresses import AddressPolicy, guarded, kind_of
+from testkit.fakes.api_server import Listener, Reply, serve
 
 PUBLIC = AddressPolicy()  # public addresses only: the web creator's default
 LOOPBACK_V4 = AddressPolicy.parse(["127.0.0.1/32"])

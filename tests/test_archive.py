@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
+import os
 import random
 import sys
 import zipfile
@@ -19,14 +19,12 @@ from publisher.errors import ArchiveError, SourceError
 from publisher.sources import SourceOptions, archive, gather, limits
 from publisher.sources import archive_files as files_mod
 from publisher.sources.spec import parse
+from testkit import wren_posts, x_archive
+from testkit.x_archive import write_dir, write_zip, ytd
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 OPTS = SourceOptions()
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
-
-
-def ytd(name: str, items: object) -> str:
-    return f"window.YTD.{name}.part0 = {json.dumps(items, indent=2)}"
 
 
 def tw(text: str, key: str = "full_text", when: str = "Wed Oct 10 20:19:24 +0000 2018") -> dict:
@@ -45,26 +43,11 @@ def archive_files(texts: list[str], prefix: str = "data/") -> dict[str, str | by
     }
 
 
-def make_zip(path: Path, files: dict[str, str | bytes]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return path
-
-
-def make_dir(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, data in files.items():
-        p = root / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data if isinstance(data, bytes) else data.encode())
-    return root
-
-
 TEXTS = ["first post of the day", "RT @bob: something else", "@carol replying to you now"]
 
 
 def test_zip_gives_profile_and_posts_in_order(tmp_path):
-    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", archive_files(TEXTS)))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", archive_files(TEXTS)))), OPTS)
     assert (g.profile.handle, g.profile.name, g.profile.source) == (
         "adalove",
         "Ada Lovelace",
@@ -78,20 +61,20 @@ def test_zip_gives_profile_and_posts_in_order(tmp_path):
 
 def test_folder_reads_like_the_zip(tmp_path):
     files = archive_files(TEXTS)
-    from_zip = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
-    from_dir = archive.fetch(parse(str(make_dir(tmp_path / "extracted", files))), OPTS)
+    from_zip = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
+    from_dir = archive.fetch(parse(str(write_dir(tmp_path / "extracted", files))), OPTS)
     assert from_dir == from_zip
 
 
 def test_zip_with_a_top_folder(tmp_path):
-    path = make_zip(tmp_path / "a.zip", archive_files(TEXTS, prefix="twitter-2022-10-01/data/"))
+    path = write_zip(tmp_path / "a.zip", archive_files(TEXTS, prefix="twitter-2022-10-01/data/"))
     g = archive.fetch(parse(str(path)), OPTS)
     assert g.profile.handle == "adalove"
     assert len(g.posts) == 3
 
 
 def test_handle_prefix_overrides_the_archive(tmp_path):
-    path = make_zip(tmp_path / "a.zip", archive_files(TEXTS))
+    path = write_zip(tmp_path / "a.zip", archive_files(TEXTS))
     g = gather(parse(f"countess={path}"), OPTS)
     assert g.profile.handle == "countess"
     assert g.profile.name == "Ada Lovelace"
@@ -114,7 +97,7 @@ def test_multi_part_archive_reads_every_part_in_order(tmp_path):
         files[f"data/tweets-part{n}.js"] = f"window.YTD.tweets.part{n} = " + json.dumps(
             [tw(f"part {n}")]
         )
-    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
     assert [p.text for p in g.posts] == ["part zero", "part 1", "part 2", "part 10"]
 
 
@@ -127,7 +110,7 @@ def test_old_tweet_js_with_bare_objects_and_text_key(tmp_path):
         "data/tweet.js": "window.YTD.tweet.part0 = " + json.dumps(items),
         "data/tweet-part1.js": "window.YTD.tweet.part1 = " + json.dumps([tw("second part")]),
     }
-    g = archive.fetch(parse(str(make_zip(tmp_path / "old.zip", files))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "old.zip", files))), OPTS)
     assert [p.text for p in g.posts] == [
         "an old bare tweet object",
         "wrapped with full_text",
@@ -152,7 +135,9 @@ def test_relative_avatar_becomes_bytes(tmp_path, layout):
     )
     files["data/profile_media/42-me.jpeg"] = _jpeg()
     path = (
-        make_zip(tmp_path / "a.zip", files) if layout == "zip" else make_dir(tmp_path / "d", files)
+        write_zip(tmp_path / "a.zip", files)
+        if layout == "zip"
+        else write_dir(tmp_path / "d", files)
     )
     g = archive.fetch(parse(str(path)), OPTS)
     assert g.profile.avatar_url is None
@@ -164,7 +149,7 @@ def test_avatar_path_outside_the_archive_is_refused(tmp_path):
     files = archive_files(TEXTS)
     files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "../secret.jpg"}}])
     with pytest.raises(ArchiveError, match="outside"):
-        archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+        archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
 
 
 # --- bad input: one-line message naming the file, a hint, nothing written -------------------
@@ -184,7 +169,7 @@ def test_missing_path(tmp_path):
 
 
 def test_zip_without_tweets_js(tmp_path):
-    path = make_zip(tmp_path / "a.zip", {"data/account.js": ytd("account", ACCOUNT)})
+    path = write_zip(tmp_path / "a.zip", {"data/account.js": ytd("account", ACCOUNT)})
     assert "a.zip" in _fails(str(path), "no data/tweets.js").message
 
 
@@ -193,7 +178,7 @@ def test_truncated_json_names_file_and_line(tmp_path):
     full = files["data/tweets.js"]
     assert isinstance(full, str)
     files["data/tweets.js"] = full[: len(full) // 2]
-    err = _fails(str(make_zip(tmp_path / "a.zip", files)), "invalid JSON at line")
+    err = _fails(str(write_zip(tmp_path / "a.zip", files)), "invalid JSON at line")
     assert "data/tweets.js" in err.message
 
 
@@ -206,16 +191,16 @@ def test_invalid_json_line_number_counts_from_the_file_start(tmp_path):
 def test_js_without_assignment(tmp_path):
     files = archive_files(TEXTS)
     files["data/tweets.js"] = json.dumps([tw("x")])
-    _fails(str(make_zip(tmp_path / "a.zip", files)), "no '=' assignment")
+    _fails(str(write_zip(tmp_path / "a.zip", files)), "no '=' assignment")
 
 
 def test_archive_without_posts(tmp_path):
-    _fails(str(make_zip(tmp_path / "a.zip", archive_files([]))), "no posts")
+    _fails(str(write_zip(tmp_path / "a.zip", archive_files([]))), "no posts")
 
 
 def test_archive_without_account_needs_a_handle(tmp_path):
     files = {"data/tweets.js": ytd("tweets", [tw("hello there everyone")])}
-    err = _fails(str(make_zip(tmp_path / "a.zip", files)), "account.js")
+    err = _fails(str(write_zip(tmp_path / "a.zip", files)), "account.js")
     assert "HANDLE=" in (err.hint or "")
 
 
@@ -237,7 +222,7 @@ def test_zip_slip_is_refused_and_nothing_extracted(tmp_path, monkeypatch, evil):
     work.mkdir()
     monkeypatch.chdir(work)
     files = archive_files(TEXTS) | {evil: "window.x = 1"}
-    path = make_zip(tmp_path / "a.zip", files)
+    path = write_zip(tmp_path / "a.zip", files)
     _fails(str(path), "outside its folder")
     assert list(work.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "work"]
@@ -246,7 +231,7 @@ def test_zip_slip_is_refused_and_nothing_extracted(tmp_path, monkeypatch, evil):
 def test_zip_bomb_member_over_the_declared_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "MAX_MEMBER_BYTES", 10_000)
     files = archive_files(["x" * 100] * 200)  # tweets.js ~ 20 kB, compresses to almost nothing
-    _fails(str(make_zip(tmp_path / "a.zip", files)), "zip bomb")
+    _fails(str(write_zip(tmp_path / "a.zip", files)), "zip bomb")
 
 
 def test_zip_bomb_total_over_the_limit(tmp_path, monkeypatch):
@@ -255,11 +240,11 @@ def test_zip_bomb_total_over_the_limit(tmp_path, monkeypatch):
         files[f"data/tweets-part{n}.js"] = files["data/tweets.js"]
     size = len(files["data/tweets.js"])
     monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 3 * size)  # each part fits, four do not
-    _fails(str(make_zip(tmp_path / "a.zip", files)), "zip bomb")
+    _fails(str(write_zip(tmp_path / "a.zip", files)), "zip bomb")
 
 
 def test_reading_counts_bytes_even_when_the_declared_size_lies(tmp_path, monkeypatch):
-    path = make_zip(tmp_path / "a.zip", archive_files(["y" * 100] * 200))
+    path = write_zip(tmp_path / "a.zip", archive_files(["y" * 100] * 200))
     real_open = files_mod.ZipReader._open
 
     def lying_open(self, name):
@@ -280,21 +265,9 @@ def test_archive_errors_are_source_errors(tmp_path):
 # --- the sample archive shipped in examples/ -------------------------------------------------
 
 
-def _sample_module(name: str):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec and spec.loader
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    return mod
-
-
 def test_sample_archive_reads_as_wren():
     g = gather(parse(str(SAMPLE)))
-    posts = _sample_module("wrencalloway_posts").POSTS
+    posts = wren_posts.POSTS
     assert (g.profile.handle, g.profile.name) == ("wrencalloway", "Wren Calloway")
     assert g.profile.avatar_url is None and g.profile.avatar_ext == "png"
     assert Image.open(io.BytesIO(g.profile.avatar_bytes or b"")).size == (400, 400)
@@ -316,7 +289,7 @@ def test_sample_archive_counts_match_the_card_rules():
 
 
 def test_sample_archive_is_what_the_script_writes(tmp_path):
-    out = _sample_module("make_sample_archive").write(tmp_path / "again.zip")
+    out = x_archive.write_sample(tmp_path / "again.zip")
     with zipfile.ZipFile(SAMPLE) as old, zipfile.ZipFile(out) as new:
         assert old.namelist() == new.namelist()
         for name in old.namelist():
@@ -328,15 +301,22 @@ def test_sample_archive_is_what_the_script_writes(tmp_path):
             assert old.getinfo(name).date_time == new.getinfo(name).date_time
 
 
-def test_the_sample_script_answers_help_and_writes_nothing(tmp_path):
+def test_the_sample_script_writes_the_sample_and_answers_help(tmp_path):
     import subprocess
 
-    script = Path(__file__).resolve().parents[1] / "examples" / "make_sample_archive.py"
-    done = subprocess.run([sys.executable, str(script), "--help"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
+    script = [sys.executable, "-m", "examples.make_sample_archive"]
+    done = subprocess.run([*script, "--help"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0 and done.stdout.startswith("usage: make_sample_archive.py")
     assert "--posts N" in done.stdout
     assert list(tmp_path.iterdir()) == [], "no zip named --help"
+    done = subprocess.run([*script, "again.zip"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(SAMPLE) as old, zipfile.ZipFile(tmp_path / "again.zip") as new:
+        assert old.namelist() == new.namelist()
+        assert all(old.read(n) == new.read(n) for n in old.namelist() if not n.endswith(".png"))
 
 
 # --- reading stays inside what the user gave ------------------------------------------------
@@ -347,7 +327,7 @@ def _folder_with_avatar(root: Path) -> Path:
     files["data/profile.js"] = ytd(
         "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
     )
-    return make_dir(root, files)
+    return write_dir(root, files)
 
 
 def test_a_symlinked_avatar_leaving_the_folder_is_refused(tmp_path):
@@ -364,13 +344,13 @@ def test_a_symlinked_avatar_leaving_the_folder_is_refused(tmp_path):
 def test_a_symlinked_data_file_leaving_the_folder_is_refused(tmp_path):
     elsewhere = tmp_path / "elsewhere.js"
     elsewhere.write_text(ytd("tweets", [tw("a post from elsewhere entirely")]))
-    root = make_dir(tmp_path / "extracted", {"data/account.js": ytd("account", ACCOUNT)})
+    root = write_dir(tmp_path / "extracted", {"data/account.js": ytd("account", ACCOUNT)})
     (root / "data/tweets.js").symlink_to(elsewhere)
     _fails(str(root), "data/tweets.js is a symbolic link to a file outside")
 
 
 def test_a_symlink_inside_the_folder_is_followed(tmp_path):
-    root = make_dir(tmp_path / "extracted", archive_files(TEXTS))
+    root = write_dir(tmp_path / "extracted", archive_files(TEXTS))
     (root / "data/tweets.js").rename(root / "data/real.js")
     (root / "data/tweets.js").symlink_to("real.js")
     assert [p.text for p in archive.fetch(parse(str(root)), OPTS).posts] == TEXTS
@@ -391,7 +371,7 @@ def test_a_symlink_member_of_a_zip_is_refused(tmp_path):
 
 @pytest.mark.parametrize("where", ["archive", "tweets", "data"])
 def test_a_symlink_loop_is_named_as_one(tmp_path, where):
-    root = make_dir(tmp_path / "extracted", archive_files(TEXTS))
+    root = write_dir(tmp_path / "extracted", archive_files(TEXTS))
     if where == "archive":
         (tmp_path / "loop").symlink_to(tmp_path / "loop")
         target = tmp_path / "loop"
@@ -426,7 +406,7 @@ def test_an_avatar_that_is_not_an_image_is_left_out_with_a_warning(tmp_path, dat
         "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
     )
     files["data/profile_media/42-me.jpg"] = data
-    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
     assert g.profile.avatar_bytes is None
     assert len(g.warnings) == 1 and problem in g.warnings[0] and "no avatar" in g.warnings[0]
 
@@ -437,7 +417,7 @@ def test_an_avatar_is_saved_under_the_extension_of_what_it_is(tmp_path):
         "profile", [{"profile": {"avatarMediaUrl": "data/profile_media/42-me.jpg"}}]
     )
     files["data/profile_media/42-me.jpg"] = _png()  # named .jpg, really a PNG
-    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
     assert (g.profile.avatar_ext, g.profile.avatar_bytes) == ("png", _png())
 
 
@@ -448,7 +428,7 @@ def test_an_avatar_of_too_many_pixels_is_left_out(tmp_path, size, reason):
     files = archive_files(TEXTS)
     files["data/profile.js"] = ytd("profile", [{"profile": {"avatarMediaUrl": "data/a.png"}}])
     files["data/a.png"] = buf.getvalue()
-    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
     assert (g.profile.avatar_bytes is None) == bool(reason)
     assert all(reason in w for w in g.warnings) and len(g.warnings) == (1 if reason else 0)
 
@@ -457,7 +437,7 @@ def test_an_avatar_of_too_many_pixels_is_left_out(tmp_path, size, reason):
 def test_a_handle_that_is_no_x_handle_is_refused(tmp_path, handle):
     files = archive_files(TEXTS)
     files["data/account.js"] = ytd("account", [{"account": {"username": handle}}])
-    path = make_zip(tmp_path / "a.zip", files)
+    path = write_zip(tmp_path / "a.zip", files)
     if handle:
         err = _fails(str(path), "not an X handle")
         assert "HANDLE=" in (err.hint or "")
@@ -470,20 +450,18 @@ def test_entries_that_are_no_post_are_counted_as_malformed(tmp_path):
     items = [tw("a real post here"), 42, None, {"tweet": {"full_text": 7}}, {"tweet": "x"}, []]
     files = archive_files([])
     files["data/tweets.js"] = ytd("tweets", items)
-    g = archive.fetch(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    g = archive.fetch(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
     assert [p.text for p in g.posts] == ["a real post here"]
     assert g.skipped == {"malformed": 5}
     files["data/tweets.js"] = ytd("tweets", items[1:])
-    _fails(str(make_zip(tmp_path / "b.zip", files)), r"no posts \(5 malformed entries skipped\)")
+    _fails(str(write_zip(tmp_path / "b.zip", files)), r"no posts \(5 malformed entries skipped\)")
 
 
 # --- an archive as X delivers it today: parts, edits, long posts, Circle, Community -------------
 
 
 def test_each_post_once_whole_and_in_its_latest_version(tmp_path):
-    from archives import write_x_archive
-
-    x = write_x_archive(tmp_path / "x.zip")
+    x = x_archive.write_x_archive(tmp_path / "x.zip")
     g = gather(parse(str(x.path)), OPTS)
     texts = [p.text for p in g.posts]
     assert sorted(texts) == sorted(x.expected)  # each once
@@ -498,9 +476,7 @@ def test_each_post_once_whole_and_in_its_latest_version(tmp_path):
 
 
 def test_community_posts_are_read_only_when_asked(tmp_path):
-    from archives import write_x_archive
-
-    x = write_x_archive(tmp_path / "x.zip")
+    x = x_archive.write_x_archive(tmp_path / "x.zip")
     g = gather(parse(str(x.path)), SourceOptions(include_community=True))
     texts = [p.text for p in g.posts]
     assert all(t in texts for t in x.community)
@@ -509,12 +485,10 @@ def test_community_posts_are_read_only_when_asked(tmp_path):
 
 def _long_post_files(note_delay_ms: int, note_text: str = "whole " * 80) -> dict[str, str | bytes]:
     """One cut long post in tweets.js and one note `note_delay_ms` before it."""
-    from archives import _cut, _note, sample
-
     when = datetime(2024, 5, 4, 10, 20, 30, 900_000, tzinfo=timezone.utc)
-    post = sample.tweet(_cut(note_text), when, 1, random.Random(0))
+    post = x_archive.tweet(x_archive.cut(note_text), when, 1, random.Random(0))
     note_at = when - timedelta(milliseconds=note_delay_ms)
-    note = _note(sample.snowflake(note_at, 3), note_at, note_text)
+    note = x_archive.note_tweet(x_archive.snowflake(note_at, 3), note_at, note_text)
     files = archive_files([])
     files["data/tweets.js"] = ytd("tweets", [post] + [tw(f"plain post {i} here") for i in range(3)])
     files["data/note-tweet.js"] = ytd("note_tweet", [note])
@@ -522,14 +496,14 @@ def _long_post_files(note_delay_ms: int, note_text: str = "whole " * 80) -> dict
 
 
 def test_a_note_joins_the_first_cut_post_after_it_in_the_same_second(tmp_path):
-    texts = [p.text for p in gather(parse(str(make_zip(tmp_path / "a.zip", _long_post_files(30)))), OPTS).posts]  # fmt: skip
+    texts = [p.text for p in gather(parse(str(write_zip(tmp_path / "a.zip", _long_post_files(30)))), OPTS).posts]  # fmt: skip
     assert texts[0] == "whole " * 80
 
 
 def test_a_note_far_from_the_cut_post_is_not_its_text(tmp_path):
     # A note made minutes before is another post's (deleted, or not in this archive).
     posts = gather(
-        parse(str(make_zip(tmp_path / "a.zip", _long_post_files(5 * 60_000)))), OPTS
+        parse(str(write_zip(tmp_path / "a.zip", _long_post_files(5 * 60_000)))), OPTS
     ).posts
     assert posts[0].text.endswith("…")
 
@@ -542,6 +516,6 @@ def test_a_deleted_edited_post_goes_with_all_its_versions(tmp_path):
     files = archive_files(["a plain post that stays put"])
     files["data/tweets.js"] = ytd("tweets", [first, later, tw("a plain post that stays put")])
     files["data/deleted-tweet-headers.js"] = ytd("deleted_tweet_headers", [{"tweet": {"tweet_id": "200"}}])  # fmt: skip
-    g = gather(parse(str(make_zip(tmp_path / "a.zip", files))), OPTS)
+    g = gather(parse(str(write_zip(tmp_path / "a.zip", files))), OPTS)
     assert [p.text for p in g.posts] == ["a plain post that stays put"]
     assert g.deleted == 2 and "edited" not in g.skipped

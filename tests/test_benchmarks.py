@@ -6,12 +6,13 @@ import json
 import re
 
 import pytest
-from conftest import write_posts_jsonl
 from PIL import Image
 
-from benchmarks import bench_prepare, bench_threads, report, run
+from benchmarks import bench_threads, report, run
 from publisher.sources import SourceOptions, archive
 from publisher.sources.spec import parse
+from testkit.posts import write_posts_jsonl
+from testkit.x_archive import synthetic_archive
 
 
 def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, capsys):
@@ -69,7 +70,7 @@ def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, c
 
 
 def test_synthetic_archive_reads_back_as_a_real_one(tmp_path):
-    zip_path = bench_prepare.make_archive(tmp_path / "a.zip", 500)
+    zip_path = synthetic_archive(tmp_path / "a.zip", 500)
     got = archive.fetch(parse(str(zip_path)), SourceOptions())
     assert got.profile.handle == "synthetic" and len(got.posts) == 500
     assert any(p.text.startswith("RT @") for p in got.posts), "cleaning gets retweets to drop"
@@ -90,7 +91,7 @@ def test_the_scaling_run_is_drawn_as_two_loss_curves(tmp_path):
 
 
 def test_update_bench_compares_update_with_retraining(tmp_path, tiny_model, capsys):
-    archive = bench_prepare.make_archive(tmp_path / "a.zip", 150)
+    archive = synthetic_archive(tmp_path / "a.zip", 150)
     out = tmp_path / "results"
     args = ["--base-model", str(tiny_model), "--archive", str(archive), "--only", "update",
             "--update-epochs", "1", "--out", str(out)]  # fmt: skip

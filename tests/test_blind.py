@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import random
 import statistics
-import sys
 
 import pytest
-from conftest import EXAMPLES
 
 from publisher.quality import blind
-
-sys.path.insert(0, str(EXAMPLES))
-from wrencalloway_posts import POSTS  # noqa: E402
+from testkit.wren_posts import POSTS
 
 
 def test_two_samples_of_the_same_persons_posts_score_at_chance():

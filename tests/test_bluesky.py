@@ -1,16 +1,16 @@
-"""Bluesky source against a loopback server replaying AppView responses (tests/data/bluesky)."""
+"""Bluesky source against a loopback server replaying AppView responses (testkit/fakes/data/bluesky)."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-from fakes.api_server import Reply, load, serve
 
 from publisher.clean import clean
 from publisher.errors import FetchError, RateLimitError
 from publisher.sources import SourceOptions, gather
 from publisher.sources.spec import parse
+from testkit.fakes.api_server import Reply, load, serve
 
 PROFILE_PATH = "/xrpc/app.bsky.actor.getProfile"
 FEED_PATH = "/xrpc/app.bsky.feed.getAuthorFeed"

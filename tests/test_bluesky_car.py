@@ -1,5 +1,5 @@
 """Bluesky repository export (.car): a repository built here as the AT Protocol spec lays it out
-(commit, Merkle Search Tree, records; benchmarks/exports.py), read back, and every way a file can
+(commit, Merkle Search Tree, records; testkit/bluesky.py), read back, and every way a file can
 be bad: not a CAR, cut short, a block that does not decode, a tree that does not hold together."""
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ from pathlib import Path
 
 import libipld
 import pytest
-from archives import peak_mib, read_or_fail_in_one_line
+from conftest import peak_mib, read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.exports import START, Repo, car_file, cid_of, commit_block, sample_repo, varint
 from publisher import cli
 from publisher.bot import manifest
 from publisher.clean import clean
 from publisher.errors import ArchiveError
 from publisher.sources import SourceOptions, gather
 from publisher.sources.spec import parse
+from testkit.bluesky import START, Repo, car_file, cid_of, commit_block, sample_repo, varint
 
 OPTS = SourceOptions(progress=False)
 HANDLE = "wren.bsky.social"

@@ -6,12 +6,12 @@ import json
 import sys
 
 import pytest
-from conftest import write_posts_jsonl
 
 from benchmarks.hostile_cases import CASES, SUITE_CAPS
 from publisher import cli
 from publisher.bot import manifest
 from publisher.sources import limits
+from testkit.posts import write_posts_jsonl
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -1,7 +1,7 @@
 """The epoch a person would choose (publisher/quality/epochs.py), with the pipeline's defaults.
 
 Two archives built here (a multilingual one, and a larger synthetic English one made by
-`examples/make_sample_archive.py --posts N`) train a tiny model with the defaults but 2 epochs;
+`python -m examples.make_sample_archive --posts N`) train a tiny model with the defaults but 2 epochs;
 the sample archive trains the real SmolLM2 for at most 8 epochs (slow).
 """
 
@@ -12,13 +12,13 @@ import subprocess
 import sys
 
 import pytest
-from archives import polyglot_archive
-from conftest import EXAMPLES
+from conftest import EXAMPLES, REPO_ROOT
 from PIL import Image
 
 from publisher import card, cli
 from publisher.bot import manifest
 from publisher.quality.epochs import EpochJudge, EpochRule
+from testkit.x_archive import polyglot_archive
 
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
 
@@ -48,8 +48,8 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("built")
     polyglot = polyglot_archive(root / "polyglot.zip")
     synthetic = root / "synthetic.zip"
-    subprocess.run([sys.executable, str(EXAMPLES / "make_sample_archive.py"), str(synthetic),
-                    "--posts", "600"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "examples.make_sample_archive", str(synthetic),
+                    "--posts", "600"], check=True, capture_output=True, cwd=REPO_ROOT)  # fmt: skip
     return {"polyglot": polyglot, "synthetic": synthetic}
 
 

@@ -269,10 +269,9 @@ def test_smollm2_bot_round_trips_and_matches_llama_cpps_own_file(tmp_path):
 
 
 def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server, tiny_llama_1024, tmp_path):  # fmt: skip
-    from fakes.hub_server import Token
-
     from publisher import card, hub
     from publisher.pipeline import push_bot
+    from testkit.fakes.hub_server import Token
 
     secret = "hf_ExportToken0123456789abcdef"
     hub_server.state.reset()
@@ -305,11 +304,10 @@ def test_push_gguf_adds_the_file_and_ollamas_files_to_the_model_repo(hub_server,
 
 
 def test_push_gguf_uploads_the_file_the_modelfile_names_not_every_export(hub_server, tiny_llama_1024, tmp_path):  # fmt: skip
-    from fakes.hub_server import Token
-
     from publisher import card, hub
     from publisher.export import ExportOptions, export
     from publisher.pipeline import push_bot
+    from testkit.fakes.hub_server import Token
 
     secret = "hf_ExportToken0123456789abcdef"
     hub_server.state.reset()

@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import REPO_ROOT
-from fakes.api_server import Listener
 from gradio_client import Client, handle_file
 from web_helpers import SAMPLE, SECRET, launch, reset_hub
 
 from publisher.web import WebConfig
 from publisher.web.file_routes import gradio_root
 from publisher.web.visitors import Visitor, Visitors
+from testkit.fakes.api_server import Listener
 
 pytestmark = pytest.mark.filterwarnings("ignore:Gradio does not support OAuth")
 ROUTES = ("/gradio_api/file=", "/file=", "/gradio_api/file/", "/file/")

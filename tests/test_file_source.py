@@ -51,9 +51,8 @@ def test_handle_from_stem_is_sanitised_and_prefix_wins(tmp_path):
 
 
 def test_a_handle_taken_from_the_file_name_is_said_once_with_how_to_choose_it(tmp_path, tiny_model, monkeypatch, capsys):  # fmt: skip
-    from conftest import write_posts_jsonl
-
     from publisher import cli
+    from testkit.posts import write_posts_jsonl
 
     monkeypatch.chdir(tmp_path)
     write_posts_jsonl(tmp_path / "posts.jsonl")

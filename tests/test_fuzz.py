@@ -27,11 +27,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.exports import Status, mastodon_files, status_html
-from benchmarks.hostile_cases import archive_files, posts, write_zip
 from publisher.errors import TweetbotError
 from publisher.sources import SourceOptions, gather
 from publisher.sources.spec import parse
+from testkit.mastodon import Status, mastodon_files, status_html
+from testkit.posts import posts
+from testkit.x_archive import archive_files, write_zip
 
 FUZZ_SECONDS = float(os.environ.get("FUZZ_SECONDS", "0"))
 PER_INPUT_S = 5.0  # generous: inputs are a few kB; under a second each on a loaded 2-core CPU

@@ -157,10 +157,9 @@ def test_load_guard_says_why_it_is_off(tmp_path, tiny_model, monkeypatch, data, 
 def test_a_span_is_as_long_in_text_whatever_the_script():
     """10 tokens of Ukrainian on SmolLM2 are two words: a span needs as many characters as 10
     tokens of English, so it covers about the same text in both scripts."""
-    from archives import UKRAINIAN
-
     from publisher import base_models
     from publisher.quality.measures import CopyCheck
+    from testkit.posts import UKRAINIAN
 
     tok = base_models.load_tokenizer("smollm2")
     span = span_for(tok)

@@ -1,4 +1,4 @@
-"""Publishing to the Hub, against the Hub-compatible server of tests/fakes/hub_server.py.
+"""Publishing to the Hub, against the Hub-compatible server of testkit/fakes/hub_server.py.
 
 Everything goes through the real huggingface_hub client over real HTTP on 127.0.0.1.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fakes.hub_server import Token
 
 from publisher import hub
 from publisher.bot import manifest as mf
 from publisher.errors import AuthError, HubError
+from testkit.fakes.hub_server import Token
 
 SECRET = "hf_SecretToken0123456789abcdef"
 

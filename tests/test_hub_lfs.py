@@ -1,6 +1,6 @@
 """Pushing over LFS as huggingface.co stores files, and the faults of the way up.
 
-The real huggingface_hub client against tests/fakes/hub_server.py (LFS batch API, storage host,
+The real huggingface_hub client against testkit/fakes/hub_server.py (LFS batch API, storage host,
 verify step), with `HF_HUB_DISABLE_XET=1` (conftest). Request counts come from the server log.
 """
 

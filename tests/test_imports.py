@@ -1,7 +1,9 @@
 """The package's shape: imports flow one way, and the bot folder's layout has one owner.
 
 The import graph is read from the source (every `import`, function-local ones included), with
-`space/` and `templates/` as the `publisher.space` and `publisher.templates` they install as.
+`space/` and `templates/` as the `publisher.space` and `publisher.templates` they install as,
+beside the checkout's other importable folders: `testkit` (builders of real formats, the
+fakes), `benchmarks` and `examples`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from publisher.bot import layout
 ROOT = Path(__file__).resolve().parents[1]
 # Source folder of each installed package that does not live under publisher/.
 MAPPED = {"publisher.space": ROOT / "space", "publisher.templates": ROOT / "templates"}
+# What the checkout imports besides the installed package (from its root, never installed).
+CHECKOUT = {name: ROOT / name for name in ("testkit", "benchmarks", "examples")}
 
 
 def modules() -> dict[str, Path]:
-    """Every module of the installed package, by dotted name."""
+    """Every module of the installed package and of the checkout's folders, by dotted name."""
     found: dict[str, Path] = {}
-    roots = {"publisher": ROOT / "publisher", **MAPPED}
+    roots = {"publisher": ROOT / "publisher", **MAPPED, **CHECKOUT}
     for name, folder in roots.items():
         for path in folder.rglob("*.py"):
             parts = [*name.split("."), *path.relative_to(folder).with_suffix("").parts]
@@ -107,6 +111,58 @@ def stage(module: str) -> str:
 
 def test_the_module_graph_has_no_cycle(graph):
     assert cycles(graph) == []
+
+
+def test_the_graph_covers_the_benchmarks_and_the_testkit(graph):
+    assert {"benchmarks.run", "benchmarks.common", "testkit.x_archive"} <= set(graph)
+    assert "benchmarks.common" in graph["benchmarks.bench_prepare"]
+    assert "testkit.x_archive" in graph["benchmarks.hostile_cases"]
+    assert "testkit.x_archive" in graph["examples.make_sample_archive"]
+
+
+def test_the_testkit_builds_on_nothing_but_itself_and_the_package(graph):
+    for name, targets in graph.items():
+        if name.startswith("testkit"):
+            outside = [t for t in targets if t.startswith(("benchmarks", "examples"))]
+            assert outside == [], name
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The first part of every absolute import in `path`."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_the_checkout_folders_import_nothing_from_the_tests_and_never_touch_sys_path():
+    tests = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"fakes", "archives"}
+    for folder in CHECKOUT.values():
+        for path in folder.rglob("*.py"):
+            where = path.relative_to(ROOT)
+            assert not (_top_level_imports(path) & tests), where
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            touches = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                       and n.attr in ("insert", "append", "extend", "remove")
+                       and ast.unparse(n.value) == "sys.path"]  # fmt: skip
+            assert touches == [], f"{where}:{touches} changes sys.path"
+
+
+def test_the_tests_take_each_builder_from_where_it_is_defined():
+    """A test imports a builder of a real format from `testkit`, never through a benchmark."""
+    import importlib
+
+    for path in (ROOT / "tests").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("benchmarks."):
+                module = importlib.import_module(node.module or "")
+                for alias in node.names:
+                    value = getattr(module, alias.name)
+                    home = getattr(value, "__module__", node.module)
+                    assert home == node.module, f"{path.name}: {alias.name} is {home}'s"
 
 
 def test_the_package_graph_has_no_cycle(graph):

@@ -36,7 +36,8 @@ def test_the_docs_state_every_cap_as_limits_py_sets_it():
 
 
 def test_an_avatar_over_the_byte_cap_is_left_out(tmp_path, monkeypatch):
-    from benchmarks.hostile_cases import archive_files, posts, write_zip, ytd
+    from testkit.posts import posts
+    from testkit.x_archive import archive_files, write_zip, ytd
 
     buf = io.BytesIO()
     Image.effect_noise((64, 64), 90).save(buf, format="PNG")  # noise: does not compress

@@ -108,7 +108,7 @@ def test_one_run_may_nest_its_stages_another_thread_may_not(tmp_path):
 
 
 def test_a_prepare_into_a_held_folder_writes_nothing_there(tmp_path, prepared_bot, tiny_model, capsys):  # fmt: skip
-    from conftest import write_posts_jsonl
+    from testkit.posts import write_posts_jsonl
 
     src = write_posts_jsonl(tmp_path / "wren.jsonl")
     proc = holding(prepared_bot, "update", "updating")

@@ -8,13 +8,14 @@ import json
 import pytest
 import torch
 import yaml
-from conftest import HUB_TOKEN, write_posts_jsonl
+from conftest import HUB_TOKEN
 from safetensors.torch import load_file
 
 from publisher import cli, train
 from publisher.bot import manifest
 from publisher.errors import TrainingError
 from publisher.train import TrainConfig
+from testkit.posts import write_posts_jsonl
 
 
 def cfg(**kw):

@@ -1,4 +1,4 @@
-"""Mastodon source against a loopback server replaying API responses (tests/data/mastodon)."""
+"""Mastodon source against a loopback server replaying API responses (testkit/fakes/data/mastodon)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import html
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fakes.api_server import Reply, load, serve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from publisher.errors import FetchError
 from publisher.sources import SourceOptions, gather
 from publisher.sources.mastodon import html_to_text
 from publisher.sources.spec import parse
+from testkit.fakes.api_server import Reply, load, serve
 
 LOOKUP_PATH = "/api/v1/accounts/lookup"
 ACCOUNT = load("mastodon/account.json")
@@ -77,7 +77,7 @@ def test_pages_by_the_cursor_of_the_link_header_on_the_instances_host(api, tmp_p
 
 
 def test_a_next_page_on_another_host_is_refused_unvisited(api, tmp_path):
-    from fakes.api_server import Listener
+    from testkit.fakes.api_server import Listener
 
     serve_all(api)
     with Listener() as other:  # the same machine, named another way: another host

@@ -1,5 +1,5 @@
 """Mastodon archive source: the archives Mastodon delivers (.zip, .tar.gz, extracted folder), built
-here as its BackupService writes them (benchmarks/exports.py), and every way one can be bad."""
+here as its BackupService writes them (testkit/mastodon.py), and every way one can be bad."""
 
 from __future__ import annotations
 
@@ -10,24 +10,25 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from archives import peak_mib, read_or_fail_in_one_line
+from conftest import peak_mib, read_or_fail_in_one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.exports import (
-    Status,
-    mastodon_files,
-    status_html,
-    write_mastodon_targz,
-    write_mastodon_zip,
-)
-from benchmarks.hostile_cases import image, posts
 from publisher import cli
 from publisher.bot import manifest
 from publisher.clean import clean
 from publisher.errors import ArchiveError
 from publisher.sources import SourceOptions, gather, limits
 from publisher.sources.spec import parse
+from testkit.mastodon import (
+    Status,
+    mastodon_files,
+    status_html,
+    write_mastodon_targz,
+    write_mastodon_zip,
+)
+from testkit.media import image
+from testkit.posts import posts
 
 OPTS = SourceOptions(progress=False)
 LINK = (

@@ -67,7 +67,7 @@ GOOD = "hf_PipelineToken0123456789abcdef"
 
 @pytest.fixture
 def hub(hub_server, monkeypatch):
-    from fakes.hub_server import Token
+    from testkit.fakes.hub_server import Token
 
     hub_server.state.reset()
     hub_server.state.tokens[GOOD] = Token("alice")
@@ -137,10 +137,9 @@ def _serve_bluesky(server, handle: str) -> None:
     """An AppView whose account `handle` posted the sample archive's texts."""
     import copy
 
-    from fakes.api_server import Reply, load
-
     from publisher.sources import SourceOptions, archive
     from publisher.sources.spec import parse
+    from testkit.fakes.api_server import Reply, load
 
     texts = [p.text for p in archive.fetch(parse(str(SAMPLE)), SourceOptions()).posts]
     template = load("bluesky/feed_page1.json")["feed"][1]
@@ -170,7 +169,7 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     tmp_path, tiny_model, monkeypatch, capsys
 ):
     """`publish bsky:HANDLE` end to end against a server speaking the AppView API."""
-    from fakes.api_server import serve
+    from testkit.fakes.api_server import serve
 
     with serve() as server:
         monkeypatch.setenv("HF_TWEETBOT_BSKY_API_URL", server.url)
@@ -191,7 +190,7 @@ def test_a_short_bluesky_handle_names_the_cache_the_bot_and_the_repo_alike(
     tmp_path, tiny_model, hub, monkeypatch, capsys
 ):
     """`bsky:alice` is alice.bsky.social for the raw pages, the bot folder and the Hub repo."""
-    from fakes.api_server import serve
+    from testkit.fakes.api_server import serve
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_TOKEN", GOOD)
@@ -227,10 +226,15 @@ def test_one_user_given_twice_in_two_forms_is_refused(tmp_path, monkeypatch, cap
 
 
 def test_skipped_entries_are_counted_in_bot_json_and_the_summary(tmp_path, tiny_model, capsys):
-    from benchmarks.hostile_cases import archive_files, posts, tweet, write_zip, ytd
+    from testkit.posts import posts
+    from testkit.x_archive import archive_files, bare_tweet, write_zip, ytd
 
     texts = posts(300)
-    items = [tweet(t) for t in texts + texts[:40]] + [7, {"tweet": {}}, tweet("w " * 60_000)]
+    items = [bare_tweet(t) for t in texts + texts[:40]] + [
+        7,
+        {"tweet": {}},
+        bare_tweet("w " * 60_000),
+    ]
     files = archive_files([]) | {"data/tweets.js": ytd("tweets", items)}
     out = tmp_path / "bot"
     code = cli.main(["prepare", str(write_zip(tmp_path / "a.zip", files)), "--out", str(out),
@@ -254,9 +258,8 @@ def test_skipped_entries_are_counted_in_bot_json_and_the_summary(tmp_path, tiny_
 def test_an_archive_of_today_trains_on_each_post_once_whole_latest_and_never_a_circle_post(
     tmp_path, tiny_model, capsys
 ):
-    from archives import write_x_archive
-
     from publisher.clean import clean_text, is_short
+    from testkit.x_archive import write_x_archive
 
     x = write_x_archive(tmp_path / "x.zip")
     out = tmp_path / "bot"

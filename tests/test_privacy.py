@@ -1,16 +1,14 @@
 """Privacy defaults end to end: protected archives, deleted posts, dataset repos, mentions.
 
-Pushes go to the Hub-compatible server of tests/fakes/hub_server.py through the real client.
+Pushes go to the Hub-compatible server of testkit/fakes/hub_server.py through the real client.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from urllib.parse import unquote
 
 import pytest
-from archives import write_archive
 from conftest import EXAMPLES, HUB_TOKEN
 
 from publisher import clean, cli
@@ -18,9 +16,8 @@ from publisher.bot import manifest
 from publisher.sources import SourceOptions, archive
 from publisher.sources.spec import parse
 from publisher.space import guard, ui
-
-sys.path.insert(0, str(EXAMPLES))
-from wrencalloway_posts import POSTS  # noqa: E402
+from testkit.wren_posts import POSTS
+from testkit.x_archive import write_archive
 
 TOKEN = HUB_TOKEN  # conftest's hub_env signs alice in with it
 DELETED = ["I never meant to post this, deleting it now.", "Another post I took back within the hour."]  # fmt: skip

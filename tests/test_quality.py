@@ -7,7 +7,6 @@ import json
 import random
 
 import pytest
-from archives import CHINESE, UKRAINIAN, combos, write_archive
 from conftest import EXAMPLES, TINY_CORPUS
 
 from publisher import cli, dataset
@@ -16,6 +15,8 @@ from publisher.bot.posts import read_texts
 from publisher.quality import language_fit as fit
 from publisher.quality import measures
 from publisher.space import guard
+from testkit.posts import CHINESE, UKRAINIAN, combos
+from testkit.x_archive import write_archive
 
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
 

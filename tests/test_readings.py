@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import write_posts_jsonl
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from web_helpers import SAMPLE, SECRET, files_under, launch, reset_hub
@@ -26,6 +25,7 @@ from publisher.bot import manifest
 from publisher.web import WebConfig, handlers, readings
 from publisher.web.session import close_workspace, find_workspace
 from publisher.web.visitors import Visitor, Visitors
+from testkit.posts import write_posts_jsonl
 
 pytestmark = pytest.mark.filterwarnings("ignore:Gradio does not support OAuth")
 BUDGET_LINE = "Error: reading your posts took more than {s:g} s of CPU time, this page's limit for one reading"  # fmt: skip
@@ -39,8 +39,8 @@ def big_posts(folder: Path, seed: int, n: int = 150_000) -> Path:
 def nested_tags_archive(folder: Path, statuses: int = 2) -> Path:
     """A Mastodon archive (.zip, a few kB) whose statuses each open 40,000 `<b>` and close 40,000
     `</i>`: 280,000 characters each, under the item cap."""
-    from benchmarks.exports import Status, mastodon_files, status_html, write_mastodon_zip
-    from benchmarks.hostile_cases import posts
+    from testkit.mastodon import Status, mastodon_files, status_html, write_mastodon_zip
+    from testkit.posts import posts
 
     content = "<b>" * 40_000 + "</i>" * 40_000
     items = [Status(status_html(t)) for t in posts(60)] + [Status(content)] * statuses

@@ -1,6 +1,6 @@
 """Training on Hugging Face Jobs end to end: `--hf-jobs` against the test Hub, whose jobs run.
 
-The job really runs (tests/fakes/jobs_server.py): hf-tweetbot's wheel, built from this checkout
+The job really runs (testkit/fakes/jobs_server.py): hf-tweetbot's wheel, built from this checkout
 and uploaded to the bot's dataset repo, is installed into a throw-away environment that borrows
 this one's packages, then trains the tiny model and pushes to the test Hub.
 """
@@ -154,7 +154,7 @@ def test_a_job_past_its_timeout_publishes_nothing(tmp_path, tiny_model, hub_env,
 def test_what_the_preflight_refuses_stops_before_anything_is_read(
     tmp_path, tiny_model, hub_env, monkeypatch, capsys, world, flavor, said
 ):
-    from fakes.hub_server import Token
+    from testkit.fakes.hub_server import Token
 
     token = "hf_PreflightToken0123456789abcdef"
     hub_env.tokens[token] = {
@@ -185,7 +185,7 @@ def test_the_hub_refusing_payment_at_the_start_is_one_line(tmp_path, tiny_model,
 
 
 def test_a_fine_grained_token_with_the_jobs_permission_passes_the_preflight(hub_env):
-    from fakes.hub_server import Token
+    from testkit.fakes.hub_server import Token
 
     token = "hf_JobsToken0123456789abcdef0123"
     hub_env.tokens[token] = Token("alice", role="fineGrained", global_perms=["job.write"])
@@ -323,9 +323,12 @@ def test_a_big_preset_trains_lora_and_a_long_cpu_run_names_hf_jobs():
 
 
 def test_update_on_jobs_trains_the_new_posts_from_the_pushed_weights(tmp_path, tiny_model, hub_env, capsys):  # fmt: skip
-    from benchmarks.bench_prepare import make_archive
+    from testkit.x_archive import synthetic_archive
 
-    old, new = make_archive(tmp_path / "old.zip", 300), make_archive(tmp_path / "new.zip", 360)
+    old, new = (
+        synthetic_archive(tmp_path / "old.zip", 300),
+        synthetic_archive(tmp_path / "new.zip", 360),
+    )
     bot = tmp_path / "bot"
     assert cli.main(["publish", str(old), "--base-model", str(tiny_model), "--out", str(bot),
                      "--block-size", "64", "--max-steps", "2", "--eval-samples", "4"]) == 0  # fmt: skip

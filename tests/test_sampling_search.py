@@ -57,7 +57,7 @@ def test_write_setting_changes_only_the_sampling_keys(tmp_path):
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, tiny_model):
     """A tiny bot, trained a few steps and measured (`eval`: blind test and the search)."""
-    from conftest import write_posts_jsonl
+    from testkit.posts import write_posts_jsonl
 
     root = tmp_path_factory.mktemp("fitted")
     src = write_posts_jsonl(root / "wren.jsonl")

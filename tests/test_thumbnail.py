@@ -114,9 +114,8 @@ def test_unreachable_avatar_url_falls_back(tmp_path):
 
 
 def test_inside_the_web_creators_guard_a_private_avatar_is_never_fetched(tmp_path):
-    from fakes.api_server import Listener
-
     from publisher.sources.addresses import AddressPolicy, guarded
+    from testkit.fakes.api_server import Listener
 
     with Listener() as listener, guarded(AddressPolicy()):
         url = f"http://127.0.0.1:{listener.port}/latest/meta-data/a.png"

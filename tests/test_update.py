@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fakes.api_server import Timeline, serve, serve_bsky, serve_mastodon, serve_x
 
-from benchmarks.bench_prepare import make_archive
 from publisher import cli
 from publisher.bot import manifest
 from publisher.errors import UsageError
 from publisher.sources.spec import parse
+from testkit.fakes.api_server import Timeline, serve, serve_bsky, serve_mastodon, serve_x
+from testkit.x_archive import synthetic_archive
 
 X_TWEETS = "/2/users/42/tweets"
 BSKY_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -114,8 +114,8 @@ def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
 def archive_bot(tmp_path_factory, tiny_model):
     """A bot trained on an archive of 300 posts; its newer archive holds 60 more."""
     root = tmp_path_factory.mktemp("archive_bot")
-    old = make_archive(root / "old.zip", 300)
-    make_archive(root / "new.zip", 360)
+    old = synthetic_archive(root / "old.zip", 300)
+    synthetic_archive(root / "new.zip", 360)
     code = cli.main(["publish", str(old), "--base-model", str(tiny_model), "--out",
                      str(root / "bot"), "--block-size", "64", "--max-steps", "2", "--no-push"])  # fmt: skip
     assert code == 0
@@ -181,7 +181,7 @@ def test_a_bot_read_from_a_path_holding_an_equals_sign_finds_its_archive_again(
     from publisher.update.news import gather_news
 
     (tmp_path / "a=b").mkdir()
-    archive = make_archive(tmp_path / "a=b" / "x.zip", 300)
+    archive = synthetic_archive(tmp_path / "a=b" / "x.zip", 300)
     opts = pipeline.PrepareOptions(out=tmp_path / "bot", base_model=str(tiny_model),
                                    data=DataConfig(block_size=64))  # fmt: skip
     bot, m = pipeline.prepare([parse(str(archive))], opts, say=lambda _: None)

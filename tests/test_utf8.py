@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from archives import POLYGLOT, combos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from publisher import cli, train
 from publisher.space import utf8
 from publisher.space.draw import DrawSettings, sample, sample_ids, stream
 from publisher.space.load import load_bot
+from testkit.posts import POLYGLOT, combos
 
 REPLACEMENT = "\ufffd"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import HUB_ENDPOINT, write_posts_jsonl
+from conftest import HUB_ENDPOINT
 from gradio_client import Client, handle_file
 from web_helpers import SECRET, launch, reset_hub
 
@@ -18,6 +18,7 @@ from publisher.errors import LimitError
 from publisher.web import WebConfig
 from publisher.web import visitors as visitors_mod
 from publisher.web.visitors import Hourly, TrainingLine, Visitor, Visitors, client_address
+from testkit.posts import write_posts_jsonl
 
 CFG = WebConfig(base_models=("x",), line_per_address=2, line_size=5, trainings_per_hour=10)
 pytestmark = pytest.mark.filterwarnings("ignore:Gradio does not support OAuth")

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import HUB_ENDPOINT, _free_port, write_posts_jsonl
+from conftest import HUB_ENDPOINT, _free_port
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from web_helpers import (
@@ -37,6 +37,7 @@ from publisher.sources.spec import parse
 from publisher.web import WebConfig, jobs, views
 from publisher.web.session import Workspace, typed_sources
 from publisher.web.visitors import Visitor, Visitors
+from testkit.posts import write_posts_jsonl
 
 BOB = "hf_BobVisitorToken0123456789abcdef"
 CAROL = "hf_CarolVisitorToken0123456789abcd"
@@ -184,7 +185,7 @@ def read_as_visitor(cfg, typed: str) -> str:
     ],
 )
 def test_a_typed_source_on_a_private_address_is_refused_unvisited(tiny_model, tmp_path, form, shown):  # fmt: skip
-    from fakes.api_server import Listener
+    from testkit.fakes.api_server import Listener
 
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=True)
     with Listener() as listener:
@@ -195,7 +196,7 @@ def test_a_typed_source_on_a_private_address_is_refused_unvisited(tiny_model, tm
 
 
 def test_redirects_and_next_pages_are_checked_and_the_allow_list_opens_a_lan(tiny_model, tmp_path):  # fmt: skip
-    from fakes.api_server import Listener, Reply, Timeline, serve, serve_mastodon
+    from testkit.fakes.api_server import Listener, Reply, Timeline, serve, serve_mastodon
 
     lan = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "w", on_space=True,
                     allow_networks=("127.0.0.1/32",))  # fmt: skip
@@ -221,7 +222,7 @@ def test_redirects_and_next_pages_are_checked_and_the_allow_list_opens_a_lan(tin
 
 
 def test_the_command_line_still_reads_a_local_instance(tmp_path, tiny_model, capsys):
-    from fakes.api_server import Timeline, serve, serve_mastodon
+    from testkit.fakes.api_server import Timeline, serve, serve_mastodon
 
     with serve() as api:
         tl = Timeline(seed=4)
@@ -234,7 +235,7 @@ def test_the_command_line_still_reads_a_local_instance(tmp_path, tiny_model, cap
 
 
 def test_create_refuses_a_private_address_before_any_connection(api, monkeypatch):
-    from fakes.api_server import Listener
+    from testkit.fakes.api_server import Listener
 
     url, work, base, *_ = api
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -279,8 +280,8 @@ def test_two_signed_in_visitors_each_publish_to_their_own_namespace(space_api, h
 
 
 def _mastodon_upload(folder: Path) -> tuple[Path, str, str]:
-    from benchmarks.exports import Status, mastodon_files, status_html, write_mastodon_targz
-    from benchmarks.hostile_cases import posts
+    from testkit.mastodon import Status, mastodon_files, status_html, write_mastodon_targz
+    from testkit.posts import posts
 
     statuses = [Status(status_html(t)) for t in posts(200)]
     statuses += [Status(status_html("followers only: the key is under the mat"), "private"),
@@ -291,7 +292,7 @@ def _mastodon_upload(folder: Path) -> tuple[Path, str, str]:
 
 
 def _bluesky_upload(folder: Path) -> tuple[Path, str, str]:
-    from benchmarks.exports import sample_repo
+    from testkit.bluesky import sample_repo
 
     path = folder / f"repo-{os.getpid()}.car"
     path.write_bytes(sample_repo(200).car())

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, HUB_ENDPOINT, write_posts_jsonl
+from conftest import CHROMIUM, HUB_ENDPOINT
 from web_helpers import (
     MOCK_OAUTH,
     SAMPLE,
@@ -32,6 +32,7 @@ from web_helpers import (
 
 from publisher.web import WebConfig, jobs
 from publisher.web.visitors import Visitors
+from testkit.posts import write_posts_jsonl
 
 REAL_BASE = os.environ.get("HF_TWEETBOT_WEB_BASE_MODEL")
 STEPS = 0 if REAL_BASE else 12  # 0: the page's default (4 epochs)

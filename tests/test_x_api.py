@@ -1,4 +1,4 @@
-"""X API v2 source against a loopback server replaying real X responses (tests/data/x_api_v2)."""
+"""X API v2 source against a loopback server replaying real X responses (testkit/fakes/data/x_api_v2)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import copy
 import time
 
 import pytest
-from fakes.api_server import Reply, load, serve
 
 from publisher.clean import clean
 from publisher.errors import FetchError, RateLimitError, SourceError
 from publisher.sources import Gathered, SourceOptions, gather
 from publisher.sources.spec import parse
+from testkit.fakes.api_server import Reply, load, serve
 
 TOKEN = "AAAAtest-bearer-secret-42"
 USER_PATH = "/2/users/by/username/PhillyNEFL"

@@ -16,7 +16,7 @@ MOCK_OAUTH = "mock-oauth-token-for-local-dev"
 
 def reset_hub(hub_server, **users: str) -> object:
     """The test Hub, emptied, with `SECRET` for alice and `users` as {token: user}."""
-    from fakes.hub_server import Token
+    from testkit.fakes.hub_server import Token
 
     state = hub_server.state
     state.reset()

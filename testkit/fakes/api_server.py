@@ -26,11 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 
 # --- The server: canned replies per path, every request recorded.
 
-DATA = Path(__file__).resolve().parents[1] / "data"  # tests/data: recorded real responses
+DATA = Path(__file__).resolve().parent / "data"  # recorded real responses
 
 
 def load(rel: str) -> Any:
-    """A JSON fixture under `tests/data/`."""
+    """A recorded response under `testkit/fakes/data/`."""
     return json.loads((DATA / rel).read_text(encoding="utf-8"))
 
 
@@ -225,7 +225,7 @@ def serve_x(api, handle: str, tl: Timeline, page: int = 100) -> None:
         data = [{"id": str(i), "text": f"RT @other: {t}" if rt else t,
                  "created_at": at.isoformat().replace("+00:00", ".000Z")}
                 for i, t, at, rt in posts[start : start + page]]  # fmt: skip
-        meta = {"result_count": len(data)}
+        meta: dict[str, Any] = {"result_count": len(data)}
         if start + page < len(posts):
             meta["next_token"] = str(start + page)
         return Reply({"data": data, "meta": meta} if data else {"meta": meta})
@@ -249,7 +249,7 @@ def serve_bsky(api, handle: str, tl: Timeline, page: int = 50) -> None:
             if rt:
                 item["reason"] = {"$type": "app.bsky.feed.defs#reasonRepost", "indexedAt": when}
             items.append(item)
-        body = {"feed": items}
+        body: dict[str, Any] = {"feed": items}
         if start + page < len(tl.posts):
             body["cursor"] = str(start + page)
         return Reply(body)

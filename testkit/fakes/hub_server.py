@@ -35,6 +35,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,25 +45,12 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import yaml
 
 from .jobs_server import JobsRoutes, JobsState
+from .replies import Reply, err
 
 # --- The Hub's answers: a reply raised from inside a route, and the Hub's error shape
 # (`{"error": ...}` with `X-Error-Message` and `X-Error-Code`, which huggingface_hub reads).
 
 BAD_TOKEN = "Invalid credentials in Authorization header"
-
-
-class Reply(Exception):
-    """An HTTP answer raised from deep inside a route."""
-
-    def __init__(self, status: int, body: Any = b"", headers: dict[str, str] | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def err(status: int, message: str, code: str | None = None, **headers: str) -> Reply:
-    hdrs = {"X-Error-Message": message, **headers}
-    if code:
-        hdrs["X-Error-Code"] = code
-    return Reply(status, {"error": message}, hdrs)
 
 
 # --- Git LFS as the Hub speaks it.
@@ -335,6 +323,8 @@ class Logged:
 class HubState:
     """Everything the server knows; tests configure and inspect it."""
 
+    jobs: JobsState
+
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -558,12 +548,15 @@ class FileRoutes:
     path: str
     body: bytes
     query: dict[str, list[str]]
+    commit_of: Callable[[Repo, str], str]
+    url: Callable[[Repo], str]
+    lfs_redirect: Callable[[Any, str, bytes], Any]
 
     def info(self, repo: Repo, oid: str) -> Reply:
         commit = repo.commits[oid]
         files = commit.files
         blobs = self.query.get("blobs", [""])[0].lower() == "true"
-        siblings = [{"rfilename": p} for p in sorted(files)]
+        siblings: list[dict[str, Any]] = [{"rfilename": p} for p in sorted(files)]
         if blobs:
             for sib in siblings:
                 e = entry(commit, sib["rfilename"]) or {}
@@ -653,10 +646,10 @@ class FileRoutes:
                 files[path] = data
                 lfs.discard(path)
             elif key == "lfsFile":
-                data = repo.lfs.get(value.get("oid", ""))
-                if data is None or value.get("size", len(data)) != len(data):
+                stored = repo.lfs.get(value.get("oid", ""))
+                if stored is None or value.get("size", len(stored)) != len(stored):
                     raise err(422, f"Your push was rejected because an LFS pointer pointed to a file that does not exist ({path}, oid {str(value.get('oid'))[:12]})")  # fmt: skip
-                files[path] = data
+                files[path] = stored
                 lfs.add(path)
             elif key == "deletedFile":
                 if files.pop(path, None) is None:
@@ -789,7 +782,7 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
         def _read_body(self, half: bool = False) -> bytes:
             """The request body (Content-Length or chunked); `half`: stop in the middle."""
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                chunks = []
+                chunks: list[bytes] = []
                 while True:
                     size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                     if size == 0:

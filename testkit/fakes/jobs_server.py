@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from .replies import Reply, err
+
 TERMINAL = ("COMPLETED", "ERROR", "CANCELED", "DELETED")
 
 # The Hub's hardware list (prices per minute in micro-dollars, as `list_jobs_hardware` reads them).
@@ -287,8 +289,6 @@ class JobsRoutes:
     tok: Any
 
     def jobs_api(self) -> Any:
-        from .hub_server import Reply, err
-
         jobs: JobsState = self.s.jobs
         parts = [unquote(p) for p in self.path.split("/")[3:]]  # after /api/jobs/
         if parts == ["hardware"] and self.method == "GET":
@@ -320,16 +320,12 @@ class JobsRoutes:
         raise err(404, f"no route for {self.method} {self.path}")
 
     def _may_run_jobs(self) -> None:
-        from .hub_server import err
-
         tok = self.tok
         ok = tok.role == "write" or (tok.role == "fineGrained" and "job.write" in tok.global_perms)
         if not ok:
             raise err(403, "This token does not have the permission to run jobs (job.write)")
 
     def _run_job(self, jobs: JobsState, ns: str) -> Job:
-        from .hub_server import err
-
         self._may_run_jobs()
         spec = json.loads(self.body)
         for key in ("command", "flavor"):

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT := bots/wrencalloway
 
-.PHONY: setup demo test test-min lint bench bench-gpu hostile chromium clean
+.PHONY: setup demo test test-fast test-min lint bench bench-gpu hostile chromium clean
 
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
@@ -53,8 +53,13 @@ lint: setup
 	$(BIN)/ruff format --check publisher space tests testkit benchmarks examples docs
 	$(BIN)/mypy
 
+# The whole suite, spread over the machine's cores (tests of one shared trained bot stay together).
 test: setup chromium lint
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs -n auto --dist loadgroup --durations=15
+
+# The inner loop: no SmolLM2, browser, process of its own or whole bot published (`slow`).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --dist loadgroup --durations=10
 
 # The lowest versions pyproject.toml declares, in a separate .venv-min (works from a clean clone):
 # uv's `--resolution lowest-direct` installs every direct dependency (core, [web], [gguf],

@@ -15,6 +15,7 @@ from testkit.posts import write_posts_jsonl
 from testkit.x_archive import synthetic_archive
 
 
+@pytest.mark.slow  # runs a benchmark end to end
 def test_bench_writes_results_plots_and_prints_the_table(tmp_path, tiny_model, capsys):
     spec = f"wren={write_posts_jsonl(tmp_path / 'wren.jsonl')}"
     out = tmp_path / "results"
@@ -90,6 +91,7 @@ def test_the_scaling_run_is_drawn_as_two_loss_curves(tmp_path):
     assert report.scale_table(res).endswith("| 1.17e-04, 6.86e-05, 2.01e-05 |")
 
 
+@pytest.mark.slow  # runs a benchmark end to end
 def test_update_bench_compares_update_with_retraining(tmp_path, tiny_model, capsys):
     archive = synthetic_archive(tmp_path / "a.zip", 150)
     out = tmp_path / "results"
@@ -113,6 +115,7 @@ def test_bench_gpu_refuses_without_cuda_in_one_line(capsys):
     assert err == bench_gpu.NO_CUDA and "\n" not in err
 
 
+@pytest.mark.slow  # runs a benchmark end to end
 def test_bench_gpu_cpu_dry_run_is_labelled_not_gpu(tmp_path, tiny_model, capsys):
     from benchmarks import bench_gpu
 
@@ -130,6 +133,7 @@ def test_bench_gpu_cpu_dry_run_is_labelled_not_gpu(tmp_path, tiny_model, capsys)
     )
 
 
+@pytest.mark.slow  # runs a benchmark end to end
 def test_make_hostile_tries_cases_in_their_own_process_and_prints_the_table(
     tmp_path, tiny_model, capsys, monkeypatch
 ):

@@ -75,6 +75,7 @@ def test_a_shortened_link_gets_its_whole_address_back(tmp_path):
     assert "Read this: it is good" in clean(g).texts  # no fragment of the link
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_prepare_and_publish_no_push(car, tmp_path, tiny_model, capsys):
     out = tmp_path / "bot"
     code = cli.main(["publish", f"{HANDLE}={car}", "--base-model", str(tiny_model), "--out", str(out),

@@ -54,6 +54,7 @@ def same_weights(repo: dict[str, torch.Tensor], measured: dict[str, torch.Tensor
     return all(torch.equal(t, measured[name]) for name, t in repo.items())
 
 
+@pytest.mark.slow  # trains for several measured epochs
 def test_training_stops_when_patience_runs_out_and_keeps_the_best_weights(prepared_bot):
     judge = Scripted({5, 10})
     metrics = train.train(prepared_bot, cfg(judge, max_steps=40))
@@ -82,6 +83,7 @@ def test_without_a_judge_nothing_is_measured(prepared_bot):
     assert manifest.load(prepared_bot).training is None
 
 
+@pytest.mark.slow  # trains for several measured epochs, twice
 def test_a_resumed_run_chooses_as_an_uninterrupted_one(prepared_bot, tmp_path, monkeypatch):
     import shutil
 
@@ -123,6 +125,7 @@ class BestUntil(Scripted):
         return epoch <= self.last, f"epoch {epoch:g}"
 
 
+@pytest.mark.slow  # trains for several measured epochs
 def test_an_early_stop_is_announced_and_the_progress_ends_at_what_was_done(prepared_bot, capsys):
     judge = BestUntil(2)
     train.train(prepared_bot, cfg(judge, epochs=8, measure_every=0, progress=True))
@@ -137,6 +140,7 @@ def test_an_early_stop_is_announced_and_the_progress_ends_at_what_was_done(prepa
     assert lines.index(said) > lines.index(progress[-1]), "told after the progress display ends"
 
 
+@pytest.mark.slow  # trains for several measured epochs
 def test_the_kept_epoch_is_said_when_it_is_not_the_last(prepared_bot, capsys):
     judge = BestUntil(1)
     train.train(prepared_bot, cfg(judge, epochs=2, measure_every=0, patience=5))

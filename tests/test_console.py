@@ -72,6 +72,7 @@ def run_cli(tmp_path, tiny_model, *args: str) -> subprocess.CompletedProcess:
     return run
 
 
+@pytest.mark.slow  # publishes a bot in a process of its own
 def test_publish_into_a_pipe_prints_only_what_a_person_reads(tmp_path, tiny_model):
     quiet = run_cli(tmp_path, tiny_model, "publish", "SAMPLE", "--no-push", "--max-steps", "2")
     text = quiet.stdout + quiet.stderr

@@ -53,6 +53,7 @@ def built(tmp_path_factory):
     return {"polyglot": polyglot, "synthetic": synthetic}
 
 
+@pytest.mark.slow  # publishes a whole bot
 @pytest.mark.parametrize("name", ["polyglot", "synthetic"])
 def test_publish_with_the_defaults_records_the_choice(built, name, tiny_model, tmp_path, capsys):
     out = tmp_path / name
@@ -94,6 +95,8 @@ def eight_epochs(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("eight_epochs")  # one worker trains the bot its tests share
+@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs beside the other tests
 def test_eight_epochs_on_the_sample_archive_end_with_at_most_2_percent_raw_copies(eight_epochs):
     d = check_bot_json(eight_epochs)
     assert d["quality"]["memorisation"]["copied_span_rate"] <= 0.02
@@ -106,6 +109,8 @@ def test_eight_epochs_on_the_sample_archive_end_with_at_most_2_percent_raw_copie
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("eight_epochs")  # one worker trains the bot its tests share
+@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs beside the other tests
 def test_smollm2_lowers_validation_perplexity_and_the_card_names_its_instruct_base(eight_epochs):
     m = manifest.load(eight_epochs)
     assert m.metrics.perplexity_after < m.metrics.perplexity_before, m.metrics
@@ -117,6 +122,8 @@ def test_smollm2_lowers_validation_perplexity_and_the_card_names_its_instruct_ba
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("eight_epochs")  # one worker trains the bot its tests share
+@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs beside the other tests
 def test_the_card_shows_the_choice_the_figures_and_the_fitted_sampling(eight_epochs):
     fitted = manifest.load(eight_epochs).quality["sampling"]["fitted"]
     full = (eight_epochs / "repo" / "README.md").read_text()

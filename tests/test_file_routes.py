@@ -32,6 +32,7 @@ def upload(url: str, path: Path) -> str:
     return r.json()[0]
 
 
+@pytest.mark.slow  # serves the creator and the Space
 def test_no_file_route_serves_what_a_visitor_or_the_server_made(tiny_model, hub_server, tmp_path, monkeypatch):  # fmt: skip
     monkeypatch.setenv("HF_TOKEN", SECRET)
     reset_hub(hub_server)

@@ -176,6 +176,7 @@ def test_a_valid_archive_with_random_bytes_changed(work):
     for_budget(target, 0.3)
 
 
+@pytest.mark.slow  # many archives
 def test_truncation_at_every_offset(work):
     """Every prefix of a small archive, and of its tweets.js inside an intact zip."""
     for end in range(len(ZIP_BYTES)):

@@ -445,6 +445,7 @@ def test_cli_push_bad_token_is_one_line(hubs, bot, monkeypatch, capsys):
     assert not hubs.repos
 
 
+@pytest.mark.slow  # a Space run from a fresh download, in a process of its own
 def test_space_runs_from_a_fresh_download(hubs, bot, tmp_path, space_app):
     """The Space as a fresh machine gets it: its own files only, the model from the Hub."""
     import os

@@ -22,6 +22,7 @@ def cfg(**kw):
     return TrainConfig(**{"progress": False, "mixed_precision": "no", "report_to": "none", **kw})
 
 
+@pytest.mark.slow  # trains and merges an adapter
 def test_lora_trains_the_adapter_and_writes_merged_weights(prepared_bot, tiny_model):
     metrics = train.train(prepared_bot, cfg(lora=True, lora_r=4, max_steps=30))
     assert metrics.eval_loss_after < metrics.eval_loss_before
@@ -80,6 +81,7 @@ def generate_both_ways(repo_id: str, tmp_path) -> None:
     assert len(sample(model, tok, DrawSettings("My dream is", n=2, max_new_tokens=4, seed=0))) == 2
 
 
+@pytest.mark.slow  # pushes and loads two bots
 def test_adapter_and_merged_repos_both_load_through_pipeline_and_the_space(
     tmp_path, hub_env, hub_base, capsys
 ):

@@ -128,6 +128,7 @@ def test_prepare_trains_on_public_posts_only_and_counts_the_rest(tmp_path, tiny_
     assert manifest.load(out).privacy["skip_content_warnings"] is True
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_publish_no_push_makes_a_bot(tmp_path, tiny_model, capsys):
     path = write_mastodon_targz(tmp_path / "archive.tar.gz", files())
     out = tmp_path / "bot"

@@ -138,6 +138,7 @@ def test_cpu_budget_follows_the_cgroup_quota(tmp_path, files, cpus):
     assert model_thread.cpu_budget(str(tmp_path)) == min(affinity, cpus or affinity)
 
 
+@pytest.mark.slow  # starts processes of its own
 def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path):
     """`hf-tweetbot` in a 1-CPU container: torch, imported later, gets one thread."""
     (tmp_path / "cpu.max").write_text("100000 100000\n")
@@ -154,6 +155,7 @@ def test_the_cli_sizes_torch_threads_to_the_quota(tmp_path):
     assert run(OMP_NUM_THREADS="2")[0] == "2"  # one the user set is kept
 
 
+@pytest.mark.slow  # starts processes of its own
 def test_the_space_sizes_torch_threads_to_the_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("100000 100000\n")
     code = (f"from publisher.space import model_thread; model_thread.CGROUP = {str(tmp_path)!r}; "
@@ -189,6 +191,7 @@ def test_every_command_lets_idle_threads_sleep_from_before_torch_loads():
     assert _wait_policy_at_torch(code, OMP_WAIT_POLICY="ACTIVE") == "wait policy: ACTIVE"
 
 
+@pytest.mark.slow  # starts processes of its own
 def test_the_space_lets_idle_threads_sleep_from_before_torch_loads():
     """`python app.py` in a Space (and `hf-tweetbot space`, which imports the same module)."""
     code = f"import sys; sys.path.insert(0, {str(REPO_ROOT / 'space')!r}); import app"

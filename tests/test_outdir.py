@@ -162,6 +162,7 @@ def _start(code: str, *args: str) -> tuple[subprocess.Popen, str]:
     return proc, line
 
 
+@pytest.mark.slow  # kills a process of its own
 def test_a_prepare_killed_with_sigkill_is_swept_by_the_next_run_a_live_one_is_not(
     tmp_path, tiny_model, capsys
 ):

@@ -15,6 +15,7 @@ from publisher.bot import manifest
 SAMPLE = EXAMPLES / "wrencalloway_archive.zip"
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_publish_the_sample_archive_with_a_tiny_model(tmp_path, tiny_model, capsys):
     out = tmp_path / "bot"
     code = cli.main(["publish", str(SAMPLE), "--base-model", str(tiny_model), "--out", str(out),
@@ -106,6 +107,7 @@ def test_an_archive_named_by_its_posts_is_not_read_before_token_and_namespace_pa
     assert not out.exists(), "no bot folder written"
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_publish_with_a_token_pushes_and_a_second_push_changes_nothing(
     tmp_path, tiny_model, hub, monkeypatch, capsys
 ):
@@ -165,6 +167,7 @@ def _serve_bluesky(server, handle: str) -> None:
     server.route("/xrpc/app.bsky.feed.getAuthorFeed", feed)
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     tmp_path, tiny_model, monkeypatch, capsys
 ):
@@ -186,6 +189,7 @@ def test_a_bluesky_user_is_counted_and_trained_like_an_archive(
     assert u.source == "bsky" and (out / "raw").exists() and (out / "repo" / "README.md").exists()
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_a_short_bluesky_handle_names_the_cache_the_bot_and_the_repo_alike(
     tmp_path, tiny_model, hub, monkeypatch, capsys
 ):
@@ -297,6 +301,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_a_full_disk_names_the_path_and_keeps_the_earlier_output(tmp_path, tiny_model, capsys):
     import subprocess
     import sys

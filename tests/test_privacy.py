@@ -130,6 +130,7 @@ def test_the_space_gets_the_guard_key_as_a_secret_never_as_a_file(protected_bot,
         assert key.encode() not in where and bytes.fromhex(key) not in where
 
 
+@pytest.mark.slow  # publishes a whole bot
 def test_a_dataset_repo_is_private_unless_public_dataset(tmp_path, tiny_model, hubs, capsys):
     bot = tmp_path / "wren"
     assert cli.main(["prepare", str(EXAMPLES / "wrencalloway_archive.zip"), "--base-model",

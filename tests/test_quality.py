@@ -53,6 +53,8 @@ def independent_copies(bot, texts: list[str]) -> list[str]:
     return [t for t, i in zip(texts, ids, strict=True) if corpus.shares(i, guard.SPAN)]
 
 
+@pytest.mark.slow  # trains and measures a bot
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_a_bot_trained_to_copy_shows_a_high_memorisation_rate(copier):
     q = manifest.load(copier).quality
     assert q == json.loads((copier / "repo" / "quality.json").read_text())
@@ -66,6 +68,8 @@ def test_a_bot_trained_to_copy_shows_a_high_memorisation_rate(copier):
     assert not (copier / "repo" / guard.KEY_FILE).exists(), "the key never goes into repo/"
 
 
+@pytest.mark.slow  # trains a bot to copy
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_generate_shows_no_copies_with_the_guard(copier, capsys):
     assert cli.main(["generate", str(copier), "", "-n", "12", "--seed", "1"]) == 0
     out, err = capsys.readouterr()
@@ -80,6 +84,8 @@ def test_generate_shows_no_copies_with_the_guard(copier, capsys):
     assert "Copy guard off" in err
 
 
+@pytest.mark.slow  # trains a bot to copy
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_the_space_shows_no_copies_streamed_or_final(copier, monkeypatch):
     from publisher.space import app
 
@@ -95,6 +101,8 @@ def test_the_space_shows_no_copies_streamed_or_final(copier, monkeypatch):
     assert "Measured on 20 sample posts" in footer and "copy guard draws those again" in footer
 
 
+@pytest.mark.slow  # trains and measures a bot
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_eval_is_seeded_and_reproducible(copier, capsys):
     before = manifest.load(copier).quality
     assert cli.main(["eval", str(copier), "--samples", "20"]) == 0
@@ -107,6 +115,8 @@ def test_eval_is_seeded_and_reproducible(copier, capsys):
     assert manifest.load(copier).quality["seed"] == 5
 
 
+@pytest.mark.slow  # trains a bot to copy
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_allow_copies_is_recorded_for_the_space(copier, capsys):
     assert cli.main(["eval", str(copier), "--samples", "4", "--allow-copies"]) == 0
     assert "Copy guard: off" in capsys.readouterr()[0]
@@ -116,6 +126,8 @@ def test_allow_copies_is_recorded_for_the_space(copier, capsys):
     assert guard.load_guard(str(copier / "repo"))[1] == "on"
 
 
+@pytest.mark.slow  # trains a bot to copy
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_card_with_full_metadata_reports_the_rates(copier):
     from publisher import card
 
@@ -182,6 +194,8 @@ def test_tokenizer_fit_figures():
     assert fit.count_words("今天下雨") == 4 and fit.count_words("it rains, again") == 3
 
 
+@pytest.mark.slow  # trains a bot to copy
+@pytest.mark.xdist_group("copier")  # one worker trains the bot its tests share
 def test_the_guard_cost_benchmark_runs_side_by_side(copier):
     from benchmarks.bench_generate import guard_cost
 

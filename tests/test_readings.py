@@ -85,6 +85,7 @@ def upload(tmp_path: Path, src: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow  # readings in child processes, some to their limits
 def test_a_reading_past_its_cpu_budget_ends_with_one_line_and_keeps_the_bot(tiny_model, tmp_path):
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=False)
     who, visitors = Visitor("198.51.100.7", f"s{time.monotonic_ns()}"), Visitors()
@@ -108,6 +109,7 @@ def test_a_reading_past_its_cpu_budget_ends_with_one_line_and_keeps_the_bot(tiny
     close_workspace(who.session)
 
 
+@pytest.mark.slow  # readings in child processes, some to their limits
 def test_a_reading_past_its_memory_cap_ends_with_one_line(tiny_model, tmp_path):
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=False,
                     read_memory_mb=64)  # fmt: skip
@@ -124,6 +126,7 @@ def test_a_reading_past_its_memory_cap_ends_with_one_line(tiny_model, tmp_path):
     close_workspace(who.session)
 
 
+@pytest.mark.slow  # a reading in a child process
 def test_a_closed_page_stops_its_reading_within_a_second_or_two(tiny_model, tmp_path):
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=False)
     who, visitors = Visitor("198.51.100.8", f"s{time.monotonic_ns()}"), Visitors()
@@ -182,6 +185,7 @@ def test_nested_tags_are_read_within_the_budget(tiny_model, tmp_path, hub_server
         demo.close()
 
 
+@pytest.mark.slow  # readings in child processes, some to their limits
 def test_two_long_readings_do_not_keep_a_third_visitor_waiting(tiny_model, tmp_path, hub_server, monkeypatch):  # fmt: skip
     """Two slow uploads from two addresses are reading; a third visitor's normal archive is read
     in seconds beside them, not after them."""
@@ -217,6 +221,7 @@ def test_two_long_readings_do_not_keep_a_third_visitor_waiting(tiny_model, tmp_p
         demo.close()
 
 
+@pytest.mark.slow  # readings in child processes, some to their limits
 def test_each_reading_runs_in_a_child_at_a_lower_priority_as_it_goes(tiny_model, tmp_path):
     """The niceness of a long reading rises with the CPU time it has used."""
     cfg = WebConfig(base_models=(str(tiny_model),), workdir=tmp_path / "work", on_space=False)

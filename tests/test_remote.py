@@ -38,6 +38,7 @@ def seed_model(hub) -> dict[str, bytes]:
     return hub.files("model", REPO)
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_publish_on_jobs_pushes_and_brings_the_bot_back(tmp_path, tiny_model, hub_env, capsys):
     code = publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes")
     out, err = capsys.readouterr()
@@ -98,6 +99,7 @@ def test_publish_on_jobs_pushes_and_brings_the_bot_back(tmp_path, tiny_model, hu
     assert out.count("My dream is") == 2
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_a_failing_job_publishes_nothing_and_shows_its_log(tmp_path, tiny_model, hub_env, capsys):
     before = seed_model(hub_env)
     hub_env.fail(r"^/api/models/alice/wrencalloway/commit/", times=10, status=400)
@@ -112,6 +114,7 @@ def test_a_failing_job_publishes_nothing_and_shows_its_log(tmp_path, tiny_model,
     assert manifest.load(tmp_path / "bot").hf_job["stage"] == "ERROR"
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_a_gpu_flavor_without_a_gpu_stops_instead_of_training_on_the_cpu(
     tmp_path, tiny_model, hub_env, capsys
 ):
@@ -125,6 +128,7 @@ def test_a_gpu_flavor_without_a_gpu_stops_instead_of_training_on_the_cpu(
     assert hub_env.files("model", REPO) == before
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_a_cancelled_job_publishes_nothing(tmp_path, tiny_model, hub_env, capsys):
     before = seed_model(hub_env)
     hub_env.jobs.cancel_on = "Training: 1/2"
@@ -134,6 +138,7 @@ def test_a_cancelled_job_publishes_nothing(tmp_path, tiny_model, hub_env, capsys
     assert hub_env.files("model", REPO) == before
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_a_job_past_its_timeout_publishes_nothing(tmp_path, tiny_model, hub_env, capsys):
     before = seed_model(hub_env)
     code = publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes", "--timeout", "2s")
@@ -212,6 +217,7 @@ def test_without_yes_the_cost_is_confirmed_first(
     assert not submitted(hub_env) and hub_env.repo("dataset", REPO) is None
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_a_dropped_connection_stops_following_and_job_follow_picks_up(
     tmp_path, tiny_model, hub_env, monkeypatch, capsys
 ):
@@ -233,6 +239,7 @@ def test_a_dropped_connection_stops_following_and_job_follow_picks_up(
     assert hub_env.files("model", REPO) != before
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_detach_then_job_shows_and_cancels_it(tmp_path, tiny_model, hub_env, capsys):
     before = seed_model(hub_env)
     bot = tmp_path / "bot"
@@ -322,6 +329,7 @@ def test_a_big_preset_trains_lora_and_a_long_cpu_run_names_hf_jobs():
     assert not fit_to_base(small, TrainConfig(), said.append, cuda=False).lora and not said
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_update_on_jobs_trains_the_new_posts_from_the_pushed_weights(tmp_path, tiny_model, hub_env, capsys):  # fmt: skip
     from testkit.x_archive import synthetic_archive
 
@@ -353,6 +361,7 @@ def test_update_on_jobs_trains_the_new_posts_from_the_pushed_weights(tmp_path, t
     assert not list(bot.glob(".update-*"))
 
 
+@pytest.mark.slow  # a job that runs in processes of its own
 def test_a_public_dataset_stays_private_until_the_job_is_done(
     tmp_path, tiny_model, hub_env, capsys
 ):
@@ -373,6 +382,7 @@ def test_a_public_dataset_stays_private_until_the_job_is_done(
     assert f"Dataset repo {REPO} is public now (--public-dataset)" in err
 
 
+@pytest.mark.slow  # two jobs that run in processes of their own
 def test_a_cancelled_job_is_resumed_from_the_checkpoint_it_sent(tmp_path, tiny_model, hub_env, capsys):  # fmt: skip
     steps = ["--max-steps", "4", "--checkpoint-every", "2"]
     hub_env.jobs.cancel_on = "Checkpoint step_000002 sent"
@@ -395,6 +405,7 @@ def test_a_cancelled_job_is_resumed_from_the_checkpoint_it_sent(tmp_path, tiny_m
     assert not any(p.startswith("hf-tweetbot-job/checkpoint/") for p in hub_env.files("dataset", REPO))  # fmt: skip
 
 
+@pytest.mark.slow  # two jobs that run in processes of their own
 def test_restart_leaves_an_earlier_jobs_checkpoint_behind(tmp_path, tiny_model, hub_env, capsys):
     steps = ["--max-steps", "4", "--checkpoint-every", "2"]
     hub_env.jobs.cancel_on = "Checkpoint step_000002 sent"

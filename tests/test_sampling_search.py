@@ -69,6 +69,8 @@ def bot(tmp_path_factory, tiny_model):
     return out
 
 
+@pytest.mark.slow  # trains and measures a bot
+@pytest.mark.xdist_group("searched")  # one worker trains and measures the bot its tests share
 def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
     q = manifest.load(bot).quality
     assert q == json.loads((bot / "repo" / "quality.json").read_text())
@@ -81,6 +83,8 @@ def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
     assert (gen["temperature"], gen["top_p"]) == (fitted["fitted"]["temperature"], fitted["fitted"]["top_p"])  # fmt: skip
 
 
+@pytest.mark.slow  # trains and measures a bot
+@pytest.mark.xdist_group("searched")  # one worker trains and measures the bot its tests share
 def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
     search.write_setting(bot / "repo", {"temperature": 0.7, "top_p": 0.8, "top_k": 50})
     model, tok = load_bot(str(bot / "repo"))
@@ -103,6 +107,8 @@ def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
     assert sliders == {"Temperature": 0.7, "Top-p": 0.8}
 
 
+@pytest.mark.slow  # trains and measures a bot
+@pytest.mark.xdist_group("searched")  # one worker trains and measures the bot its tests share
 def test_the_spaces_sliders_start_inside_their_range(bot, monkeypatch, tmp_path):
     repo = shutil.copytree(bot / "repo", tmp_path / "repo")  # a bot the Space has not loaded yet
     search.write_setting(repo, {"temperature": 3.5, "top_p": 0.05, "top_k": 50})
@@ -114,6 +120,8 @@ def test_the_spaces_sliders_start_inside_their_range(bot, monkeypatch, tmp_path)
     assert sliders == {"Temperature": 2.0, "Top-p": 0.1}, "a value outside is refused on submit"
 
 
+@pytest.mark.slow  # trains and measures a bot
+@pytest.mark.xdist_group("searched")  # one worker trains and measures the bot its tests share
 def test_eval_says_what_it_is_doing_setting_by_setting(bot, capsys):
     assert cli.main(["eval", str(bot), "--samples", "30"]) == 0
     err = capsys.readouterr().err.splitlines()

@@ -381,6 +381,7 @@ def test_page_without_model_says_what_to_set(monkeypatch):
     assert "MODEL_ID" in text and bot_info.MODEL_ID_FILE in text
 
 
+@pytest.mark.slow  # the Space in a process of its own
 def test_app_runs_as_a_space_script(tmp_path, tiny_model):
     """In a Space, app.py sits at the repo root beside its modules and `model_id.txt`."""
     for f in (REPO_ROOT / "space").glob("*.py"):
@@ -397,6 +398,7 @@ def test_app_runs_as_a_space_script(tmp_path, tiny_model):
     assert f"{tiny_model.name} — AI bot" in out.stdout
 
 
+@pytest.mark.slow  # the Space in a process of its own
 def test_the_space_command_speaks_of_its_own_flags_and_exits_130_on_ctrl_c(tiny_model, tmp_path):
     from conftest import serve_then_ctrl_c
 

@@ -60,6 +60,7 @@ class Served:
         self.demo.close()
 
 
+@pytest.mark.slow  # the served Space under load
 @pytest.mark.parametrize("max_queue", [32, 4])
 def test_twenty_users_at_once_are_each_answered_or_told_the_queue_is_full(bot_dir, max_queue):
     with Served(bot_dir, max_queue, delay=0.01) as served:
@@ -85,6 +86,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow  # the served Space under load
 @pytest.mark.parametrize("how", ["cancel", "killed"])
 def test_a_client_that_disconnects_mid_stream_frees_its_slot(bot_dir, how):
     # One request at a time (the Space's default): a stream nobody reads any more must stop,
@@ -116,6 +118,7 @@ def test_a_client_that_disconnects_mid_stream_frees_its_slot(bot_dir, how):
         assert served.forwards == settled, "sampling for the vanished client goes on"
 
 
+@pytest.mark.slow  # the served Space under load
 def test_memory_stays_flat_over_many_requests(bot_dir):
     proc, url = hostile_space.serve(str(bot_dir / "repo"))
     try:

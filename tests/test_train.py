@@ -119,6 +119,7 @@ def test_a_checkpoint_of_another_run_is_refused_then_restart_starts_over(prepare
     assert steps_trained(prepared_bot) == list(range(1, 13))
 
 
+@pytest.mark.slow  # training in processes of its own
 def test_ctrl_c_says_how_to_resume_and_the_folder_is_held_meanwhile(prepared_bot, capsys):
     """While `train` runs, a second writer is told who holds the folder and a reader that
     training is in progress; Ctrl-C (SIGINT) then ends it with exit 130 and one line naming
@@ -259,6 +260,7 @@ def test_the_same_loop_trains_qwen2_and_gpt_neox(prepared_bot, request, arch):
     assert manifest.load(prepared_bot).base_is_chat is False
 
 
+@pytest.mark.slow  # training in processes of its own
 def test_kill_9_while_training_then_resume_ends_with_the_same_weights(prepared_bot, tmp_path):
     """A run killed with SIGKILL (no handler runs) resumes to bitwise the weights of one that
     never stopped: data order, dropout RNG, optimizer and schedule all come back exactly."""
@@ -309,6 +311,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow  # training in processes of its own
 def test_a_full_disk_while_writing_the_repo_keeps_the_earlier_one(prepared_bot):
     train.train(prepared_bot, cfg(max_steps=2, report_to="none"))
     before = {p: p.read_bytes() for p in (prepared_bot / "repo").rglob("*") if p.is_file()}

@@ -49,6 +49,7 @@ def run(args: list[str], capsys) -> str:
     return err
 
 
+@pytest.mark.slow  # publishes and updates a whole bot
 def test_update_fetches_only_new_live_posts_trains_and_pushes_a_second_commit(
     tmp_path, tiny_model, live, hub_env, capsys
 ):
@@ -128,6 +129,7 @@ def bot(archive_bot, tmp_path) -> Path:
     return tmp_path / "bot"
 
 
+@pytest.mark.slow  # publishes and updates a whole bot
 def test_a_newer_archive_adds_only_its_new_posts(bot, archive_bot, capsys):
     before = manifest.load(bot).users[0]
     err = run(["update", str(bot), str(archive_bot / "new.zip"), "--max-steps", "2", "--no-push"],
@@ -192,6 +194,7 @@ def test_a_bot_read_from_a_path_holding_an_equals_sign_finds_its_archive_again(
     assert [n.line() for n in news] == ["@synthetic (archive): nothing new"]
 
 
+@pytest.mark.slow  # publishes and updates a whole bot
 def test_from_scratch_retrains_on_every_post_from_the_base(bot, archive_bot, capsys):
     err = run(["update", str(bot), str(archive_bot / "new.zip"), "--from-scratch",
                "--max-steps", "2", "--no-push"], capsys)  # fmt: skip
@@ -206,6 +209,7 @@ def test_lr_scale_follows_the_share_of_new_posts():
     assert lr_scale(1, 1000) == 0.25 and lr_scale(500, 500) == 1.0
 
 
+@pytest.mark.slow  # publishes and updates a whole bot
 def test_update_names_the_bot_folder_never_its_stage_and_takes_eval_samples(bot, archive_bot, hub_env, capsys):  # fmt: skip
     code = cli.main(["update", str(bot), str(archive_bot / "new.zip"), "--max-steps", "2",
                      "--eval-samples", "7"])  # fmt: skip

@@ -78,6 +78,7 @@ def polyglot(tmp_path_factory, tiny_model):
     return load_bot(str(bot / "repo"))
 
 
+@pytest.mark.slow  # draws 1,000 posts
 def test_1000_posts_from_a_bare_eos_hold_no_replacement_character(polyglot):
     model, tok = polyglot
     posts = sample(model, tok, DrawSettings("", n=1000, max_new_tokens=40, seed=0))

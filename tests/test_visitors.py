@@ -146,6 +146,7 @@ def test_the_client_address_behind_a_proxy():
     assert client_address(None, None, trust_forwarded=True) == "unknown"
 
 
+@pytest.mark.slow  # a flood of requests
 def test_a_flood_from_one_address_never_starves_another(tiny_model, hub_server, tmp_path, monkeypatch):  # fmt: skip
     """Six `/create` at once from one address, then one from another: two of the six get a place,
     four are refused at once, and the other address trains before the flood's second."""

@@ -77,6 +77,7 @@ def in_gradio_cache(name: str) -> list[Path]:
     return list(Path(get_upload_folder()).rglob(name))
 
 
+@pytest.mark.slow  # the creator serving visitors
 def test_create_on_a_space_publishes_with_the_callers_token(space_api, hub_server, monkeypatch, capfd):  # fmt: skip
     url, work, base = space_api
     monkeypatch.setenv("HF_TOKEN", SECRET)  # the Space owner's: never used for a visitor
@@ -125,6 +126,7 @@ def wait_for(condition, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow  # the creator serving visitors
 def test_two_sessions_take_turns_and_keep_their_files_apart(api, hub_server, monkeypatch, tmp_path):  # fmt: skip
     url, work, base, cfg, visitors = api
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -251,6 +253,7 @@ def test_create_refuses_a_private_address_before_any_connection(api, monkeypatch
 
 
 # -- tokens ------------------------------------------------------------------------------------------
+@pytest.mark.slow  # the creator serving visitors
 def test_two_signed_in_visitors_each_publish_to_their_own_namespace(space_api, hub_server, monkeypatch, tmp_path, capfd):  # fmt: skip
     from gradio.utils import get_upload_folder
     from huggingface_hub import constants
@@ -299,6 +302,7 @@ def _bluesky_upload(folder: Path) -> tuple[Path, str, str]:
     return path, "@wr3nc4ll0w4yl1ghth0us3k3: 201 posts downloaded, 1 retweets", "does not hold the account's handle"  # fmt: skip
 
 
+@pytest.mark.slow  # the creator serving visitors
 @pytest.mark.parametrize("upload", [_mastodon_upload, _bluesky_upload], ids=["mastodon", "bluesky"])
 def test_create_takes_a_mastodon_archive_and_a_bluesky_export(api, hub_server, monkeypatch, tmp_path, upload):  # fmt: skip
     url, work, base, _, _ = api
@@ -397,6 +401,7 @@ def test_the_allow_list_comes_from_the_flag_or_the_spaces_variable(tmp_path, mon
     assert "HF_TWEETBOT_WEB_ALLOW_NETWORKS" in (out / "README.md").read_text()
 
 
+@pytest.mark.slow  # the creator serving visitors
 def test_space_folder_starts_with_python_app_py(tiny_model, tmp_path):
     import gradio
 
@@ -458,6 +463,7 @@ def test_the_page_shows_what_strangers_wrote_as_text(tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt; Привет 🌊 &amp;amp;" in html
 
 
+@pytest.mark.slow  # the creator serving visitors
 def test_the_web_command_speaks_of_its_own_flags_and_exits_130_on_ctrl_c(tiny_model):
     from conftest import serve_then_ctrl_c
 

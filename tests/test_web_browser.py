@@ -111,6 +111,7 @@ def shot(page, name: str, tmp_path: Path) -> None:
         shutil.copy(path, Path(SHOTS) / name)
 
 
+@pytest.mark.slow  # slow
 def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypatch, tmp_path, capfd):  # fmt: skip
     url, work, _ = creator
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -177,6 +178,7 @@ def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypa
     page.context.close()
 
 
+@pytest.mark.slow  # slow
 def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser, tmp_path):
     url, work, visitors = creator
     earlier = set(work.iterdir())  # a closed session of another test may still be going
@@ -213,6 +215,7 @@ def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser,
     assert visitors.line.running() is None
 
 
+@pytest.mark.slow  # slow
 def test_on_a_space_people_sign_in_and_publish_to_their_own_account(
     browser, hub_server, tiny_model, monkeypatch, tmp_path, capfd
 ):

@@ -32,6 +32,7 @@ def space_api(tiny_model, tmp_path_factory, hub_server):
     demo.close()
 
 
+@pytest.mark.slow  # the creator following a job
 def test_create_on_jobs_trains_in_the_visitors_account(space_api, hub_server, monkeypatch, capfd):
     url, work, base = space_api
     monkeypatch.setenv("HF_TOKEN", SECRET)  # the Space owner's: never used for a visitor

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-import yaml
-
 # Characters a URL may keep as is. Quotes, parentheses, backslash, angle brackets and spaces are
 # left out: they could end a CSS url('...'), an HTML attribute or a Markdown link destination.
 _URL_SAFE = "/:?#[]@!$&*+,;=%-._~"
@@ -77,6 +75,8 @@ def yaml_url(url: str) -> str:
 
     A plain scalar has traps (`x:` at the end, ` #`), so the parser itself decides.
     """
+    import yaml  # on the first card: every command imports this module, few render
+
     quoted = _quote_url(url)
     try:
         plain = yaml.safe_load(f"k: {quoted}") == {"k": quoted}

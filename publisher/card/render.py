@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jinja2
 from huggingface_hub import constants
 
 from .. import atomic
@@ -48,12 +47,14 @@ SLOTS = 3  # huggingtweets always wrote three avatar divs, hiding the unused one
 
 
 @lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
+def environment() -> Any:
     """The Jinja2 environment: templates from the `templates` package, no autoescaping.
 
     Autoescaping would turn the seed's `&` and `'` into entities; each value is escaped by the
     filter of its context instead. `keep_trailing_newline` keeps the card's final newline.
+    Jinja2 is imported here, on the first card: every command imports this module, few render.
     """
+    import jinja2
 
     def read(name: str) -> str:
         return files("publisher.templates").joinpath(name).read_text(encoding="utf-8")

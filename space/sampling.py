@@ -15,6 +15,7 @@ GPT-2 and Llama-like bots (about twice as fast on this CPU), transformers' forwa
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from functools import lru_cache
@@ -42,6 +43,15 @@ DEFAULTS: dict[str, Any] = {
 }
 # transformers' default top-k, which huggingtweets' samples also went through.
 TOP_K = 50
+# The keys of a bot's sampling beyond huggingtweets' three, and their values when a bot's
+# generation_config.json lacks them (as a bot made before they existed samples):
+# - min_p: drop tokens under min_p times the likeliest one's probability (0: off);
+# - untruncated_start: the first N tokens of a post are drawn from the whole distribution
+#   (temperature 1, no top-k, top-p nor min-p): truncation cuts the long tail of ways a post can
+#   begin and so inflates the likeliest beginning (an @mention, for many people);
+# - reply_share: the share of a post drawn from a bare EOS that begins with an @mention, as the
+#   person's posts do; the first token is reweighted to it (below 0: not reweighted).
+EXTRA_DEFAULTS: dict[str, Any] = {"min_p": 0.0, "untruncated_start": 0, "reply_share": -1.0}
 
 
 def bot_setting(model: Any) -> dict[str, Any]:
@@ -51,15 +61,36 @@ def bot_setting(model: Any) -> dict[str, Any]:
     top-p 0.95, top-k 50).
 
     Returns:
-        {"temperature", "top_p", "top_k"}.
+        {"temperature", "top_p", "top_k", "min_p", "untruncated_start", "reply_share"}; a key the
+        config lacks has its `EXTRA_DEFAULTS` value (huggingtweets' sampling).
     """
     gen = getattr(model, "generation_config", None)
     if gen is None or not getattr(gen, "do_sample", False):
-        return {"temperature": DEFAULTS["temperature"], "top_p": DEFAULTS["top_p"], "top_k": TOP_K}
+        return {"temperature": DEFAULTS["temperature"], "top_p": DEFAULTS["top_p"], "top_k": TOP_K,
+                **EXTRA_DEFAULTS}  # fmt: skip
     temperature, top_p, top_k = gen.temperature, gen.top_p, gen.top_k
     return {"temperature": float(DEFAULTS["temperature"] if temperature is None else temperature),
             "top_p": float(1.0 if top_p is None else top_p),
-            "top_k": int(0 if top_k is None else top_k)}  # fmt: skip
+            "top_k": int(0 if top_k is None else top_k), **extra_setting(vars(gen))}  # fmt: skip
+
+
+def extra_setting(config: dict[str, Any]) -> dict[str, Any]:
+    """`min_p`, `untruncated_start` and `reply_share` of a generation config, checked.
+
+    A missing, null or out-of-range value is the `EXTRA_DEFAULTS` one, so a hand-edited config
+    cannot break sampling.
+    """
+    out = dict(EXTRA_DEFAULTS)
+    ranges = {"min_p": (float, 0.0, 0.99), "untruncated_start": (int, 0, 16),
+              "reply_share": (float, -1.0, 1.0)}  # fmt: skip
+    for key, (kind, low, high) in ranges.items():
+        try:
+            value = kind(config[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if low <= value <= high:
+            out[key] = value
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -193,6 +224,41 @@ def stop_ids(tokenizer: Any) -> torch.Tensor:
     return out
 
 
+_MENTION_IDS: dict[int, tuple[Any, torch.Tensor]] = {}
+
+
+def mention_ids(tokenizer: Any) -> torch.Tensor:
+    """Ids of the tokens a reply begins with: those whose text starts with "@" (cached)."""
+    hit = _MENTION_IDS.get(id(tokenizer))
+    if hit is not None and hit[0] is tokenizer:
+        return hit[1]
+    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    out = torch.tensor([i for i, t in enumerate(texts) if t.lstrip().startswith("@")],
+                       dtype=torch.long)  # fmt: skip
+    _MENTION_IDS[id(tokenizer)] = (tokenizer, out)
+    return out
+
+
+def reweight_start(logits: torch.Tensor, mentions: torch.Tensor, share: float) -> torch.Tensor:
+    """The first token's logits with the tokens that begin a reply holding `share` of the mass.
+
+    The model's own share of replies (its probability of an @-token at temperature 1) is moved
+    to the person's; within replies and within the other posts the model's odds stay as they
+    are. A model that (almost) never begins with "@", or never otherwise, is left as it is.
+    """
+    if not len(mentions):
+        return logits
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    own = logp.index_select(-1, mentions.to(logits.device)).exp().sum(-1, keepdim=True)
+    share = min(max(float(share), 1e-4), 1 - 1e-4)
+    ok = (own > 1e-4) & (own < 1 - 1e-4)
+    up = torch.where(ok, torch.log(share / own.clamp(1e-6, 1)), torch.zeros_like(own))
+    down = torch.where(ok, torch.log((1 - share) / (1 - own).clamp(1e-6, 1)), torch.zeros_like(own))
+    is_mention = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
+    is_mention[mentions.to(logits.device)] = True
+    return logits.float() + torch.where(is_mention, up, down)
+
+
 def sample_next(
     logits: torch.Tensor,
     temperature: float,
@@ -200,8 +266,9 @@ def sample_next(
     top_k: int = TOP_K,
     generator: torch.Generator | None = None,
     valid: Utf8Rows | None = None,
+    min_p: float = 0.0,
 ) -> torch.Tensor:
-    """Draw one token per row with temperature, top-k and top-p (nucleus) sampling.
+    """Draw one token per row with temperature, top-k, top-p (nucleus) and min-p sampling.
 
     Top-p runs on the `top_k` best logits only: sorting 50 values instead of 49k per row is
     what makes it cheap, and it is what `generate` does with its default `top_k=50`. With
@@ -214,11 +281,16 @@ def sample_next(
         top_k: keep at most this many tokens (0 or less: the whole vocabulary).
         generator: a seeded generator for reproducible draws.
         valid: the rows' UTF-8 state (`utf8.py`): only tokens that continue it are drawn.
+        min_p: drop tokens whose probability is under `min_p` times the likeliest one's (0: off).
 
     Returns:
         (batch,) token ids.
     """
     k = logits.shape[-1] if top_k <= 0 else min(int(top_k), logits.shape[-1])
+    if min_p > 0.0:  # only the tokens min-p can keep need sorting
+        top = logits.max(-1, keepdim=True).values.float()
+        floor = top + max(temperature, 1e-3) * math.log(min_p)
+        k = max(1, min(k, int((logits.float() >= floor).sum(-1).max()) + 8))
     # A positive temperature keeps the order, so the k best are picked from the raw logits and
     # only those k are converted and scaled (not the whole vocabulary, twice, at every token).
     vals, idx = torch.topk(logits, k, dim=-1)  # sorted, best first
@@ -229,6 +301,8 @@ def sample_next(
         # Drop a token when the tokens before it already reach top_p (the best one always stays).
         drop = (torch.cumsum(probs, dim=-1) - probs) >= float(top_p)
         probs = probs.masked_fill(drop, 0.0)
+    if min_p > 0.0:
+        probs = probs.masked_fill(probs < float(min_p) * probs.max(-1, keepdim=True).values, 0.0)
     pick = torch.multinomial(probs, 1, generator=generator)
     return idx.gather(-1, pick).squeeze(-1)
 
@@ -266,6 +340,9 @@ def sample_ids(
     seed: int | None = None,
     stop_early: bool = True,
     valid_utf8: bool = True,
+    min_p: float | None = None,
+    untruncated_start: int | None = None,
+    reply_share: float | None = None,
 ) -> list[list[int]]:
     """Sample `n` continuations of `prompt` in one batch; return the new token ids of each.
 
@@ -285,6 +362,11 @@ def sample_ids(
             `max_new_tokens` steps, for benchmarks).
         valid_utf8: draw only tokens that keep each post valid UTF-8, ending on a whole
             character (`utf8.py`); False draws from the whole vocabulary (for benchmarks).
+        min_p: min-p threshold (None: the bot's own; 0: off).
+        untruncated_start: the first tokens drawn from the whole distribution at temperature
+            1 (None: the bot's own; 0: none).
+        reply_share: with an empty prompt, the share of posts whose first token begins an
+            @mention (None: the bot's own; below 0: the model's own share).
 
     Returns:
         `n` lists of new token ids, each ending before its EOS/newline token.
@@ -293,6 +375,10 @@ def sample_ids(
     temperature = own["temperature"] if temperature is None else temperature
     top_p = own["top_p"] if top_p is None else top_p
     top_k = own["top_k"] if top_k is None else top_k
+    min_p = own["min_p"] if min_p is None else min_p
+    untruncated_start = own["untruncated_start"] if untruncated_start is None else untruncated_start
+    reply_share = own["reply_share"] if reply_share is None else reply_share
+    mentions = mention_ids(tokenizer) if reply_share >= 0 and not prompt.strip() else None
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     text = build_prompt(tokenizer, prompt)
     ids = tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
@@ -313,7 +399,12 @@ def sample_ids(
         for step in range(int(max_new_tokens)):
             if step < min_new:  # huggingtweets' min_length: no EOS (nor newline) too early
                 logits = logits.index_fill(-1, stops.to(logits.device), float("-inf"))
-            nxt = sample_next(logits, temperature, top_p, top_k, gen, valid).cpu()
+            if step == 0 and mentions is not None:
+                logits = reweight_start(logits, mentions, reply_share)
+            if step < untruncated_start:  # the way a post begins: the whole distribution
+                nxt = sample_next(logits, 1.0, 1.0, 0, gen, valid).cpu()
+            else:
+                nxt = sample_next(logits, temperature, top_p, top_k, gen, valid, min_p).cpu()
             if valid is not None:
                 valid.advance(nxt)
             ended = (
@@ -351,8 +442,9 @@ def generate_posts(model: Any, tokenizer: Any, prompt: str = "", **kw: Any) -> l
         model: a causal LM from `load_bot`.
         tokenizer: its tokenizer.
         prompt: the beginning of every post ("" starts from the EOS token alone).
-        **kw: `n`, `max_new_tokens`, `temperature`, `top_p`, `top_k`, `streamer`, `seed`,
-            `stop_early`, `valid_utf8`, as for `sample_ids`.
+        **kw: `n`, `max_new_tokens`, `temperature`, `top_p`, `top_k`, `min_p`,
+            `untruncated_start`, `reply_share`, `streamer`, `seed`, `stop_early`, `valid_utf8`,
+            as for `sample_ids`.
 
     Returns:
         The posts, each the prompt plus its continuation, cut at the first newline.

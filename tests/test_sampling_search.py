@@ -19,7 +19,7 @@ def trial(t: float, p: float, blind: float | None, copies: float = 0.0) -> searc
 
 def test_the_setting_told_apart_least_is_the_grids_best():
     trials = [trial(1.0, 0.95, 0.70), trial(1.1, 0.95, 0.60), trial(1.2, 1.0, 0.62)]
-    assert search.choose(trials) == {"temperature": 1.1, "top_p": 0.95, "top_k": 50}
+    assert search.choose(trials) == {**search.default_setting(), "temperature": 1.1}
     tied = [trial(1.0, 0.95, 0.70), trial(1.2, 1.0, 0.70)]
     assert search.choose(tied) == search.default_setting(), "ties: the default's side"
 
@@ -30,7 +30,7 @@ def test_a_setting_that_copies_more_is_never_chosen():
 
 
 def test_the_grids_best_is_adopted_only_if_fresh_posts_confirm_it():
-    assert search.adopt(trial(1.1, 0.95, 0.60), default_blind=0.70, default_copy_rate=0.0)
+    assert search.adopt(trial(1.1, 0.95, 0.60), default_judge=0.70, default_copy_rate=0.0)
     assert not search.adopt(trial(1.1, 0.95, 0.70 - search.MIN_GAIN / 2), 0.70, 0.0)
     assert not search.adopt(trial(1.1, 0.95, 0.50, copies=0.02), 0.70, 0.01)
 
@@ -38,8 +38,24 @@ def test_the_grids_best_is_adopted_only_if_fresh_posts_confirm_it():
 def test_below_half_no_setting_is_better_than_one_at_half():
     guessing = [trial(1.0, 0.95, 0.50), trial(1.2, 1.0, 0.42)]
     assert search.choose(guessing) == search.default_setting(), "both are guesses: the default"
-    assert not search.adopt(trial(1.2, 1.0, 0.42), default_blind=0.50, default_copy_rate=0.0)
-    assert search.adopt(trial(1.2, 1.0, 0.42), default_blind=0.60, default_copy_rate=0.0)
+    assert not search.adopt(trial(1.2, 1.0, 0.42), default_judge=0.50, default_copy_rate=0.0)
+    assert search.adopt(trial(1.2, 1.0, 0.42), default_judge=0.60, default_copy_rate=0.0)
+
+
+def test_word_salad_is_never_chosen_however_hard_to_tell_apart():
+    salad = search.Trial(1.1, 1.0, 0, 0.50, 0.0, fluency=900.0, fluent=False)
+    trials = [trial(1.0, 0.95, 0.70), salad, trial(0.9, 0.95, 0.66)]
+    assert search.choose(trials) == {**search.default_setting(), "temperature": 0.9}
+    assert not search.adopt(salad, default_judge=0.70, default_copy_rate=0.0)
+
+
+def test_the_grid_holds_untruncated_and_min_p_settings_that_keep_the_proportions():
+    settings = search.grid(0.4)
+    assert settings[0] == search.default_setting(), "huggingtweets' setting, as a reference"
+    rest = settings[1:]
+    assert all(s["untruncated_start"] == 1 and s["reply_share"] == 0.4 for s in rest)
+    assert any(s["top_k"] == 0 and s["top_p"] == 1.0 and s["min_p"] == 0 for s in rest)
+    assert any(s["min_p"] == search.MIN_P for s in rest)
 
 
 def test_write_setting_changes_only_the_sampling_keys(tmp_path):
@@ -75,15 +91,16 @@ def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
     assert set(q["blind_test"]["lengths"]) == {"median_real", "median_bot", "distance"}
     fitted = q["sampling"]
     assert fitted["default"]["temperature"] == 1.0 and fitted["default"]["top_p"] == 0.95
-    assert len(fitted["grid"]) == len(search.TEMPERATURES) * len(search.TOP_PS)
+    assert len(fitted["grid"]) == len(search.grid(0.5))
     gen = json.loads((bot / "repo" / "generation_config.json").read_text())
     assert (gen["temperature"], gen["top_p"]) == (fitted["fitted"]["temperature"], fitted["fitted"]["top_p"])  # fmt: skip
 
 
 def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
-    search.write_setting(bot / "repo", {"temperature": 0.7, "top_p": 0.8, "top_k": 50})
+    setting = {**search.keeping_setting(0.25), "temperature": 0.7, "top_p": 0.8}
+    search.write_setting(bot / "repo", setting)
     model, tok = sampling.load_bot(str(bot / "repo"))
-    assert sampling.bot_setting(model) == {"temperature": 0.7, "top_p": 0.8, "top_k": 50}
+    assert sampling.bot_setting(model) == setting
 
     def posts(*args: str) -> list[str]:
         assert cli.main(["generate", str(bot), "", "-n", "6", "--seed", "3", "--allow-copies", *args]) == 0  # fmt: skip
@@ -117,8 +134,56 @@ def test_eval_says_what_it_is_doing_setting_by_setting(bot, capsys):
     err = capsys.readouterr().err.splitlines()
     assert f"Loading the bot from {bot / 'repo'}..." in err
     tried = [line for line in err if line.startswith("  sampling setting ")]
-    grid = [(t, p) for t in search.TEMPERATURES for p in search.TOP_PS]
-    assert tried == [f"  sampling setting {i} of {len(grid)}: temperature {t:g}, top-p {p:g}"
-                     for i, (t, p) in enumerate(grid, 1)]  # fmt: skip
-    start = err.index("Blind test, and the sampling setting whose posts pass best for the person's...")  # fmt: skip
+    n = len(search.grid(0.0))
+    assert [line.split(":")[0] for line in tried] == [
+        f"  sampling setting {i} of {n}" for i in range(1, n + 1)
+    ]
+    assert tried[0].endswith(": temperature 1, top-p 0.95, top-k 50"), "huggingtweets' first"
+    start = next(i for i, line in enumerate(err) if line.startswith("Blind test, and the sampling"))
     assert start < err.index(tried[0])
+
+
+@pytest.fixture(scope="module")
+def tiny_bot(tiny_model):
+    return sampling.load_bot(str(tiny_model), device="cpu")
+
+
+def replies(posts: list[str]) -> float:
+    return sum(p.lstrip().startswith("@") for p in posts) / len(posts)
+
+
+def test_posts_from_a_bare_eos_reply_as_often_as_the_person_does(tiny_bot):
+    model, tok = tiny_bot
+    draw = {"n": 300, "max_new_tokens": 2, "seed": 0, "untruncated_start": 1}
+    assert replies(sampling.generate_posts(model, tok, "", **draw, reply_share=-1.0)) < 0.05, (
+        "the model's own share"
+    )
+    assert 0.32 <= replies(sampling.generate_posts(model, tok, "", **draw, reply_share=0.4)) <= 0.48
+    assert replies(sampling.generate_posts(model, tok, "", **draw, reply_share=0.0)) == 0.0
+    prompted = sampling.generate_posts(model, tok, "My dream is", **draw, reply_share=1.0)
+    assert all(p.startswith("My dream is") for p in prompted), "a prompt is never reweighted"
+
+
+def test_min_p_drops_the_unlikely_tokens():
+    import torch
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.04, 0.01]]))
+    gen = torch.Generator().manual_seed(0)
+    drawn = {int(sampling.sample_next(logits, 1.0, 1.0, 0, gen, min_p=0.1)) for _ in range(400)}
+    assert drawn == {0, 1, 2}, "0.04 and 0.01 are under a tenth of 0.5"
+    drawn = {int(sampling.sample_next(logits, 1.0, 1.0, 0, gen)) for _ in range(2000)}
+    assert drawn == {0, 1, 2, 3, 4}, "untruncated: every token"
+
+
+def test_a_bot_made_before_samples_as_it_did(tiny_model, tmp_path):
+    repo = shutil.copytree(tiny_model, tmp_path / "old")
+    (repo / "generation_config.json").write_text(json.dumps({"do_sample": True, "temperature": 1.1, "top_p": 0.9, "top_k": 50}))  # fmt: skip
+    model, tok = sampling.load_bot(str(repo), device="cpu")
+    assert search.current_setting(repo) == {"temperature": 1.1, "top_p": 0.9, "top_k": 50, **sampling.EXTRA_DEFAULTS}  # fmt: skip
+    own = sampling.generate_posts(model, tok, "", n=8, max_new_tokens=8, seed=1)
+    explicit = sampling.generate_posts(model, tok, "", n=8, max_new_tokens=8, seed=1, temperature=1.1, top_p=0.9, top_k=50, min_p=0.0, untruncated_start=0, reply_share=-1.0)  # fmt: skip
+    assert own == explicit
+    search.write_setting(repo, search.keeping_setting(0.3))
+    model, tok = sampling.load_bot(str(repo), device="cpu")
+    assert sampling.bot_setting(model)["reply_share"] == 0.3
+    assert sampling.bot_setting(model)["untruncated_start"] == 1

@@ -36,16 +36,21 @@ from ..train.attention import setup, use_posts_attention
 from ..train.loop import TrainConfig
 from ..train.lora import load_start
 from ..train.loss import LossModel
-from .blind import blind_test, vocabulary
+from .blind import blind_test, judge, vocabulary
+from .fluency import judge_fluency, post_perplexities
 from .guard import build_guard
 from .language_fit import TokenizerFit, tokenizer_fit
 from .measures import CopyCheck, distinct_n, fold, longest_shared
+from .proportions import compare, share
 from .sampling_search import (
-    POSTS,
+    Fluency,
+    Trial,
     adopt,
     current_setting,
     default_setting,
     describe,
+    grid,
+    keeping_setting,
     search_sampling,
     trial,
     write_setting,
@@ -82,8 +87,14 @@ class Quality:
     seconds: dict[str, float] = field(default_factory=dict)
     span_chars: int = 0  # a span also covers this many characters (10 tokens of English)
     blind_test: dict[str, Any] = field(default_factory=dict)  # `BlindTest` at the default
-    # default, fitted: {temperature, top_p, top_k, blind_test, copy_rate}; grid: every trial
+    # default (huggingtweets'), fitted: the setting's keys (`sampling_search.KEYS`) with judge,
+    # blind_test, copy_rate and fluency; grid: every trial; confirmation: the fresh draws
     sampling: dict[str, Any] = field(default_factory=dict)
+    # huggingtweets', fitted: the reader's `Judgement`, the kinds of post against the person's
+    # (`proportions.compare`), the base model's reading (`fluency.judge_fluency`)
+    judge: dict[str, Any] = field(default_factory=dict)
+    proportions: dict[str, Any] = field(default_factory=dict)
+    fluency: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -197,36 +208,77 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
     return _Samples(samples, memorisation(samples, train, tok, check), variety, checked)
 
 
+def _base_reader(m: manifest.Manifest, say: Say) -> tuple[Any, Any] | None:
+    """The base model and tokenizer, to read posts for fluency (None where it cannot load)."""
+    try:
+        return base_models.load_base(m.base_model)
+    except BaseModelError as e:
+        say(f"Warning: no fluency figures ({e.message})")
+        return None
+
+
+def _shown(t: Trial) -> dict[str, Any]:
+    return {**t.setting(), "judge": t.judge, "blind_test": t.blind_test, "copy_rate": t.copy_rate,
+            "fluency": t.fluency}  # fmt: skip
+
+
 def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
-                        val: list[str], check: CopyCheck, cfg: QualityConfig,
-                        repo: Path, say: Say) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """The blind test at the default sampling; then the fitted setting, written into `repo`.
+                        val: list[str], check: CopyCheck, cfg: QualityConfig, repo: Path,
+                        base: tuple[Any, Any] | None, say: Say) -> dict[str, Any]:  # fmt: skip
+    """The blind tests at huggingtweets' sampling; then the fitted setting, written into `repo`,
+    and what its posts look like (proportions, fluency).
 
     Without samples, or with too few held-out posts, the setting `repo` holds is recorded as it is.
+
+    Returns:
+        `Quality`'s blind_test, judge, proportions, fluency and sampling.
     """
-    kept = {"fitted": current_setting(repo)}
+    out: dict[str, Any] = {"sampling": {"fitted": current_setting(repo)}}
     if not drawn.posts:
-        return {}, kept
+        return out
     vocab = vocabulary(train)
     real = held_out(val, len(drawn.posts), cfg.seed)
     blind = blind_test(real, drawn.posts, vocab, cfg.seed)
-    if not cfg.fit_sampling or blind.accuracy is None:
-        return blind.to_dict(), kept
-    default = {**default_setting(), "blind_test": blind.accuracy,
-               "copy_rate": drawn.memorisation["copied_span_rate"]}  # fmt: skip
-    best, trials = search_sampling(model, tok, real, check, vocab, cfg.seed + 20_000,
-                                   cfg.max_new_tokens, say)  # fmt: skip
-    out: dict[str, Any] = {"default": default, "fitted": default, "grid": describe(trials)}
-    if best != default_setting():  # measured again on fresh posts: the search's best is lucky
-        say(f"  the best, temperature {best['temperature']:g} and top-p {best['top_p']:g}, "
-            "measured again on fresh posts")  # fmt: skip
-        again = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
-                      cfg.max_new_tokens)  # fmt: skip
-        out["confirmation"] = asdict(again)
-        if adopt(again, default["blind_test"], default["copy_rate"]):
-            out["fitted"] = {**best, "blind_test": again.blind_test, "copy_rate": again.copy_rate}
-    write_setting(repo, {k: out["fitted"][k] for k in default_setting()})
-    return blind.to_dict(), out
+    out["blind_test"] = blind.to_dict()
+    if blind.accuracy is None:
+        return out
+    fluent: Fluency | None = None
+    if base is not None:
+        theirs = post_perplexities(*base, real)
+        fluent = lambda posts: judge_fluency(post_perplexities(*base, posts), theirs)  # noqa: E731
+    ht = judge(real, drawn.posts, vocab, cfg.seed)
+    out["judge"] = {"huggingtweets": ht.to_dict()}
+    out["proportions"] = {"huggingtweets": compare(drawn.posts, real)}
+    out["fluency"] = {"huggingtweets": fluent(drawn.posts) if fluent else {}}
+    if not cfg.fit_sampling:
+        return out
+    default = {**default_setting(), "judge": ht.accuracy, "blind_test": blind.accuracy,
+               "copy_rate": drawn.memorisation["copied_span_rate"],
+               "fluency": out["fluency"]["huggingtweets"].get("bot")}  # fmt: skip
+    replies = share(train)
+    best, trials = search_sampling(model, tok, real, check, vocab, replies, cfg.seed + 20_000,
+                                   cfg.max_new_tokens, fluent, say)  # fmt: skip
+    keep = keeping_setting(replies)
+    fresh = {}  # each candidate drawn again on fresh posts: the search's best is partly luck
+    for name, setting in (("default", keep), ("best", best)):
+        if name == "best" and setting in (keep, default_setting()):
+            break
+        say(
+            f"  the {'default' if name == 'default' else 'best'} setting, measured again on fresh posts"
+        )
+        fresh[name] = trial(model, tok, real, check, vocab, setting, cfg.seed + 30_000,
+                            cfg.max_new_tokens, fluent, n=len(drawn.posts))  # fmt: skip
+    chosen = fresh["default"]
+    if "best" in fresh and adopt(fresh["best"][0], chosen[0].judge, chosen[0].copy_rate):
+        chosen = fresh["best"]
+    figures, posts = chosen
+    out["sampling"] = {"default": default, "fitted": _shown(figures), "grid": describe(trials),
+                       "confirmation": [_shown(t) for t, _ in fresh.values()]}  # fmt: skip
+    out["judge"]["fitted"] = judge(real, posts, vocab, cfg.seed + 30_000).to_dict()
+    out["proportions"]["fitted"] = compare(posts, real)
+    out["fluency"]["fitted"] = fluent(posts) if fluent else {}
+    write_setting(repo, figures.setting())
+    return out
 
 
 def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console.say,
@@ -270,10 +322,13 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     drawn = _samples_block(model, tok, guard, train, cfg, allow, check)
     sampling_s = time.perf_counter() - t
     if drawn.posts and cfg.fit_sampling:
-        say("Blind test, and the sampling setting whose posts pass best for the person's...")
+        say(f"Blind test, and the sampling setting whose posts pass best for the person's "
+            f"({len(grid(0.0))} settings; minutes on a CPU)...")  # fmt: skip
     t = time.perf_counter()
-    blind, fitted = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, say)
+    base = _base_reader(m, say) if drawn.posts else None
+    found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, base, say)
     search_s = time.perf_counter() - t
+    del base
     del model
     if perplexities is None:
         say("Held-out perplexity, post by post, of the base model and the bot...")
@@ -286,7 +341,9 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
         guard={"enabled": not allow, **asdict(guard_file), **drawn.guard},
         seconds={"sampling": round(sampling_s, 1), "blind_test_and_sampling": round(search_s, 1),
                  "total": round(time.perf_counter() - start, 1)},
-        span_chars=check.span.chars, blind_test=blind, sampling=fitted,
+        span_chars=check.span.chars, blind_test=found.get("blind_test") or {},
+        sampling=found["sampling"], judge=found.get("judge") or {},
+        proportions=found.get("proportions") or {}, fluency=found.get("fluency") or {},
     )  # fmt: skip
     save(bot_dir, q, allow)
     return q

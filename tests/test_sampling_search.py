@@ -13,49 +13,62 @@ from publisher.quality import sampling_search as search
 from publisher.space import sampling
 
 
-def trial(t: float, p: float, blind: float | None, copies: float = 0.0) -> search.Trial:
-    return search.Trial(t, p, 50, blind, copies)
+def huggingtweets(judge: float | None, copies: float = 0.0) -> search.Trial:
+    return search.Trial(1.0, 0.95, 50, judge, copies)
+
+
+def kept(t: float, p: float, judge: float | None, copies: float = 0.0) -> search.Trial:
+    """A trial at a setting that keeps the way posts begin (40% replies)."""
+    return search.Trial(t, p, 50, judge, copies, untruncated_start=1, reply_share=0.4)
+
+
+KEEP = search.keeping_setting(0.4)
 
 
 def test_the_setting_told_apart_least_is_the_grids_best():
-    trials = [trial(1.0, 0.95, 0.70), trial(1.1, 0.95, 0.60), trial(1.2, 1.0, 0.62)]
-    assert search.choose(trials) == {**search.default_setting(), "temperature": 1.1}
-    tied = [trial(1.0, 0.95, 0.70), trial(1.2, 1.0, 0.70)]
-    assert search.choose(tied) == search.default_setting(), "ties: the default's side"
+    trials = [huggingtweets(0.70), kept(1.0, 0.95, 0.66), kept(1.1, 1.0, 0.60)]
+    assert search.choose(trials) == {**KEEP, "temperature": 1.1, "top_p": 1.0}
+    tied = [huggingtweets(0.70), kept(1.0, 0.95, 0.64), kept(1.1, 1.0, 0.64)]
+    assert search.choose(tied) == KEEP, "ties: the first that keeps the way posts begin"
+
+
+def test_huggingtweets_setting_is_a_reference_never_the_choice():
+    trials = [huggingtweets(0.52), kept(1.0, 0.95, 0.70)]
+    assert search.choose(trials) == KEEP, "its truncation changes the share of replies"
 
 
 def test_a_setting_that_copies_more_is_never_chosen():
-    trials = [trial(1.0, 0.95, 0.70, copies=0.01), trial(0.9, 0.95, 0.50, copies=0.03)]
-    assert search.choose(trials) == search.default_setting()
+    trials = [huggingtweets(0.70, copies=0.01), kept(1.0, 0.95, 0.68), kept(0.9, 1.0, 0.50, 0.03)]
+    assert search.choose(trials) == KEEP
 
 
 def test_the_grids_best_is_adopted_only_if_fresh_posts_confirm_it():
-    assert search.adopt(trial(1.1, 0.95, 0.60), default_judge=0.70, default_copy_rate=0.0)
-    assert not search.adopt(trial(1.1, 0.95, 0.70 - search.MIN_GAIN / 2), 0.70, 0.0)
-    assert not search.adopt(trial(1.1, 0.95, 0.50, copies=0.02), 0.70, 0.01)
+    first = kept(1.0, 0.95, 0.70)
+    assert search.adopt(kept(1.1, 0.95, 0.60), first, rougher=False)
+    assert not search.adopt(kept(1.1, 0.95, 0.70 - search.MIN_GAIN / 2), first, rougher=False)
+    assert not search.adopt(kept(1.1, 0.95, 0.50, copies=0.02), first, rougher=False)
 
 
 def test_below_half_no_setting_is_better_than_one_at_half():
-    guessing = [trial(1.0, 0.95, 0.50), trial(1.2, 1.0, 0.42)]
-    assert search.choose(guessing) == search.default_setting(), "both are guesses: the default"
-    assert not search.adopt(trial(1.2, 1.0, 0.42), default_judge=0.50, default_copy_rate=0.0)
-    assert search.adopt(trial(1.2, 1.0, 0.42), default_judge=0.60, default_copy_rate=0.0)
+    guessing = [huggingtweets(0.55), kept(1.0, 0.95, 0.50), kept(1.2, 1.0, 0.42)]
+    assert search.choose(guessing) == KEEP, "both are guesses: the first"
+    assert not search.adopt(kept(1.2, 1.0, 0.42), kept(1.0, 0.95, 0.50), rougher=False)
+    assert search.adopt(kept(1.2, 1.0, 0.42), kept(1.0, 0.95, 0.60), rougher=False)
 
 
-def test_word_salad_is_never_chosen_however_hard_to_tell_apart():
-    salad = search.Trial(1.1, 1.0, 0, 0.50, 0.0, fluency=900.0, fluent=False)
-    trials = [trial(1.0, 0.95, 0.70), salad, trial(0.9, 0.95, 0.66)]
-    assert search.choose(trials) == {**search.default_setting(), "temperature": 0.9}
-    assert not search.adopt(salad, default_judge=0.70, default_copy_rate=0.0)
+def test_word_salad_is_never_adopted_however_hard_to_tell_apart():
+    assert not search.adopt(kept(1.2, 1.0, 0.50), kept(1.0, 0.95, 0.70), rougher=True)
 
 
 def test_the_grid_holds_untruncated_and_min_p_settings_that_keep_the_proportions():
     settings = search.grid(0.4)
     assert settings[0] == search.default_setting(), "huggingtweets' setting, as a reference"
+    assert settings[1] == KEEP, "then its truncation with the beginning kept, the fallback"
     rest = settings[1:]
     assert all(s["untruncated_start"] == 1 and s["reply_share"] == 0.4 for s in rest)
     assert any(s["top_k"] == 0 and s["top_p"] == 1.0 and s["min_p"] == 0 for s in rest)
     assert any(s["min_p"] == search.MIN_P for s in rest)
+    assert len(settings) == 8, "as many settings as the grid of temperature and top-p had"
 
 
 def test_write_setting_changes_only_the_sampling_keys(tmp_path):
@@ -94,6 +107,17 @@ def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
     assert len(fitted["grid"]) == len(search.grid(0.5))
     gen = json.loads((bot / "repo" / "generation_config.json").read_text())
     assert (gen["temperature"], gen["top_p"]) == (fitted["fitted"]["temperature"], fitted["fitted"]["top_p"])  # fmt: skip
+    f = fitted["fitted"]
+    assert f["untruncated_start"] == 1 and 0 <= f["reply_share"] <= 1, "the beginning is kept"
+    assert {k: gen[k] for k in search.KEYS} == {k: f[k] for k in search.KEYS}
+    measured_on = [fitted["confirmation"], fitted["grid"][1]]  # fresh posts, or the fallback's
+    assert any(f["judge"] == m["judge"] and f["copy_rate"] == m["copy_rate"] for m in measured_on)
+    for side in ("huggingtweets", "fitted"):
+        assert 0 <= q["judge"][side]["accuracy"] <= 1 and q["proportions"][side]["rows"]
+    read, flu = q["judge"]["fitted"], q["fluency"]["fitted"]
+    assert read["low"] <= read["accuracy"] <= read["high"]
+    low, high = flu["person_range"]
+    assert flu["bot"] == f["fluency"] and low <= flu["person"] <= high
 
 
 def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
@@ -138,7 +162,7 @@ def test_eval_says_what_it_is_doing_setting_by_setting(bot, capsys):
     assert [line.split(":")[0] for line in tried] == [
         f"  sampling setting {i} of {n}" for i in range(1, n + 1)
     ]
-    assert tried[0].endswith(": temperature 1, top-p 0.95, top-k 50"), "huggingtweets' first"
+    assert tried[0].endswith(": temperature 1, top-p 0.95"), "huggingtweets' first"
     start = next(i for i, line in enumerate(err) if line.startswith("Blind test, and the sampling"))
     assert start < err.index(tried[0])
 

@@ -348,7 +348,7 @@ def _reasons(x: np.ndarray, y: np.ndarray, names: list[str]) -> list[str]:
 
 
 def judge(real: Sequence[str], bot: Sequence[str], vocab: frozenset[str] = frozenset(),
-          seed: int = 0) -> Judgement:  # fmt: skip
+          seed: int = 0, reasons: bool = True) -> Judgement:  # fmt: skip
     """How well a reader of word and character n-grams and style tells `bot` from `real`.
 
     A logistic regression (L2, C=`NGRAM_C`) on TF-IDF word 1-2-grams and character 2-4-grams
@@ -362,6 +362,8 @@ def judge(real: Sequence[str], bot: Sequence[str], vocab: frozenset[str] = froze
         bot: posts the bot wrote; each classifier sees as many as there are real ones.
         vocab: the person's words, from the training posts (`vocabulary`).
         seed: the subsets and the folds.
+        reasons: also name what gave the bot away (one more fit; the sampling search's trials
+            and the epoch choice only compare scores).
     """
     n = min(len(real), len(bot))
     if n < MIN_POSTS:
@@ -370,7 +372,7 @@ def judge(real: Sequence[str], bot: Sequence[str], vocab: frozenset[str] = froze
     read = {t: _Read(grams(t), [*features(t, vocab), float(t.lstrip().startswith("@"))])
             for t in {*real, *bot}}  # fmt: skip
     scores: list[float] = []
-    reasons: list[str] = []
+    named: list[str] = []
     for r in range(REPEATS):
         rng = random.Random(f"{seed}-{r}")
         posts = ([read[real[i]] for i in sorted(rng.sample(range(len(real)), n))]
@@ -384,10 +386,10 @@ def judge(real: Sequence[str], bot: Sequence[str], vocab: frozenset[str] = froze
                 continue
             w = _fit(z[~test], y[~test], NGRAM_C)
             scores.append(float((_predict(w, z[test]) == y[test].astype(bool)).mean()))
-        if r == 0:
-            reasons = _reasons(x, y, names)
+        if r == 0 and reasons:
+            named = _reasons(x, y, names)
     mean = float(np.mean(scores))
     spread = float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0
     half = Z95 * spread * math.sqrt(1 / len(scores) + 1 / (FOLDS - 1))
     return Judgement(round(mean, 4), round(max(mean - half, 0.0), 4),
-                     round(min(mean + half, 1.0), 4), n, len(bot), reasons)  # fmt: skip
+                     round(min(mean + half, 1.0), 4), n, len(bot), named)  # fmt: skip

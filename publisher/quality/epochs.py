@@ -87,7 +87,7 @@ class EpochJudge:
         """Measure the weights of `model` at `step`; (best so far?, a line for the terminal)."""
         start = time.perf_counter()
         posts = self._draw(model)
-        blind = judge(self.real, posts, self.vocab, SEED)
+        blind = judge(self.real, posts, self.vocab, SEED, reasons=False)
         point = {
             "step": step,
             "epoch": round(epoch, 3),

@@ -5,9 +5,13 @@ from a bare EOS (posts attention, `train.evaluate` itself), for the base model a
 Samples come from a bare EOS with huggingtweets' sampling (temperature 1, top-p 0.95, top-k 50,
 60 new tokens), in seeded batches, so the same bot gives the same figures. They are then
 compared with the training posts span by span (memorisation, `span.py`), word by word
-(variety), with held-out posts by a style classifier (the blind test, `blind.py`), and passed
-through the copy guard that ships with the model. Last, the sampling is fitted to the bot
-(`sampling_search.py`) and written into its `generation_config.json`.
+(variety), with held-out posts by a style classifier and a reader of n-grams (the blind test,
+`blind.py`) and kind by kind (`proportions.py`), and passed through the copy guard that ships
+with the model. Last, the sampling is fitted to the bot (`sampling_search.py`) and written into
+its `generation_config.json`; the posts drawn at the fitted setting are scored the same way, and
+read by the base model (`fluency.py`). Each draw of posts is scored on every figure at once, and
+the search's grid is no larger than it would be without them: the figures cost little beside
+drawing the posts.
 """
 
 from __future__ import annotations
@@ -42,21 +46,24 @@ from .guard import build_guard
 from .language_fit import TokenizerFit, tokenizer_fit
 from .measures import CopyCheck, distinct_n, fold, longest_shared
 from .proportions import compare, share
+from .report import setting_words
 from .sampling_search import (
-    Fluency,
+    POSTS,
+    Draw,
     Trial,
     adopt,
+    choose,
     current_setting,
     default_setting,
     describe,
     grid,
-    keeping_setting,
     search_sampling,
     trial,
     write_setting,
 )
 
 Say = Callable[[str], None]
+Fluency = Callable[[list[str]], dict[str, Any]]  # posts -> `fluency.judge_fluency`'s figures
 
 
 @dataclass
@@ -217,16 +224,35 @@ def _base_reader(m: manifest.Manifest, say: Say) -> tuple[Any, Any] | None:
         return None
 
 
-def _shown(t: Trial) -> dict[str, Any]:
+def _shown(t: Trial, fluency: dict[str, Any] | None = None) -> dict[str, Any]:
     return {**t.setting(), "judge": t.judge, "blind_test": t.blind_test, "copy_rate": t.copy_rate,
-            "fluency": t.fluency}  # fmt: skip
+            "fluency": (fluency or {}).get("bot")}  # fmt: skip
+
+
+def _fitted(model: Any, tok: Any, draws: list[Draw], real: list[str], check: CopyCheck,
+            vocab: frozenset[str], cfg: QualityConfig, fluent: Fluency,
+            say: Say) -> tuple[Draw, Draw, dict[str, Any]]:  # fmt: skip
+    """The grid's best drawn again on fresh posts, kept if it beats the grid's first setting
+    that keeps the way posts begin (`sampling_search.adopt`), else that one.
+
+    Returns:
+        (the setting kept and its posts, the fresh draw, the kept posts' fluency).
+    """
+    best, first = choose([d.trial for d in draws]), draws[1]
+    say(f"  the best, {setting_words(best)}, measured again on fresh posts")
+    fresh = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
+                  cfg.max_new_tokens)  # fmt: skip
+    flu = fluent(fresh.posts)
+    if best == first.trial.setting() or adopt(fresh.trial, first.trial, flu.get("rougher", False)):
+        return fresh, fresh, flu
+    return first, fresh, fluent(first.posts)
 
 
 def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
                         val: list[str], check: CopyCheck, cfg: QualityConfig, repo: Path,
-                        base: tuple[Any, Any] | None, say: Say) -> dict[str, Any]:  # fmt: skip
+                        m: manifest.Manifest, say: Say) -> dict[str, Any]:  # fmt: skip
     """The blind tests at huggingtweets' sampling; then the fitted setting, written into `repo`,
-    and what its posts look like (proportions, fluency).
+    and what its posts look like (the reader, proportions, fluency), all on the same posts.
 
     Without samples, or with too few held-out posts, the setting `repo` holds is recorded as it is.
 
@@ -242,42 +268,29 @@ def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
     out["blind_test"] = blind.to_dict()
     if blind.accuracy is None:
         return out
-    fluent: Fluency | None = None
-    if base is not None:
-        theirs = post_perplexities(*base, real)
-        fluent = lambda posts: judge_fluency(post_perplexities(*base, posts), theirs)  # noqa: E731
     ht = judge(real, drawn.posts, vocab, cfg.seed)
     out["judge"] = {"huggingtweets": ht.to_dict()}
     out["proportions"] = {"huggingtweets": compare(drawn.posts, real)}
-    out["fluency"] = {"huggingtweets": fluent(drawn.posts) if fluent else {}}
     if not cfg.fit_sampling:
         return out
+    draws = search_sampling(model, tok, real, check, vocab, share(train), cfg.seed + 20_000,
+                            cfg.max_new_tokens, drawn.posts, say)  # fmt: skip
+    say("  fluency: the base model reads the person's posts and the best setting's")
+    base = _base_reader(m, say)
+    theirs = post_perplexities(*base, real) if base else []
+    fluent: Fluency = lambda posts: (  # noqa: E731
+        judge_fluency(post_perplexities(*base, posts), theirs) if base else {}
+    )
+    chosen, fresh, flu = _fitted(model, tok, draws, real, check, vocab, cfg, fluent, say)
     default = {**default_setting(), "judge": ht.accuracy, "blind_test": blind.accuracy,
-               "copy_rate": drawn.memorisation["copied_span_rate"],
-               "fluency": out["fluency"]["huggingtweets"].get("bot")}  # fmt: skip
-    replies = share(train)
-    best, trials = search_sampling(model, tok, real, check, vocab, replies, cfg.seed + 20_000,
-                                   cfg.max_new_tokens, fluent, say)  # fmt: skip
-    keep = keeping_setting(replies)
-    fresh = {}  # each candidate drawn again on fresh posts: the search's best is partly luck
-    for name, setting in (("default", keep), ("best", best)):
-        if name == "best" and setting in (keep, default_setting()):
-            break
-        say(
-            f"  the {'default' if name == 'default' else 'best'} setting, measured again on fresh posts"
-        )
-        fresh[name] = trial(model, tok, real, check, vocab, setting, cfg.seed + 30_000,
-                            cfg.max_new_tokens, fluent, n=len(drawn.posts))  # fmt: skip
-    chosen = fresh["default"]
-    if "best" in fresh and adopt(fresh["best"][0], chosen[0].judge, chosen[0].copy_rate):
-        chosen = fresh["best"]
-    figures, posts = chosen
-    out["sampling"] = {"default": default, "fitted": _shown(figures), "grid": describe(trials),
-                       "confirmation": [_shown(t) for t, _ in fresh.values()]}  # fmt: skip
-    out["judge"]["fitted"] = judge(real, posts, vocab, cfg.seed + 30_000).to_dict()
-    out["proportions"]["fitted"] = compare(posts, real)
-    out["fluency"]["fitted"] = fluent(posts) if fluent else {}
-    write_setting(repo, figures.setting())
+               "copy_rate": drawn.memorisation["copied_span_rate"], "fluency": None}  # fmt: skip
+    out["sampling"] = {"default": default, "fitted": _shown(chosen.trial, flu),
+                       "grid": describe([d.trial for d in draws]),
+                       "confirmation": _shown(fresh.trial)}  # fmt: skip
+    out["judge"]["fitted"] = judge(real, chosen.posts, vocab, cfg.seed + 30_000).to_dict()
+    out["proportions"]["fitted"] = compare(chosen.posts, real)
+    out["fluency"] = {"fitted": flu}
+    write_setting(repo, chosen.trial.setting())
     return out
 
 
@@ -325,10 +338,8 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
         say(f"Blind test, and the sampling setting whose posts pass best for the person's "
             f"({len(grid(0.0))} settings; minutes on a CPU)...")  # fmt: skip
     t = time.perf_counter()
-    base = _base_reader(m, say) if drawn.posts else None
-    found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, base, say)
+    found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, m, say)
     search_s = time.perf_counter() - t
-    del base
     del model
     if perplexities is None:
         say("Held-out perplexity, post by post, of the base model and the bot...")

@@ -44,7 +44,7 @@ def span_words(q: dict[str, Any]) -> str:
 
 
 def setting_words(s: dict[str, Any]) -> str:
-    """A sampling setting in words: "temperature 0.9, top-p 0.95, start untruncated, 40% replies"."""
+    """A sampling setting in words: "temperature 0.9, top-p 0.95, first token untruncated"."""
     out = f"temperature {s['temperature']:g}"
     if s.get("min_p"):
         out += f", min-p {s['min_p']:g}"
@@ -54,9 +54,10 @@ def setting_words(s: dict[str, Any]) -> str:
         out += f", top-p {s['top_p']:g}"
         out += "" if s.get("top_k", 50) == 50 else f", top-k {s['top_k']}"
     if s.get("untruncated_start"):
-        out += ", start untruncated"
-    if (s.get("reply_share") if s.get("reply_share") is not None else -1) >= 0:
-        out += f", {s['reply_share']:.0%} replies"
+        out += ", first token untruncated"
+    share = s.get("reply_share")
+    if isinstance(share, (int, float)) and share >= 0:
+        out += f", {share:.0%} replies"
     return out
 
 

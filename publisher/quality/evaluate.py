@@ -137,13 +137,28 @@ def perplexity(model: Any, tokenizer: Any, texts: list[str], block_size: int) ->
     return round(math.exp(min(loss, 50.0)), 3)
 
 
-def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], say: Say) -> dict[str, Any]:
+class BaseModel:
+    """The bot's base model, loaded once when first needed (fluency, then perplexity)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._loaded: tuple[Any, Any] | None = None
+
+    def get(self) -> tuple[Any, Any]:
+        """(model, tokenizer); raises BaseModelError where it cannot load."""
+        if self._loaded is None:
+            self._loaded = base_models.load_base(self.name)
+        return self._loaded
+
+
+def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], base: BaseModel,
+                  say: Say) -> dict[str, Any]:  # fmt: skip
     block = int(m.data.get("block_size", 1024))
     out: dict[str, Any] = {}
     for name, source in (("base", None), ("bot", repo)):
         try:
             if source is None:
-                model, tok = base_models.load_base(m.base_model)
+                model, tok = base.get()
             else:  # full weights or an adapter (`--push-adapter`) on its base
                 model, tok = load_start(m.base_model, TrainConfig(init_from=source))
         except BaseModelError as e:  # e.g. a Hub base model and no network: say so, go on
@@ -215,10 +230,10 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
     return _Samples(samples, memorisation(samples, train, tok, check), variety, checked)
 
 
-def _base_reader(m: manifest.Manifest, say: Say) -> tuple[Any, Any] | None:
+def _base_reader(base: BaseModel, say: Say) -> tuple[Any, Any] | None:
     """The base model and tokenizer, to read posts for fluency (None where it cannot load)."""
     try:
-        return base_models.load_base(m.base_model)
+        return base.get()
     except BaseModelError as e:
         say(f"Warning: no fluency figures ({e.message})")
         return None
@@ -250,7 +265,7 @@ def _fitted(model: Any, tok: Any, draws: list[Draw], real: list[str], check: Cop
 
 def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
                         val: list[str], check: CopyCheck, cfg: QualityConfig, repo: Path,
-                        m: manifest.Manifest, say: Say) -> dict[str, Any]:  # fmt: skip
+                        base_model: BaseModel, say: Say) -> dict[str, Any]:  # fmt: skip
     """The blind tests at huggingtweets' sampling; then the fitted setting, written into `repo`,
     and what its posts look like (the reader, proportions, fluency), all on the same posts.
 
@@ -276,7 +291,7 @@ def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
     draws = search_sampling(model, tok, real, check, vocab, share(train), cfg.seed + 20_000,
                             cfg.max_new_tokens, drawn.posts, say)  # fmt: skip
     say("  fluency: the base model reads the person's posts and the best setting's")
-    base = _base_reader(m, say)
+    base = _base_reader(base_model, say)
     theirs = post_perplexities(*base, real) if base else []
     fluent: Fluency = lambda posts: (  # noqa: E731
         judge_fluency(post_perplexities(*base, posts), theirs) if base else {}
@@ -338,12 +353,14 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
         say(f"Blind test, and the sampling setting whose posts pass best for the person's "
             f"({len(grid(0.0))} settings; minutes on a CPU)...")  # fmt: skip
     t = time.perf_counter()
-    found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, m, say)
+    base = BaseModel(m.base_model)
+    found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, base, say)
     search_s = time.perf_counter() - t
     del model
     if perplexities is None:
         say("Held-out perplexity, post by post, of the base model and the bot...")
-        perplexities = _perplexities(m, repo, val, say)
+        perplexities = _perplexities(m, repo, val, base, say)
+    del base
     fit: TokenizerFit = tokenizer_fit(train + val, tok, cfg.seed)
     q = Quality(
         samples=cfg.samples, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens,

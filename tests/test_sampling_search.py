@@ -115,7 +115,7 @@ def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
     for side in ("huggingtweets", "fitted"):
         assert 0 <= q["judge"][side]["accuracy"] <= 1 and q["proportions"][side]["rows"]
     read, flu = q["judge"]["fitted"], q["fluency"]["fitted"]
-    assert read["low"] <= read["accuracy"] <= read["high"]
+    assert read["low"] <= read["accuracy"] <= read["high"] and read["accuracy"] == f["judge"]
     low, high = flu["person_range"]
     assert flu["bot"] == f["fluency"] and low <= flu["person"] <= high
 

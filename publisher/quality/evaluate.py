@@ -302,7 +302,7 @@ def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
     out["sampling"] = {"default": default, "fitted": _shown(chosen.trial, flu),
                        "grid": describe([d.trial for d in draws]),
                        "confirmation": _shown(fresh.trial)}  # fmt: skip
-    out["judge"]["fitted"] = judge(real, chosen.posts, vocab, cfg.seed + 30_000).to_dict()
+    out["judge"]["fitted"] = judge(real[:POSTS], chosen.posts, vocab, chosen.seed).to_dict()
     out["proportions"]["fitted"] = compare(chosen.posts, real)
     out["fluency"] = {"fitted": flu}
     write_setting(repo, chosen.trial.setting())

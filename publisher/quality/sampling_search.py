@@ -70,6 +70,7 @@ class Draw:
 
     trial: Trial
     posts: list[str] = field(default_factory=list)
+    seed: int = 0  # the posts' and the reader's
 
 
 def default_setting() -> dict[str, Any]:
@@ -112,7 +113,7 @@ def trial(model: Any, tok: Any, real: list[str], check: CopyCheck, vocab: frozen
                                         max_new_tokens=max_new_tokens, seed=seed, **setting)  # fmt: skip
     read = judge(real, posts, vocab, seed, reasons=False)
     return Draw(Trial(**setting, judge=read.accuracy, copy_rate=round(check.rate(posts), 4),
-                      blind_test=blind_test(real, posts, vocab, seed).accuracy), posts)  # fmt: skip
+                      blind_test=blind_test(real, posts, vocab, seed).accuracy), posts, seed)  # fmt: skip
 
 
 def search_sampling(model: Any, tok: Any, real: list[str], check: CopyCheck,

@@ -1,6 +1,6 @@
 """Benchmark the Space's sampling: 5 posts of 60 new tokens, bf16 and fp32, side by side.
 
-Each run streams 5 posts (`space.streaming.stream_posts`, as the Space does) through:
+Each run streams 5 posts (`space.draw.stream`, as the Space does) through:
 
 1. the fast decoding steps of `space/decode.py` in bf16 (on a CPU with native bf16) and in
    fp32 (what a CPU without it runs, e.g. a free Space);
@@ -43,7 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from publisher.space import decode, fast_decode, model_thread, sampling, streaming  # noqa: E402
+from publisher.space import decode, fast_decode, model_thread  # noqa: E402
+from publisher.space.draw import DrawSettings, build_prompt, stream  # noqa: E402
+from publisher.space.load import bf16_supported, load_bot  # noqa: E402
 
 PROMPT = "My dream is"
 N, TOKENS = 5, 60
@@ -65,8 +67,9 @@ def streamed(model: Any, tok: Any, valid_utf8: bool = True, seed: int | None = N
     """(seconds to the first streamed token, seconds in all) of one 5 × 60 request."""
     t = time.perf_counter()
     first = None
-    for _ in streaming.stream_posts(model, tok, PROMPT, N, max_new_tokens=TOKENS, stop_early=False,
-                                    valid_utf8=valid_utf8, seed=seed):  # fmt: skip
+    settings = DrawSettings(prompt=PROMPT, n=N, max_new_tokens=TOKENS, stop_early=False,
+                            valid_utf8=valid_utf8, seed=seed)  # fmt: skip
+    for _ in stream(model, tok, settings):
         first = first or time.perf_counter() - t
     return first or 0.0, time.perf_counter() - t
 
@@ -81,7 +84,7 @@ def load(model_id: str, method: str) -> tuple[Any, Any, float]:
 
 def _load(model_id: str, method: str) -> tuple[Any, Any, float]:
     dtype, path = method.split("_")
-    model, tok = sampling.load_bot(model_id, bf16=dtype == "bf16")
+    model, tok = load_bot(model_id, bf16=dtype == "bf16")
     t = time.perf_counter()
     decode.build_fast_path(model, fast=path == "fast")  # rebuilt here to time it
     return model, tok, time.perf_counter() - t if path == "fast" else 0.0
@@ -121,7 +124,7 @@ def bench(model_id: str, repeats: int, say: Any = print, sequential: bool = True
     del models
     seq = timed(sequential_pipeline(model_id, tok), repeats) if sequential else []
     say("  generate: " + ", ".join(f"{m} {statistics.median(r['total']):.2f} s" for m, r in runs.items()))  # fmt: skip
-    return {"methods": runs, "sequential": seq, "native_bf16": sampling.bf16_supported()}
+    return {"methods": runs, "sequential": seq, "native_bf16": bf16_supported()}
 
 
 def products(model: Any) -> float | None:
@@ -158,9 +161,9 @@ def sequential_pipeline(model_id: str, tok: Any) -> Callable[[], None]:
     """Five fp32 `pipeline("text-generation")` calls, one post each: the plain way."""
     from transformers import pipeline
 
-    fp32, _ = sampling.load_bot(model_id, bf16=False)
+    fp32, _ = load_bot(model_id, bf16=False)
     pipe = pipeline("text-generation", model=fp32, tokenizer=tok)
-    text = sampling.build_prompt(tok, PROMPT)
+    text = build_prompt(tok, PROMPT)
     kw = dict(do_sample=True, top_p=0.95, max_new_tokens=TOKENS, min_new_tokens=TOKENS)
 
     def run() -> None:
@@ -181,7 +184,7 @@ def utf8_cost(model_id: str, runs: int, say: Any = print) -> dict[str, list[floa
     Returns:
         {"constrained": [...], "any_bytes": [...]} seconds per run.
     """
-    model, tok = model_thread.run(sampling.load_bot, model_id)
+    model, tok = model_thread.run(load_bot, model_id)
     out: dict[str, list[float]] = {"constrained": [], "any_bytes": []}
     for i in range(runs + 1):
         for name in out:
@@ -209,19 +212,19 @@ def guard_cost(bot_dir: str, runs: int, say: Any = print) -> dict[str, Any]:
     from publisher.space import guard
 
     repo = str(Path(bot_dir) / "repo")
-    model, tok = model_thread.run(sampling.load_bot, repo)  # where the Space loads and samples
+    model, tok = model_thread.run(load_bot, repo)  # where the Space loads and draws
     copy_guard, status = guard.load_guard(repo)
     if copy_guard is None:
         raise SystemExit(f"{bot_dir}: copy guard {status}")
     out: dict[str, Any] = {"plain": [], "guarded": [], "redrawn": 0}
-    kw = {"max_new_tokens": TOKENS}
     for i in range(runs + 1):
+        settings = DrawSettings(prompt=PROMPT, n=N, max_new_tokens=TOKENS, seed=i)
         t = time.perf_counter()
-        for _, posts in streaming.stream_posts(model, tok, PROMPT, N, seed=i, **kw):
-            drawn = posts or []
+        for _, done in stream(model, tok, settings):
+            drawn = done.posts if done else []
         plain = time.perf_counter() - t
         t = time.perf_counter()
-        for _ in guard.stream_guarded(model, tok, PROMPT, N, copy_guard, seed=i, **kw):
+        for _ in stream(model, tok, settings, copy_guard):
             pass
         guarded = time.perf_counter() - t
         if i:  # run 0 warms up; the same seed draws the same posts first in both
@@ -262,10 +265,10 @@ def where_cost(model_id: str, runs: int, bf16: bool, say: Any = print) -> dict[s
 def one_process(model_id: str, where: str, bf16: bool) -> None:
     """One process of `where_cost`: print {"median": s} over 3 requests after a warm-up."""
     if where == "model_thread":  # now: loading and sampling on the model thread
-        model, tok = model_thread.run(sampling.load_bot, model_id, bf16=bf16)
+        model, tok = model_thread.run(load_bot, model_id, bf16=bf16)
         request = lambda: streamed(model, tok)  # noqa: E731
     else:  # before: loaded on the main thread, sampled on a thread started for the request
-        model, tok = sampling.load_bot(model_id, bf16=bf16)
+        model, tok = load_bot(model_id, bf16=bf16)
 
         def request() -> tuple[float, float]:
             out: list[tuple[float, float]] = []

@@ -156,9 +156,9 @@ def work_train(bot: Path) -> float:
 def work_eval(model_id: str) -> float:
     """Seconds `eval` spends sampling `EVAL_SAMPLES` posts."""
     from publisher.quality.evaluate import QualityConfig, draw_samples
-    from publisher.space import sampling
+    from publisher.space.load import load_bot
 
-    model, tok = sampling.load_bot(model_id)
+    model, tok = load_bot(model_id)
     t = time.perf_counter()
     draw_samples(model, tok, QualityConfig(samples=EVAL_SAMPLES))
     return time.perf_counter() - t
@@ -170,16 +170,18 @@ def work_space(model_id: str) -> float:
     Not streamed: the page's stream gives up after 120 s without a token, which a loaded
     machine reaches under some policies; the sampling is the same.
     """
-    from publisher.space import model_thread, sampling
+    from publisher.space import model_thread
+    from publisher.space.draw import DrawSettings, sample
+    from publisher.space.load import load_bot
 
     def load() -> tuple[Any, Any]:
-        model, tok = sampling.load_bot(model_id)
-        sampling.generate_posts(model, tok, "", n=2, max_new_tokens=2)  # the Space's warm-up
+        model, tok = load_bot(model_id)
+        sample(model, tok, DrawSettings(n=2, max_new_tokens=2))  # the Space's warm-up
         return model, tok
 
     model, tok = model_thread.run(load)
     t = time.perf_counter()
-    model_thread.run(sampling.generate_posts, model, tok, "My dream is", n=5, max_new_tokens=60)
+    model_thread.run(sample, model, tok, DrawSettings(prompt="My dream is", n=5, max_new_tokens=60))
     return time.perf_counter() - t
 
 

@@ -15,17 +15,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .bot import layout, posts
+from .flags import flag
 
 T = TypeVar("T")
+SEED = 42  # split, oversampling and shuffling are reproducible (and training, by default)
 
 
 @dataclass
 class DataConfig:
     """How posts become training blocks."""
 
-    block_size: int = 1024  # huggingtweets' GPT-2 context; capped by the model
-    val_fraction: float = 0.1  # share of each user's kept posts held out for validation
-    seed: int = 42  # split, oversampling and shuffling are reproducible
+    # huggingtweets' GPT-2 context; capped by the model
+    block_size: int = flag(1024, min=8, help="Tokens per training block (capped by the model).")
+    # share of each user's kept posts held out for validation
+    val_fraction: float = flag(0.1, min=0, max=0.5, help="Share of posts held out for validation.")
+    seed: int = flag(SEED, help="Seed for the split, shuffling and training.")
 
 
 def split_posts(

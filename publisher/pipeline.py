@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import base_models, card, clean, console, dataset
 from .bot import layout, lock, manifest, outdir
@@ -21,8 +21,15 @@ from .bot.locate import locate
 from .bot.manifest import Manifest, UserStats
 from .bot.outdir import check_out_dir
 from .errors import OutputError, UsageError, os_reason
+from .flags import flag
+from .hub import PushOptions, PushResult
+from .quality import QualityConfig
 from .sources import Gathered, SourceOptions, gather, source_kind, split_spec
 from .sources.since import newest, record_spec
+from .train import TrainConfig
+
+if TYPE_CHECKING:
+    from .quality.evaluate import Quality
 
 DEFAULT_ROOT = Path("bots")
 MAX_USERS = 3
@@ -33,12 +40,13 @@ Say = Callable[[str], None]
 class PrepareOptions:
     """Everything `prepare` needs besides the USER arguments."""
 
-    out: Path | None = None
-    base_model: str = base_models.DEFAULT_BASE_MODEL
-    overwrite: bool = False
-    widget_text: str = manifest.DEFAULT_WIDGET_TEXT
-    card_metadata: str = "exact"
-    mask_mentions: bool = False  # replace @handles of other accounts with @user before training
+    out: Path | None = flag(None, help=f"Bot folder (default {DEFAULT_ROOT}/<model_name>).")
+    base_model: str = flag(base_models.DEFAULT_BASE_MODEL, show_default=False, help=f"Hub id, local folder, or `smollm2` (offline). Default {base_models.DEFAULT_BASE_MODEL}.")  # fmt: skip
+    overwrite: bool = flag(False, help="Replace another bot already in --out.")
+    widget_text: str = flag(manifest.DEFAULT_WIDGET_TEXT, help="Prompt of the Hub widget and the Space.")  # fmt: skip
+    card_metadata: str = flag("exact", choices=["exact", "full"], help="`full` adds base_model, pipeline_tag, model-index to the card.")  # fmt: skip
+    # replace @handles of other accounts with @user before training
+    mask_mentions: bool = flag(False, help="Replace @handles of other accounts with @user before training.")  # fmt: skip
     sources: SourceOptions = field(default_factory=SourceOptions)
     data: dataset.DataConfig = field(default_factory=dataset.DataConfig)
 
@@ -258,15 +266,18 @@ def write_card_and_thumbnail(bot_dir: Path, say: Say = console.say) -> None:
 
 def _write_card_and_thumbnail(bot_dir: Path, say: Say) -> None:
     from .card import thumbnail
-    from .space.guard import guarded_posts, load_guard
-    from .space.sampling import load_bot
+    from .space.draw import DrawSettings, draw
+    from .space.guard import load_guard
+    from .space.load import load_bot
 
     m = manifest.load(bot_dir)
     repo = layout.repo_dir(bot_dir)
     where = locate(str(bot_dir))  # an adapter bot: its base as it is here (smollm2 offline)
     model, tok = load_bot(where.model_id, base=where.base)
     guard, _ = load_guard(str(repo), allow_copies=bool(m.privacy.get("allow_copies")))
-    posts = guarded_posts(model, tok, m.widget_text, guard, n=3, max_new_tokens=40, seed=0).posts
+    posts = draw(
+        model, tok, DrawSettings(prompt=m.widget_text, n=3, max_new_tokens=40, seed=0), guard
+    ).posts
     thumbnail.make_thumbnail(m, posts, repo)
     m.predictions = posts  # the card's widget outputs (`--card-metadata full`)
     manifest.save(m, bot_dir)
@@ -274,13 +285,14 @@ def _write_card_and_thumbnail(bot_dir: Path, say: Say) -> None:
     say(f"Wrote {repo / 'README.md'} and {repo / 'predictions.png'}")
 
 
-def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
-                       metrics: Any = None, report: Say | None = None) -> Any:  # fmt: skip
+def evaluate_and_guard(bot_dir: Path, qcfg: QualityConfig | None = None, say: Say = console.say,
+                       metrics: manifest.Metrics | None = None,
+                       report: Say | None = None) -> Quality:  # fmt: skip
     """Write the copy guard and measure the bot (`hf-tweetbot eval`); print the quality block.
 
     Args:
         bot_dir: a trained bot folder.
-        qcfg: a `QualityConfig` (default: 100 samples, seed 0).
+        qcfg: how to measure (default: `QualityConfig()`).
         say: where progress lines go.
         metrics: training's metrics when they were measured post by post (posts attention):
             their perplexities are reused rather than measured again.
@@ -289,7 +301,7 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
     Returns:
         The `Quality` measured.
     """
-    from .quality import QualityConfig, evaluate
+    from .quality.evaluate import evaluate
     from .quality.report import lines
 
     ppl = None
@@ -302,7 +314,8 @@ def evaluate_and_guard(bot_dir: Path, qcfg: Any = None, say: Say = console.say,
     return q
 
 
-def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = None) -> manifest.Metrics:  # fmt: skip
+def train_bot(bot_dir: Path, cfg: TrainConfig, say: Say = console.say,
+              quality: QualityConfig | None = None) -> manifest.Metrics:  # fmt: skip
     """Fine-tune, measure, then write the card and thumbnail: `DIR/repo/` is then complete.
 
     The epoch is chosen as training goes (`quality.epochs`): `cfg.epochs` is then the most
@@ -310,9 +323,9 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = No
 
     Args:
         bot_dir: a prepared bot folder.
-        cfg: a `TrainConfig`.
+        cfg: the training options.
         say: where progress lines go.
-        quality: a `QualityConfig` for the measurement after training (default 100 samples).
+        quality: the measurement after training (default: `QualityConfig()`).
 
     Returns:
         Training's metrics.
@@ -326,7 +339,8 @@ def train_bot(bot_dir: Path, cfg: Any, say: Say = console.say, quality: Any = No
         return _train_measure_render(bot_dir, cfg, say, quality)
 
 
-def _train_measure_render(bot_dir: Path, cfg: Any, say: Say, quality: Any) -> manifest.Metrics:
+def _train_measure_render(bot_dir: Path, cfg: TrainConfig, say: Say,
+                          quality: QualityConfig | None) -> manifest.Metrics:  # fmt: skip
     from . import train
     from .train.checkpoints import interrupted
 
@@ -351,7 +365,7 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def fit_to_base(m: Manifest, cfg: Any, say: Say, cuda: bool) -> Any:
+def fit_to_base(m: Manifest, cfg: TrainConfig, say: Say, cuda: bool) -> TrainConfig:
     """LoRA by default for a preset base above `base_models.LORA_ABOVE` parameters; on a CPU, a
     warning naming `--hf-jobs` when training would take over an hour."""
     from .hub import jobs as hf_jobs
@@ -380,8 +394,9 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: Any | None,
-            say: Say = console.say, quality: Any = None) -> Path:  # fmt: skip
+def publish(specs: list[str], opts: PrepareOptions, train_cfg: TrainConfig,
+            push_opts: PushOptions | None, say: Say = console.say,
+            quality: QualityConfig | None = None) -> Path:  # fmt: skip
     """Run every stage; push when `push_opts` is given (preflight before anything is read).
 
     The token and the namespace (and the repo, when its name is known from the arguments) are
@@ -421,7 +436,7 @@ def publish(specs: list[str], opts: PrepareOptions, train_cfg: Any, push_opts: A
     return bot_dir
 
 
-def push_bot(bot_dir: Path, opts: Any, token: str, say: Say = console.say) -> Any:
+def push_bot(bot_dir: Path, opts: PushOptions, token: str, say: Say = console.say) -> PushResult:
     """Push a finished bot (`hub.push`), its GGUF export too with `opts.gguf`.
 
     The export is written first when `DIR/export/` has none, or only one older than the model.

@@ -35,11 +35,16 @@ from .hub import PushOptions, get_token, privacy
 from .hub import jobs as hf_jobs
 from .hub import preflight as hub_preflight
 from .hub.access import client_timeout, hub_errors
+from .quality import QualityConfig
+from .train import TrainConfig
 
 JOB_FOLDER = "hf-tweetbot-job"  # in the bot's dataset repo: what the job reads
 JOB_SPEC = "job.json"  # the run's options, in JOB_FOLDER
 RESULT_MANIFEST = "result/bot.json"  # the bot.json the job ended with, in JOB_FOLDER
 BASE_FOLDER = "base"  # a local base model's files, in JOB_FOLDER
+# The latest checkpoint a job sent, in JOB_FOLDER: the next job of the same bot resumes it.
+CHECKPOINT_FOLDER = "checkpoint"
+CHECKPOINT_UPLOAD_SECONDS = 600  # a job sends its first checkpoint, then one at most this often
 GUARD_KEY_ENV = "HF_TWEETBOT_GUARD_KEY"  # the job's secret holding the copy guard's key
 GPU_ENV = "HF_TWEETBOT_EXPECT_GPU"  # the job's environment: "1" on a GPU flavor
 LOG_TAIL = 20  # lines of a failed job's log shown
@@ -59,9 +64,9 @@ class JobOptions:
     confirm: Confirm | None = None  # asks to start the job (without `yes`); not a flag
 
 
-def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: Any, push_opts: PushOptions,
-            job: JobOptions, quality: Any = None, say: Say = console.say,
-            confirm: Confirm | None = None) -> Path:  # fmt: skip
+def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: TrainConfig,
+            push_opts: PushOptions, job: JobOptions, quality: QualityConfig | None = None,
+            say: Say = console.say, confirm: Confirm | None = None) -> Path:  # fmt: skip
     """`publish --hf-jobs`: preflight, prepare here, train and push in a job, bring it back."""
     token = _token()
     pipeline.check_specs(specs)
@@ -80,8 +85,9 @@ def publish(specs: list[str], opts: pipeline.PrepareOptions, train_cfg: Any, pus
     return _submit_and_follow(bot_dir, train_cfg, push_opts, job, quality, token, me, price, say, confirm)  # fmt: skip
 
 
-def train(bot_dir: Path, train_cfg: Any, job: JobOptions, quality: Any = None,
-          say: Say = console.say, confirm: Confirm | None = None, token: str | None = None,
+def train(bot_dir: Path, train_cfg: TrainConfig, job: JobOptions,
+          quality: QualityConfig | None = None, say: Say = console.say,
+          confirm: Confirm | None = None, token: str | None = None,
           push_opts: PushOptions | None = None) -> Path:  # fmt: skip
     """`train --hf-jobs`: the prepared bot trained by a job, pushed where `push_opts` (else
     bot.json, else the default repo) says, and brought back.
@@ -119,9 +125,10 @@ def _say_preflight(opts: PushOptions, price: hf_jobs.Price, say: Say) -> None:
         say(f"Preflight OK: will push to {opts.repo_id}; may run Jobs on {price.flavor}")
 
 
-def _submit_and_follow(bot_dir: Path, train_cfg: Any, push_opts: PushOptions, job: JobOptions,
-                       quality: Any, token: str, me: dict[str, Any], price: hf_jobs.Price,
-                       say: Say, confirm: Confirm | None) -> Path:  # fmt: skip
+def _submit_and_follow(bot_dir: Path, train_cfg: TrainConfig, push_opts: PushOptions,
+                       job: JobOptions, quality: QualityConfig | None, token: str,
+                       me: dict[str, Any], price: hf_jobs.Price, say: Say,
+                       confirm: Confirm | None) -> Path:  # fmt: skip
     m = manifest.load(bot_dir)
     the_plan = hf_jobs.plan(price, _minutes(m, train_cfg, price.flavor), job.timeout)
     _confirm(the_plan, job, confirm or job.confirm, say)
@@ -178,7 +185,7 @@ def jobs_preflight(job: JobOptions, token: str) -> tuple[dict[str, Any], hf_jobs
     return hf_jobs.preflight(job.flavor, token)
 
 
-def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cfg: Any,
+def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cfg: TrainConfig,
                    push_opts: PushOptions, job: JobOptions, token: str,
                    checked: tuple[dict[str, Any], hf_jobs.Price], say: Say) -> None:  # fmt: skip
     """`update --hf-jobs`: the new posts staged here (`stage`) are trained on by a job, from the
@@ -206,7 +213,7 @@ def update_on_jobs(bot_dir: Path, stage: Path, summary: dict[str, Any], train_cf
     follow(bot_dir, token, say)
 
 
-def _minutes(m: manifest.Manifest, train_cfg: Any, flavor: str) -> float:
+def _minutes(m: manifest.Manifest, train_cfg: TrainConfig, flavor: str) -> float:
     from .train.loop import EPOCHS, MAX_EPOCHS
 
     tokens = int((m.data or {}).get("train_tokens") or 0)
@@ -217,12 +224,12 @@ def _minutes(m: manifest.Manifest, train_cfg: Any, flavor: str) -> float:
 # --- What goes up: the prepared bot, the wheel, the options.
 
 
-def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushOptions,
+def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: TrainConfig, push_opts: PushOptions,
                    extra: dict[str, Any], token: str, say: Say) -> str:  # fmt: skip
     """One commit of JOB_FOLDER/ (`bot_dir`'s bot.json, data/ and avatars/, the wheel, the
     options) to the private dataset repo; returns the wheel's repo path (or the requirement the
     job installs)."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     m = manifest.load(bot_dir)
     with tempfile.TemporaryDirectory(prefix="hf-tweetbot-job-") as tmp:
@@ -238,7 +245,9 @@ def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushO
             shutil.copy2(wheel, stage / wheel.name)
         spec = {
             **extra,
-            "train": _plain(train_cfg, skip={"judge", "on_step", "init_from", "progress"}),
+            "train": _plain(
+                train_cfg, skip={"judge", "on_step", "on_checkpoint", "init_from", "progress"}
+            ),  # fmt: skip
             "push": asdict(push_opts),
             "base": base,
             "version": _version(),
@@ -255,11 +264,27 @@ def _upload_inputs(bot_dir: Path, repo_id: str, train_cfg: Any, push_opts: PushO
                     )
             else:
                 api.create_repo(repo_id, repo_type="dataset", private=True)
+            # An earlier job's checkpoint stays for this one to resume (a training job, unless
+            # --restart); everything else of JOB_FOLDER/ is replaced.
+            keep = f"{JOB_FOLDER}/{CHECKPOINT_FOLDER}/"
+            resumes = extra.get("mode") == "train" and not getattr(train_cfg, "restart", False)
+            adds = [
+                CommitOperationAdd(f"{JOB_FOLDER}/{f.relative_to(stage).as_posix()}", str(f))
+                for f in sorted(stage.rglob("*")) if f.is_file()
+            ]  # fmt: skip
+            added = {op.path_in_repo for op in adds}
+            old = [p for p in api.list_repo_files(repo_id, repo_type="dataset")
+                   if p.startswith(f"{JOB_FOLDER}/") and p not in added]  # fmt: skip
+            kept = [p for p in old if resumes and p.startswith(keep)]
+            gone = [CommitOperationDelete(p) for p in old if p not in kept]
             say(f"Uploading the prepared posts and hf-tweetbot {_version()} to dataset repo {repo_id} (private)")  # fmt: skip
-            api.upload_folder(
-                repo_id=repo_id, repo_type="dataset", folder_path=stage, path_in_repo=JOB_FOLDER,
-                delete_patterns="*", commit_message=f"hf-tweetbot: the inputs of a training job ({m.model_name})",
+            api.create_commit(
+                repo_id=repo_id, repo_type="dataset", operations=[*adds, *gone],
+                commit_message=f"hf-tweetbot: the inputs of a training job ({m.model_name})",
             )  # fmt: skip
+            if kept:
+                say(f"The job resumes from the checkpoint an earlier job sent ({keep} in "
+                    f"{repo_id}); --restart starts over")  # fmt: skip
         return f"{JOB_FOLDER}/{wheel.name}" if wheel.suffix == ".whl" else str(wheel)
 
 
@@ -451,6 +476,41 @@ def _say_device(expect_gpu: bool, say: Say) -> None:
         say(f"Training on the CPU, precision {precision}")
 
 
+class CheckpointSender:
+    """Send a job's latest checkpoint to the bot's dataset repo (JOB_FOLDER/checkpoint/, one
+    commit replacing the one before): the first at once, then at most every
+    CHECKPOINT_UPLOAD_SECONDS, so a job that fails, times out or is cancelled can be resumed."""
+
+    def __init__(self, dataset_repo: str, token: str, say: Say) -> None:
+        self.repo, self.token, self.say = dataset_repo, token, say
+        self.sent_at: float | None = None
+
+    def __call__(self, root: Path) -> None:
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+
+        if self.sent_at is not None and time.time() - self.sent_at < CHECKPOINT_UPLOAD_SECONDS:
+            return
+        latest = sorted(root.glob("step_*"))[-1:]
+        if not latest:
+            return
+        there = f"{JOB_FOLDER}/{CHECKPOINT_FOLDER}/"
+        adds = [
+            CommitOperationAdd(f"{there}{f.relative_to(root).as_posix()}", str(f))
+            for f in sorted(latest[0].rglob("*")) if f.is_file()
+        ]  # fmt: skip
+        with hub_errors(f"dataset repo {self.repo}", self.token, None), client_timeout(300.0):
+            api = HfApi(token=self.token)
+            new = {op.path_in_repo for op in adds}
+            stale = [CommitOperationDelete(p) for p in api.list_repo_files(self.repo, repo_type="dataset")
+                     if p.startswith(there) and p not in new]  # fmt: skip
+            api.create_commit(
+                repo_id=self.repo, repo_type="dataset", operations=[*adds, *stale],
+                commit_message=f"hf-tweetbot: the training job's checkpoint {latest[0].name}",
+            )  # fmt: skip
+        self.sent_at = time.time()
+        self.say(f"Checkpoint {latest[0].name} sent to dataset repo {self.repo}")
+
+
 def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = None) -> None:
     """`hf-tweetbot job-train DATASET_REPO`: what the job runs after installing hf-tweetbot.
 
@@ -458,11 +518,10 @@ def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = N
     the model repo's current weights, by `finish_update`, `publisher.update.finish`), pushes
     (one commit per repo), and leaves the bot.json it ended with in the dataset repo.
     """
-    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, snapshot_download
 
     from .hub import PushOptions as Push
-    from .quality import QualityConfig
-    from .train import TrainConfig
+    from .train.checkpoints import rebase
 
     token = get_token()
     if token is None:
@@ -493,6 +552,14 @@ def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = N
         manifest.save(m, bot_dir)
     train_spec = dict(spec["train"])
     cfg = TrainConfig(**train_spec)
+    if spec.get("mode") != "update":
+        sent = inputs / CHECKPOINT_FOLDER
+        if sent.is_dir() and not cfg.restart:  # an earlier job's: the loop decides if it continues
+            shutil.copytree(sent, layout.checkpoints_dir(bot_dir))
+            if spec.get("base"):
+                rebase(layout.checkpoints_dir(bot_dir), base_models.canonical_name(m.base_model),
+                       m.data.get("tokenizer"))  # fmt: skip
+        cfg.on_checkpoint = CheckpointSender(dataset_repo, token, say)
     quality = QualityConfig(**spec["quality"]) if spec.get("quality") else None
     start = time.time()
     push = Push(**spec["push"])
@@ -514,9 +581,13 @@ def run_in_job(dataset_repo: str, say: Say = console.say, finish_update: Any = N
     if token in out.read_text(encoding="utf-8"):  # never: bot.json holds no secret
         raise HubError("the job's bot.json holds the token; it was not uploaded")
     with hub_errors(f"dataset repo {dataset_repo}", token, None), client_timeout(300.0):
-        HfApi(token=token).upload_file(
-            path_or_fileobj=out, path_in_repo=f"{JOB_FOLDER}/{RESULT_MANIFEST}",
-            repo_id=dataset_repo, repo_type="dataset",
+        api = HfApi(token=token)
+        done: list[Any] = [CommitOperationAdd(f"{JOB_FOLDER}/{RESULT_MANIFEST}", str(out))]
+        there = f"{JOB_FOLDER}/{CHECKPOINT_FOLDER}/"
+        if any(p.startswith(there) for p in api.list_repo_files(dataset_repo, repo_type="dataset")):
+            done.append(CommitOperationDelete(there, is_folder=True))  # trained: not needed
+        api.create_commit(
+            repo_id=dataset_repo, repo_type="dataset", operations=done,
             commit_message="hf-tweetbot: the bot.json the training job ended with",
         )  # fmt: skip
     say(f"Job done in {console.duration(time.time() - start)}")

@@ -1,6 +1,6 @@
 """The bot's Gradio Space: type the beginning of a post, get posts in the person's style.
 
-Runs as `python app.py` in a Space (beside `sampling.py`, `bot_info.py`, `ui.py`) and as
+Runs as `python app.py` in a Space (beside `draw.py`, `bot_info.py`, `ui.py`) and as
 `space.app` from the hf-tweetbot package (`hf-tweetbot space DIR_OR_REPO`). The model comes
 from `MODEL_ID` (a Hub repo id or a local folder) or from the `model_id.txt` file that
 `hf-tweetbot push --space` writes beside this file. It is loaded once per process.
@@ -25,13 +25,13 @@ except ImportError:  # `python app.py`: the sibling modules are top-level
     sys.path.insert(0, str(HERE))
     import model_thread  # type: ignore[no-redef]
 
-# Before torch loads (sampling imports it): OpenMP reads its threads' settings only then.
+# Before torch loads (drawing imports it): OpenMP reads its threads' settings only then.
 model_thread.fit_threads()
 
 import gradio as gr  # noqa: E402
 
 try:
-    from . import guard, sampling, ui
+    from . import guard, ui
     from .bot_info import (
         MODEL_ID_FILE,
         BotInfo,
@@ -40,9 +40,10 @@ try:
         quality_summary,
         resolve_model_id,
     )
+    from .draw import DrawSettings, sample, stream
+    from .load import load_bot
 except ImportError:  # `python app.py`: the sibling modules are top-level
     import guard  # type: ignore[no-redef]
-    import sampling  # type: ignore[no-redef]
     import ui  # type: ignore[no-redef]
     from bot_info import (  # type: ignore[no-redef]
         MODEL_ID_FILE,
@@ -52,6 +53,8 @@ except ImportError:  # `python app.py`: the sibling modules are top-level
         quality_summary,
         resolve_model_id,
     )
+    from draw import DrawSettings, sample, stream  # type: ignore[no-redef]
+    from load import load_bot  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +93,17 @@ def load(model_id: str) -> Bot:
     """
     with _LOCK:
         if model_id not in _BOTS:
-            # On the model thread, where every request samples (`model_thread.py` says why).
+            # On the model thread, where every request draws (`model_thread.py` says why).
             _BOTS[model_id] = model_thread.run(_load, model_id)
         return _BOTS[model_id]
 
 
 def _load(model_id: str) -> Bot:
     model_thread.fit_threads()  # a Space sees its host's cores, not its 2-CPU quota
-    model, tok = sampling.load_bot(model_id)
+    model, tok = load_bot(model_id)
     info = load_info(model_id)
-    # Warm-up: builds the stop-token table and touches every kernel once.
-    sampling.generate_posts(model, tok, info.widget_text, n=2, max_new_tokens=2)
+    # Warm-up: touches every kernel once.
+    sample(model, tok, DrawSettings(prompt=info.widget_text, n=2, max_new_tokens=2))
     copy_guard, status = guard.load_guard(model_id)
     return Bot(model, tok, info, copy_guard, status)
 
@@ -135,7 +138,7 @@ def clamp(prompt: str | None, n: float, max_new_tokens: float) -> tuple[str, int
 def respond(
     bot: Bot, prompt: str, n: float, temperature: float, top_p: float, max_new_tokens: float
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """Sample posts for one request, streaming the first one.
+    """Draw posts for one request, streaming the first one.
 
     Args:
         bot: the loaded bot.
@@ -154,29 +157,21 @@ def respond(
     notice = "\n".join(f"⚠️ {note}" for note in notes)
     temperature = min(max(float(temperature), 0.05), 2.0)
     top_p = min(max(float(top_p), 0.05), 1.0)
-    stream = guard.stream_guarded(
-        bot.model,
-        bot.tokenizer,
-        prompt,
-        posts_n,
-        bot.guard,
-        max_new_tokens=tokens,
-        temperature=temperature,
-        top_p=top_p,
-    )
-    for first, posts, copies in stream:
-        if posts is None:
+    settings = DrawSettings(prompt=prompt, n=posts_n, max_new_tokens=tokens,
+                            temperature=temperature, top_p=top_p)  # fmt: skip
+    for first, drawn in stream(bot.model, bot.tokenizer, settings, bot.guard):
+        if drawn is None:
             yield ui.cards_html(bot.info, [first], posts_n, done=False), notice, [first]
         else:
-            notice = "\n".join([notice, *(f"⚠️ {c}" for c in copies)]).strip()
-            yield ui.cards_html(bot.info, posts, posts_n, done=True), notice, posts
+            notice = "\n".join([notice, *(f"⚠️ {c}" for c in drawn.notes)]).strip()
+            yield ui.cards_html(bot.info, drawn.posts, posts_n, done=True), notice, drawn.posts
 
 
 def _bot_page(bot: Bot) -> gr.Blocks:
     info = bot.info
     # The bot's fitted sampling (generation_config.json), inside the sliders' range: a slider
     # refuses a value outside it when the visitor submits.
-    own = sampling.bot_setting(bot.model)
+    own = DrawSettings().for_bot(bot.model)
     with gr.Blocks(title=f"{info.names} — AI bot", analytics_enabled=False) as demo:
         gr.HTML(f"<style>{ui.CSS}</style>{ui.header_html(info)}", elem_id="tb-header")
         with gr.Row():
@@ -196,10 +191,13 @@ def _bot_page(bot: Bot) -> gr.Blocks:
                 )
                 with gr.Accordion("Sampling", open=False):
                     temp = gr.Slider(
-                        0.1, 2.0, value=min(max(own["temperature"], 0.1), 2.0), label="Temperature"
+                        0.1,
+                        2.0,
+                        value=min(max(own.temperature or 0.0, 0.1), 2.0),
+                        label="Temperature",
                     )
                     top_p = gr.Slider(
-                        0.1, 1.0, value=min(max(own["top_p"], 0.1), 1.0), label="Top-p"
+                        0.1, 1.0, value=min(max(own.top_p or 0.0, 0.1), 1.0), label="Top-p"
                     )
                     length = gr.Slider(
                         8, MAX_NEW_TOKENS, value=60, step=1, label="Maximum length (tokens)"

@@ -1,4 +1,6 @@
-"""The copy guard: a post that repeats a span of a real post is drawn again.
+"""The copy guard: what a copied span is, the file that records a bot's spans, its key.
+
+Where the guard acts on a draw (a copy drawn again, then cut short) is `draw.py`'s `redraw`.
 
 A span is at least 10 tokens that also cover at least as many characters as 10 tokens of the
 base model's English (`Span`; `publisher.quality.span` measures that length, 45 characters for
@@ -6,7 +8,7 @@ SmolLM2): 10 tokens alone are seven English words but two Ukrainian ones, where 
 Cyrillic into bytes. Measured in characters too, a span is the same length of text whatever the
 script.
 
-Stands alone like `sampling.py` (no import from `publisher`), so the Space enforces it without
+Stands alone like `draw.py` (no import from `publisher`), so the Space enforces it without
 the person's posts. `publisher.quality.guard` writes `copy_guard.bin` into the model repo: the
 keyed 64-bit BLAKE2b hash of every span of every kept post (token ids under the bot's own
 tokenizer; one span per start, the shortest that is long enough), sorted and de-duplicated,
@@ -31,24 +33,18 @@ import hashlib
 import json
 import os
 import struct
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 try:
-    from . import model_thread
     from .bot_info import fetch, load_quality
-    from .sampling import generate_posts
-    from .streaming import stream_posts
     from .utf8 import Utf8Table
 except ImportError:  # `python app.py` in a Space: the sibling modules are top-level
-    import model_thread  # type: ignore[no-redef]
     from bot_info import fetch, load_quality  # type: ignore[no-redef]
-    from sampling import generate_posts  # type: ignore[no-redef]
-    from streaming import stream_posts  # type: ignore[no-redef]
     from utf8 import Utf8Table  # type: ignore[no-redef]
 
 SPAN = 10  # tokens: the fewest a span holds
@@ -57,7 +53,6 @@ GUARD_FILE = "copy_guard.bin"
 KEY_FILE = "copy_guard.key"  # in the bot folder beside repo/, never uploaded
 KEY_ENV = "TWEETBOT_GUARD_KEY"
 ALLOW_ENV = "TWEETBOT_ALLOW_COPIES"
-MAX_ROUNDS = 3  # redraws of the copies before one is shown with a notice
 _MAGIC = b"HFTBGRD1"
 _SPAN_TAG, _POST_TAG, _CHECK_TAG = b"span", b"post", b"key-check"
 
@@ -285,76 +280,3 @@ def load_guard(model_id: str, allow_copies: bool = False) -> tuple[CopyGuard | N
         return CopyGuard.read(path, key), "on"
     except GuardError as e:
         return None, f"unavailable: {e}"
-
-
-@dataclass
-class Guarded:
-    """Posts after the guard: how many were drawn again, which were cut short in the end."""
-
-    posts: list[str]
-    redrawn: int = 0
-    cut: list[int] = field(default_factory=list)
-
-    @property
-    def notes(self) -> list[str]:
-        return [f"Post {i + 1} was cut short: after {MAX_ROUNDS} new draws it still went on to "
-                "repeat a real post." for i in self.cut]  # fmt: skip
-
-
-def redraw(model: Any, tokenizer: Any, prompt: str, guard: CopyGuard | None, posts: list[str],
-           seed: int | None = None, **kw: Any) -> Guarded:  # fmt: skip
-    """Draw again every post that copies, up to `MAX_ROUNDS` times, in one batch per round.
-
-    A post still copying after that is cut short before its copied run: what is shown never
-    holds a span of a real post.
-    """
-    out = Guarded(list(posts))
-    if guard is None:
-        return out
-    kw = {k: v for k, v in kw.items() if k not in ("streamer", "n")}
-    bad = [i for i, p in enumerate(out.posts) if guard.copies(tokenizer, p, prompt)]
-    for r in range(1, MAX_ROUNDS + 1):
-        if not bad:
-            break
-        s = None if seed is None else seed + 7919 * r  # reproducible, distinct per round
-        fresh = generate_posts(model, tokenizer, prompt, n=len(bad), seed=s, **kw)
-        out.redrawn += len(bad)
-        for i, post in zip(bad, fresh, strict=True):
-            out.posts[i] = post
-        bad = [i for i in bad if guard.copies(tokenizer, out.posts[i], prompt)]
-    for i in bad:
-        out.posts[i] = guard.cut(tokenizer, out.posts[i], prompt)
-    out.cut = bad
-    return out
-
-
-def guarded_posts(model: Any, tokenizer: Any, prompt: str, guard: CopyGuard | None,
-                  **kw: Any) -> Guarded:  # fmt: skip
-    """`generate_posts` with the guard: copies are dropped and drawn again.
-
-    Args:
-        model, tokenizer: the bot.
-        prompt: the beginning of every post.
-        guard: the bot's guard, or None for no guard.
-        **kw: `n`, `seed`, `max_new_tokens`, ... as for `generate_posts`.
-    """
-    posts = generate_posts(model, tokenizer, prompt, **kw)
-    return redraw(model, tokenizer, prompt, guard, posts, **kw)
-
-
-def stream_guarded(model: Any, tokenizer: Any, prompt: str, n: int, guard: CopyGuard | None,
-                   **kw: Any) -> Iterator[tuple[str, list[str] | None, list[str]]]:  # fmt: skip
-    """`stream_posts` with the guard: yields (first post so far, None, []) then (first, posts, notes).
-
-    The streamed first post stops growing as soon as it repeats a real post; once the batch is
-    done, copies are drawn again and the final posts replace it.
-    """
-    shown, frozen = "", False
-    for first, posts in stream_posts(model, tokenizer, prompt, n, **kw):
-        if posts is None:
-            frozen = frozen or (guard is not None and guard.copies(tokenizer, first, prompt))
-            shown = shown if frozen else first
-            yield shown, None, []
-            continue
-        done = model_thread.run(redraw, model, tokenizer, prompt, guard, posts, **kw)
-        yield done.posts[0], done.posts, done.notes

@@ -16,7 +16,7 @@ whose bytes continue it:
 
 `Utf8Table.of(tokenizer)` computes every token's bytes and, for every state, where the token
 leads (numpy, about 0.1 s for 49k tokens, cached per tokenizer); `Utf8Rows` follows the posts of
-one request. Stands alone like `sampling.py` (no import from `publisher`).
+one request. Stands alone like `draw.py` (no import from `publisher`).
 """
 
 from __future__ import annotations

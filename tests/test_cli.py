@@ -136,14 +136,16 @@ def test_generate_says_what_it_does_on_stderr(capsys, prepared_bot):
     ]
 
 
-@pytest.mark.parametrize("command", ["generate", "space"])
+@pytest.mark.parametrize("command", [["generate"], ["space"], ["train"], ["eval"], ["card"], ["update"], ["export", "--gguf"], ["push"]])  # fmt: skip
 def test_a_mistyped_bot_folder_is_one_line_at_once(command, capsys, tmp_path, monkeypatch, prepared_bot):  # fmt: skip
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_TOKEN", "hf_" + "x" * 34)  # push checks the folder before the token
     (tmp_path / "bots").mkdir()
     prepared_bot.rename(tmp_path / "bots" / "wrencalloway")
-    code, out, err = run(capsys, command, "bots/wrencaloway")
+    code, out, err = run(capsys, command[0], "bots/wrencaloway", *command[1:])
     assert_one_line_error(code, err, "no such bot folder: bots/wrencaloway")
     assert "Hint: did you mean bots/wrencalloway?" in err.splitlines() and not out
+    assert sorted(p.name for p in (tmp_path / "bots").iterdir()) == ["wrencalloway"]
 
 
 def test_next_steps_are_hints_on_stderr_not_results(capsys, tmp_path, tiny_model):

@@ -14,7 +14,8 @@ import pytest
 import torch
 from conftest import build_tiny_model
 
-from publisher.space import decode, sampling
+from publisher.space import decode
+from publisher.space.draw import DrawSettings, build_prompt, sample, sample_ids
 
 # fp32: the same arithmetic in another order; bf16: one rounding of the last bit here and there.
 TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 0.05}
@@ -64,11 +65,11 @@ def test_fast_steps_give_transformers_logits(tiny_dir, dtype):
 
 def test_same_seed_same_posts_in_fp32(tiny_dir, monkeypatch):
     model, tok = load(tiny_dir, torch.float32)
-    fast = sampling.generate_posts(model, tok, "My dream is", n=4, max_new_tokens=30, seed=7)
+    fast = sample(model, tok, DrawSettings("My dream is", n=4, max_new_tokens=30, seed=7))
     monkeypatch.setenv("HF_TWEETBOT_FAST_DECODE", "0")
     plain_model, _ = load(tiny_dir, torch.float32)
     assert isinstance(decode.stepper(plain_model), decode.HFStepper)
-    plain = sampling.generate_posts(plain_model, tok, "My dream is", n=4, max_new_tokens=30, seed=7)
+    plain = sample(plain_model, tok, DrawSettings("My dream is", n=4, max_new_tokens=30, seed=7))
     assert fast == plain
 
 
@@ -92,19 +93,22 @@ def test_other_architectures_use_transformers(tmp_path):
     cfg = GPTNeoXConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)  # fmt: skip
     model = GPTNeoXForCausalLM(cfg).eval()
     assert isinstance(decode.stepper(model), decode.HFStepper)
-    posts = sampling.generate_posts(model, tok, "My dream is", n=2, max_new_tokens=8, seed=1)
+    posts = sample(model, tok, DrawSettings("My dream is", n=2, max_new_tokens=8, seed=1))
     assert len(posts) == 2 and all(p.startswith("My dream is") for p in posts)
 
 
 def test_concurrent_requests_keep_their_own_cache(tiny_llama):
     model, tok = load(tiny_llama, torch.float32)
     alone = [
-        sampling.sample_ids(model, tok, p, n=3, max_new_tokens=20, seed=3) for p in ("A", "Tea")
+        sample_ids(model, tok, DrawSettings(p, n=3, max_new_tokens=20, seed=3))
+        for p in ("A", "Tea")
     ]
     together: dict[str, list[list[int]]] = {}
 
     def run(prompt: str) -> None:
-        together[prompt] = sampling.sample_ids(model, tok, prompt, n=3, max_new_tokens=20, seed=3)
+        together[prompt] = sample_ids(
+            model, tok, DrawSettings(prompt, n=3, max_new_tokens=20, seed=3)
+        )
 
     threads = [threading.Thread(target=run, args=(p,)) for p in ("A", "Tea")]
     for t in threads:
@@ -127,8 +131,8 @@ def test_smollm2_posts_score_the_same_as_with_the_plain_model():
 
     m32, tok = load(resolve("smollm2"), torch.float32)
     m16, _ = load(resolve("smollm2"), torch.bfloat16)
-    rows = sampling.sample_ids(m32, tok, "My dream is", n=3, max_new_tokens=24, seed=5, stop_early=False)  # fmt: skip
-    prompt = tok(sampling.build_prompt(tok, "My dream is"), add_special_tokens=False)["input_ids"]
+    rows = sample_ids(m32, tok, DrawSettings("My dream is", n=3, max_new_tokens=24, seed=5, stop_early=False))  # fmt: skip
+    prompt = tok(build_prompt(tok, "My dream is"), add_special_tokens=False)["input_ids"]
     ids = torch.tensor([prompt + r for r in rows])
     start = len(prompt) - 1
 

@@ -24,7 +24,7 @@ from conftest import build_tiny_model
 from publisher import cli
 from publisher.bot import manifest as mf
 from publisher.export import ExportOptions, export, hub_files
-from publisher.space.sampling import build_prompt
+from publisher.space.draw import build_prompt
 
 PROMPTS = ["My dream is", "Numbers are the poetry of 1842", "Tea with Charles @ada 🫖 again",
            "Привет, как дела", "東京の夜は"]  # fmt: skip

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from publisher.quality import fluency
-from publisher.space import sampling
+from publisher.space.load import load_bot
 
 
 @pytest.fixture(scope="module")
 def reader(tiny_model):
-    return sampling.load_bot(str(tiny_model), device="cpu")
+    return load_bot(str(tiny_model), device="cpu")
 
 
 def test_posts_read_in_batches_of_like_length_keep_their_order(reader):

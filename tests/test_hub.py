@@ -68,15 +68,15 @@ def bot(tmp_path, tiny_model) -> Path:
 
 @pytest.fixture
 def space_app(tmp_path, monkeypatch) -> Path:
-    """The installed Space app; a stand-in importing gradio and sampling until space/app.py exists."""
+    """The installed Space app; a stand-in importing gradio and the loader until space/app.py exists."""
     from publisher.hub import files as hub_files
 
     root = hub_files.space_root()
     if not (root / "app.py").is_file():
         fake = tmp_path / "space_pkg"
         fake.mkdir()
-        shutil.copy(root / "sampling.py", fake)
-        (fake / "app.py").write_text("import gradio as gr\nfrom sampling import load_bot\n")
+        shutil.copy(root / "load.py", fake)
+        (fake / "app.py").write_text("import gradio as gr\nfrom load import load_bot\n")
         monkeypatch.setattr(hub_files, "space_root", lambda: fake)
         root = fake
     return root
@@ -165,7 +165,7 @@ def test_dataset_and_space_repos(hubs, bot, tmp_path, space_app):
 
     sp_dir = Path(snapshot_download("alice/ada", repo_type="space", cache_dir=tmp_path / "s"))
     assert (sp_dir / "model_id.txt").read_text().strip() == "alice/ada"
-    assert (sp_dir / "app.py").is_file() and (sp_dir / "sampling.py").is_file()
+    assert (sp_dir / "app.py").is_file() and (sp_dir / "draw.py").is_file()
     reqs = (sp_dir / "requirements.txt").read_text().splitlines()
     for name in ("gradio", "transformers", "huggingface_hub"):
         assert f"{name}=={version(name).split('+')[0]}" in reqs

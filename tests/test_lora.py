@@ -69,13 +69,14 @@ def generate_both_ways(repo_id: str, tmp_path) -> None:
     """`transformers.pipeline()` and the Space's loader both write from the pushed repo."""
     from transformers import pipeline
 
-    from publisher.space.sampling import generate_posts, load_bot
+    from publisher.space.draw import DrawSettings, sample
+    from publisher.space.load import load_bot
 
     gen = pipeline("text-generation", model=repo_id,
                    model_kwargs={"cache_dir": str(tmp_path / "tf")})  # fmt: skip
     assert gen("My dream is", max_new_tokens=4, do_sample=False)[0]["generated_text"]
     model, tok = load_bot(repo_id)
-    assert len(generate_posts(model, tok, "My dream is", n=2, max_new_tokens=4, seed=0)) == 2
+    assert len(sample(model, tok, DrawSettings("My dream is", n=2, max_new_tokens=4, seed=0))) == 2
 
 
 def test_adapter_and_merged_repos_both_load_through_pipeline_and_the_space(

@@ -15,7 +15,8 @@ import pytest
 from conftest import REPO_ROOT
 from test_space import PROMPT, make_bot_repo
 
-from publisher.space import app, decode, guard, model_thread, streaming
+from publisher.space import app, decode, guard, model_thread
+from publisher.space.draw import DrawSettings, stream
 
 
 def test_run_returns_raises_and_nests():
@@ -67,12 +68,12 @@ def test_the_space_loads_and_samples_on_the_model_thread(tiny_model, tmp_path, p
 
 def test_two_streams_at_once_both_finish_with_their_own_posts(tiny_model, tmp_path):
     bot = _load(tiny_model, tmp_path)
-    alone = [posts for *_, (_, posts) in [list(_stream(bot, p)) for p in ("A", "Tea")]]
+    alone = [drawn.posts for *_, (_, drawn) in [list(_stream(bot, p)) for p in ("A", "Tea")]]
     together: dict[str, list[str]] = {}
 
     def run(prompt: str) -> None:
-        *_, (_, posts) = _stream(bot, prompt)
-        together[prompt] = posts
+        *_, (_, drawn) = _stream(bot, prompt)
+        together[prompt] = drawn.posts
 
     threads = [threading.Thread(target=run, args=(p,)) for p in ("A", "Tea")]
     for t in threads:
@@ -87,15 +88,17 @@ def _load(tiny_model, tmp_path) -> app.Bot:
 
 
 def _stream(bot, prompt: str):
-    return streaming.stream_posts(bot.model, bot.tokenizer, prompt, 3, max_new_tokens=15, seed=4)
+    return stream(bot.model, bot.tokenizer, DrawSettings(prompt, n=3, max_new_tokens=15, seed=4))
 
 
 def test_redrawn_copies_are_sampled_on_the_model_thread(tiny_model, tmp_path, passes):
     bot = _load(tiny_model, tmp_path)
     copy_all = _GuardOnEverything()
     passes.clear()
-    *_, (_, posts, notes) = guard.stream_guarded(bot.model, bot.tokenizer, PROMPT, 2, copy_all, max_new_tokens=12)  # fmt: skip
-    assert posts == [PROMPT, PROMPT] and len(notes) == 2 and "cut short" in notes[0]
+    *_, (_, drawn) = stream(bot.model, bot.tokenizer, DrawSettings(PROMPT, n=2, max_new_tokens=12), copy_all)  # fmt: skip
+    assert (
+        drawn.posts == [PROMPT, PROMPT] and len(drawn.notes) == 2 and "cut short" in drawn.notes[0]
+    )
     assert len(passes) > 12  # the redraws sampled too
     assert {n.split("_")[0] for n in passes} == {model_thread.NAME}
 

@@ -368,3 +368,37 @@ def test_a_public_dataset_stays_private_until_the_job_is_done(
     assert not [p for p in files if p.startswith("hf-tweetbot-job/")], "the inputs are gone"
     assert any(p.endswith(".parquet") for p in files), "the posts, as --dataset pushes them"
     assert f"Dataset repo {REPO} is public now (--public-dataset)" in err
+
+
+def test_a_cancelled_job_is_resumed_from_the_checkpoint_it_sent(tmp_path, tiny_model, hub_env, capsys):  # fmt: skip
+    steps = ["--max-steps", "4", "--checkpoint-every", "2"]
+    hub_env.jobs.cancel_on = "Checkpoint step_000002 sent"
+    assert publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes", *steps) == 2
+    _, err = capsys.readouterr()
+    assert "ended CANCELED" in err
+    sent = [
+        p for p in hub_env.files("dataset", REPO) if p.startswith("hf-tweetbot-job/checkpoint/")
+    ]
+    assert "hf-tweetbot-job/checkpoint/step_000002/hf_tweetbot.json" in sent
+
+    hub_env.jobs.cancel_on = None
+    code = publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes", *steps)
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert "The job resumes from the checkpoint an earlier job sent" in err
+    assert "Resuming from step_000002 (2 of 4 steps done" in err
+    assert manifest.load(tmp_path / "bot").training["steps"] == 4
+    # Trained: the checkpoint is gone from the dataset repo.
+    assert not any(p.startswith("hf-tweetbot-job/checkpoint/") for p in hub_env.files("dataset", REPO))  # fmt: skip
+
+
+def test_restart_leaves_an_earlier_jobs_checkpoint_behind(tmp_path, tiny_model, hub_env, capsys):
+    steps = ["--max-steps", "4", "--checkpoint-every", "2"]
+    hub_env.jobs.cancel_on = "Checkpoint step_000002 sent"
+    assert publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes", *steps) == 2
+    hub_env.jobs.cancel_on = None
+    capsys.readouterr()
+    code = publish(tmp_path, tiny_model, "--hf-jobs", "cpu-basic", "--yes", "--restart", *steps)
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert "resumes from the checkpoint" not in err and "Resuming from" not in err

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
+import torch
 
 from publisher import cli
 from publisher.bot import manifest
 from publisher.quality import sampling_search as search
-from publisher.space import sampling
+from publisher.space import draw
+from publisher.space.draw import DrawSettings
+from publisher.space.load import load_bot
 
 
 def huggingtweets(judge: float | None, copies: float = 0.0) -> search.Trial:
@@ -123,8 +127,9 @@ def test_eval_records_the_blind_test_and_the_fitted_setting(bot):
 def test_everything_that_writes_uses_the_bots_setting(bot, capsys, monkeypatch):
     setting = {**search.keeping_setting(0.25), "temperature": 0.7, "top_p": 0.8}
     search.write_setting(bot / "repo", setting)
-    model, tok = sampling.load_bot(str(bot / "repo"))
-    assert sampling.bot_setting(model) == setting
+    model, tok = load_bot(str(bot / "repo"))
+    own = DrawSettings().for_bot(model)
+    assert {k: getattr(own, k) for k in search.KEYS} == setting
 
     def posts(*args: str) -> list[str]:
         assert cli.main(["generate", str(bot), "", "-n", "6", "--seed", "3", "--allow-copies", *args]) == 0  # fmt: skip
@@ -169,7 +174,7 @@ def test_eval_says_what_it_is_doing_setting_by_setting(bot, capsys):
 
 @pytest.fixture(scope="module")
 def tiny_bot(tiny_model):
-    return sampling.load_bot(str(tiny_model), device="cpu")
+    return load_bot(str(tiny_model), device="cpu")
 
 
 def replies(posts: list[str]) -> float:
@@ -178,36 +183,46 @@ def replies(posts: list[str]) -> float:
 
 def test_posts_from_a_bare_eos_reply_as_often_as_the_person_does(tiny_bot):
     model, tok = tiny_bot
-    draw = {"n": 300, "max_new_tokens": 2, "seed": 0, "untruncated_start": 1}
-    assert replies(sampling.generate_posts(model, tok, "", **draw, reply_share=-1.0)) < 0.05, (
-        "the model's own share"
+    asked = DrawSettings(n=300, max_new_tokens=2, seed=0, untruncated_start=1)
+
+    def drawn(prompt: str = "", share: float = -1.0) -> list[str]:
+        return draw.sample(model, tok, replace(asked, prompt=prompt, reply_share=share))
+
+    assert replies(drawn()) < 0.05, "the model's own share"
+    assert 0.32 <= replies(drawn(share=0.4)) <= 0.48
+    assert replies(drawn(share=0.0)) == 0.0
+    assert all(p.startswith("My dream is") for p in drawn("My dream is", 1.0)), (
+        "a prompt is never reweighted"
     )
-    assert 0.32 <= replies(sampling.generate_posts(model, tok, "", **draw, reply_share=0.4)) <= 0.48
-    assert replies(sampling.generate_posts(model, tok, "", **draw, reply_share=0.0)) == 0.0
-    prompted = sampling.generate_posts(model, tok, "My dream is", **draw, reply_share=1.0)
-    assert all(p.startswith("My dream is") for p in prompted), "a prompt is never reweighted"
 
 
 def test_min_p_drops_the_unlikely_tokens():
-    import torch
-
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.04, 0.01]]))
     gen = torch.Generator().manual_seed(0)
-    drawn = {int(sampling.sample_next(logits, 1.0, 1.0, 0, gen, min_p=0.1)) for _ in range(400)}
-    assert drawn == {0, 1, 2}, "0.04 and 0.01 are under a tenth of 0.5"
-    drawn = {int(sampling.sample_next(logits, 1.0, 1.0, 0, gen)) for _ in range(2000)}
-    assert drawn == {0, 1, 2, 3, 4}, "untruncated: every token"
+    cut = DrawSettings(temperature=1.0, top_p=1.0, top_k=0, min_p=0.1)
+    assert {int(draw.sample_next(logits, cut, gen)) for _ in range(400)} == {0, 1, 2}, (
+        "0.04 and 0.01 are under a tenth of 0.5"
+    )
+    whole = replace(cut, min_p=0.0)
+    assert {int(draw.sample_next(logits, whole, gen)) for _ in range(2000)} == {0, 1, 2, 3, 4}
+
+
+def test_untruncated_drawing_keeps_posts_valid_utf8(tiny_bot):
+    model, tok = tiny_bot
+    whole = DrawSettings(n=50, max_new_tokens=12, seed=2, temperature=1.0, top_p=1.0, top_k=0)
+    assert not any("\ufffd" in p for p in draw.sample(model, tok, whole))
 
 
 def test_a_bot_made_before_samples_as_it_did(tiny_model, tmp_path):
     repo = shutil.copytree(tiny_model, tmp_path / "old")
     (repo / "generation_config.json").write_text(json.dumps({"do_sample": True, "temperature": 1.1, "top_p": 0.9, "top_k": 50}))  # fmt: skip
-    model, tok = sampling.load_bot(str(repo), device="cpu")
-    assert search.current_setting(repo) == {"temperature": 1.1, "top_p": 0.9, "top_k": 50, **sampling.EXTRA_DEFAULTS}  # fmt: skip
-    own = sampling.generate_posts(model, tok, "", n=8, max_new_tokens=8, seed=1)
-    explicit = sampling.generate_posts(model, tok, "", n=8, max_new_tokens=8, seed=1, temperature=1.1, top_p=0.9, top_k=50, min_p=0.0, untruncated_start=0, reply_share=-1.0)  # fmt: skip
-    assert own == explicit
+    model, tok = load_bot(str(repo), device="cpu")
+    assert search.current_setting(repo) == {"temperature": 1.1, "top_p": 0.9, "top_k": 50, **draw.EXTRA_DEFAULTS}  # fmt: skip
+    asked = DrawSettings(n=8, max_new_tokens=8, seed=1)
+    explicit = replace(asked, temperature=1.1, top_p=0.9, top_k=50, min_p=0.0,
+                       untruncated_start=0, reply_share=-1.0)  # fmt: skip
+    assert draw.sample(model, tok, asked) == draw.sample(model, tok, explicit)
     search.write_setting(repo, search.keeping_setting(0.3))
-    model, tok = sampling.load_bot(str(repo), device="cpu")
-    assert sampling.bot_setting(model)["reply_share"] == 0.3
-    assert sampling.bot_setting(model)["untruncated_start"] == 1
+    model, tok = load_bot(str(repo), device="cpu")
+    own = DrawSettings().for_bot(model)
+    assert (own.reply_share, own.untruncated_start, own.min_p) == (0.3, 1, 0.0)

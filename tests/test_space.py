@@ -14,7 +14,17 @@ import httpx
 import pytest
 from conftest import REPO_ROOT
 
-from publisher.space import bot_info, sampling, streaming, ui
+from publisher.space import bot_info, guard, ui
+from publisher.space.draw import (
+    DrawSettings,
+    draw,
+    sample,
+    sample_ids,
+    sample_next,
+    stop_ids,
+    stream,
+)
+from publisher.space.load import load_bot
 
 PROMPT = "Tea with"
 
@@ -46,7 +56,7 @@ def bot_dir(tiny_model, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model):
-    return sampling.load_bot(str(tiny_model), bf16=False)
+    return load_bot(str(tiny_model), bf16=False)
 
 
 @pytest.fixture(scope="module")
@@ -79,26 +89,26 @@ def ask(client, prompt=PROMPT, n=3, temperature=1.0, top_p=0.95, max_new_tokens=
     return client.predict(prompt, n, temperature, top_p, max_new_tokens, api_name="/generate")
 
 
-# --- sampling -------------------------------------------------------------------------------
+# --- drawing --------------------------------------------------------------------------------
 
 
 def test_posts_start_with_prompt_and_are_one_line(tiny):
     model, tok = tiny
-    posts = sampling.generate_posts(model, tok, PROMPT, n=4, max_new_tokens=30, seed=0)
+    posts = sample(model, tok, DrawSettings(PROMPT, n=4, max_new_tokens=30, seed=0))
     assert len(posts) == 4
     assert all(p.startswith(PROMPT) and "\n" not in p for p in posts)
 
 
 def test_same_seed_same_posts(tiny):
     model, tok = tiny
-    a = sampling.generate_posts(model, tok, PROMPT, n=3, max_new_tokens=20, seed=7)
-    b = sampling.generate_posts(model, tok, PROMPT, n=3, max_new_tokens=20, seed=7)
-    c = sampling.generate_posts(model, tok, PROMPT, n=3, max_new_tokens=20, seed=8)
+    a = sample(model, tok, DrawSettings(PROMPT, n=3, max_new_tokens=20, seed=7))
+    b = sample(model, tok, DrawSettings(PROMPT, n=3, max_new_tokens=20, seed=7))
+    c = sample(model, tok, DrawSettings(PROMPT, n=3, max_new_tokens=20, seed=8))
     assert a == b != c
 
 
 def spy_forwards(monkeypatch) -> list[tuple[int, ...]]:
-    """The shape of what each model pass of `sampling` gets: (1, P) prompt, then (batch,) tokens."""
+    """The shape of what each model pass of a draw gets: (1, P) prompt, then (batch,) tokens."""
     from publisher.space import decode
 
     shapes: list[tuple[int, ...]] = []
@@ -121,7 +131,7 @@ def test_all_posts_come_from_one_batched_pass(tiny, monkeypatch):
     """n posts cost one forward per token for the whole batch, not one per post."""
     model, tok = tiny
     shapes = spy_forwards(monkeypatch)
-    ids = sampling.sample_ids(model, tok, PROMPT, n=5, max_new_tokens=12, stop_early=False)
+    ids = sample_ids(model, tok, DrawSettings(PROMPT, n=5, max_new_tokens=12, stop_early=False))
     assert [len(r) for r in ids] == [12] * 5
     assert len(shapes) == 12  # one prefill + 11 decode steps
     assert shapes[0][0] == 1 and all(s == (5,) for s in shapes[1:])
@@ -138,7 +148,7 @@ def test_empty_prompt_starts_from_eos(tiny):
         def end(self):
             seen.append("end")
 
-    posts = sampling.generate_posts(model, tok, "", n=2, max_new_tokens=12, streamer=Spy())
+    posts = sample(model, tok, DrawSettings("", n=2, max_new_tokens=12), streamer=Spy())
     assert len(posts) == 2
     assert seen[0] == [[tok.eos_token_id]]
     assert seen[-1] == "end"
@@ -147,20 +157,20 @@ def test_empty_prompt_starts_from_eos(tiny):
 def test_min_length_blocks_early_end(tiny):
     """Like huggingtweets' min_length=10: no EOS (nor newline) among the first 10 tokens."""
     model, tok = tiny
-    stops = set(sampling.stop_ids(tok).tolist())
+    stops = set(stop_ids(tok).tolist())
     assert tok.eos_token_id in stops
-    rows = sampling.sample_ids(model, tok, PROMPT, n=8, max_new_tokens=40, seed=1)
+    rows = sample_ids(model, tok, DrawSettings(PROMPT, n=8, max_new_tokens=40, seed=1))
     assert all(len(r) >= 10 for r in rows)
     assert not any(stops & set(r) for r in rows)
 
 
-def test_stream_posts_grows_first_post_then_gives_all(tiny):
+def test_stream_grows_first_post_then_gives_all(tiny):
     model, tok = tiny
-    steps = list(streaming.stream_posts(model, tok, PROMPT, 3, max_new_tokens=25, seed=3))
-    partial = [first for first, posts in steps if posts is None]
-    first, posts = steps[-1]
-    assert len(partial) >= 5 and posts is not None and len(posts) == 3
-    assert first == posts[0] and partial[-1] == posts[0]
+    steps = list(stream(model, tok, DrawSettings(PROMPT, n=3, max_new_tokens=25, seed=3)))
+    partial = [first for first, drawn in steps if drawn is None]
+    first, drawn = steps[-1]
+    assert len(partial) >= 5 and drawn is not None and len(drawn.posts) == 3
+    assert first == drawn.posts[0] and partial[-1] == drawn.posts[0]
     assert all(p.startswith(PROMPT) for p in partial)
 
 
@@ -168,9 +178,9 @@ def test_closing_the_stream_stops_sampling(tiny, monkeypatch):
     """A reader that goes away (closed tab) must not leave 200 steps of sampling running."""
     model, tok = tiny
     calls = spy_forwards(monkeypatch)
-    stream = streaming.stream_posts(model, tok, PROMPT, 2, max_new_tokens=200, stop_early=False)
-    next(stream)
-    stream.close()
+    streamed = stream(model, tok, DrawSettings(PROMPT, n=2, max_new_tokens=200, stop_early=False))
+    next(streamed)
+    streamed.close()
     assert 1 <= len(calls) < 100
 
 
@@ -178,17 +188,53 @@ def test_sample_next_keeps_only_the_nucleus():
     import torch
 
     logits = torch.tensor([[5.0, 4.0, -10.0, -10.0]]).repeat(200, 1)
-    picks = sampling.sample_next(logits, temperature=1.0, top_p=0.5, top_k=50)
+    picks = sample_next(logits, DrawSettings(temperature=1.0, top_p=0.5, top_k=50))
     assert set(picks.tolist()) == {0}
-    picks = sampling.sample_next(logits, temperature=1.0, top_p=0.99, top_k=50)
+    picks = sample_next(logits, DrawSettings(temperature=1.0, top_p=0.99, top_k=50))
     assert set(picks.tolist()) == {0, 1}
 
 
 def test_long_prompt_fits_the_model_context(tiny):
     model, tok = tiny
     long_prompt = "Numbers are the poetry " * 60  # more tokens than the tiny model's 256 positions
-    posts = sampling.generate_posts(model, tok, long_prompt, n=2, max_new_tokens=30)
+    posts = sample(model, tok, DrawSettings(long_prompt, n=2, max_new_tokens=30))
     assert all(p.startswith(long_prompt.strip()) for p in posts)
+
+
+class _GuardOnLetter(guard.CopyGuard):
+    """A guard that takes a post for a copy when its own words hold `letter`."""
+
+    def __init__(self, letter: str) -> None:
+        self.letter = letter
+
+    def copies(self, tokenizer, text, prompt="") -> bool:  # noqa: ARG002
+        return self.letter in text[len(prompt.strip()) :]
+
+    def cut(self, tokenizer, text, prompt="") -> str:  # noqa: ARG002
+        return prompt.strip() + "…"
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_draw_and_the_spaces_stream_give_the_same_posts_for_a_seed(tiny, seed):
+    model, tok = tiny
+    copies_e = _GuardOnLetter("e")
+    settings = DrawSettings(PROMPT, n=4, max_new_tokens=20, temperature=0.9, top_p=0.9, seed=seed)
+    drawn = draw(model, tok, settings, copies_e)
+    *growing, (first, streamed) = stream(model, tok, settings, copies_e)
+    assert streamed == drawn and first == drawn.posts[0] and growing
+    assert drawn.redrawn > 0 and draw(model, tok, settings, copies_e) == drawn
+    first_draw = sample(model, tok, settings)  # a post the guard lets through is kept as drawn
+    kept = [i for i, p in enumerate(first_draw) if not copies_e.copies(tok, p, PROMPT)]
+    assert all(drawn.posts[i] == first_draw[i] for i in kept)
+    assert all(drawn.posts[i] == PROMPT + "…" for i in drawn.cut)
+    assert len(drawn.notes) == len(drawn.cut)
+
+
+def test_sampling_left_unset_is_the_bots_own(tiny):
+    model, _ = tiny  # its generation config does not sample: huggingtweets' setting
+    own = DrawSettings(top_p=0.5).for_bot(model)
+    assert (own.temperature, own.top_p, own.top_k) == (1.0, 0.5, 50)
+    assert DrawSettings(temperature=0.7, top_k=0).for_bot(model).top_k == 0
 
 
 # --- header, cards, footer ------------------------------------------------------------------

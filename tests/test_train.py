@@ -165,7 +165,7 @@ def test_another_base_model_retokenizes(prepared_bot, tiny_llama):
 
 def test_auto_precision_picks_bf16_only_where_supported(monkeypatch):
     monkeypatch.setenv("HF_TWEETBOT_NO_BF16", "1")
-    from publisher.space.sampling import bf16_supported
+    from publisher.space.load import bf16_supported
 
     bf16_supported.cache_clear()
     assert train.resolve_precision("auto") == "no"

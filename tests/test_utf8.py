@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher import cli, train
-from publisher.space import sampling, streaming, utf8
+from publisher.space import utf8
+from publisher.space.draw import DrawSettings, sample, sample_ids, stream
+from publisher.space.load import load_bot
 
 REPLACEMENT = "\ufffd"
 
@@ -73,17 +75,16 @@ def polyglot(tmp_path_factory, tiny_model):
                      "--block-size", "128"]) == 0  # fmt: skip
     train.train(bot, train.TrainConfig(max_steps=30, learning_rate=3e-3, mixed_precision="no",
                                        progress=False, report_to="none", checkpoint_every=0))  # fmt: skip
-    return sampling.load_bot(str(bot / "repo"))
+    return load_bot(str(bot / "repo"))
 
 
 def test_1000_posts_from_a_bare_eos_hold_no_replacement_character(polyglot):
     model, tok = polyglot
-    posts = sampling.generate_posts(model, tok, "", n=1000, max_new_tokens=40, seed=0)
+    posts = sample(model, tok, DrawSettings("", n=1000, max_new_tokens=40, seed=0))
     assert len(posts) == 1000
     assert sum(REPLACEMENT in p for p in posts) == 0
     assert sum(any(ord(c) > 0x2FFF for c in p) for p in posts) > 50, "it writes non-Latin text"
-    unconstrained = sampling.generate_posts(model, tok, "", n=200, max_new_tokens=40, seed=0,
-                                            valid_utf8=False)  # fmt: skip
+    unconstrained = sample(model, tok, DrawSettings("", n=200, max_new_tokens=40, seed=0, valid_utf8=False))  # fmt: skip
     assert sum(REPLACEMENT in p for p in unconstrained) > 20, "the check above could fail"
 
 
@@ -91,14 +92,13 @@ def test_a_post_cut_at_its_length_ends_on_a_whole_character(polyglot):
     model, tok = polyglot
     table = utf8.Utf8Table.of(tok)
     for steps in (1, 2, 3, 5):
-        rows = sampling.sample_ids(model, tok, "", n=200, max_new_tokens=steps, seed=steps)
+        rows = sample_ids(model, tok, DrawSettings("", n=200, max_new_tokens=steps, seed=steps))
         assert all(table.complete(ids) for ids in rows)
 
 
 def test_the_streamed_first_post_never_shows_half_a_character(polyglot):
     model, tok = polyglot
-    shown = [first for first, _ in streaming.stream_posts(model, tok, "Die", 3, seed=4,
-                                                          max_new_tokens=40)]  # fmt: skip
+    shown = [first for first, _ in stream(model, tok, DrawSettings("Die", n=3, max_new_tokens=40, seed=4))]  # fmt: skip
     assert len(shown) > 3 and not any(REPLACEMENT in s for s in shown)
 
 

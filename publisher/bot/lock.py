@@ -68,7 +68,7 @@ def command_line() -> str:
 
 
 @contextlib.contextmanager
-def writing(bot_dir: Path, doing: str, create: bool = True) -> Iterator[None]:
+def writing(bot_dir: Path, doing: str, create: bool = False) -> Iterator[None]:
     """Hold `bot_dir` alone while the block writes it.
 
     Args:

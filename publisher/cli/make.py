@@ -7,10 +7,12 @@ from typing import Any
 
 import click
 
-from ..bot import layout
 from ..console import say
+from ..remote import JobOptions
+from ..train import TrainConfig
 from .group import cli
 from .options import (
+    flag_options,
     job_opts,
     jobs_options,
     prepare_opts,
@@ -21,6 +23,8 @@ from .options import (
     source_options,
     train_cfg,
     train_options,
+    update_options,
+    update_opts,
     update_train_options,
 )
 
@@ -38,12 +42,7 @@ def prepare(users: tuple[str, ...], **kw: Any) -> None:
 
 @cli.command()
 @click.argument("bot_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--base-model",
-    default=None,
-    help="Train another base model than `prepare` recorded (re-tokenizes).",
-)
-@click.option("--seed", default=42, show_default=True, type=int)
+@flag_options(TrainConfig, ["base_model", "seed"])
 @train_options
 @quality_options
 @jobs_options
@@ -94,32 +93,17 @@ def publish(users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
 @cli.command()
 @click.argument("bot_dir", type=click.Path(path_type=Path))
 @click.argument("users", nargs=-1)
-@click.option(
-    "--from-scratch",
-    is_flag=True,
-    help="Retrain from the base model on every post instead of continuing.",
-)
-@click.option(
-    "--max-posts",
-    default=3200,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Most new posts fetched per user from a live API.",
-)
+@update_options
 @update_train_options
 @push_options
 @quality_options
 @jobs_options
 @click.option("--no-push", is_flag=True, help="Keep the update local.")
-def update(bot_dir: Path, users: tuple[str, ...], from_scratch: bool, max_posts: int, no_push: bool, **kw: Any) -> None:  # fmt: skip
+def update(bot_dir: Path, users: tuple[str, ...], no_push: bool, **kw: Any) -> None:
     """Add BOT_DIR's new posts (newer archives as USERs), train on them and push one commit."""
-    from ..sources import SourceOptions
-    from ..update import UpdateOptions
     from ..update import update as run
 
-    sources = SourceOptions(raw_dir=layout.raw_dir(bot_dir), max_posts=max_posts)
-    opts = UpdateOptions(from_scratch, sources, train_cfg(kw, None),
-                         None if no_push else push_opts(kw), quality_cfg(kw), job_opts(kw))  # fmt: skip
+    opts = update_opts(kw, bot_dir, push=not no_push)
     if opts.job is not None:
         opts.job.confirm = _confirm
     result = run(bot_dir, list(users), opts, say)
@@ -155,7 +139,7 @@ def _confirm(question: str) -> bool:
     return click.confirm(question, default=False, err=True)
 
 
-def _after_job(bot_dir: Path, job: Any) -> None:
+def _after_job(bot_dir: Path, job: JobOptions | None) -> None:
     from ..bot import manifest
 
     done = (manifest.load(bot_dir).hf_job or {}).get("brought_back")

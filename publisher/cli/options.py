@@ -1,100 +1,166 @@
-"""The command-line options shared between commands, and the stage options built from them."""
+"""The command-line options shared between commands, made from the fields of the stages' options.
+
+A flag's default, help, choices and range are its field's (`publisher.flags`): the lists here say
+only which fields a command offers, in the order `--help` lists them, and the stage options are
+built back from the parsed values by field name.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
-from dataclasses import fields
+import typing
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
+from ..bot import layout
+from ..errors import UsageError
+from ..flags import build, field_type, flag_of, nested
+from ..hub import PushOptions
+from ..hub import jobs as hf_jobs
+from ..pipeline import PrepareOptions
+from ..quality import QualityConfig
+from ..remote import JobOptions
+from ..train import TrainConfig
+from ..update import UpdateOptions
 
-def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What `prepare` reads (`publish` too): `sources.` and `data.` name the nested options' fields.
+PREPARE = ("out", "base_model", "overwrite", "widget_text", "sources.max_posts", "sources.refresh",
+           "data.val_fraction", "data.block_size", "card_metadata", "data.seed", "mask_mentions",
+           "sources.include_community", "sources.skip_content_warnings")  # fmt: skip
+# How `train` trains (`publish` too).
+TRAIN = ("epochs",
+         "keep_last", "patience", "measure_every",  # the epoch a person would choose: not `update`'s
+         "max_steps", "batch_size", "grad_accum", "learning_rate", "mixed_precision", "attention",
+         "checkpoint_every", "resume", "restart",  # `update` trains in a stage it never resumes
+         "report_to", "lora", "lora_r", "lora_alpha", "lora_targets", "push_adapter")  # fmt: skip
+# What `update` does besides training, and how many new posts it fetches.
+UPDATE = ("from_scratch", "sources.max_posts")
+NOT_UPDATE = {"keep_last", "patience", "measure_every", "checkpoint_every", "resume", "restart"}
+PUSH = ("repo_id", "namespace", "private", "space", "dataset", "create_pr", "gguf",
+        "commit_message", "space_hardware", "public_ok", "public_dataset")  # fmt: skip
+# The measurement after training (`train`, `publish`, `update`); `eval` offers the fields as
+# they are.
+QUALITY = ("samples", "allow_copies")
+AFTER_TRAINING: dict[str, dict[str, Any]] = {
+    "samples": dict(name="--eval-samples", help="Posts drawn to measure memorisation and variety (0: skip)."),
+    "allow_copies": dict(help="Turn the copy guard off (on) for good: posts repeating a span of a real post (10+ tokens and as many characters as 10 tokens of English) are shown. Default: as recorded in bot.json (on)."),
+}  # fmt: skip
+
+
+class FieldOption(click.Option):
+    """A click option made from a field of an options dataclass (`owner.field`)."""
+
+    def __init__(self, *args: Any, owner: type, field: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.owner, self.field = owner, field
+
+
+def flag_options(cls: type, names: Iterable[str], **variants: dict[str, Any]) -> Callable[[F], F]:
+    """Decorate a command with the options of `cls`'s fields `names`, listed in that order.
+
+    Args:
+        cls: an options dataclass whose fields are made with `publisher.flags.flag`.
+        names: its fields; `sources.max_posts` is field `max_posts` of the options in `sources`.
+        variants: by field name, this command's `Flag` changes (another `name` or `help`).
+    """
+    opts = [_option(cls, name, variants.get(name.rpartition(".")[2], {})) for name in names]
+
+    def decorate(f: F) -> F:
+        for opt in reversed(opts):  # `--help` lists them in the order given
+            f = opt(f)
+        return f
+
+    return decorate
+
+
+def _option(cls: type, name: str, variant: dict[str, Any]) -> Callable[[F], F]:
+    """The click option of field `name` of `cls`: its default, type, help, choices, range."""
+    owner, f = _field(cls, name)
+    spec = flag_of(f)
+    if spec is None:
+        raise TypeError(f"{owner.__name__}.{f.name} is not a flag")
+    spec = dataclasses.replace(spec, **variant)
+    decl = spec.name or "--" + f.name.replace("_", "-")
+    made: dict[str, Any] = dict(
+        cls=FieldOption, owner=owner, field=f.name, default=f.default, help=spec.help
+    )
+    kind, optional = field_type(owner, f)
+    if kind is bool:
+        if optional:  # None: as recorded; --x and --no-x say otherwise
+            return click.option(f"{decl}/--no-{decl[2:]}", f.name, **made)
+        if f.default is not False:
+            raise TypeError(f"{owner.__name__}.{f.name}: a flag that is on by default needs --no-")
+        return click.option(decl, f.name, is_flag=True, **made)
+    choices = spec.choices or (typing.get_args(kind) if typing.get_origin(kind) is typing.Literal else None)  # fmt: skip
+    ranged = spec.min is not None or spec.max is not None
+    if choices:
+        kind = click.Choice(list(choices))
+    elif kind is int and ranged:
+        kind = click.IntRange(spec.min, spec.max)  # type: ignore[arg-type]
+    elif kind is float and ranged:
+        kind = click.FloatRange(spec.min, spec.max)
+    elif kind is Path:
+        kind = click.Path(path_type=Path)
+    show = spec.show_default and f.default is not None
+    return click.option(decl, f.name, type=kind, show_default=show, **made)
+
+
+def _field(cls: type, name: str) -> tuple[type, dataclasses.Field[Any]]:
+    """(the options class holding the field, the field) of a possibly dotted field name."""
+    head, _, rest = name.partition(".")
+    f = {f.name: f for f in dataclasses.fields(cls)}[head]
+    if rest:
+        inner = nested(f)
+        if inner is None:
+            raise TypeError(f"{cls.__name__}.{head} holds no options")
+        return _field(inner, rest)
+    return cls, f
+
+
+def _pick(kw: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The parsed values of the fields `names` that the command offers."""
+    leaves = [name.rpartition(".")[2] for name in names]
+    return {leaf: kw[leaf] for leaf in leaves if leaf in kw}
+
+
+def source_options(f: F) -> F:
     """Options of `prepare`, shared with `publish`."""
-    opts = [
-        click.option("--out", type=click.Path(path_type=Path), help="Bot folder (default bots/<model_name>)."),
-        click.option("--base-model", default=None, help="Hub id, local folder, or `smollm2` (offline). Default openai-community/gpt2."),
-        click.option("--overwrite", is_flag=True, help="Replace another bot already in --out."),
-        click.option("--widget-text", default="My dream is", show_default=True, help="Prompt of the Hub widget and the Space."),
-        click.option("--max-posts", default=3200, show_default=True, type=click.IntRange(1), help="Most posts fetched per user from a live API."),
-        click.option("--refresh", is_flag=True, help="Fetch live posts again instead of using DIR/raw/."),
-        click.option("--val-fraction", default=0.1, show_default=True, type=click.FloatRange(0, 0.5), help="Share of posts held out for validation."),
-        click.option("--block-size", default=1024, show_default=True, type=click.IntRange(8), help="Tokens per training block (capped by the model)."),
-        click.option("--card-metadata", type=click.Choice(["exact", "full"]), default="exact", show_default=True, help="`full` adds base_model, pipeline_tag, model-index to the card."),
-        click.option("--seed", default=42, show_default=True, type=int, help="Seed for the split, shuffling and training."),
-        click.option("--mask-mentions", is_flag=True, help="Replace @handles of other accounts with @user before training."),
-        click.option("--include-community", is_flag=True, help="X archive: also train on posts made in X Communities (left out by default)."),
-        click.option("--skip-content-warnings", is_flag=True, help="Mastodon: leave out posts behind a content warning (counted either way)."),
-    ]  # fmt: skip
-    return _stack(f, opts)
+    return flag_options(PrepareOptions, PREPARE)(f)
 
 
-def train_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def train_options(f: F) -> F:
     """Options of `train`, shared with `publish`."""
-    return _stack(f, _train_options(update=False))
+    return flag_options(TrainConfig, TRAIN)(f)
 
 
-def update_train_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def update_train_options(f: F) -> F:
     """The training options `update` takes: it trains exactly its epochs, never resumed."""
-    return _stack(f, _train_options(update=True))
+    return flag_options(TrainConfig, [n for n in TRAIN if n not in NOT_UPDATE])(f)
 
 
-def _train_options(update: bool) -> list[Callable[..., Any]]:
-    epochs = [
-        click.option("--epochs", default=None, type=click.IntRange(1), help="The most epochs (default 8): training keeps the epoch whose posts pass best for the person's, and stops once 2 measurements in a row were no better. `update`: exactly N (default 4)."),
-    ]  # fmt: skip
-    choice = [  # the epoch a person would choose: not `update`'s
-        click.option("--keep-last", is_flag=True, help="Train exactly --epochs (or --max-steps) and keep the last weights; each epoch is still measured."),
-        click.option("--patience", default=2, show_default=True, type=click.IntRange(1), help="Measurements without better weights before training stops."),
-        click.option("--measure-every", default=0, show_default=True, type=click.IntRange(0), help="Optimizer steps between measurements (0: every epoch's end, at most 500 steps apart)."),
-    ]  # fmt: skip
-    steps = [
-        click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N optimizer steps."),
-        click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1), help="Blocks per step per process."),
-        click.option("--grad-accum", default=1, show_default=True, type=click.IntRange(1), help="Gradient accumulation steps."),
-        click.option("--lr", "learning_rate", default=None, type=float, help="Default 1.372e-4 (huggingtweets); 1.372e-3 with --lora."),
-        click.option("--mixed-precision", type=click.Choice(["auto", "bf16", "fp16", "no"]), default="auto", show_default=True),
-        click.option("--attention", type=click.Choice(["posts", "block"]), default="posts", show_default=True, help="posts: each post attends only to itself; block: the whole block (huggingtweets)."),
-    ]  # fmt: skip
-    resuming = [  # `update` trains in a stage it never resumes
-        click.option("--checkpoint-every", default=50, show_default=True, type=click.IntRange(0), help="Optimizer steps between checkpoints (0: never)."),
-        click.option("--resume", is_flag=True, help="Continue from the latest checkpoint (the default when it is one of the same run)."),
-        click.option("--restart", is_flag=True, help="Start over, removing the checkpoint of an earlier run."),
-    ]  # fmt: skip
-    rest = [
-        click.option("--report-to", type=click.Choice(["auto", "tensorboard", "wandb", "none"]), default="auto", show_default=True, help="Where training metrics go; auto: TensorBoard when installed (hf-tweetbot[tensorboard])."),
-        click.option("--lora", is_flag=True, help="Train LoRA adapters (peft) instead of every weight."),
-        click.option("--lora-r", default=16, show_default=True, type=click.IntRange(1), help="Rank of the LoRA matrices."),
-        click.option("--lora-alpha", default=32, show_default=True, type=click.IntRange(1), help="LoRA scaling: updates are scaled by alpha / r."),
-        click.option("--lora-targets", default="all-linear", show_default=True, help="Layers to adapt: all-linear, or names such as q_proj,v_proj."),
-        click.option("--push-adapter", is_flag=True, help="With --lora: the repo holds the adapter alone (needs a Hub base model), not merged weights."),
-    ]  # fmt: skip
-    if update:
-        return epochs + steps + rest
-    return epochs + choice + steps + resuming + rest
+def update_options(f: F) -> F:
+    """Options of `update` besides those of training, pushing and measuring."""
+    new = dict(help="Most new posts fetched per user from a live API.")
+    return flag_options(UpdateOptions, UPDATE, max_posts=new)(f)
 
 
-def push_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def push_options(f: F) -> F:
     """Options of `push`, shared with `publish`."""
-    opts = [
-        click.option("--repo-id", default=None, help="NS/NAME (default: your namespace and the model name)."),
-        click.option("--namespace", default=None, help="Push under this organisation."),
-        click.option("--private", is_flag=True, help="Create private repos."),
-        click.option("--space", is_flag=True, help="Also push a Gradio Space."),
-        click.option("--dataset", is_flag=True, help="Also push the cleaned posts as a dataset repo."),
-        click.option("--create-pr", is_flag=True, help="Open a pull request instead of committing to main."),
-        click.option("--gguf", is_flag=True, help="Also upload DIR/export/*.gguf and Ollama's files (exported first if missing or stale)."),
-        click.option("--commit-message", default=None),
-        click.option("--space-hardware", default=None, help="Space hardware flavor (e.g. t4-small, paid); default the free cpu-basic, with torch's CPU build."),
-        click.option("--public-ok", is_flag=True, help="Push a protected account's bot publicly anyway."),
-        click.option("--public-dataset", is_flag=True, help="Make the --dataset repo public (default: private)."),
-    ]  # fmt: skip
-    return _stack(f, opts)
+    return flag_options(PushOptions, PUSH)(f)
 
 
-def jobs_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def quality_options(f: F) -> F:
+    """Options of the measurement after training (`train`, `publish`, `update`)."""
+    return flag_options(QualityConfig, QUALITY, **AFTER_TRAINING)(f)
+
+
+def jobs_options(f: F) -> F:
     """Options of training on Hugging Face Jobs (`publish`, `train`)."""
     opts = [
         click.option("--hf-jobs", "hf_jobs", default=None, metavar="FLAVOR", help="Train on Hugging Face Jobs (your account, billed per minute) on FLAVOR, e.g. cpu-upgrade, t4-small, a10g-small; the posts are read here."),
@@ -102,15 +168,13 @@ def jobs_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--detach", is_flag=True, help="With --hf-jobs: return once the job is started (`hf-tweetbot job DIR` follows it)."),
         click.option("--timeout", default=None, metavar="DURATION", help="With --hf-jobs: stop the job after DURATION (e.g. 90m, 2h); default 3x the estimate."),
     ]  # fmt: skip
-    return _stack(f, opts)
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
 
 
-def job_opts(kw: dict[str, Any]) -> Any:
+def job_opts(kw: dict[str, Any]) -> JobOptions | None:
     """The `JobOptions` of `--hf-jobs` (None without it); its companions need it."""
-    from ..errors import UsageError
-    from ..hub import jobs as hf_jobs
-    from ..remote import JobOptions
-
     if kw["hf_jobs"] is None:
         given = [n for n in ("yes", "detach", "timeout") if kw[n]]
         if given:
@@ -125,68 +189,31 @@ def job_opts(kw: dict[str, Any]) -> Any:
     return JobOptions(flavor, kw["yes"], kw["detach"], kw["timeout"])
 
 
-def quality_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of the measurement after training (`train`, `publish`, `update`)."""
-    opts = [
-        click.option("--eval-samples", default=100, show_default=True, type=click.IntRange(0), help="Posts drawn to measure memorisation and variety (0: skip)."),
-        click.option("--allow-copies/--no-allow-copies", default=None, help="Turn the copy guard off (on) for good: posts repeating a span of a real post (10+ tokens and as many characters as 10 tokens of English) are shown. Default: as recorded in bot.json (on)."),
-    ]  # fmt: skip
-    return _stack(f, opts)
-
-
-def quality_cfg(kw: dict[str, Any]) -> Any:
-    """The `QualityConfig` of `--eval-samples` and `--allow-copies`."""
-    from ..quality import QualityConfig
-
-    return QualityConfig(samples=kw["eval_samples"], allow_copies=kw["allow_copies"])
-
-
-def prepare_opts(kw: dict[str, Any]) -> Any:
-    from .. import base_models
-    from ..bot import layout
-    from ..dataset import DataConfig
-    from ..pipeline import PrepareOptions
-    from ..sources import SourceOptions
-
+def prepare_opts(kw: dict[str, Any]) -> PrepareOptions:
+    """The `PrepareOptions` of a command's options (raw pages cached in the bot folder)."""
     out = kw["out"]
-    return PrepareOptions(
-        out=out,
-        base_model=kw["base_model"] or base_models.DEFAULT_BASE_MODEL,
-        overwrite=kw["overwrite"],
-        widget_text=kw["widget_text"],
-        card_metadata=kw["card_metadata"],
-        mask_mentions=kw["mask_mentions"],
-        sources=SourceOptions(raw_dir=layout.raw_dir(out) if out else None, max_posts=kw["max_posts"], refresh=kw["refresh"],
-                              include_community=kw["include_community"],
-                              skip_content_warnings=kw["skip_content_warnings"]),
-        data=DataConfig(block_size=kw["block_size"], val_fraction=kw["val_fraction"], seed=kw["seed"]),
-    )  # fmt: skip
+    return build(PrepareOptions, {**_pick(kw, PREPARE), "raw_dir": layout.raw_dir(out) if out else None})  # fmt: skip
 
 
-def train_cfg(kw: dict[str, Any], base_model: str | None) -> Any:
+def train_cfg(kw: dict[str, Any], base_model: str | None) -> TrainConfig:
     """The `TrainConfig` of a command's options (`base_model` None: the one `prepare` recorded)."""
-    from ..train import TrainConfig
-
-    # `publish` shares --base-model and --block-size with `prepare`: training takes both from
-    # the prepared bot, so they are not training options here.
-    skip = {"base_model", "block_size"}
-    return TrainConfig(base_model=base_model, **_fields_of(TrainConfig, kw, skip))
+    # `publish` shares --seed with `prepare`; its --base-model and --block-size are `prepare`'s:
+    # training reads both from the prepared bot.
+    return build(TrainConfig, _pick(kw, [*TRAIN, "seed"]), base_model=base_model)
 
 
-def push_opts(kw: dict[str, Any]) -> Any:
+def update_opts(kw: dict[str, Any], bot_dir: Path, push: bool) -> UpdateOptions:
+    """The `UpdateOptions` of `update`'s options (`push` False: keep the update local)."""
+    return build(UpdateOptions, {**_pick(kw, UPDATE), "raw_dir": layout.raw_dir(bot_dir)},
+                 train=train_cfg(kw, None), push=push_opts(kw) if push else None,
+                 quality=quality_cfg(kw), job=job_opts(kw))  # fmt: skip
+
+
+def push_opts(kw: dict[str, Any]) -> PushOptions:
     """The `PushOptions` of a command's options."""
-    from ..hub import PushOptions
-
-    return PushOptions(**_fields_of(PushOptions, kw))
+    return build(PushOptions, _pick(kw, PUSH))
 
 
-def _fields_of(cls: Any, kw: dict[str, Any], skip: set[str] = set()) -> dict[str, Any]:  # noqa: B006
-    """The options that are fields of dataclass `cls`: a new option needs no listing here."""
-    return {f.name: kw[f.name] for f in fields(cls) if f.name in kw and f.name not in skip}
-
-
-def _stack(f: Callable[..., Any], opts: list[Callable[..., Any]]) -> Callable[..., Any]:
-    """Apply click option decorators so that `--help` lists them in the order given."""
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
+def quality_cfg(kw: dict[str, Any]) -> QualityConfig:
+    """The `QualityConfig` of `--eval-samples` and `--allow-copies`."""
+    return build(QualityConfig, _pick(kw, QUALITY))

@@ -15,7 +15,10 @@ from ..bot import layout
 from ..bot.locate import loading, locate
 from ..console import say
 from ..errors import require
+from ..flags import build
+from ..quality import QualityConfig
 from .group import cli
+from .options import flag_options
 
 
 @cli.command()
@@ -35,8 +38,9 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
     where = locate(bot)
     model_id, widget = where.model_id, where.widget_text
     say(f"Loading the bot from {model_id}")
-    from ..space.guard import guarded_posts, load_guard
-    from ..space.sampling import load_bot
+    from ..space.draw import DrawSettings, draw
+    from ..space.guard import load_guard
+    from ..space.load import load_bot
 
     with loading(model_id):
         model, tok = load_bot(model_id, base=where.base)
@@ -45,7 +49,8 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
         say(f"Copy guard {status}")
     text = widget if prompt is None else prompt
     say(f"Writing {num} post{'s' if num > 1 else ''}")
-    out = guarded_posts(model, tok, text, guard, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    settings = DrawSettings(prompt=text, n=num, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)  # fmt: skip
+    out = draw(model, tok, settings, guard)
     if plain is None:
         plain = not sys.stdout.isatty()
     for i, post in enumerate(out.posts, 1):
@@ -58,26 +63,13 @@ def generate(bot: str, prompt: str | None, num: int, max_new_tokens: int, temper
 
 @cli.command(name="eval")
 @click.argument("bot_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--samples",
-    default=100,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Posts drawn from a bare EOS (0: none).",
-)
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--allow-copies/--no-allow-copies",
-    default=None,
-    help="Record the copy guard off (on). Default: as recorded.",
-)
-def eval_(bot_dir: Path, samples: int, seed: int, allow_copies: bool | None) -> None:  # fmt: skip
+@flag_options(QualityConfig, ["samples", "seed", "allow_copies"])
+def eval_(bot_dir: Path, **kw: Any) -> None:
     """Measure BOT_DIR (perplexity, copies of real posts, variety, tokenizer fit) and write its copy guard."""
     from ..pipeline import evaluate_and_guard
-    from ..quality import QUALITY_FILE, QualityConfig
+    from ..quality import QUALITY_FILE
 
-    qcfg = QualityConfig(samples=samples, seed=seed, allow_copies=allow_copies)
-    evaluate_and_guard(bot_dir, qcfg, say, report=click.echo)
+    evaluate_and_guard(bot_dir, build(QualityConfig, kw), say, report=click.echo)
     where = layout.repo_dir(bot_dir) / QUALITY_FILE
     click.echo(f"Wrote {where} and the quality block of {layout.manifest_file(bot_dir)}")
 

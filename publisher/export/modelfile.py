@@ -1,6 +1,6 @@
 """How local runners should prompt and sample the bot: an Ollama Modelfile, and the Hub's files.
 
-The bot writes a post after a bare EOS token (`space.sampling.build_prompt`), one line long, with
+The bot writes a post after a bare EOS token (`space.draw.build_prompt`), one line long, with
 its own sampling (the temperature and top-p `hf-tweetbot eval` fitted to it, after top-k 50, from
 its `generation_config.json`; huggingtweets' temperature 1 and top-p 0.95 where none was
 fitted) and no repetition penalty. Each runner gets that in its own words:
@@ -14,7 +14,7 @@ fitted) and no repetition penalty. Each runner gets that in its own words:
 
 Temperature, top-p, top-k and min-p are expressible in all three; the rest of the bot's setting
 is not: none of these runners can draw a post's first token from the whole distribution nor
-reweight it to the person's share of replies (`space/sampling.py`), so a bot run there writes
+reweight it to the person's share of replies (`space/draw.py`), so a bot run there writes
 replies as often as its truncated sampling makes it (docs/quality.md).
 
 These runners sample with their own code: the constraint that keeps the bot's posts valid UTF-8
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..quality.sampling_search import current_setting
-from ..space.sampling import DEFAULTS, TOP_K
+from ..space.draw import DEFAULTS, TOP_K
 
 # The `generate` command's and the Space's default length of a post, in new tokens.
 NUM_PREDICT = 60

@@ -29,7 +29,7 @@ SPACE_SUFFIXES = (".py", ".css", ".txt", ".md", ".json")
 SPACE_ALWAYS = ("gradio", "transformers", "torch", "huggingface_hub")
 MODEL_ID_FILE = "model_id.txt"
 DATASET_FILES = "data"  # the dataset repo's folder of Parquet files, as its card's configs name
-# Imported by the app only for some bots: peft for a LoRA adapter repo (space/sampling.py).
+# Imported by the app only for some bots: peft for a LoRA adapter repo (space/load.py).
 SPACE_ONLY_IF_NEEDED = {"peft"}
 # A free Space runs on CPUs: torch from PyPI is the CUDA build (several GB of CUDA libraries
 # downloaded into every build); PyTorch's own index serves the CPU build (under 200 MB).

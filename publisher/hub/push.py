@@ -27,6 +27,7 @@ from .. import card, console
 from ..bot import layout
 from ..bot import manifest as mf
 from ..errors import HubError
+from ..flags import flag
 from . import files as hub_files
 from . import privacy
 from .access import (
@@ -53,18 +54,21 @@ sleep: Callable[[float], None] = time.sleep  # module-level so tests can record 
 class PushOptions:
     """What to publish and where (the `push` command's options)."""
 
-    repo_id: str | None = None
-    namespace: str | None = None
-    private: bool = False
-    space: bool = False
-    dataset: bool = False
-    create_pr: bool = False
-    commit_message: str | None = None
+    repo_id: str | None = flag(None, help="NS/NAME (default: your namespace and the model name).")
+    namespace: str | None = flag(None, help="Push under this organisation.")
+    private: bool = flag(False, help="Create private repos.")
+    space: bool = flag(False, help="Also push a Gradio Space.")
+    dataset: bool = flag(False, help="Also push the cleaned posts as a dataset repo.")
+    create_pr: bool = flag(False, help="Open a pull request instead of committing to main.")
+    commit_message: str | None = flag(None)
     # Hardware flavor requested for the Space (e.g. "t4-small", paid); None: the free CPU.
-    space_hardware: str | None = None
-    gguf: bool = False  # also upload the GGUF export (`publisher.pipeline.push_bot` adds it)
-    public_ok: bool = False  # push a protected account's bot publicly anyway
-    public_dataset: bool = False  # the dataset repo of posts is private unless this is set
+    space_hardware: str | None = flag(None, help="Space hardware flavor (e.g. t4-small, paid); default the free cpu-basic, with torch's CPU build.")  # fmt: skip
+    # also upload the GGUF export (`publisher.pipeline.push_bot` adds it)
+    gguf: bool = flag(False, help="Also upload DIR/export/*.gguf and Ollama's files (exported first if missing or stale).")  # fmt: skip
+    # push a protected account's bot publicly anyway
+    public_ok: bool = flag(False, help="Push a protected account's bot publicly anyway.")
+    # the dataset repo of posts is private unless this is set
+    public_dataset: bool = flag(False, help="Make the --dataset repo public (default: private).")
 
 
 @dataclass

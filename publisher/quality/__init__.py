@@ -1,5 +1,6 @@
 """Quality and privacy of what a bot writes: measured, and guarded where it writes.
 
+- `config.py`: `QualityConfig`, the options (light: the command line is built from it);
 - `evaluate.py`: `evaluate(bot_dir, cfg) -> Quality` (`hf-tweetbot eval`, and the end of
   `train`): held-out perplexity per post, memorisation, variety, blind test, tokenizer fit, and
   the sampling fitted to the bot;
@@ -18,9 +19,23 @@
 - `report.py`: the figures in words.
 """
 
-from .evaluate import QUALITY_FILE, Quality, QualityConfig, evaluate
-from .guard import build_guard
-from .language_fit import TokenizerFit, fit_warning, tokenizer_fit
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .config import QualityConfig
+
+if TYPE_CHECKING:
+    from .evaluate import QUALITY_FILE, Quality
+    from .guard import build_guard
+    from .language_fit import TokenizerFit, fit_warning, tokenizer_fit
+
+# These import torch or a tokenizer: loaded when first used. `evaluate` is the module (its
+# function: `quality.evaluate.evaluate`), whether or not it was imported yet.
+_HEAVY = {"QUALITY_FILE": "evaluate", "Quality": "evaluate",
+          "build_guard": "guard", "TokenizerFit": "language_fit", "fit_warning": "language_fit",
+          "tokenizer_fit": "language_fit"}  # fmt: skip
 
 __all__ = [
     "QUALITY_FILE",
@@ -28,7 +43,12 @@ __all__ = [
     "QualityConfig",
     "TokenizerFit",
     "build_guard",
-    "evaluate",
     "fit_warning",
     "tokenizer_fit",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HEAVY:
+        return getattr(importlib.import_module(f".{_HEAVY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

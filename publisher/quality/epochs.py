@@ -34,7 +34,9 @@ from typing import Any
 import torch
 
 from ..bot.posts import read_texts
-from ..space import decode, sampling
+from ..space import decode
+from ..space.draw import DrawSettings, sample
+from ..space.load import bf16_supported
 from ..train.attention import use_posts_attention
 from ..train.loss import causal_lm
 from .blind import judge, lengths, told_apart, vocabulary
@@ -119,16 +121,16 @@ class EpochJudge:
         use_posts_attention(twin, False)
         # The weights in serving precision, the buffers as they are: loaded in bf16, a bot keeps
         # its RoPE frequencies in fp32, and rounding them changes what it writes.
-        dtype = torch.bfloat16 if sampling.bf16_supported(device.type) else torch.float32
+        dtype = torch.bfloat16 if bf16_supported(device.type) else torch.float32
         with torch.no_grad():
             for p in twin.parameters():
                 p.data = p.data.to(dtype)
         twin.eval()
         decode.build_fast_path(twin)
         try:
-            return sampling.generate_posts(twin, self.tokenizer, "", n=self.samples,
-                                           max_new_tokens=MAX_NEW_TOKENS, seed=SEED,
-                                           **default_setting())  # fmt: skip
+            settings = DrawSettings(n=self.samples, max_new_tokens=MAX_NEW_TOKENS, seed=SEED,
+                                    **default_setting())  # fmt: skip
+            return sample(twin, self.tokenizer, settings)
         finally:
             del twin
 

@@ -32,15 +32,17 @@ from ..bot import layout, manifest
 from ..bot.locate import locate
 from ..bot.posts import read_texts
 from ..errors import BaseModelError
+from ..space import draw
 from ..space import guard as space_guard
-from ..space import sampling
 from ..space.bot_info import QUALITY_FILE
+from ..space.load import bf16_supported, load_bot
 from ..train import evaluate as train_evaluate
 from ..train.attention import setup, use_posts_attention
 from ..train.loop import TrainConfig
 from ..train.lora import load_start
 from ..train.loss import LossModel
 from .blind import blind_test, judge, vocabulary
+from .config import QualityConfig
 from .fluency import judge_fluency, post_perplexities
 from .guard import build_guard
 from .language_fit import TokenizerFit, tokenizer_fit
@@ -64,18 +66,6 @@ from .sampling_search import (
 
 Say = Callable[[str], None]
 Fluency = Callable[[list[str]], dict[str, Any]]  # posts -> `fluency.judge_fluency`'s figures
-
-
-@dataclass
-class QualityConfig:
-    """How the quality is measured (`hf-tweetbot eval` options)."""
-
-    samples: int = 100  # posts drawn from a bare EOS with the Space's default sampling
-    seed: int = 0  # the same seed gives the same samples and figures
-    max_new_tokens: int = 60  # the Space's default length
-    batch: int = 100  # posts sampled at once (one batch: fewer, larger steps are faster)
-    allow_copies: bool | None = None  # turn the copy guard off; None: as recorded in bot.json
-    fit_sampling: bool = True  # search the sampling setting and write it to generation_config
 
 
 @dataclass
@@ -129,7 +119,7 @@ def perplexity(model: Any, tokenizer: Any, texts: list[str], block_size: int) ->
     blocks = dataset.pack(texts, tokenizer, block_size)["input_ids"]
     eos_id = setup(model, tokenizer, "posts")
     device = next(model.parameters()).device
-    bf16 = sampling.bf16_supported(device.type)
+    bf16 = bf16_supported(device.type)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         loss = train_evaluate(LossModel(model), blocks, _OneProcess(device), 1,
                               tokenizer.pad_token_id, eos_id)  # fmt: skip
@@ -177,8 +167,9 @@ def draw_samples(model: Any, tok: Any, cfg: QualityConfig) -> list[str]:
     posts: list[str] = []
     for b, start in enumerate(range(0, cfg.samples, cfg.batch)):
         n = min(cfg.batch, cfg.samples - start)
-        posts += sampling.generate_posts(model, tok, "", n=n, max_new_tokens=cfg.max_new_tokens,
-                                         seed=cfg.seed + b, **default_setting())  # fmt: skip
+        batch = draw.DrawSettings(n=n, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + b,
+                                  **default_setting())  # fmt: skip
+        posts += draw.sample(model, tok, batch)
     return posts
 
 
@@ -217,9 +208,9 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
         return _Samples()
     samples = draw_samples(model, tok, cfg)
     flagged = sum(guard.copies(tok, s) for s in samples)
-    kept = space_guard.redraw(model, tok, "", None if allow else guard, samples,
-                              seed=cfg.seed + 10_000, max_new_tokens=cfg.max_new_tokens,
+    again = draw.DrawSettings(max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + 10_000,
                               **default_setting())  # fmt: skip
+    kept = draw.redraw(model, tok, again, None if allow else guard, samples)
     shown = sum(guard.copies(tok, s) for s in kept.posts)
     real = random.Random(cfg.seed).sample(train, min(len(train), cfg.samples))
     variety = {"distinct_2_samples": round(distinct_n(samples), 4),
@@ -337,7 +328,7 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     val = [t for ts in val_posts.values() for t in ts]
     if cfg.samples > 0:
         say(f"Loading the bot from {where.model_id}...")
-        model, tok = sampling.load_bot(where.model_id, base=where.base)
+        model, tok = load_bot(where.model_id, base=where.base)
     else:  # nothing to sample: the tokenizer is all the guard needs
         model, tok = None, base_models.load_tokenizer(str(repo))
     guard_file = build_guard(bot_dir, tok)

@@ -5,7 +5,7 @@ cuts the long tail of ways a post can begin, so the likeliest beginning (for man
 @mention) comes out more often than the person writes it, or the rarer one never; and a bot that
 learned its posts by heart does better with more randomness. So every setting of the grid
 (`grid`) but huggingtweets' keeps the way posts begin: the first token drawn from the whole
-distribution and reweighted so that the share of replies is the person's (`space/sampling.py`,
+distribution and reweighted so that the share of replies is the person's (`space/draw.py`,
 `untruncated_start`, `reply_share`); the rest of the post is drawn at the setting's temperature
 and truncation: top-p 0.95 or 1 (top-k 50), none at all, or min-p `MIN_P`.
 
@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import atomic
 from ..bot import layout
-from ..space import sampling
+from ..space.draw import DEFAULTS, EXTRA_DEFAULTS, TOP_K, DrawSettings, extra_setting, sample
 from .blind import blind_test, judge, told_apart
 from .measures import CopyCheck
 from .report import setting_words
@@ -75,9 +75,8 @@ class Draw:
 
 def default_setting() -> dict[str, Any]:
     """huggingtweets' sampling: temperature 1, top-p 0.95, top-k 50, nothing else."""
-    return {"temperature": float(sampling.DEFAULTS["temperature"]),
-            "top_p": float(sampling.DEFAULTS["top_p"]), "top_k": int(sampling.TOP_K),
-            **sampling.EXTRA_DEFAULTS}  # fmt: skip
+    return {"temperature": float(DEFAULTS["temperature"]), "top_p": float(DEFAULTS["top_p"]),
+            "top_k": int(TOP_K), **EXTRA_DEFAULTS}  # fmt: skip
 
 
 def keeping_setting(reply_share: float) -> dict[str, Any]:
@@ -109,8 +108,8 @@ def trial(model: Any, tok: Any, real: list[str], check: CopyCheck, vocab: frozen
     """Draw `n` (default `len(real)`) posts from a bare EOS at `setting` (or take `posts`, drawn
     at it already); score them all on those posts: the reader, the style features, copies."""
     if posts is None:
-        posts = sampling.generate_posts(model, tok, "", n=n or len(real),
-                                        max_new_tokens=max_new_tokens, seed=seed, **setting)  # fmt: skip
+        asked = DrawSettings(n=n or len(real), max_new_tokens=max_new_tokens, seed=seed, **setting)
+        posts = sample(model, tok, asked)
     read = judge(real, posts, vocab, seed, reasons=False)
     return Draw(Trial(**setting, judge=read.accuracy, copy_rate=round(check.rate(posts), 4),
                       blind_test=blind_test(real, posts, vocab, seed).accuracy), posts, seed)  # fmt: skip
@@ -197,7 +196,7 @@ def current_setting(repo: Path) -> dict[str, Any]:
     if not gen.get("do_sample"):
         return base
     three = {k: gen.get(k, base[k]) for k in ("temperature", "top_p", "top_k")}
-    return {**three, **sampling.extra_setting(gen)}
+    return {**three, **extra_setting(gen)}
 
 
 def _read(path: Path) -> dict[str, Any] | None:

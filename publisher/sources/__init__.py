@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..flags import flag
+
 
 @dataclass(slots=True)  # a million of them: 64 bytes each with slots, ~200 with a __dict__
 class Post:
@@ -84,17 +86,17 @@ class SourceOptions:
     """Knobs shared by the sources. Live sources cache raw responses under `raw_dir`."""
 
     raw_dir: Path | None = None
-    max_posts: int = 3200
-    refresh: bool = False
+    max_posts: int = flag(3200, min=1, help="Most posts fetched per user from a live API.")
+    refresh: bool = flag(False, help="Fetch live posts again instead of using DIR/raw/.")
     progress: bool = True
     # `hf-tweetbot update`: the newest post already in the bot (a `since.Since`); live sources
     # then fetch only later posts, cached under their own key in `raw_dir`.
     since: Any = None
     # X archive: also read the posts made in X Communities (`data/community-tweet.js`), which
     # are left out (and counted) by default.
-    include_community: bool = False
+    include_community: bool = flag(False, help="X archive: also train on posts made in X Communities (left out by default).")  # fmt: skip
     # Mastodon: leave out the posts behind a content warning (counted either way).
-    skip_content_warnings: bool = False
+    skip_content_warnings: bool = flag(False, help="Mastodon: leave out posts behind a content warning (counted either way).")  # fmt: skip
 
 
 LIVE_PREFIXES = ("x:", "bsky:", "mastodon:")

@@ -10,7 +10,7 @@ import torch
 
 from ..bot import layout
 from ..errors import require
-from ..space.sampling import bf16_supported
+from ..space.load import bf16_supported
 
 
 def resolve_precision(requested: str) -> str:

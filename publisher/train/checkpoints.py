@@ -18,7 +18,7 @@ from ..bot.outdir import REPO_PREFIX, staging_dir
 from ..errors import Interrupted, OutputError, TrainingError, os_reason
 
 # huggingtweets' sampling defaults, shared with the Space.
-from ..space.sampling import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
+from ..space.draw import DEFAULTS as SAMPLING_DEFAULTS  # noqa: E402
 from .plots import loss_curve
 
 # What a full disk, a read-only folder or a missing permission raises while saving weights:
@@ -131,6 +131,18 @@ class Checkpoints:
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def rebase(root: Path, base: str, tokenizer: str | None) -> None:
+    """Name a moved base model in the records of the checkpoints under `root`: a job on
+    Hugging Face Jobs trains from its own copy of a local base model, in another folder each
+    time, and still continues the checkpoint an earlier job made from the same copy."""
+    for record in root.glob("step_*/hf_tweetbot.json"):
+        meta = json.loads(record.read_text())
+        meta["base_model"] = base
+        if tokenizer is not None:
+            meta.setdefault("data", {})["tokenizer"] = tokenizer
+        record.write_text(json.dumps(meta))
 
 
 def interrupted(bot_dir: Path, every: int) -> Interrupted:

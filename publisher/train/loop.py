@@ -10,8 +10,6 @@ import hashlib
 import math
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,64 +24,9 @@ from ..errors import TrainingError
 from . import attention, lora
 from .accel import make_accelerator, wandb_url
 from .checkpoints import Checkpoints, log, write_repo
-from .choice import EpochChoice, Judge
+from .choice import EpochChoice
+from .config import DEFAULT_LR, EPOCHS, MAX_EPOCHS, TrainConfig
 from .loss import LossModel, causal_lm
-
-DEFAULT_LR = 1.372e-4  # huggingtweets' sweep winner (full fine-tuning)
-EPOCHS = 4  # huggingtweets trained 4 epochs: the default when no epoch is chosen
-MAX_EPOCHS = 8  # the default most epochs when a judge chooses the epoch (docs/usage.md)
-PATIENCE = 2  # measurements without better weights before training stops
-
-
-@dataclass
-class TrainConfig:
-    """Hyperparameters; defaults are huggingtweets' tuned values where it had them."""
-
-    base_model: str | None = None  # None: the one `prepare` recorded in bot.json
-    # The most epochs. None: MAX_EPOCHS when a judge chooses the epoch, else EPOCHS.
-    epochs: int | None = None
-    max_steps: int | None = None  # stop after this many optimizer steps (beats epochs)
-    # None: DEFAULT_LR, x lora.LR_SCALE under --lora; cosine decay, no warmup
-    learning_rate: float | None = None
-    batch_size: int = 1  # blocks per step per process (huggingtweets: 1 block of 1024)
-    grad_accum: int = 1  # micro-batches per optimizer step
-    block_size: int | None = None  # re-tokenize with this block size (default: as prepared)
-    mixed_precision: str = "auto"  # auto = bf16 where the hardware has it (AVX512-BF16, CUDA)
-    # posts: each post attends only to itself, as in generation (and 3x cheaper attention);
-    # block: huggingtweets' causal attention over the whole 1024-token block of posts.
-    attention: str = "posts"
-    max_grad_norm: float = 1.0  # clipping, as transformers.Trainer does by default
-    seed: int = 42
-    checkpoint_every: int = 50  # optimizer steps between checkpoints; 0 = never
-    # A checkpoint of the same run in DIR/checkpoints/ is continued by default (`same_run`);
-    # `resume` only says so when there is none, `restart` removes it and starts over.
-    resume: bool = False
-    restart: bool = False
-    # tensorboard (into DIR/repo/runs/), wandb, none, or auto: tensorboard when installed
-    report_to: str = "auto"
-    progress: bool = True
-    # LoRA (publisher/train/lora.py): train low-rank adapters instead of every weight.
-    lora: bool = False
-    lora_r: int = 16  # rank of the adapter matrices
-    lora_alpha: int = 32  # the adapter's update is scaled by alpha / r
-    lora_targets: str = "all-linear"  # or comma-separated module names: q_proj,v_proj
-    push_adapter: bool = False  # DIR/repo/ holds the adapter alone instead of merged weights
-    # Start from these weights (a model or adapter folder) instead of the base model, and train
-    # on this split of DIR/data/tokenized/: how `hf-tweetbot update` continues a bot.
-    init_from: Path | None = None
-    train_split: str = "train"
-    # Called after every optimizer step with (step, total steps, loss); returning True stops
-    # training there and keeps what was learned, raising aborts it. For callers that draw
-    # progress or enforce a time budget (the web app); not a command-line flag.
-    on_step: Callable[[int, int, float], bool | None] | None = None
-    # The epoch a person would choose (`choice.py`): with a judge, made by `judge(bot_dir,
-    # tokenizer)` (`publisher.quality.epochs.EpochJudge`, set by the pipeline; not a flag), the
-    # weights are measured at every epoch's end, the best are kept and training stops once
-    # `patience` measurements brought nothing better.
-    judge: Callable[[Path, Any], Judge] | None = None
-    keep_last: bool = False  # measure, but train exactly as asked and keep the last weights
-    patience: int = PATIENCE
-    measure_every: int = 0  # optimizer steps between measurements; 0: every epoch's end
 
 
 def epochs_of(cfg: TrainConfig) -> int:
@@ -346,6 +289,8 @@ def train(bot_dir: Path, cfg: TrainConfig) -> Metrics:
                 last, start = last + measuring, start + measuring
             if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < total_steps:
                 ckpt.save(accelerator, step, save_choice)
+                if cfg.on_checkpoint is not None and accelerator.is_main_process:
+                    cfg.on_checkpoint(layout.checkpoints_dir(bot_dir))
             if stopped or step >= total_steps:
                 break
         epoch += 1

@@ -32,8 +32,13 @@ from ..bot import layout, lock, manifest, outdir
 from ..bot.posts import read_rows
 from ..clean import Counts
 from ..errors import UsageError
+from ..flags import flag
+from ..hub import PushOptions
 from ..pipeline import evaluate_and_guard, push_bot, write_card_and_thumbnail
+from ..quality import QualityConfig
+from ..remote import JobOptions
 from ..sources import SourceOptions
+from ..train import TrainConfig
 from .measure import losses, ppl
 from .news import UserNews, gather_news, split_news
 
@@ -45,12 +50,13 @@ MIN_LR_SCALE = 0.25  # even a handful of new posts trains at a quarter of the fu
 class UpdateOptions:
     """What `update` does besides the USER arguments."""
 
-    from_scratch: bool = False  # retrain from the base model on every post
+    # retrain from the base model on every post
+    from_scratch: bool = flag(False, help="Retrain from the base model on every post instead of continuing.")  # fmt: skip
     sources: SourceOptions = field(default_factory=SourceOptions)
-    train: Any = None  # a TrainConfig (None: the defaults)
-    push: Any = None  # PushOptions; None keeps the bot local
-    quality: Any = None  # a QualityConfig for the measurement after training (None: defaults)
-    job: Any = None  # `remote.JobOptions`: train on Hugging Face Jobs (`--hf-jobs`)
+    train: TrainConfig | None = None  # None: the defaults
+    push: PushOptions | None = None  # None keeps the bot local
+    quality: QualityConfig | None = None  # the measurement after training (None: defaults)
+    job: JobOptions | None = None  # train on Hugging Face Jobs (`--hf-jobs`)
 
 
 @dataclass
@@ -100,8 +106,6 @@ def update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any = prin
 
 
 def _update(bot_dir: Path, specs: list[str], opts: UpdateOptions, say: Any) -> UpdateResult:
-    from ..train import TrainConfig
-
     m = manifest.load(bot_dir)
     if not layout.is_trained(bot_dir):
         raise lock.untrained(bot_dir)
@@ -267,7 +271,7 @@ def train_config(bot_dir: Path, m: manifest.Manifest, added: int, opts: UpdateOp
     """
     from ..train.loop import learning_rate
 
-    cfg = replace(opts.train, checkpoint_every=0)  # its stage is never resumed
+    cfg = replace(opts.train or TrainConfig(), checkpoint_every=0)  # its stage is never resumed
     if opts.from_scratch:
         return replace(cfg, init_from=None, train_split="train")
     if m.adapter and not cfg.lora:

@@ -203,7 +203,8 @@ def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
     Returns:
         Posts written by the new bot from its widget prompt.
     """
-    from ..space.sampling import generate_posts, load_bot
+    from ..space.draw import DrawSettings, sample
+    from ..space.load import load_bot
     from ..train import TrainConfig
 
     job.progress = TrainProgress(budget=cfg.time_budget)
@@ -214,7 +215,7 @@ def train(ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:
         pipeline.train_bot(ws.bot_dir, tcfg, job.say)
     model, tok = load_bot(str(layout.repo_dir(ws.bot_dir)))
     prompt = manifest.load(ws.bot_dir).widget_text
-    return generate_posts(model, tok, prompt, n=POSTS_SHOWN, max_new_tokens=40)
+    return sample(model, tok, DrawSettings(prompt=prompt, n=POSTS_SHOWN, max_new_tokens=40))
 
 
 def train_in_line(visitors: Visitors, who: Visitor, ws: Workspace, steps: int, cfg: WebConfig, job: Job) -> list[str]:  # fmt: skip

@@ -336,14 +336,25 @@ def sample_next(logits: torch.Tensor, settings: DrawSettings, generator: torch.G
 
 def _sample_whole(logits: torch.Tensor, temperature: float, generator: torch.Generator | None,
                   valid: Utf8Rows | None) -> torch.Tensor:  # fmt: skip
-    """One token per row from the whole vocabulary at `temperature`, among the allowed ones (a
-    row with none allowed draws as without the constraint)."""
-    x = logits.float() / max(float(temperature), 1e-3)
-    if valid is not None:
-        ids = torch.arange(logits.shape[-1])[None, :].expand(logits.shape[0], -1)
-        mask = valid.allowed(ids).to(logits.device)
-        x = torch.where(mask.any(-1, keepdim=True), x.masked_fill(~mask, float("-inf")), x)
-    return torch.multinomial(torch.softmax(x, dim=-1), 1, generator=generator).squeeze(-1)
+    """One token per row from the whole vocabulary at `temperature`, among the allowed ones.
+
+    Each row draws from its whole distribution; a row whose token is not allowed (rare: a stray
+    byte) draws again from its allowed tokens alone, which is drawing from the allowed ones with
+    their odds kept, without masking 49k tokens per row at every step.
+    """
+    probs = torch.softmax(logits.float() / max(float(temperature), 1e-3), dim=-1)
+    pick = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    if valid is None:
+        return pick
+    bad = (~valid.allowed(pick.cpu()[:, None])[:, 0]).nonzero().squeeze(-1)
+    if len(bad):
+        ids = torch.arange(logits.shape[-1])[None, :].expand(len(bad), -1)
+        mask = valid.allowed(ids, rows=bad).to(logits.device)
+        rows = probs[bad.to(logits.device)]
+        rows = torch.where(mask.any(-1, keepdim=True), rows.masked_fill(~mask, 0.0), rows)
+        pick = pick.clone()
+        pick[bad.to(pick.device)] = torch.multinomial(rows, 1, generator=generator).squeeze(-1)
+    return pick
 
 
 _MENTION_IDS: dict[int, tuple[Any, torch.Tensor]] = {}

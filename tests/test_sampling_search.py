@@ -207,6 +207,19 @@ def test_min_p_drops_the_unlikely_tokens():
     assert {int(draw.sample_next(logits, whole, gen)) for _ in range(2000)} == {0, 1, 2, 3, 4}
 
 
+def test_untruncated_drawing_draws_from_the_allowed_tokens_with_their_odds_kept():
+    class NotZero:  # a UTF-8 state that never allows token 0
+        def allowed(self, ids, rows=None):
+            return ids != 0
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.2]])).expand(4000, -1)
+    gen = torch.Generator().manual_seed(0)
+    whole = DrawSettings(temperature=1.0, top_p=1.0, top_k=0)
+    drawn = draw.sample_next(logits, whole, gen, NotZero())  # type: ignore[arg-type]
+    assert 0 not in drawn.tolist()
+    assert 0.55 <= (drawn == 1).float().mean() <= 0.65, "0.3 of the allowed 0.5"
+
+
 def test_untruncated_drawing_keeps_posts_valid_utf8(tiny_bot):
     model, tok = tiny_bot
     whole = DrawSettings(n=50, max_new_tokens=12, seed=2, temperature=1.0, top_p=1.0, top_k=0)

@@ -361,12 +361,18 @@ _MENTION_IDS: dict[int, tuple[Any, torch.Tensor]] = {}
 
 
 def mention_ids(tokenizer: Any) -> torch.Tensor:
-    """Ids of the tokens a reply begins with: those whose text starts with "@" (cached)."""
+    """Ids of the tokens a reply begins with: those whose text starts with "@" (cached).
+
+    Only the tokens whose vocabulary entry holds "@" (or its byte, "<0x40>") are decoded, not
+    the whole vocabulary.
+    """
     hit = _MENTION_IDS.get(id(tokenizer))
     if hit is not None and hit[0] is tokenizer:
         return hit[1]
-    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
-    out = torch.tensor([i for i, t in enumerate(texts) if t.lstrip().startswith("@")],
+    vocab = tokenizer.get_vocab()
+    maybe = sorted(i for t, i in vocab.items() if "@" in t or "<0x40>" in t)
+    texts = tokenizer.batch_decode([[i] for i in maybe])
+    out = torch.tensor([i for i, t in zip(maybe, texts, strict=True) if t.lstrip().startswith("@")],
                        dtype=torch.long)  # fmt: skip
     _MENTION_IDS[id(tokenizer)] = (tokenizer, out)
     return out

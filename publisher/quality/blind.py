@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,17 @@ def features(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> 
         text: the post.
         vocabulary: the person's words (lower-cased), from the training posts only.
     """
+    if isinstance(vocabulary, frozenset):  # the same held-out posts are read at every setting
+        return list(_features_of(text, vocabulary))
+    return _features(text, vocabulary)
+
+
+@lru_cache(maxsize=4096)
+def _features_of(text: str, vocabulary: frozenset[str]) -> tuple[float, ...]:
+    return tuple(_features(text, vocabulary))
+
+
+def _features(text: str, vocabulary: set[str] | frozenset[str]) -> list[float]:
     n = max(len(text), 1)
     words = _WORD.findall(text)
     lower = [w.lower() for w in words]

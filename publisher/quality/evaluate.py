@@ -245,12 +245,18 @@ def _fitted(model: Any, tok: Any, draws: list[Draw], real: list[str], check: Cop
         (the setting kept and its posts, the fresh draw, the kept posts' fluency).
     """
     best, first = choose([d.trial for d in draws]), draws[1]
-    say(f"  the best, {setting_words(best)}, measured again on fresh posts")
+    say(
+        f"  the best, {setting_words(best)}, measured again on fresh posts; the base model "
+        "reads the person's posts and those of the setting kept (fluency)"
+    )
     fresh = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
                   cfg.max_new_tokens)  # fmt: skip
-    flu = fluent(fresh.posts)
-    if best == first.trial.setting() or adopt(fresh.trial, first.trial, flu.get("rougher", False)):
-        return fresh, fresh, flu
+    if best == first.trial.setting():
+        return fresh, fresh, fluent(fresh.posts)
+    if adopt(fresh.trial, first.trial, rougher=False):  # then read: is it word salad?
+        flu = fluent(fresh.posts)
+        if adopt(fresh.trial, first.trial, flu.get("rougher", False)):
+            return fresh, fresh, flu
     return first, fresh, fluent(first.posts)
 
 
@@ -281,7 +287,6 @@ def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
         return out
     draws = search_sampling(model, tok, real, check, vocab, share(train), cfg.seed + 20_000,
                             cfg.max_new_tokens, drawn.posts, say)  # fmt: skip
-    say("  fluency: the base model reads the person's posts and the best setting's")
     base = _base_reader(base_model, say)
     theirs = post_perplexities(*base, real) if base else []
     fluent: Fluency = lambda posts: (  # noqa: E731

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 BATCH = 16
-POSTS = 40  # read of each side, at most: the first ones (the draws are in random order)
+POSTS = 32  # read of each side, at most: the first ones (the draws are in random order)
 MAX_TOKENS = 64  # of a post, at most (eval draws 60 new tokens)
 
 

@@ -72,7 +72,7 @@ def test_the_grid_holds_untruncated_and_min_p_settings_that_keep_the_proportions
     assert all(s["untruncated_start"] == 1 and s["reply_share"] == 0.4 for s in rest)
     assert any(s["top_k"] == 0 and s["top_p"] == 1.0 and s["min_p"] == 0 for s in rest)
     assert any(s["min_p"] == search.MIN_P for s in rest)
-    assert len(settings) == 8, "as many settings as the grid of temperature and top-p had"
+    assert len(settings) == 7, "huggingtweets' posts are not drawn again: six draws, one fresh"
 
 
 def test_write_setting_changes_only_the_sampling_keys(tmp_path):

@@ -7,7 +7,8 @@ learned its posts by heart does better with more randomness. So every setting of
 (`grid`) but huggingtweets' keeps the way posts begin: the first token drawn from the whole
 distribution and reweighted so that the share of replies is the person's (`space/draw.py`,
 `untruncated_start`, `reply_share`); the rest of the post is drawn at the setting's temperature
-and truncation: top-p 0.95 or 1 (top-k 50), none at all, or min-p `MIN_P`.
+and truncation: top-p 0.95 or 1 (top-k 50), none at all, or min-p `MIN_P` (which lets a
+higher temperature stay fluent).
 
 `search_sampling` draws `POSTS` posts at each setting, all from the same seed (huggingtweets'
 posts are those eval already drew), and `choose` picks the one the reader (`blind.judge`) tells
@@ -86,8 +87,9 @@ def keeping_setting(reply_share: float) -> dict[str, Any]:
 
 
 def grid(reply_share: float) -> list[dict[str, Any]]:
-    """huggingtweets' setting (the reference), then `keeping_setting` (the fallback), then six
-    more temperatures and truncations, all keeping the way posts begin."""
+    """huggingtweets' setting (the reference), then `keeping_setting` (the fallback), then five
+    more temperatures and truncations, all keeping the way posts begin: seven settings to
+    draw, and one fresh draw of the best, as many draws as a grid of temperature and top-p."""
     keep = keeping_setting(reply_share)
     whole = {"top_p": 1.0, "top_k": 0}
     return [
@@ -97,7 +99,6 @@ def grid(reply_share: float) -> list[dict[str, Any]]:
         {**keep, "top_p": 1.0, "temperature": 1.1},
         {**keep, **whole},
         {**keep, **whole, "temperature": 0.9},
-        {**keep, **whole, "min_p": MIN_P},
         {**keep, **whole, "min_p": MIN_P, "temperature": 1.2},
     ]
 

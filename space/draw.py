@@ -5,7 +5,9 @@ One request draws `n` posts that start with the same prompt, in one batch:
 1. the prompt, after the EOS token the bot saw before every post in training (`build_prompt`),
    shortened from its start where the model has too few positions (`fit_context`);
 2. decoding (`sample_ids`): the prompt is run once and its cache repeated for the `n` posts;
-   each step draws one token per post with temperature, top-k and top-p (`sample_next`), only
+   from a bare EOS, the first token's odds of beginning a reply are moved to `reply_share`
+   (`reweight_start`); each step draws one token per post with temperature, top-k, top-p and
+   min-p (`sample_next`; the first `untruncated_start` steps from the whole distribution), only
    among the tokens that keep the post valid UTF-8 (`utf8.py`), with no EOS or line break
    before `min_new_tokens`; a post leaves the batch at EOS or a line break. Each model pass is
    one step of `decode.py`;
@@ -25,6 +27,7 @@ its step here. Stands alone (no import from `publisher`): the Space ships it as 
 
 from __future__ import annotations
 
+import math
 import queue
 import re
 from collections.abc import Iterator
@@ -55,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
 }
 # transformers' default top-k, which huggingtweets' samples also went through.
 TOP_K = 50
+# The sampling fields beyond huggingtweets' three, and their values when a bot's
+# generation_config.json lacks them (as a bot made before they existed samples); each is a field
+# of `DrawSettings`, checked against its range here (a hand-edited config cannot break drawing).
+EXTRA_DEFAULTS: dict[str, Any] = {"min_p": 0.0, "untruncated_start": 0, "reply_share": -1.0}
+_EXTRA_RANGES = {"min_p": (float, 0.0, 0.99), "untruncated_start": (int, 0, 16),
+                 "reply_share": (float, -1.0, 1.0)}  # fmt: skip
 MAX_ROUNDS = 3  # the copy guard's redraws of the copies before one is cut short
 # Every character `str.splitlines` breaks on: a post is one line, whatever the model emits.
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -75,6 +84,13 @@ class DrawSettings:
     temperature: float | None = None  # divides the logits; small values approach greedy
     top_p: float | None = None  # keep the fewest tokens whose probability reaches top_p
     top_k: int | None = None  # keep the k most likely tokens (0: the whole vocabulary)
+    min_p: float | None = None  # drop tokens under min_p times the likeliest one's probability
+    # the first tokens of a post drawn from the whole distribution at temperature 1: truncation
+    # cuts the long tail of ways a post can begin and so inflates the likeliest beginning
+    untruncated_start: int | None = None
+    # from a bare EOS, the share of posts that begin with an @mention, as the person's posts
+    # do: the first token is reweighted to it (below 0: the model's own share)
+    reply_share: float | None = None
     seed: int | None = None  # the same seed draws the same posts
     valid_utf8: bool = True  # only tokens that keep a post valid UTF-8 (False: benchmarks)
     stop_early: bool = True  # a post leaves the batch when it ends (False: benchmarks)
@@ -88,12 +104,30 @@ class DrawSettings:
             temperature = DEFAULTS["temperature"] if gen.temperature is None else gen.temperature
             top_p = 1.0 if gen.top_p is None else gen.top_p
             top_k = 0 if gen.top_k is None else gen.top_k
+        extra = extra_setting(vars(gen) if gen is not None and gen.do_sample else {})
         return replace(
             self,
             temperature=float(temperature if self.temperature is None else self.temperature),
             top_p=float(top_p if self.top_p is None else self.top_p),
             top_k=int(top_k if self.top_k is None else self.top_k),
+            **{k: v if getattr(self, k) is None else getattr(self, k) for k, v in extra.items()},
         )
+
+
+def extra_setting(config: dict[str, Any]) -> dict[str, Any]:
+    """`min_p`, `untruncated_start` and `reply_share` of a generation config, checked.
+
+    A missing, null or out-of-range value is the `EXTRA_DEFAULTS` one.
+    """
+    out = dict(EXTRA_DEFAULTS)
+    for key, (kind, low, high) in _EXTRA_RANGES.items():
+        try:
+            value = kind(config[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if low <= value <= high:
+            out[key] = value
+    return out
 
 
 @dataclass
@@ -203,6 +237,8 @@ def sample_ids(model: Any, tokenizer: Any, settings: DrawSettings,
     stops = stop_ids(tokenizer)
     eos = int(tokenizer.eos_token_id)
     min_new = min(s.min_new_tokens, steps)
+    share = -1.0 if s.prompt.strip() or s.reply_share is None else s.reply_share
+    mentions = mention_ids(tokenizer) if share >= 0 else None  # a prompt is never reweighted
     state = decode.stepper(model)
     valid = Utf8Table.of(tokenizer).rows(n, steps) if s.valid_utf8 else None
     out: list[list[int]] = [[] for _ in range(n)]
@@ -216,7 +252,13 @@ def sample_ids(model: Any, tokenizer: Any, settings: DrawSettings,
         for step in range(steps):
             if step < min_new:  # no EOS (nor line break) too early
                 logits = logits.index_fill(-1, stops.to(logits.device), float("-inf"))
-            nxt = sample_next(logits, s, gen, valid).cpu()
+            if step == 0 and mentions is not None:
+                logits = reweight_start(logits, mentions, share)
+            if step < (s.untruncated_start or 0):  # the way a post begins: the whole distribution
+                whole = replace(s, temperature=1.0, top_p=1.0, top_k=0, min_p=0.0)
+                nxt = sample_next(logits, whole, gen, valid).cpu()
+            else:
+                nxt = sample_next(logits, s, gen, valid).cpu()
             if valid is not None:
                 valid.advance(nxt)
             ended = (
@@ -248,11 +290,13 @@ def sample_ids(model: Any, tokenizer: Any, settings: DrawSettings,
 
 def sample_next(logits: torch.Tensor, settings: DrawSettings, generator: torch.Generator | None = None,
                 valid: Utf8Rows | None = None) -> torch.Tensor:  # fmt: skip
-    """Draw one token per row with temperature, top-k and top-p (nucleus) sampling.
+    """Draw one token per row with temperature, top-k, top-p (nucleus) and min-p sampling.
 
     Top-p runs on the `top_k` best logits only: sorting 50 values instead of 49k per row is
-    what makes it cheap, and it is what `generate` does with its default `top_k=50`. With
-    `valid`, the k best are those among the tokens that keep each row's text valid UTF-8.
+    what makes it cheap, and it is what `generate` does with its default `top_k=50`; min-p
+    sorts only the tokens it can keep. With `valid`, the k best are those among the tokens that
+    keep each row's text valid UTF-8. Untruncated (top-k 0, top-p 1, no min-p), nothing needs
+    sorting: each row draws from its whole masked distribution (`_sample_whole`).
 
     Args:
         logits: (batch, vocab) scores of the next token.
@@ -266,7 +310,14 @@ def sample_next(logits: torch.Tensor, settings: DrawSettings, generator: torch.G
     temperature, top_p, top_k = settings.temperature, settings.top_p, settings.top_k
     if temperature is None or top_p is None or top_k is None:
         raise ValueError("sample_next draws with set sampling fields: DrawSettings.for_bot")
+    min_p = settings.min_p or 0.0
+    if top_k <= 0 and top_p >= 1.0 and min_p <= 0.0:
+        return _sample_whole(logits, temperature, generator, valid)
     k = logits.shape[-1] if top_k <= 0 else min(int(top_k), logits.shape[-1])
+    if min_p > 0.0:  # only the tokens min-p can keep need sorting
+        top = logits.max(-1, keepdim=True).values.float()
+        floor = top + max(temperature, 1e-3) * math.log(min_p)
+        k = max(1, min(k, int((logits.float() >= floor).sum(-1).max()) + 8))
     # A positive temperature keeps the order, so the k best are picked from the raw logits and
     # only those k are converted and scaled (not the whole vocabulary, twice, at every token).
     vals, idx = torch.topk(logits, k, dim=-1)  # sorted, best first
@@ -277,8 +328,74 @@ def sample_next(logits: torch.Tensor, settings: DrawSettings, generator: torch.G
         # Drop a token when the tokens before it already reach top_p (the best one always stays).
         drop = (torch.cumsum(probs, dim=-1) - probs) >= float(top_p)
         probs = probs.masked_fill(drop, 0.0)
+    if min_p > 0.0:
+        probs = probs.masked_fill(probs < float(min_p) * probs.max(-1, keepdim=True).values, 0.0)
     pick = torch.multinomial(probs, 1, generator=generator)
     return idx.gather(-1, pick).squeeze(-1)
+
+
+def _sample_whole(logits: torch.Tensor, temperature: float, generator: torch.Generator | None,
+                  valid: Utf8Rows | None) -> torch.Tensor:  # fmt: skip
+    """One token per row from the whole vocabulary at `temperature`, among the allowed ones.
+
+    Each row draws from its whole distribution; a row whose token is not allowed (rare: a stray
+    byte) draws again from its allowed tokens alone, which is drawing from the allowed ones with
+    their odds kept, without masking 49k tokens per row at every step.
+    """
+    probs = torch.softmax(logits.float() / max(float(temperature), 1e-3), dim=-1)
+    pick = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    if valid is None:
+        return pick
+    bad = (~valid.allowed(pick.cpu()[:, None])[:, 0]).nonzero().squeeze(-1)
+    if len(bad):
+        ids = torch.arange(logits.shape[-1])[None, :].expand(len(bad), -1)
+        mask = valid.allowed(ids, rows=bad).to(logits.device)
+        rows = probs[bad.to(logits.device)]
+        rows = torch.where(mask.any(-1, keepdim=True), rows.masked_fill(~mask, 0.0), rows)
+        pick = pick.clone()
+        pick[bad.to(pick.device)] = torch.multinomial(rows, 1, generator=generator).squeeze(-1)
+    return pick
+
+
+_MENTION_IDS: dict[int, tuple[Any, torch.Tensor]] = {}
+
+
+def mention_ids(tokenizer: Any) -> torch.Tensor:
+    """Ids of the tokens a reply begins with: those whose text starts with "@" (cached).
+
+    Only the tokens whose vocabulary entry holds "@" (or its byte, "<0x40>") are decoded, not
+    the whole vocabulary.
+    """
+    hit = _MENTION_IDS.get(id(tokenizer))
+    if hit is not None and hit[0] is tokenizer:
+        return hit[1]
+    vocab = tokenizer.get_vocab()
+    maybe = sorted(i for t, i in vocab.items() if "@" in t or "<0x40>" in t)
+    texts = tokenizer.batch_decode([[i] for i in maybe])
+    out = torch.tensor([i for i, t in zip(maybe, texts, strict=True) if t.lstrip().startswith("@")],
+                       dtype=torch.long)  # fmt: skip
+    _MENTION_IDS[id(tokenizer)] = (tokenizer, out)
+    return out
+
+
+def reweight_start(logits: torch.Tensor, mentions: torch.Tensor, share: float) -> torch.Tensor:
+    """The first token's logits with the tokens that begin a reply holding `share` of the mass.
+
+    The model's own share of replies (its probability of an @-token at temperature 1) is moved
+    to the person's; within replies and within the other posts the model's odds stay as they
+    are. A model that (almost) never begins with "@", or never otherwise, is left as it is.
+    """
+    if not len(mentions):
+        return logits
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    own = logp.index_select(-1, mentions.to(logits.device)).exp().sum(-1, keepdim=True)
+    share = min(max(float(share), 1e-4), 1 - 1e-4)
+    ok = (own > 1e-4) & (own < 1 - 1e-4)
+    up = torch.where(ok, torch.log(share / own.clamp(1e-6, 1)), torch.zeros_like(own))
+    down = torch.where(ok, torch.log((1 - share) / (1 - own).clamp(1e-6, 1)), torch.zeros_like(own))
+    is_mention = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
+    is_mention[mentions.to(logits.device)] = True
+    return logits.float() + torch.where(is_mention, up, down)
 
 
 def redraw(model: Any, tokenizer: Any, settings: DrawSettings, guard: CopyGuard | None,

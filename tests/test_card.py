@@ -542,3 +542,36 @@ def test_an_untrained_bot_s_card_says_so(tmp_path):
     assert "saved next to this card" not in text
     (d / "repo" / "config.json").write_text("{}")
     assert "the final model is saved next to this card" in card.render_bot_card(d)
+
+
+def test_full_card_shows_the_reader_the_proportions_and_fluency():
+    from publisher.quality import proportions
+
+    person = ["@ana yes, tomorrow"] * 40 + ["The tide came in early today"] * 60
+    drawn = ["@ana sure thing"] * 58 + ["Fog over the harbour again"] * 42
+    judged = {"accuracy": 0.58, "low": 0.52, "high": 0.64, "posts": 100, "drawn": 100,
+              "reasons": ["starts with @ more often", "shorter"]}  # fmt: skip
+    setting = {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "min_p": 0.05,
+               "untruncated_start": 1, "reply_share": 0.4, "judge": 0.58, "copy_rate": 0.0}  # fmt: skip
+    m = bot([user("ada", "Ada")], repo_id="me/ada")
+    m.quality = {
+        "samples": 100, "span_tokens": 10,
+        "perplexity": {"base": 140.7, "bot": 42.5},
+        "memorisation": {"copied_span_rate": 0.0, "exact_copy_rate": 0.0, "longest_span": 8},
+        "variety": {"distinct_2_samples": 0.8, "distinct_2_posts": 0.9},
+        "tokenizer": {"tokens_per_word": 1.3}, "guard": {"enabled": True},
+        "blind_test": {"accuracy": 0.61, "posts": 34,
+                       "lengths": {"median_real": 126, "median_bot": 121, "distance": 0.21}},
+        "sampling": {"default": {**setting, "top_p": 0.95, "top_k": 50}, "fitted": setting},
+        "judge": {"fitted": judged, "huggingtweets": {**judged, "accuracy": 0.67}},
+        "proportions": {"fitted": proportions.compare(drawn, person)},
+        "fluency": {"fitted": {"bot": 80.0, "person": 95.0, "person_range": [60.0, 150.0],
+                               "within": True}},
+    }  # fmt: skip
+    full = card.render_card(m, full_metadata=True)
+    assert "| Blind test, word and character n-grams and style, at this model's sampling (50%: indistinguishable; 95% interval) | 58% (52%-64%), 100 posts each |" in full  # fmt: skip
+    assert "| What told the samples apart most | starts with @ more often; shorter |" in full
+    assert "| Sampling of this model | temperature 1, min-p 0.05, first token untruncated, 40% replies |" in full  # fmt: skip
+    assert "| Posts replies (start with @): samples / held-out posts | 58% / 40% (more than chance) |" in full  # fmt: skip
+    assert "| Base model's perplexity per post: samples / held-out posts (their middle half) | 80.0 / 95.0 (60.0-150.0) |" in full  # fmt: skip
+    assert "## Quality" not in card.render_card(m), "the seed card's format stays as it is"

@@ -69,7 +69,9 @@ def test_publish_with_the_defaults_records_the_choice(built, name, tiny_model, t
     assert (
         "| Epoch | Validation perplexity | Samples repeating a span | Blind test | Kept |" in full
     )
-    assert "inference:\n  parameters:\n" in full and "Blind test: a style classifier" in full
+    assert (
+        "inference:\n  parameters:\n" in full and "Blind test, word and character n-grams" in full
+    )
     exact = card.render_bot_card(out, full_metadata=False)
     assert "Blind test" not in exact and "inference:" not in exact and "| Epoch |" not in exact
     assert Image.open(out / "repo" / "loss_curve.png").size == (900, 500)

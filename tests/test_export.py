@@ -189,6 +189,21 @@ def test_the_sampling_fitted_by_eval_reaches_the_modelfile_and_the_gguf(tiny_lla
     fields = gguf.GGUFReader(path).fields
     assert round(fields["general.sampling.temp"].contents(), 6) == 1.1
     assert round(fields["general.sampling.top_p"].contents(), 6) == 0.9
+    assert "general.sampling.min_p" not in fields and "min_p" not in params, "not fitted: unsaid"
+
+
+def test_a_fitted_min_p_reaches_every_runner(tiny_llama_1024, tmp_path):
+    import gguf
+
+    from publisher.quality.sampling_search import keeping_setting, write_setting
+
+    bot = make_bot(tmp_path, tiny_llama_1024)
+    write_setting(bot / "repo", {**keeping_setting(0.4), "top_p": 1.0, "top_k": 0, "min_p": 0.05})
+    path = export(bot, ExportOptions(), say=lambda _: None)
+    params = dict(c for c in parse_modelfile((path.parent / "Modelfile").read_text()))
+    assert (params["min_p"], params["top_k"], params["top_p"]) == ("0.05", "0", "1")
+    assert json.loads((path.parent / "params").read_text())["min_p"] == 0.05
+    assert round(gguf.GGUFReader(path).fields["general.sampling.min_p"].contents(), 6) == 0.05
 
 
 def test_export_cli_needs_a_format_and_a_trained_bot(tmp_path, tiny_llama_1024, capsys):

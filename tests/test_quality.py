@@ -205,29 +205,71 @@ def test_the_guard_cost_benchmark_runs_side_by_side(copier):
     assert "cost" in lines[0] and "drawn again" in lines[-1]
 
 
+# --- the block in words -------------------------------------------------------------------------
+
+
+def measured(**over):
+    """A `quality` block as `eval` writes it, after the sampling was fitted."""
+    from publisher.quality import proportions
+
+    person = ["@ana yes, tomorrow"] * 40 + ["The tide came in early today #sea"] * 60
+    bot = ["@ana sure thing"] * 58 + ["Fog over the harbour again"] * 42
+    judged = {"accuracy": 0.58, "low": 0.52, "high": 0.64, "posts": 100, "drawn": 100,
+              "reasons": ["starts with @ more often", "shorter"]}  # fmt: skip
+    setting = {"temperature": 1.0, "top_p": 0.95, "top_k": 50, "min_p": 0.0,
+               "untruncated_start": 1, "reply_share": 0.4, "judge": 0.58, "blind_test": 0.6,
+               "copy_rate": 0.0, "fluency": 80.0}  # fmt: skip
+    q = {
+        "samples": 100, "seed": 0, "max_new_tokens": 60, "span_tokens": 10, "span_chars": 45,
+        "perplexity": {"base": 140.7, "bot": 42.5, "held_out_posts": 34},
+        "memorisation": {"copied_span_rate": 0.01, "exact_copy_rate": 0.0, "longest_span": 9},
+        "variety": {"distinct_2_samples": 0.8, "distinct_2_posts": 0.9},
+        "tokenizer": {"tokens_per_word": 1.3, "main_script": "Latin", "main_script_share": 1.0},
+        "guard": {"enabled": True, "file": "copy_guard.bin", "spans": 7065, "flagged_rate": 0.01,
+                  "copies_shown_rate": 0.0},
+        "seconds": {"total": 61.0},
+        "blind_test": {"accuracy": 0.61, "posts": 34, "drawn": 100,
+                       "lengths": {"median_real": 126, "median_bot": 121, "distance": 0.21}},
+        "sampling": {"default": {**setting, "untruncated_start": 0, "reply_share": -1.0, "judge": 0.67},
+                     "fitted": setting, "grid": [setting]},
+        "judge": {"huggingtweets": {**judged, "accuracy": 0.67, "low": 0.6, "high": 0.74},
+                  "fitted": judged},
+        "proportions": {"fitted": proportions.compare(bot, person)},
+        "fluency": {"fitted": {"bot": 80.0, "person": 95.0, "person_range": [60.0, 150.0],
+                               "within": True}},
+    }  # fmt: skip
+    return {**q, **over}
+
+
 def test_the_quality_block_is_short_plain_lines_and_verbose_adds_the_details():
     from publisher.quality.report import lines
 
-    q = {
-        "samples": 100, "seed": 0, "seconds": {"total": 15.2}, "span_tokens": 10, "span_chars": 45,
-        "perplexity": {"base": 140.7, "bot": 42.5, "held_out_posts": 34},
-        "memorisation": {"copied_span_rate": 0.0, "exact_copy_rate": 0.0, "longest_span": 8},
-        "variety": {"distinct_2_samples": 0.80, "distinct_2_posts": 0.90},
-        "tokenizer": {"tokens_per_word": 1.3, "main_script": "Latin", "main_script_share": 1.0},
-        "guard": {"enabled": True, "spans": 7065, "file": "copy_guard.bin",
-                  "flagged_rate": 0.0, "copies_shown_rate": 0.0},
-        "blind_test": {"accuracy": 0.69, "posts": 34, "drawn": 100,
-                       "lengths": {"median_real": 126, "median_bot": 121, "distance": 0.21}},
-        "sampling": {"default": {"temperature": 1.0, "top_p": 0.95, "blind_test": 0.69, "copy_rate": 0.0},
-                     "fitted": {"temperature": 1.0, "top_p": 0.95, "blind_test": 0.69, "copy_rate": 0.0},
-                     "confirmation": {"temperature": 1.0, "top_p": 1.0, "blind_test": 0.71, "copy_rate": 0.0}},
-    }  # fmt: skip
-    plain, full = lines(q), lines(q, verbose=True)
-    assert max(map(len, plain)) <= 90 and len(plain) == 8, plain
-    text = "\n".join(plain)
-    for term in ("distinct-2", "distance", "span hashes", "EOS", "seed"):
+    plain, full = lines(measured()), lines(measured(), verbose=True)
+    text, details = "\n".join(plain), "\n".join(full)
+    assert max(map(len, plain)) <= 90 and max(map(len, full)) <= 90, max(full, key=len)
+    details_only = ("distinct-2", "KS distance 0.21", "span hashes", "EOS", "grid:", "n-grams",
+                    "at huggingtweets' sampling: 67% (60%-74%)", "middle half 60 to 150")  # fmt: skip
+    for term in details_only:
         assert term not in text, term
-        assert term in "\n".join(full), term
-    assert "  Blind test: told from the person 69% of the time (50%: a guess)" in plain
-    assert "  Sampling: temperature 1, top-p 0.95 (huggingtweets'; none clearly better)" in plain  # fmt: skip
-    assert set(plain) <= set(full) and max(map(len, full)) <= 90
+        assert term in details, term
+    assert "  Blind test: told from the person 58% of the time (52%-64%; 50%: a guess)" in plain
+    assert "  Gives it away: starts with @ more often; shorter" in plain
+    assert "  Sampling: temperature 1, top-p 0.95, first token untruncated, 40% replies" in plain
+    assert "  Fluency: about as fluent as the person's posts" in plain
+    kinds = "  Kinds of post, unlike the person's: replies (start with @) 58% vs 40%; 3 more"
+    assert kinds in plain
+    assert "replies (start with @)      58% vs  40%  <- more than chance" in details
+    assert set(plain) <= set(full)
+
+
+def test_a_block_measured_before_the_reader_still_reads():
+    from publisher.quality.report import lines
+
+    old = measured(judge={}, proportions={}, fluency={})
+    old["sampling"] = {"default": {"temperature": 1.0, "top_p": 0.95, "top_k": 50, "blind_test": 0.61,
+                                   "copy_rate": 0.0}, "fitted": {"temperature": 1.1, "top_p": 1.0,
+                                   "top_k": 50, "blind_test": 0.58, "copy_rate": 0.0}}  # fmt: skip
+    plain = lines(old)
+    assert "  Blind test: told from the person 61% of the time (50%: a guess)" in plain
+    assert "  Sampling: temperature 1.1, top-p 1" in plain and len(plain) == 8, plain
+    assert "told apart 58% fitted, 61% at huggingtweets'" in "\n".join(lines(old, verbose=True))

@@ -408,3 +408,19 @@ def test_the_space_command_speaks_of_its_own_flags_and_exits_130_on_ctrl_c(tiny_
     assert "Running on http://127.0.0.1:" in out
     assert "share=True" not in out and "--share also opens a public gradio.live link" in out
     assert "Traceback" not in out
+
+
+def test_the_space_writes_replies_in_the_persons_share(tmp_path, tiny_model):
+    """The setting in generation_config.json (first token untruncated, replies reweighted to the
+    person's share) is the Space's, whatever its sliders say."""
+    from publisher.space import app
+
+    root = make_bot_repo(tiny_model, tmp_path)
+    gen = {"do_sample": True, "temperature": 1.0, "top_p": 0.95, "top_k": 50,
+           "untruncated_start": 1, "reply_share": 1.0}  # fmt: skip
+    (root / "repo" / "generation_config.json").write_text(json.dumps(gen), encoding="utf-8")
+    bot = app.load(str(root / "repo"))
+    *_, (cards, notice, posts) = app.respond(bot, "", 6, 1.0, 0.95, 4)
+    assert len(posts) == 6 and all(p.lstrip().startswith("@") for p in posts), posts
+    *_, (cards, notice, posts) = app.respond(bot, "Numbers are", 3, 1.0, 0.95, 4)
+    assert all(p.startswith("Numbers are") for p in posts), "a visitor's prompt is theirs"

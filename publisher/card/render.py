@@ -24,6 +24,7 @@ from ..base_models import OFFLINE_ALIASES
 from ..bot import layout, outdir
 from ..bot.manifest import Manifest, UserStats, load
 from ..errors import ManifestError
+from ..quality.report import setting_words
 from .escape import (
     attr_url,
     html_text,
@@ -177,27 +178,45 @@ def quality_rows(q: dict[str, Any] | None) -> list[tuple[str, str]]:
         ("Copy guard", "on: samples repeating a training post are drawn again"
          if guard.get("enabled") else "off"),
     ]  # fmt: skip
-    return rows + _blind_rows(q.get("blind_test") or {}, q.get("sampling") or {})
+    return rows + _blind_rows(q)
 
 
-def _blind_rows(blind: dict[str, Any], fitted: dict[str, Any]) -> list[tuple[str, str]]:
-    """The blind test and the sampling fitted to the bot, as card rows."""
+def _blind_rows(q: dict[str, Any]) -> list[tuple[str, str]]:
+    """The blind tests, the sampling fitted to the bot, fluency and proportions, as card rows."""
+    blind, fitted = q.get("blind_test") or {}, q.get("sampling") or {}
     if blind.get("accuracy") is None:
         return []
     size = blind.get("lengths") or {}
-    rows = [
-        ("Blind test: a style classifier tells samples from held-out posts (50%: indistinguishable)",
+    judged = q.get("judge") or {}
+    rows = []
+    for name, j in (("this model's sampling", judged.get("fitted")),
+                    ("huggingtweets' sampling", judged.get("huggingtweets"))):  # fmt: skip
+        if j and j.get("accuracy") is not None:
+            rows.append((f"Blind test, word and character n-grams and style, at {name} "
+                         "(50%: indistinguishable; 95% interval)",
+                         f"{j['accuracy']:.0%} ({j['low']:.0%}-{j['high']:.0%}), {j['posts']} posts each"))  # fmt: skip
+    shown = judged.get("fitted") or judged.get("huggingtweets") or {}
+    if shown.get("reasons"):
+        rows.append(("What told the samples apart most", "; ".join(shown["reasons"])))
+    rows += [
+        ("Blind test, style features alone, at huggingtweets' sampling (50%: indistinguishable)",
          f"{blind['accuracy']:.0%} ({blind['posts']} posts each)"),
         ("Post length in characters, median: held-out posts / samples (KS distance)",
          f"{size.get('median_real', 0):.0f} / {size.get('median_bot', 0):.0f} "
          f"({size.get('distance', 0):.2f})"),
     ]  # fmt: skip
     if fitted.get("default"):
-        d, f = fitted["default"], fitted["fitted"]
-        value = (f"{f['temperature']:g}, {f['top_p']:g} (blind test {d['blind_test']:.0%} → "
-                 f"{f['blind_test']:.0%})" if f != d else
-                 f"{f['temperature']:g}, {f['top_p']:g} (huggingtweets': no setting did clearly better)")  # fmt: skip
-        rows.append(("Sampling of this model: temperature, top-p", value))
+        rows.append(("Sampling of this model", setting_words(fitted["fitted"])))
+    flu = (q.get("fluency") or {}).get("fitted") or {}
+    if flu:
+        rows.append(("Base model's perplexity per post: samples / held-out posts (their middle half)",
+                     f"{flu['bot']:.1f} / {flu['person']:.1f} ({flu['person_range'][0]:.1f}-"
+                     f"{flu['person_range'][1]:.1f})"))  # fmt: skip
+    props = (q.get("proportions") or {}).get("fitted") or {}
+    for r in props.get("rows") or []:
+        mark = " (more than chance)" if r["differs"] else ""
+        rows.append((f"Posts {r['words']}: samples / held-out posts",
+                     f"{r['bot']:.0%} / {r['person']:.0%}{mark}"))  # fmt: skip
     return rows
 
 

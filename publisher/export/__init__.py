@@ -91,6 +91,7 @@ def _export(bot_dir: Path, opts: ExportOptions, say: Callable[[str], None]) -> P
         temperature=sampling.temperature,
         top_p=sampling.top_p,
         top_k=sampling.top_k,
+        min_p=sampling.min_p,
         chat_template=mfile.chat_template(eos),
         base_model=_hub_id(man.base_model),
         url=f"https://huggingface.co/{man.repo_id}" if man.repo_id else None,

@@ -40,6 +40,7 @@ class GgufInfo:
     chat_template: str
     base_model: str | None = None  # a Hub id
     url: str | None = None  # the bot's Hub page
+    min_p: float = 0.0  # written only when fitted
 
 
 def tensor_type(name: str, data: np.ndarray, quant: str) -> gguf.GGMLQuantizationType:
@@ -114,3 +115,5 @@ def _describe(w: gguf.GGUFWriter, info: GgufInfo, quant: str) -> None:
     w.add_sampling_temp(float(info.temperature))
     w.add_sampling_top_p(float(info.top_p))
     w.add_sampling_top_k(int(info.top_k))
+    if info.min_p > 0:
+        w.add_sampling_min_p(float(info.min_p))

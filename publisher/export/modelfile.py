@@ -12,6 +12,11 @@ fitted) and no repetition penalty. Each runner gets that in its own words:
   template) and `params` (JSON) files to Ollama instead, so `push --gguf` uploads those two.
 - llama.cpp and LM Studio read the chat template and `general.sampling.*` inside the GGUF.
 
+Temperature, top-p, top-k and min-p are expressible in all three; the rest of the bot's setting
+is not: none of these runners can draw a post's first token from the whole distribution nor
+reweight it to the person's share of replies (`space/draw.py`), so a bot run there writes
+replies as often as its truncated sampling makes it (docs/quality.md).
+
 These runners sample with their own code: the constraint that keeps the bot's posts valid UTF-8
 (`space/utf8.py`) is not theirs, so a post drawn there can show U+FFFD where the model draws the
 bytes of a character out of order (docs/quality.md).
@@ -38,13 +43,14 @@ class Sampling:
     top_p: float = DEFAULTS["top_p"]
     top_k: int = TOP_K
     num_predict: int = NUM_PREDICT
+    min_p: float = 0.0  # written only when fitted (a runner's own default stays otherwise)
 
 
 def sampling_defaults(repo_dir: Path) -> Sampling:
     """The sampling in the bot's `generation_config.json` (fitted by `eval`), else huggingtweets'."""
     setting = current_setting(repo_dir)
     return Sampling(temperature=float(setting["temperature"]), top_p=float(setting["top_p"]),
-                    top_k=int(setting["top_k"]))  # fmt: skip
+                    top_k=int(setting["top_k"]), min_p=float(setting["min_p"]))  # fmt: skip
 
 
 def stops(eos: str) -> list[str]:
@@ -83,6 +89,8 @@ def modelfile(gguf_name: str, eos: str, s: Sampling) -> str:
         f"PARAMETER num_predict {s.num_predict}",
         "PARAMETER repeat_penalty 1",
     ]
+    if s.min_p > 0:
+        lines.insert(-2, f"PARAMETER min_p {s.min_p:g}")
     lines += [f"PARAMETER stop {_quoted(stop)}" for stop in stops(eos)]
     return "\n".join(lines) + "\n"
 
@@ -105,4 +113,6 @@ def params_json(eos: str, s: Sampling) -> str:
         "repeat_penalty": 1.0,
         "stop": stops(eos),
     }
+    if s.min_p > 0:
+        params["min_p"] = s.min_p
     return json.dumps(params, indent=2, ensure_ascii=False) + "\n"

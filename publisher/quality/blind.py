@@ -16,6 +16,11 @@ takes another seeded subset of them, so all of them count and the score varies l
 draw to the next. The length distributions are reported beside it:
 the two medians, in characters, and the Kolmogorov-Smirnov distance between them (the largest
 gap between their cumulative distributions: 0 alike, 1 apart).
+
+`judge` is the stronger reader the quality block, the epoch choice and the sampling search use:
+TF-IDF word and character n-grams (`ngrams.py`) beside the style features, the same regression
+and cross-validation, a 95% interval from the folds and repeats, and the features that told the
+bot apart most, in words a person can act on ("starts with @ more often", "longer").
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from .language_fit import script_of
+from .ngrams import describe, grams, tfidf
 
 FOLDS = 5
 REPEATS = 4
@@ -88,6 +95,17 @@ def features(text: str, vocabulary: set[str] | frozenset[str] = frozenset()) -> 
         text: the post.
         vocabulary: the person's words (lower-cased), from the training posts only.
     """
+    if isinstance(vocabulary, frozenset):  # the same held-out posts are read at every setting
+        return list(_features_of(text, vocabulary))
+    return _features(text, vocabulary)
+
+
+@lru_cache(maxsize=4096)
+def _features_of(text: str, vocabulary: frozenset[str]) -> tuple[float, ...]:
+    return tuple(_features(text, vocabulary))
+
+
+def _features(text: str, vocabulary: set[str] | frozenset[str]) -> list[float]:
     n = max(len(text), 1)
     words = _WORD.findall(text)
     lower = [w.lower() for w in words]
@@ -229,3 +247,161 @@ def blind_test(real: Sequence[str], bot: Sequence[str], vocab: frozenset[str] = 
     xr = np.array([features(t, vocab) for t in real], dtype=np.float64)
     xb = np.array([features(t, vocab) for t in bot], dtype=np.float64)
     return BlindTest(round(cross_validated_accuracy(xr, xb, n, seed), 4), n, size, len(bot))
+
+
+# -- the reader: n-grams beside the style features --------------------------------------
+
+# What a style feature means to a person when the bot has more (first) or less (second) of it.
+FEATURE_WORDS: dict[str, tuple[str, str]] = {
+    "log characters": ("longer", "shorter"),
+    "log words": ("more words", "fewer words"),
+    "characters per word": ("longer words", "shorter words"),
+    "capitals among letters": ("more capital letters", "fewer capital letters"),
+    "digits": ("more digits", "fewer digits"),
+    "punctuation": ("more punctuation", "less punctuation"),
+    "symbols and emoji": ("more symbols and emoji", "fewer symbols and emoji"),
+    "not ASCII": ("more non-ASCII characters", "fewer non-ASCII characters"),
+    "spaces": ("more spaces", "fewer spaces"),
+    "sentence marks per word": ("more . ! ? per word", "fewer . ! ? per word"),
+    "ends with a sentence mark": ("ends with . ! ? more often", "ends with . ! ? less often"),
+    "starts with a capital": ("starts with a capital more often",
+                              "starts with a capital less often"),
+    "mention": ("mentions someone more often", "mentions someone less often"),
+    "hashtag": ("more hashtags", "fewer hashtags"),
+    "link": ("more links", "fewer links"),
+    "distinct words": ("repeats words less", "repeats words more"),
+    "words in capitals": ("more words in capitals", "fewer words in capitals"),
+    "exclamation marks": ("more exclamation marks", "fewer exclamation marks"),
+    "question marks": ("more question marks", "fewer question marks"),
+    "longest repeated character": ("longer runs of one character",
+                                   "shorter runs of one character"),
+    "words the person uses": ("more of the person's own words",
+                              "more words the person never uses"),
+    "letters of the main script": ("mixes scripts less", "mixes scripts more"),
+    "starts with a mention": ("starts with @ more often", "starts with @ less often"),
+}  # fmt: skip
+READER_FEATURES = (*FEATURES, "starts with a mention")  # the style the reader sees
+NGRAM_C = 10.0  # the reader's regularisation (inverse strength) over n-grams and style alike
+STYLE_WEIGHT = 0.05  # the style block's length against the unit-length n-gram blocks, per feature
+Z95 = 2.0  # about Student's t at 95% with 19 degrees of freedom (5 folds x 4 repeats - 1)
+REASONS = 3  # the features named as what gave the bot away
+
+
+@dataclass
+class Judgement:
+    """The reader's verdict (`quality.judge` in bot.json and quality.json)."""
+
+    accuracy: float | None  # cross-validated; 0.5: indistinguishable; None: too few posts
+    low: float | None  # 95% confidence interval of the accuracy, from the folds and repeats
+    high: float | None
+    posts: int  # real posts each classifier sees, and as many of the bot's
+    drawn: int  # the bot's posts in all
+    reasons: list[str]  # what told the bot apart most, in words ("longer", 'starts with "@"...')
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _coordinates(x: np.ndarray) -> np.ndarray:
+    """Coordinates of the rows of `x` in the space they span (a few hundred, not 10,000+).
+
+    An L2-regularised linear classifier's weights lie in the span of its training rows, and
+    its penalty and scores there are those of these coordinates: the regression fitted on
+    them is the one fitted on `x`, at the cost of a matrix of posts by posts.
+    """
+    vals, vecs = np.linalg.eigh(x @ x.T)
+    keep = vals > 1e-9 * max(float(vals.max()), 1e-12)
+    return np.asarray(vecs[:, keep] * np.sqrt(vals[keep]))
+
+
+@dataclass
+class _Read:
+    """What the reader takes from one post: its n-grams and style features."""
+
+    grams: tuple[Any, Any]
+    style: list[float]
+
+
+def _reader_matrix(posts: list[_Read]) -> tuple[np.ndarray, list[str]]:
+    """TF-IDF n-grams and the standardised style features of `posts`, side by side."""
+    x, names = tfidf([p.grams for p in posts])
+    style = np.array([p.style for p in posts], dtype=np.float64)
+    style = (style - style.mean(axis=0)) / (style.std(axis=0) + 1e-9) * STYLE_WEIGHT
+    return np.hstack([x, style]), names + [f"s:{f}" for f in READER_FEATURES]
+
+
+def _reasons(x: np.ndarray, y: np.ndarray, names: list[str]) -> list[str]:
+    """The features that pull the bot's posts apart most, fitted on all posts, in words.
+
+    A feature's pull is its weight times the gap between the bot's mean and the person's: the
+    share of the separation it makes.
+    """
+    z = _coordinates(x)
+    w_z = _fit(z, y, NGRAM_C)[:-1]
+    vals, vecs = np.linalg.eigh(x @ x.T)
+    keep = vals > 1e-9 * max(float(vals.max()), 1e-12)
+    alpha = vecs[:, keep] @ (w_z / np.sqrt(vals[keep]))
+    w = x.T @ alpha
+    gap = x[y == 1].mean(axis=0) - x[y == 0].mean(axis=0)
+    pull = w * gap
+    out: list[str] = []
+    for j in np.argsort(-pull):
+        if pull[j] <= 0 or len(out) == REASONS:
+            break
+        name, more = names[j], bool(gap[j] > 0)
+        words = (
+            FEATURE_WORDS[name[2:]][0 if more else 1]
+            if name.startswith("s:")
+            else describe(name, more)
+        )
+        if words not in out:
+            out.append(words)
+    return out
+
+
+def judge(real: Sequence[str], bot: Sequence[str], vocab: frozenset[str] = frozenset(),
+          seed: int = 0, reasons: bool = True) -> Judgement:  # fmt: skip
+    """How well a reader of word and character n-grams and style tells `bot` from `real`.
+
+    A logistic regression (L2, C=`NGRAM_C`) on TF-IDF word 1-2-grams and character 2-4-grams
+    (`ngrams.py`) beside the 22 style features; stratified `FOLDS`-fold cross-validation,
+    `REPEATS` seeded repeats (each another subset of the bot's posts when more were drawn).
+    The interval is the corrected repeated cross-validation one (Nadeau and Bengio): the
+    folds' accuracies vary, and they share training posts, so their spread counts for more.
+
+    Args:
+        real: held-out posts of the person.
+        bot: posts the bot wrote; each classifier sees as many as there are real ones.
+        vocab: the person's words, from the training posts (`vocabulary`).
+        seed: the subsets and the folds.
+        reasons: also name what gave the bot away (one more fit; the sampling search's trials
+            and the epoch choice only compare scores).
+    """
+    n = min(len(real), len(bot))
+    if n < MIN_POSTS:
+        return Judgement(None, None, None, n, len(bot), [])
+    y = np.array([0] * n + [1] * n, dtype=np.float64)
+    read = {t: _Read(grams(t), [*features(t, vocab), float(t.lstrip().startswith("@"))])
+            for t in {*real, *bot}}  # fmt: skip
+    scores: list[float] = []
+    named: list[str] = []
+    for r in range(REPEATS):
+        rng = random.Random(f"{seed}-{r}")
+        posts = ([read[real[i]] for i in sorted(rng.sample(range(len(real)), n))]
+                 + [read[bot[i]] for i in sorted(rng.sample(range(len(bot)), n))])  # fmt: skip
+        x, names = _reader_matrix(posts)
+        z = _coordinates(x)
+        fold = _fold(n, rng)
+        for k in range(FOLDS):
+            test = fold == k
+            if not test.any() or test.all():
+                continue
+            w = _fit(z[~test], y[~test], NGRAM_C)
+            scores.append(float((_predict(w, z[test]) == y[test].astype(bool)).mean()))
+        if r == 0 and reasons:
+            named = _reasons(x, y, names)
+    mean = float(np.mean(scores))
+    spread = float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0
+    half = Z95 * spread * math.sqrt(1 / len(scores) + 1 / (FOLDS - 1))
+    return Judgement(round(mean, 4), round(max(mean - half, 0.0), 4),
+                     round(min(mean + half, 1.0), 4), n, len(bot), named)  # fmt: skip

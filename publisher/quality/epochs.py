@@ -6,7 +6,8 @@ At every measurement (`publisher/train/choice.py` decides when) three figures, e
 - the raw copy rate: the share of `SAMPLES` posts drawn from a bare EOS (huggingtweets'
   sampling, the same seed every time) that hold a span of a training post (`span.py`), before
   the copy guard, which is what the GGUF file and anyone loading the weights get;
-- the blind test (`blind.py`) of those posts against as many held-out posts.
+- the blind test of those posts against as many held-out posts, by the reader of n-grams and
+  style (`blind.judge`).
 
 The rule (`EpochRule`): among the weights whose raw copy rate is at most `copy_limit` and whose
 perplexity is within `perplexity_margin` of the best seen among those (weights that copy score
@@ -38,7 +39,7 @@ from ..space.draw import DrawSettings, sample
 from ..space.load import bf16_supported
 from ..train.attention import use_posts_attention
 from ..train.loss import causal_lm
-from .blind import blind_test, told_apart, vocabulary
+from .blind import judge, lengths, told_apart, vocabulary
 from .evaluate import QualityConfig, held_out
 from .measures import CopyCheck
 from .sampling_search import default_setting
@@ -88,7 +89,7 @@ class EpochJudge:
         """Measure the weights of `model` at `step`; (best so far?, a line for the terminal)."""
         start = time.perf_counter()
         posts = self._draw(model)
-        blind = blind_test(self.real, posts, self.vocab, SEED)
+        blind = judge(self.real, posts, self.vocab, SEED, reasons=False)
         point = {
             "step": step,
             "epoch": round(epoch, 3),
@@ -96,7 +97,7 @@ class EpochJudge:
             "perplexity": round(math.exp(min(val_loss, 50.0)), 3),
             "copy_rate": round(self.check.rate(posts), 4),
             "blind_test": blind.accuracy,
-            "lengths": blind.lengths,
+            "lengths": lengths(self.real, posts),
             "seconds": 0.0,
         }
         point["seconds"] = round(time.perf_counter() - start, 1)

@@ -5,9 +5,13 @@ from a bare EOS (posts attention, `train.evaluate` itself), for the base model a
 Samples come from a bare EOS with huggingtweets' sampling (temperature 1, top-p 0.95, top-k 50,
 60 new tokens), in seeded batches, so the same bot gives the same figures. They are then
 compared with the training posts span by span (memorisation, `span.py`), word by word
-(variety), with held-out posts by a style classifier (the blind test, `blind.py`), and passed
-through the copy guard that ships with the model. Last, the sampling is fitted to the bot
-(`sampling_search.py`) and written into its `generation_config.json`.
+(variety), with held-out posts by a style classifier and a reader of n-grams (the blind test,
+`blind.py`) and kind by kind (`proportions.py`), and passed through the copy guard that ships
+with the model. Last, the sampling is fitted to the bot (`sampling_search.py`) and written into
+its `generation_config.json`; the posts drawn at the fitted setting are scored the same way, and
+read by the base model (`fluency.py`). Each draw of posts is scored on every figure at once, and
+the search's grid is no larger than it would be without them: the figures cost little beside
+drawing the posts.
 """
 
 from __future__ import annotations
@@ -37,23 +41,31 @@ from ..train.attention import setup, use_posts_attention
 from ..train.loop import TrainConfig
 from ..train.lora import load_start
 from ..train.loss import LossModel
-from .blind import blind_test, vocabulary
+from .blind import blind_test, judge, vocabulary
 from .config import QualityConfig
+from .fluency import judge_fluency, post_perplexities
 from .guard import build_guard
 from .language_fit import TokenizerFit, tokenizer_fit
 from .measures import CopyCheck, distinct_n, fold, longest_shared
+from .proportions import compare, share
+from .report import setting_words
 from .sampling_search import (
     POSTS,
+    Draw,
+    Trial,
     adopt,
+    choose,
     current_setting,
     default_setting,
     describe,
+    grid,
     search_sampling,
     trial,
     write_setting,
 )
 
 Say = Callable[[str], None]
+Fluency = Callable[[list[str]], dict[str, Any]]  # posts -> `fluency.judge_fluency`'s figures
 
 
 @dataclass
@@ -72,8 +84,14 @@ class Quality:
     seconds: dict[str, float] = field(default_factory=dict)
     span_chars: int = 0  # a span also covers this many characters (10 tokens of English)
     blind_test: dict[str, Any] = field(default_factory=dict)  # `BlindTest` at the default
-    # default, fitted: {temperature, top_p, top_k, blind_test, copy_rate}; grid: every trial
+    # default (huggingtweets'), fitted: the setting's keys (`sampling_search.KEYS`) with judge,
+    # blind_test, copy_rate and fluency; grid: every trial; confirmation: the fresh draws
     sampling: dict[str, Any] = field(default_factory=dict)
+    # huggingtweets', fitted: the reader's `Judgement`, the kinds of post against the person's
+    # (`proportions.compare`), the base model's reading (`fluency.judge_fluency`)
+    judge: dict[str, Any] = field(default_factory=dict)
+    proportions: dict[str, Any] = field(default_factory=dict)
+    fluency: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,13 +127,28 @@ def perplexity(model: Any, tokenizer: Any, texts: list[str], block_size: int) ->
     return round(math.exp(min(loss, 50.0)), 3)
 
 
-def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], say: Say) -> dict[str, Any]:
+class BaseModel:
+    """The bot's base model, loaded once when first needed (fluency, then perplexity)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._loaded: tuple[Any, Any] | None = None
+
+    def get(self) -> tuple[Any, Any]:
+        """(model, tokenizer); raises BaseModelError where it cannot load."""
+        if self._loaded is None:
+            self._loaded = base_models.load_base(self.name)
+        return self._loaded
+
+
+def _perplexities(m: manifest.Manifest, repo: Path, val: list[str], base: BaseModel,
+                  say: Say) -> dict[str, Any]:  # fmt: skip
     block = int(m.data.get("block_size", 1024))
     out: dict[str, Any] = {}
     for name, source in (("base", None), ("bot", repo)):
         try:
             if source is None:
-                model, tok = base_models.load_base(m.base_model)
+                model, tok = base.get()
             else:  # full weights or an adapter (`--push-adapter`) on its base
                 model, tok = load_start(m.base_model, TrainConfig(init_from=source))
         except BaseModelError as e:  # e.g. a Hub base model and no network: say so, go on
@@ -188,36 +221,88 @@ def _samples_block(model: Any, tok: Any, guard: Any, train: list[str], cfg: Qual
     return _Samples(samples, memorisation(samples, train, tok, check), variety, checked)
 
 
+def _base_reader(base: BaseModel, say: Say) -> tuple[Any, Any] | None:
+    """The base model and tokenizer, to read posts for fluency (None where it cannot load)."""
+    try:
+        return base.get()
+    except BaseModelError as e:
+        say(f"Warning: no fluency figures ({e.message})")
+        return None
+
+
+def _shown(t: Trial, fluency: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**t.setting(), "judge": t.judge, "blind_test": t.blind_test, "copy_rate": t.copy_rate,
+            "fluency": (fluency or {}).get("bot")}  # fmt: skip
+
+
+def _fitted(model: Any, tok: Any, draws: list[Draw], real: list[str], check: CopyCheck,
+            vocab: frozenset[str], cfg: QualityConfig, fluent: Fluency,
+            say: Say) -> tuple[Draw, Draw, dict[str, Any]]:  # fmt: skip
+    """The grid's best drawn again on fresh posts, kept if it beats the grid's first setting
+    that keeps the way posts begin (`sampling_search.adopt`), else that one.
+
+    Returns:
+        (the setting kept and its posts, the fresh draw, the kept posts' fluency).
+    """
+    best, first = choose([d.trial for d in draws]), draws[1]
+    say(
+        f"  the best, {setting_words(best)}, measured again on fresh posts; the base model "
+        "reads the person's posts and those of the setting kept (fluency)"
+    )
+    fresh = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
+                  cfg.max_new_tokens)  # fmt: skip
+    if best == first.trial.setting():
+        return fresh, fresh, fluent(fresh.posts)
+    if adopt(fresh.trial, first.trial, rougher=False):  # then read: is it word salad?
+        flu = fluent(fresh.posts)
+        if adopt(fresh.trial, first.trial, flu.get("rougher", False)):
+            return fresh, fresh, flu
+    return first, fresh, fluent(first.posts)
+
+
 def _blind_and_sampling(model: Any, tok: Any, drawn: _Samples, train: list[str],
-                        val: list[str], check: CopyCheck, cfg: QualityConfig,
-                        repo: Path, say: Say) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """The blind test at the default sampling; then the fitted setting, written into `repo`.
+                        val: list[str], check: CopyCheck, cfg: QualityConfig, repo: Path,
+                        base_model: BaseModel, say: Say) -> dict[str, Any]:  # fmt: skip
+    """The blind tests at huggingtweets' sampling; then the fitted setting, written into `repo`,
+    and what its posts look like (the reader, proportions, fluency), all on the same posts.
 
     Without samples, or with too few held-out posts, the setting `repo` holds is recorded as it is.
+
+    Returns:
+        `Quality`'s blind_test, judge, proportions, fluency and sampling.
     """
-    kept = {"fitted": current_setting(repo)}
+    out: dict[str, Any] = {"sampling": {"fitted": current_setting(repo)}}
     if not drawn.posts:
-        return {}, kept
+        return out
     vocab = vocabulary(train)
     real = held_out(val, len(drawn.posts), cfg.seed)
     blind = blind_test(real, drawn.posts, vocab, cfg.seed)
-    if not cfg.fit_sampling or blind.accuracy is None:
-        return blind.to_dict(), kept
-    default = {**default_setting(), "blind_test": blind.accuracy,
-               "copy_rate": drawn.memorisation["copied_span_rate"]}  # fmt: skip
-    best, trials = search_sampling(model, tok, real, check, vocab, cfg.seed + 20_000,
-                                   cfg.max_new_tokens, say)  # fmt: skip
-    out: dict[str, Any] = {"default": default, "fitted": default, "grid": describe(trials)}
-    if best != default_setting():  # measured again on fresh posts: the search's best is lucky
-        say(f"  the best, temperature {best['temperature']:g} and top-p {best['top_p']:g}, "
-            "measured again on fresh posts")  # fmt: skip
-        again = trial(model, tok, real[:POSTS], check, vocab, best, cfg.seed + 30_000,
-                      cfg.max_new_tokens)  # fmt: skip
-        out["confirmation"] = asdict(again)
-        if adopt(again, default["blind_test"], default["copy_rate"]):
-            out["fitted"] = {**best, "blind_test": again.blind_test, "copy_rate": again.copy_rate}
-    write_setting(repo, {k: out["fitted"][k] for k in default_setting()})
-    return blind.to_dict(), out
+    out["blind_test"] = blind.to_dict()
+    if blind.accuracy is None:
+        return out
+    ht = judge(real, drawn.posts, vocab, cfg.seed)
+    out["judge"] = {"huggingtweets": ht.to_dict()}
+    out["proportions"] = {"huggingtweets": compare(drawn.posts, real)}
+    if not cfg.fit_sampling:
+        return out
+    draws = search_sampling(model, tok, real, check, vocab, share(train), cfg.seed + 20_000,
+                            cfg.max_new_tokens, drawn.posts, say)  # fmt: skip
+    base = _base_reader(base_model, say)
+    theirs = post_perplexities(*base, real) if base else []
+    fluent: Fluency = lambda posts: (  # noqa: E731
+        judge_fluency(post_perplexities(*base, posts), theirs) if base else {}
+    )
+    chosen, fresh, flu = _fitted(model, tok, draws, real, check, vocab, cfg, fluent, say)
+    default = {**default_setting(), "judge": ht.accuracy, "blind_test": blind.accuracy,
+               "copy_rate": drawn.memorisation["copied_span_rate"], "fluency": None}  # fmt: skip
+    out["sampling"] = {"default": default, "fitted": _shown(chosen.trial, flu),
+                       "grid": describe([d.trial for d in draws]),
+                       "confirmation": _shown(fresh.trial)}  # fmt: skip
+    out["judge"]["fitted"] = judge(real[:POSTS], chosen.posts, vocab, chosen.seed).to_dict()
+    out["proportions"]["fitted"] = compare(chosen.posts, real)
+    out["fluency"] = {"fitted": flu}
+    write_setting(repo, chosen.trial.setting())
+    return out
 
 
 def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console.say,
@@ -261,14 +346,17 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
     drawn = _samples_block(model, tok, guard, train, cfg, allow, check)
     sampling_s = time.perf_counter() - t
     if drawn.posts and cfg.fit_sampling:
-        say("Blind test, and the sampling setting whose posts pass best for the person's...")
+        say(f"Blind test, and the sampling setting whose posts pass best for the person's "
+            f"({len(grid(0.0))} settings; minutes on a CPU)...")  # fmt: skip
     t = time.perf_counter()
-    blind, fitted = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, say)
+    base = BaseModel(m.base_model)
+    found = _blind_and_sampling(model, tok, drawn, train, val, check, cfg, repo, base, say)
     search_s = time.perf_counter() - t
     del model
     if perplexities is None:
         say("Held-out perplexity, post by post, of the base model and the bot...")
-        perplexities = _perplexities(m, repo, val, say)
+        perplexities = _perplexities(m, repo, val, base, say)
+    del base
     fit: TokenizerFit = tokenizer_fit(train + val, tok, cfg.seed)
     q = Quality(
         samples=cfg.samples, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens,
@@ -277,7 +365,9 @@ def evaluate(bot_dir: Path, cfg: QualityConfig | None = None, say: Say = console
         guard={"enabled": not allow, **asdict(guard_file), **drawn.guard},
         seconds={"sampling": round(sampling_s, 1), "blind_test_and_sampling": round(search_s, 1),
                  "total": round(time.perf_counter() - start, 1)},
-        span_chars=check.span.chars, blind_test=blind, sampling=fitted,
+        span_chars=check.span.chars, blind_test=found.get("blind_test") or {},
+        sampling=found["sampling"], judge=found.get("judge") or {},
+        proportions=found.get("proportions") or {}, fluency=found.get("fluency") or {},
     )  # fmt: skip
     save(bot_dir, q, allow)
     return q

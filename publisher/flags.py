@@ -31,13 +31,15 @@ class Flag:
     min: float | None = None  # the range of a number
     max: float | None = None
     show_default: bool = True  # False where the help says the default in its own words
+    min_open: bool = False  # the number must be above `min`, not equal to it
 
 
 def flag(default: Any, *, help: str | None = None, name: str | None = None,
          choices: Iterable[str] | None = None, min: float | None = None, max: float | None = None,
-         show_default: bool = True) -> Any:  # fmt: skip
+         show_default: bool = True, min_open: bool = False) -> Any:  # fmt: skip
     """A dataclass field that is also a command-line flag (see `Flag`)."""
-    spec = Flag(help, name, tuple(choices) if choices is not None else None, min, max, show_default)
+    spec = Flag(help, name, tuple(choices) if choices is not None else None, min, max, show_default,
+                min_open)  # fmt: skip
     return dataclasses.field(default=default, metadata={KEY: spec})
 
 

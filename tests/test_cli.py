@@ -136,10 +136,9 @@ def test_generate_says_what_it_does_on_stderr(capsys, prepared_bot):
     ]
 
 
-@pytest.mark.parametrize("command", [["generate"], ["space"], ["train"], ["eval"], ["card"], ["update"], ["export", "--gguf"], ["push"]])  # fmt: skip
+@pytest.mark.parametrize("command", [["generate"], ["space"], ["train"], ["eval"], ["card"], ["update"], ["export", "--gguf"], ["push"], ["job"]])  # fmt: skip
 def test_a_mistyped_bot_folder_is_one_line_at_once(command, capsys, tmp_path, monkeypatch, prepared_bot):  # fmt: skip
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HF_TOKEN", "hf_" + "x" * 34)  # push checks the folder before the token
+    monkeypatch.chdir(tmp_path)  # no token: the folder is said first
     (tmp_path / "bots").mkdir()
     prepared_bot.rename(tmp_path / "bots" / "wrencalloway")
     code, out, err = run(capsys, command[0], "bots/wrencaloway", *command[1:])
@@ -200,3 +199,16 @@ def test_a_command_needing_a_missing_extra_names_it(argv, extra, monkeypatch, ca
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("Error: ") and f"`{module}`" in err[0]
     assert err[1] == f"Hint: pip install 'hf-tweetbot[{extra}]'"
+
+
+@pytest.mark.parametrize("args, said", [
+    (["train", "bots/x", "--max-steps", "0"], "Error: Invalid value for '--max-steps': 0 is not in the range x>=1."),  # fmt: skip
+    (["train", "bots/x", "--lr", "0"], "Error: Invalid value for '--lr': 0.0 is not in the range x>0."),  # fmt: skip
+    (["space", "bots/x", "--port", "99999"], "Error: Invalid value for '--port': 99999 is not in the range 0<=x<=65535."),  # fmt: skip
+    (["trian", "bots/x"], "Error: No such command 'trian'. Did you mean 'train'?"),
+])  # fmt: skip
+def test_a_flag_that_does_not_parse_is_one_line_and_a_hint(args, said, capsys):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and not out
+    assert err.splitlines()[0] == said
+    assert err.splitlines()[1].startswith("Hint: see `hf-tweetbot") and len(err.splitlines()) == 2

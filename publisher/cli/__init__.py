@@ -17,6 +17,7 @@ from ..space.model_thread import fit_threads
 from .group import cli
 
 VERBOSE_ENV = "HF_TWEETBOT_VERBOSE"
+INTERRUPTED = "Interrupted; finished outputs were kept, nothing was half-written."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,14 +34,22 @@ def main(argv: list[str] | None = None) -> int:
         for line in error_lines(e):
             click.echo(line, err=True)
         return e.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as e:  # Ctrl-C reaches us as click's Abort, or a "no" asked
+        if isinstance(e.__cause__, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
+        else:
+            click.echo("Aborted.", err=True)
         return 130
+    except click.UsageError as e:  # a flag or argument that does not parse: one line and a hint
+        click.echo(f"Error: {e.format_message()}", err=True)
+        where = e.ctx.command_path if e.ctx is not None else "hf-tweetbot"
+        click.echo(f"Hint: see `{where} --help`", err=True)
+        return e.exit_code
     except click.ClickException as e:
-        e.show()
+        click.echo(f"Error: {e.format_message()}", err=True)
         return e.exit_code
     except KeyboardInterrupt:
-        click.echo("Interrupted; finished outputs were kept, nothing was half-written.", err=True)
+        click.echo(INTERRUPTED, err=True)
         return 130
     except OSError as e:  # the machine, not the code: a full disk, a read-only folder, ...
         if debug:

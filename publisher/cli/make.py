@@ -125,11 +125,11 @@ def push(bot_dir: Path, **kw: Any) -> None:
     from ..errors import AuthError
     from ..pipeline import push_bot
 
+    man = manifest.load(bot_dir)  # a mistyped folder is said before the token is looked for
     token = hub.get_token()
     if token is None:
         raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
     opts = push_opts(kw)
-    man = manifest.load(bot_dir)
     for line in [hub.privacy.notice(man, opts)] + [f"Warning: {w}" for w in hub.privacy.check(man, opts)]:  # fmt: skip
         if line:
             say(line)
@@ -158,12 +158,13 @@ def _after_job(bot_dir: Path, job: JobOptions | None) -> None:
 def job(bot_dir: Path, follow: bool, cancel: bool) -> None:
     """Show BOT_DIR's Hugging Face job: stage, duration, cost so far, the end of its log."""
     from .. import remote
+    from ..bot import manifest
+    from ..errors import AuthError
     from ..hub import get_token
 
+    manifest.load(bot_dir)  # a mistyped folder is said before the token is looked for
     token = get_token()
     if token is None:
-        from ..errors import AuthError
-
         raise AuthError("no Hugging Face token found", hint="set HF_TOKEN or run `hf auth login`")
     if cancel:
         remote.cancel(bot_dir, token, say)

@@ -24,7 +24,7 @@ from ..hub import jobs as hf_jobs
 from ..pipeline import PrepareOptions
 from ..quality import QualityConfig
 from ..remote import JobOptions
-from ..train import TrainConfig
+from ..train.config import EPOCHS, TrainConfig
 from ..update import UpdateOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,7 +104,7 @@ def _option(cls: type, name: str, variant: dict[str, Any]) -> Callable[[F], F]:
     elif kind is int and ranged:
         kind = click.IntRange(spec.min, spec.max)  # type: ignore[arg-type]
     elif kind is float and ranged:
-        kind = click.FloatRange(spec.min, spec.max)
+        kind = click.FloatRange(spec.min, spec.max, min_open=spec.min_open)
     elif kind is Path:
         kind = click.Path(path_type=Path)
     show = spec.show_default and f.default is not None
@@ -141,7 +141,8 @@ def train_options(f: F) -> F:
 
 def update_train_options(f: F) -> F:
     """The training options `update` takes: it trains exactly its epochs, never resumed."""
-    return flag_options(TrainConfig, [n for n in TRAIN if n not in NOT_UPDATE])(f)
+    exactly = dict(help=f"Epochs over the new posts (default {EPOCHS}), exactly: the last weights are kept.")  # fmt: skip
+    return flag_options(TrainConfig, [n for n in TRAIN if n not in NOT_UPDATE], epochs=exactly)(f)
 
 
 def update_options(f: F) -> F:

@@ -126,7 +126,7 @@ def export(bot_dir: Path, gguf: bool, quant: str) -> None:
 
 @cli.command()
 @click.argument("bot")
-@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
 @click.option("--allow-copies", is_flag=True, help="Turn the copy guard off for this run.")
 def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
@@ -149,7 +149,7 @@ def space(bot: str, port: int, share: bool, allow_copies: bool) -> None:
 
 
 @cli.command()
-@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves other machines too.")  # fmt: skip
 @click.option("--share", is_flag=True, help="Also open a public gradio.live link.")
 @click.option("--base-model", "base_models", multiple=True, help="A base model to offer (repeatable; the first is the default). Default: smollm2, openai-community/gpt2.")  # fmt: skip

@@ -32,11 +32,11 @@ class TrainConfig:
     # None: the one `prepare` recorded in bot.json
     base_model: str | None = flag(None, help="Train another base model than `prepare` recorded (re-tokenizes).")  # fmt: skip
     # The most epochs. None: MAX_EPOCHS when a judge chooses the epoch, else EPOCHS.
-    epochs: int | None = flag(None, min=1, help=f"The most epochs (default {MAX_EPOCHS}): training keeps the epoch whose posts pass best for the person's, and stops once {PATIENCE} measurements in a row were no better. `update`: exactly N (default {EPOCHS}).")  # fmt: skip
+    epochs: int | None = flag(None, min=1, help=f"The most epochs (default {MAX_EPOCHS}): training keeps the epoch whose posts pass best for the person's, and stops once {PATIENCE} measurements in a row were no better.")  # fmt: skip
     # stop after this many optimizer steps (beats epochs)
     max_steps: int | None = flag(None, min=1, help="Stop after N optimizer steps.")
     # None: DEFAULT_LR, x lora.LR_SCALE under --lora; cosine decay, no warmup
-    learning_rate: float | None = flag(None, name="--lr", help=f"Default {_sci(DEFAULT_LR)} (huggingtweets); {_sci(DEFAULT_LR * LR_SCALE)} with --lora.")  # fmt: skip
+    learning_rate: float | None = flag(None, name="--lr", min=0, min_open=True, help=f"Default {_sci(DEFAULT_LR)} (huggingtweets); {_sci(DEFAULT_LR * LR_SCALE)} with --lora.")  # fmt: skip
     # blocks per step per process (huggingtweets: 1 block of 1024)
     batch_size: int = flag(1, min=1, help="Blocks per step per process.")
     grad_accum: int = flag(

@@ -85,7 +85,7 @@ def test_the_epochs_are_a_maximum_when_they_are_chosen():
     assert epochs_of(TrainConfig(epochs=8, judge=EpochJudge)) == 8
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # kept by the one worker of its group
 def eight_epochs(tmp_path_factory):
     """The sample archive on SmolLM2 with `--epochs 8`: training stops and keeps what it chose."""
     out = tmp_path_factory.mktemp("eight") / "wren"

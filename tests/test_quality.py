@@ -28,7 +28,7 @@ def copier_posts() -> list[str]:
     return posts
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # kept by the one worker of its group
 def copier(tmp_path_factory, tiny_model):
     """A bot overfit on a few posts (`train` ran its eval at the end, with 20 samples)."""
     root = tmp_path_factory.mktemp("copier")

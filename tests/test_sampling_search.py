@@ -86,7 +86,7 @@ def test_write_setting_changes_only_the_sampling_keys(tmp_path):
     assert task["text-generation"] == {"prefix": "<|endoftext|>", "temperature": 1.1, "top_p": 0.9}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # kept by the one worker of its group
 def bot(tmp_path_factory, tiny_model):
     """A tiny bot, trained a few steps and measured (`eval`: blind test and the search)."""
     from testkit.posts import write_posts_jsonl

@@ -279,3 +279,30 @@ def test_no_other_module_reads_the_user_syntax():
             if _OLD_PARSERS.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not found, "USER syntax read outside sources/spec.py:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "an empty USER"),
+    ("   ", "an empty USER"),
+    ("ada=", "ada=: no path after 'ada='"),
+])  # fmt: skip
+def test_an_empty_user_or_path_is_one_line_not_the_current_folder(text, message):
+    with pytest.raises(SourceError) as e:
+        parse(text)
+    assert e.value.message == message and "x:HANDLE" in str(e.value.hint)
+
+
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_dots_are_no_handle_to_name_a_bot_folder_after(dots, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.zip").write_bytes(b"")
+    got = parse(f"{dots}=a.zip")
+    assert got.handle is None and got.path == tmp_path / f"{dots}=a.zip"
+
+
+def test_an_existing_path_holding_an_equals_sign_is_that_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir=eq").mkdir()
+    (tmp_path / "dir=eq" / "a.jsonl").write_text('{"text": "hello"}\n')
+    got = parse("dir=eq/a.jsonl")
+    assert got.handle is None and got.path == tmp_path / "dir=eq" / "a.jsonl"

@@ -310,7 +310,10 @@ def fetch(spec: UserSpec, opts: SourceOptions) -> Gathered:
     """
     handle, raw = spec.handle, spec.shown
     path = local_archive(
-        spec.file, raw, "pass the path of the archive .zip from X (or HANDLE=PATH)"
+        spec.file,
+        raw,
+        "pass the path of the archive .zip from X (or HANDLE=PATH), or a live "
+        "account: x:HANDLE, bsky:HANDLE, mastodon:@user@instance",
     )
     if path.is_file() and path.suffix.lower() == ".js":
         if handle is None:

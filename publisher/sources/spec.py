@@ -33,9 +33,10 @@ LIVE_KINDS = ("x", "bsky", "mastodon")
 KINDS = LOCAL_KINDS + LIVE_KINDS
 
 X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+USER_HINT = "pass an archive's path, HANDLE=path, x:HANDLE, bsky:HANDLE or mastodon:@user@instance"
 BSKY_HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}")
 _DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
-_NAMED = re.compile(r"[A-Za-z0-9_.\-]{1,64}")  # the HANDLE of HANDLE=PATH
+_NAMED = re.compile(r"(?!\.+$)[A-Za-z0-9_.\-]{1,64}")  # the HANDLE of HANDLE=PATH (no `.`, `..`)
 _MASTODON_USER = re.compile(r"[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*")
 _MASTODON_HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d{1,5})?")
 MASTODON_FORMS = "mastodon:@user@instance or mastodon:https://instance/@user"
@@ -112,6 +113,8 @@ def parse(text: str) -> UserSpec:
     Raises:
         SourceError: a live form whose account cannot be one (`x:not-a-handle!`).
     """
+    if not text.strip():
+        raise SourceError("an empty USER", hint=USER_HINT)
     got = live(text)
     if got is not None and (text.startswith(tuple(_PREFIXES)) or not os.path.lexists(text)):
         return got  # a file named like a handle is the user's file, even a broken link
@@ -167,10 +170,17 @@ def recorded(record: str | None, kind: str, handle: str) -> UserSpec | None:
 
 
 def _split(text: str) -> tuple[str | None, str]:
-    """`HANDLE=PATH` → (HANDLE, PATH) when HANDLE is a handle; else (None, text)."""
+    """`HANDLE=PATH` → (HANDLE, PATH) when HANDLE is a handle; else (None, text).
+
+    A file or folder that exists is that path, even with an `=` in its name.
+    """
+    if os.path.lexists(text):
+        return None, text
     handle, sep, path = text.partition("=")
     handle = handle.strip().lstrip("@")
     if sep and _NAMED.fullmatch(handle):
+        if not path.strip():
+            raise SourceError(f"{text}: no path after '{handle}='", hint=USER_HINT)
         return handle, path
     return None, text
 

@@ -85,22 +85,19 @@ def test_the_epochs_are_a_maximum_when_they_are_chosen():
     assert epochs_of(TrainConfig(epochs=8, judge=EpochJudge)) == 8
 
 
-@pytest.fixture(scope="session")  # kept by the one worker of its group
-def eight_epochs(tmp_path_factory):
-    """The sample archive on SmolLM2 with `--epochs 8`: training stops and keeps what it chose."""
-    out = tmp_path_factory.mktemp("eight") / "wren"
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs, beside the other tests
+def test_eight_epochs_of_smollm2_on_the_sample_archive(tmp_path):
+    """The sample archive on SmolLM2 with `--epochs 8` (the defaults, and the full card): training
+    stops and keeps what it chose; one bot, trained once, for every check below."""
+    out = tmp_path / "wren"
     code = cli.main(["publish", str(SAMPLE), "--base-model", "smollm2", "--out", str(out),
                      "--no-push", "--epochs", "8", "--report-to", "none",
                      "--card-metadata", "full"])  # fmt: skip
     assert code == 0
-    return out
 
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("eight_epochs")  # one worker trains the bot its tests share
-@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs beside the other tests
-def test_eight_epochs_on_the_sample_archive_end_with_at_most_2_percent_raw_copies(eight_epochs):
-    d = check_bot_json(eight_epochs)
+    # At most 2% raw copies, at the epoch kept, which fits no worse than the margin allows.
+    d = check_bot_json(out)
     assert d["quality"]["memorisation"]["copied_span_rate"] <= 0.02
     t = d["training"]
     kept = t["curves"][t["best_measurement"]]
@@ -109,26 +106,16 @@ def test_eight_epochs_on_the_sample_archive_end_with_at_most_2_percent_raw_copie
     assert kept["perplexity"] <= best * (1 + t["rule"]["perplexity_margin"])
     assert t["steps"] <= 80 and t["steps_per_epoch"] == 10
 
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("eight_epochs")  # one worker trains the bot its tests share
-@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs beside the other tests
-def test_smollm2_lowers_validation_perplexity_and_the_card_names_its_instruct_base(eight_epochs):
-    m = manifest.load(eight_epochs)
+    # SmolLM2 learned the person, and the card names its instruct base.
+    m = manifest.load(out)
     assert m.metrics.perplexity_after < m.metrics.perplexity_before, m.metrics
     assert m.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    card = (eight_epochs / "repo" / "README.md").read_text()
-    assert "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct](" in card
-    # An instruct base, trained on plain posts: the card says so.
-    assert m.base_is_chat and "without its chat template" in card
+    full = (out / "repo" / "README.md").read_text()
+    assert "pre-trained [HuggingFaceTB/SmolLM2-135M-Instruct](" in full
+    assert m.base_is_chat and "without its chat template" in full  # trained on plain posts
 
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("eight_epochs")  # one worker trains the bot its tests share
-@pytest.mark.timeout(1200)  # SmolLM2 trained up to 8 epochs beside the other tests
-def test_the_card_shows_the_choice_the_figures_and_the_fitted_sampling(eight_epochs):
-    fitted = manifest.load(eight_epochs).quality["sampling"]["fitted"]
-    full = (eight_epochs / "repo" / "README.md").read_text()
+    # The card shows the choice, the figures and the fitted sampling.
+    fitted = m.quality["sampling"]["fitted"]
     assert f"    temperature: {fitted['temperature']}\n    top_p: {fitted['top_p']}\n" in full
     assert "The weights kept are those of epoch" in full and "| kept |" in full
     assert "Samples repeating a span of a training post (10+ tokens and 45+ characters)" in full

@@ -70,7 +70,7 @@ def generate(page, prompt: str, n: int) -> list[str]:
     return page.locator("#tb-results article.tb-post .tb-text").all_inner_texts()
 
 
-@pytest.mark.slow  # slow
+@pytest.mark.slow  # a browser and the creator serving it
 def test_generate_shows_n_posts_with_copy_and_post_links(page, tmp_path):
     posts = generate(page, PROMPT, 3)
     assert len(posts) == 3

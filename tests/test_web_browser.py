@@ -66,7 +66,7 @@ def creator(tiny_model, tmp_path_factory, hub_server):
 
 def open_page(browser, url: str):
     page = browser.new_context(viewport={"width": 1100, "height": 1000}).new_page()
-    page.set_default_timeout(3_600_000 if REAL_BASE else 60_000)
+    page.set_default_timeout(3_600_000 if REAL_BASE else 300_000)  # a reading starts a process
     page.goto(url)
     page.wait_for_selector("#tw-read")
     return page
@@ -111,7 +111,7 @@ def shot(page, name: str, tmp_path: Path) -> None:
         shutil.copy(path, Path(SHOTS) / name)
 
 
-@pytest.mark.slow  # slow
+@pytest.mark.slow  # a browser and the creator serving it
 def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypatch, tmp_path, capfd):  # fmt: skip
     url, work, _ = creator
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -178,7 +178,7 @@ def test_person_makes_and_publishes_a_bot(creator, browser, hub_server, monkeypa
     page.context.close()
 
 
-@pytest.mark.slow  # slow
+@pytest.mark.slow  # a browser and the creator serving it
 def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser, tmp_path):
     url, work, visitors = creator
     earlier = set(work.iterdir())  # a closed session of another test may still be going
@@ -215,7 +215,7 @@ def test_one_training_at_a_time_and_a_closed_tab_stops_its_own(creator, browser,
     assert visitors.line.running() is None
 
 
-@pytest.mark.slow  # slow
+@pytest.mark.slow  # a browser and the creator serving it
 def test_on_a_space_people_sign_in_and_publish_to_their_own_account(
     browser, hub_server, tiny_model, monkeypatch, tmp_path, capfd
 ):
